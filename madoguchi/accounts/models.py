@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .constants import Role
+
+
+class Department(models.Model):
+    """A 課 (section) of the municipality; procedures and staff belong to one."""
+
+    code = models.SlugField(_("所属コード"), max_length=40, unique=True)
+    name = models.CharField(_("所属名"), max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("所属")
+        verbose_name_plural = _("所属")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A member of staff. Sees the applications of their own department only."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("所属"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    role = models.CharField(_("役割"), max_length=20, choices=Role.choices, default=Role.COUNTER_CLERK)
+    display_name = models.CharField(_("表示名"), max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def sees_all_departments(self) -> bool:
+        return self.role == Role.ADMINISTRATOR

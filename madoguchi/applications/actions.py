@@ -1,0 +1,118 @@
+"""The only code that creates applications or changes their status (STYLE.md §2)."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives import serialization
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from madoguchi.accounts.models import User
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+from madoguchi.intake.certs import BasicFour, serial_hex
+from madoguchi.intake.formats.madoguchi_pittari import VerifiedPackage
+from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.schema import validate_form
+from madoguchi.residents.identification import identify
+
+from .constants import REASON_REQUIRED, TRANSITIONS, Identification, Status
+from .models import Application, Evidence
+
+
+@transaction.atomic
+def receive_application(
+    package: VerifiedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
+) -> Application:
+    """Store a verified package and its parsed form; the caller has checked for duplicates."""
+    basic_four = BasicFour.from_certificate(package.certificate)
+    serial = serial_hex(package.certificate)
+    result = identify(serial, package.submitted_at, basic_four)
+    outcome, resident, notes = result.outcome, result.resident, result.notes
+    if package.certificate_check.revocation_pending:
+        # Never accepted silently: held until a fresh CRL shows the certificate was good.
+        outcome, notes = Identification.REVOCATION_PENDING, ["有効なCRLがないため失効確認待ち", *notes]
+    now = timezone.now()
+    application = Application.objects.create(
+        receipt_number=package.receipt_number,
+        procedure=procedure,
+        status=Status.RECEIVED,
+        submitted_at=package.submitted_at,
+        status_changed_at=now,
+        submitter=package.submitter,
+        municipality_code=package.municipality_code,
+        form=package.form,
+        form_errors=validate_form(procedure.fields, package.form),
+        applicant_name=package.form.get(procedure.field_for("applicant.name") or "", ""),
+        applicant_kana=package.form.get(procedure.field_for("applicant.kana") or "", ""),
+        resident=resident,
+        identification=outcome,
+        identification_notes=notes,
+    )
+    check = package.certificate_check
+    Evidence.objects.create(
+        application=application,
+        file_name=file_name,
+        package=data,
+        package_sha256=sha256,
+        signer_certificate_pem=package.certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        signer_serial=serial,
+        signer_basic_four=basic_four.__dict__ if basic_four else {},
+        trust_anchor_subject=check.anchor.subject,
+        crl_number=check.crl.crl_number if check.crl else None,
+        crl_this_update=check.crl.this_update if check.crl else None,
+        verified_at=now,
+    )
+    record(
+        AuditAction.APPLICATION_RECEIVED,
+        actor=None,
+        target_type="application",
+        target_id=application.receipt_number,
+        extra={"sha256": sha256, "identification": outcome, "procedure": procedure.procedure_id},
+    )
+    return application
+
+
+def allowed_transitions(application: Application) -> list[Status]:
+    return sorted(TRANSITIONS[Status(application.status)], key=list(Status).index)
+
+
+@transaction.atomic
+def change_status(
+    application_id: int, to_status: Status, *, actor: User | None, reason: str = ""
+) -> Application:
+    """Move one application along the workflow; the row is locked for the change."""
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if actor is not None and not Application.objects.visible_to(actor).filter(pk=application_id).exists():
+        raise PermissionDenied
+    current = Status(application.status)
+    if to_status not in TRANSITIONS[current]:
+        raise ValidationError(
+            _("「%(from)s」から「%(to)s」には変更できません")
+            % {"from": current.label, "to": to_status.label}
+        )
+    reason = reason.strip()
+    if to_status in REASON_REQUIRED and not reason:
+        raise ValidationError(_("「%(to)s」には理由の入力が必要です") % {"to": to_status.label})
+    application.status = to_status
+    application.status_changed_at = timezone.now()
+    application.save(update_fields=["status", "status_changed_at"])
+    record(
+        AuditAction.APPLICATION_STATUS_CHANGED,
+        actor=actor,
+        target_type="application",
+        target_id=application.receipt_number,
+        extra={"from": current.value, "to": to_status.value, "reason": reason},
+    )
+    return application
+
+
+def record_view(application: Application, viewer: User) -> None:
+    """Reading an application's personal data is itself an audited event."""
+    record(
+        AuditAction.APPLICATION_VIEWED,
+        actor=viewer,
+        target_type="application",
+        target_id=application.receipt_number,
+    )

@@ -1,0 +1,53 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("受付")
+    IN_REVIEW = "in_review", _("審査中")
+    CORRECTION_REQUESTED = "correction_requested", _("補正依頼中")
+    READY_FOR_HANDOFF = "ready_for_handoff", _("基幹連携待ち")
+    HANDED_OFF = "handed_off", _("基幹連携済")
+    COMPLETED = "completed", _("完了")
+    REJECTED = "rejected", _("却下")
+    WITHDRAWN = "withdrawn", _("取下げ")
+
+
+OPEN_STATUSES = frozenset(
+    {
+        Status.RECEIVED,
+        Status.IN_REVIEW,
+        Status.CORRECTION_REQUESTED,
+        Status.READY_FOR_HANDOFF,
+        Status.HANDED_OFF,
+    }
+)
+
+# The workflow: which status may follow which. Changed only through actions.change_status.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.IN_REVIEW, Status.REJECTED, Status.WITHDRAWN}),
+    Status.IN_REVIEW: frozenset(
+        {Status.CORRECTION_REQUESTED, Status.READY_FOR_HANDOFF, Status.REJECTED, Status.WITHDRAWN}
+    ),
+    Status.CORRECTION_REQUESTED: frozenset({Status.IN_REVIEW, Status.REJECTED, Status.WITHDRAWN}),
+    Status.READY_FOR_HANDOFF: frozenset({Status.HANDED_OFF, Status.IN_REVIEW, Status.WITHDRAWN}),
+    Status.HANDED_OFF: frozenset({Status.COMPLETED}),
+    Status.COMPLETED: frozenset(),
+    Status.REJECTED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+}
+
+# Transitions the law or practice expects a written reason for.
+REASON_REQUIRED = frozenset({Status.CORRECTION_REQUESTED, Status.REJECTED, Status.WITHDRAWN})
+
+
+class Identification(models.TextChoices):
+    IDENTIFIED = "identified", _("特定済")
+    NEEDS_REVIEW = "needs_review", _("要確認")
+    UNIDENTIFIED = "unidentified", _("特定不可")
+    REVOCATION_PENDING = "revocation_pending", _("確認待ち")
+
+
+class Submitter(models.TextChoices):
+    SELF = "self", _("本人")
+    PROXY = "proxy", _("代理")

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .constants import Status
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("変更後のステータス"), choices=Status.choices)
+    reason = forms.CharField(label=_("理由"), required=False, max_length=2000, widget=forms.Textarea)
+
+
+class InboxFilterForm(forms.Form):
+    q = forms.CharField(label=_("検索"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("ステータス"), required=False, choices=[("", _("すべて")), *Status.choices]
+    )

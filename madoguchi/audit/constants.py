@@ -1,0 +1,32 @@
+from enum import IntEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(IntEnum):
+    """Audit event kinds. The numbers are stored: never renumber or reuse one."""
+
+    APPLICATION_RECEIVED = 100
+    APPLICATION_QUARANTINED = 101
+    APPLICATION_VIEWED = 200
+    APPLICATION_STATUS_CHANGED = 300
+    APPLICATIONS_EXPORTED = 400
+    TRUST_ANCHOR_ADDED = 500
+    CRL_LOADED = 501
+    RESIDENTS_LOADED = 600
+
+    @property
+    def label(self) -> str:
+        return str(AUDIT_LABELS[self])
+
+
+AUDIT_LABELS = {
+    AuditAction.APPLICATION_RECEIVED: _("申請受付"),
+    AuditAction.APPLICATION_QUARANTINED: _("隔離"),
+    AuditAction.APPLICATION_VIEWED: _("申請閲覧"),
+    AuditAction.APPLICATION_STATUS_CHANGED: _("ステータス変更"),
+    AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
+    AuditAction.TRUST_ANCHOR_ADDED: _("トラストアンカー追加"),
+    AuditAction.CRL_LOADED: _("CRL読込"),
+    AuditAction.RESIDENTS_LOADED: _("番号紐付情報読込"),
+}

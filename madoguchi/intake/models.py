@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .constants import Reason
+
+
+class TrustAnchor(models.Model):
+    """A JPKI CA certificate that signer certificates must chain to."""
+
+    subject = models.CharField(_("主体者"), max_length=500)
+    fingerprint_sha256 = models.CharField(max_length=64, unique=True)
+    pem = models.TextField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("トラストアンカー")
+        verbose_name_plural = _("トラストアンカー")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class RevocationList(models.Model):
+    """A CRL whose signature was checked against its trust anchor when it was loaded."""
+
+    anchor = models.ForeignKey(TrustAnchor, on_delete=models.CASCADE, related_name="crls")
+    crl_number = models.BigIntegerField(null=True)
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField()
+    der = models.BinaryField()
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["anchor", "crl_number"], name="crl_number_per_anchor"),
+        ]
+
+
+class RevokedSerial(models.Model):
+    crl = models.ForeignKey(RevocationList, on_delete=models.CASCADE, related_name="revoked")
+    serial = models.CharField(max_length=64)
+    revoked_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["serial"])]
+
+
+class QuarantinedPackage(models.Model):
+    """A package that failed a check, kept byte for byte for a clerk and for re-processing."""
+
+    file_name = models.CharField(_("ファイル名"), max_length=255)
+    receipt_number = models.CharField(_("受付番号"), max_length=64, blank=True)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    reason = models.CharField(_("理由"), max_length=40, choices=Reason.choices)
+    detail = models.TextField(_("詳細"), blank=True)
+    quarantined_at = models.DateTimeField(_("隔離日時"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-quarantined_at"]
+        verbose_name = _("隔離された申請データ")
+        verbose_name_plural = _("隔離された申請データ")

@@ -1,0 +1,98 @@
+"""③-2 取り込み: one package in, one outcome out; nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from madoguchi.applications.actions import receive_application
+from madoguchi.applications.models import Application, Evidence
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+from madoguchi.procedures.models import Procedure
+
+from .constants import Outcome, Reason, Rejection
+from .formats.madoguchi_pittari import peek_receipt_number, read_package
+from .models import QuarantinedPackage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    file: str
+    receipt_number: str
+    outcome: Outcome
+    reason: Reason | None = None
+    detail: str = ""
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "file": self.file,
+            "receipt_number": self.receipt_number or None,
+            "outcome": self.outcome.value,
+            "reason": self.reason.value if self.reason else None,
+        }
+
+
+def import_package(data: bytes, file_name: str) -> ImportResult:
+    sha256 = hashlib.sha256(data).hexdigest()
+    known = Evidence.objects.filter(package_sha256=sha256).select_related("application").first()
+    if known is not None:
+        return ImportResult(file_name, known.application.receipt_number, Outcome.DUPLICATE)
+    try:
+        package = read_package(data, now=timezone.now())
+        procedure = Procedure.objects.filter(
+            procedure_id=package.procedure_id, version=package.procedure_version
+        ).first()
+        if procedure is None:
+            raise Rejection(
+                Reason.PROCEDURE_UNKNOWN, f"{package.procedure_id}@{package.procedure_version}"
+            )
+        if Application.objects.filter(receipt_number=package.receipt_number).exists():
+            raise Rejection(Reason.RECEIPT_CONFLICT, package.receipt_number)
+        try:
+            receive_application(
+                package, procedure, data=data, sha256=sha256, file_name=file_name
+            )
+        except IntegrityError:
+            # Another worker stored the same receipt number between our check and insert.
+            if Evidence.objects.filter(package_sha256=sha256).exists():
+                return ImportResult(file_name, package.receipt_number, Outcome.DUPLICATE)
+            raise Rejection(Reason.RECEIPT_CONFLICT, package.receipt_number) from None
+        return ImportResult(file_name, package.receipt_number, Outcome.ACCEPTED)
+    except Rejection as rejection:
+        receipt_number = peek_receipt_number(data)
+        quarantine(data, sha256, file_name, receipt_number, rejection)
+        return ImportResult(
+            file_name, receipt_number, Outcome.QUARANTINED, rejection.reason, rejection.detail
+        )
+
+
+@transaction.atomic
+def quarantine(
+    data: bytes, sha256: str, file_name: str, receipt_number: str, rejection: Rejection
+) -> None:
+    """Keep the package byte for byte with its reason; the same bytes are kept once."""
+    if QuarantinedPackage.objects.filter(sha256=sha256, reason=rejection.reason).exists():
+        return
+    QuarantinedPackage.objects.create(
+        file_name=file_name[:255],
+        receipt_number=receipt_number,
+        sha256=sha256,
+        content=data,
+        reason=rejection.reason,
+        detail=rejection.detail[:2000],
+    )
+    record(
+        AuditAction.APPLICATION_QUARANTINED,
+        actor=None,
+        target_type="package",
+        target_id=sha256,
+        extra={"file": file_name, "reason": rejection.reason.value, "receipt_number": receipt_number},
+    )
+    log.warning("quarantined %s (%s): %s", file_name, rejection.reason.value, rejection.detail)

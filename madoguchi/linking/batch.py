@@ -1,0 +1,112 @@
+"""方式4 一括取込: batch files of one procedure for its core system."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from madoguchi.accounts.models import User
+from madoguchi.applications.actions import change_status
+from madoguchi.applications.constants import Status
+from madoguchi.applications.models import Application
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+from madoguchi.procedures.models import Procedure
+
+ENCODINGS = {"csv-utf8": "utf-8", "csv-cp932": "cp932"}
+
+
+@dataclass
+class HeldBack:
+    receipt_number: str
+    column: str
+    value: str
+
+
+@dataclass
+class ExportReport:
+    path: Path | None
+    exported: list[str] = field(default_factory=list)
+    held_back: list[HeldBack] = field(default_factory=list)
+
+
+def column_value(application: Application, source: str) -> str:
+    if source == "application.receipt_number":
+        return application.receipt_number
+    if source == "application.submitted_date":
+        return timezone.localtime(application.submitted_at).date().isoformat()
+    if source == "resident.atena_number":
+        return application.resident.atena_number if application.resident else ""
+    if source.startswith("form."):
+        return str(application.form.get(source.removeprefix("form."), ""))
+    raise ValueError(source)
+
+
+def row_for(application: Application, encoding: str) -> list[str] | HeldBack:
+    """The record's values, or the first value the target encoding cannot hold."""
+    row = []
+    for column in application.procedure.export_columns:
+        value = column_value(application, column["source"])
+        try:
+            value.encode(encoding)
+        except UnicodeEncodeError:
+            return HeldBack(application.receipt_number, column["header"], value)
+        row.append(value)
+    return row
+
+
+def export_batch(procedure_id: str, file_format: str, out_dir: Path, *, actor: User | None) -> ExportReport:
+    """Write every application ready for hand-over to one file and mark it handed off.
+
+    A record with a character the encoding cannot hold is never replaced silently: it is
+    held back, named with its field, and stays ready for a clerk.
+    """
+    encoding = ENCODINGS[file_format]
+    procedures = list(Procedure.objects.filter(procedure_id=procedure_id))
+    if not procedures:
+        raise LookupError(procedure_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    target = out_dir / f"{procedure_id}_{stamp}_{file_format}.csv"
+    tmp = out_dir / f".{target.name}.part"
+    report = ExportReport(path=None)
+    with transaction.atomic():
+        applications = (
+            Application.objects.select_for_update(of=("self",))
+            .filter(procedure__in=procedures, status=Status.READY_FOR_HANDOFF)
+            .select_related("procedure", "resident")
+            .order_by("received_at", "id")
+        )
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([c["header"] for c in procedures[-1].export_columns])
+        for application in applications:
+            row = row_for(application, encoding)
+            if isinstance(row, HeldBack):
+                report.held_back.append(row)
+                continue
+            writer.writerow(row)
+            report.exported.append(application.receipt_number)
+            change_status(application.pk, Status.HANDED_OFF, actor=actor)
+        if not report.exported:
+            return report
+        with open(tmp, "wb") as f:
+            f.write(buffer.getvalue().encode(encoding))
+            f.flush()
+            os.fsync(f.fileno())
+        record(
+            AuditAction.APPLICATIONS_EXPORTED,
+            actor=actor,
+            target_type="procedure",
+            target_id=procedure_id,
+            extra={"file": target.name, "count": len(report.exported), "format": file_format},
+        )
+        transaction.on_commit(lambda: os.replace(tmp, target))
+    report.path = target
+    return report

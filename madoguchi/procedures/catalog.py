@@ -1,0 +1,86 @@
+"""Loading the catalog files (TOML, one per procedure version) into the database."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from madoguchi.accounts.models import Department
+
+from .models import Procedure
+from .schema import CatalogError, check_definition
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "catalog"
+
+
+def catalog_files() -> list[Path]:
+    """Our catalog, then the municipality's own folder (whose entries win on equal id+version)."""
+    files = sorted(BUILTIN_DIR.glob("*.toml"))
+    if settings.PROCEDURES_EXTRA_DIR:
+        files += sorted(Path(settings.PROCEDURES_EXTRA_DIR).glob("*.toml"))
+    return files
+
+
+@dataclass
+class LoadReport:
+    created: list[str]
+    unchanged: list[str]
+
+
+def read_file(path: Path) -> tuple[dict, str]:
+    raw = path.read_bytes()
+    try:
+        definition = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CatalogError(str(path), _("UTF-8 で保存してください")) from exc
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise CatalogError(str(path), str(exc), line) from exc
+    check_definition(definition, str(path))
+    return definition, hashlib.sha256(raw).hexdigest()
+
+
+@transaction.atomic
+def load_catalog(files: list[Path] | None = None) -> LoadReport:
+    """Load every file, or none: a malformed file stops the whole load."""
+    entries: dict[tuple[str, str], tuple[dict, str, Path]] = {}
+    for path in files if files is not None else catalog_files():
+        definition, digest = read_file(path)
+        entries[(definition["id"], definition["version"])] = (definition, digest, path)
+    report = LoadReport(created=[], unchanged=[])
+    for (procedure_id, version), (definition, digest, path) in entries.items():
+        label = f"{procedure_id}@{version}"
+        existing = Procedure.objects.filter(procedure_id=procedure_id, version=version).first()
+        if existing is not None:
+            if existing.definition != definition:
+                raise CatalogError(
+                    str(path),
+                    _("版 %(v)s は読込済みで内容が異なります。変更するときは版を上げてください")
+                    % {"v": version},
+                )
+            report.unchanged.append(label)
+            continue
+        department, _created = Department.objects.get_or_create(
+            code=definition["department"]["code"],
+            defaults={"name": definition["department"]["name"]},
+        )
+        Procedure.objects.create(
+            procedure_id=procedure_id,
+            version=version,
+            name=definition["name"],
+            legal_basis=definition.get("legal_basis", ""),
+            department=department,
+            core_system=definition["core_system"],
+            processing_days=definition["processing_days"],
+            definition=definition,
+            content_sha256=digest,
+            source=path.name,
+        )
+        report.created.append(label)
+    return report

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.accounts.models import Department
+
+
+class Procedure(models.Model):
+    """One version of a catalog entry. A version never changes once loaded."""
+
+    procedure_id = models.SlugField(_("手続ID"), max_length=80)
+    version = models.CharField(_("版"), max_length=40)
+    name = models.CharField(_("手続名"), max_length=200)
+    legal_basis = models.CharField(_("根拠法令"), max_length=200, blank=True)
+    department = models.ForeignKey(Department, verbose_name=_("所属"), on_delete=models.PROTECT)
+    core_system = models.CharField(_("基幹システム"), max_length=40)
+    processing_days = models.PositiveIntegerField(_("標準処理日数"))
+    definition = models.JSONField()
+    content_sha256 = models.CharField(max_length=64)
+    source = models.CharField(max_length=500)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["procedure_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure_id", "version"], name="procedure_version"),
+        ]
+        verbose_name = _("手続")
+        verbose_name_plural = _("手続")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.version})"
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return list(self.definition["fields"])
+
+    @property
+    def export_columns(self) -> list[dict[str, str]]:
+        return list(self.definition["export"]["columns"])
+
+    def field_for(self, semantic: str) -> str | None:
+        for field in self.fields:
+            if field.get("semantic") == semantic:
+                return str(field["id"])
+        return None

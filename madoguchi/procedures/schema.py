@@ -1,0 +1,106 @@
+"""Catalog file structure and validation of a form against its procedure's fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+FIELD_TYPES = {"text", "kana", "date", "postal_code", "phone", "digits", "choice"}
+KANA_RE = re.compile(r"^[\u30A0-\u30FF\u3000 ー・]+$")
+POSTAL_RE = re.compile(r"^\d{3}-?\d{4}$")
+PHONE_RE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
+SOURCE_RE = re.compile(r"^(form\.[a-z0-9_]+|application\.(receipt_number|submitted_date)|resident\.atena_number)$")
+
+
+class CatalogError(Exception):
+    def __init__(self, source: str, reason: str, line: int | None = None) -> None:
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {reason}")
+        self.source = source
+        self.line = line
+        self.reason = reason
+
+
+def check_definition(definition: dict[str, Any], source: str) -> None:
+    """Raise CatalogError when a catalog file lacks what the system relies on."""
+
+    def fail(reason: str) -> None:
+        raise CatalogError(source, reason)
+
+    for key, kind in (
+        ("id", str), ("version", str), ("name", str), ("department", dict),
+        ("core_system", str), ("processing_days", int), ("fields", list), ("export", dict),
+    ):
+        if not isinstance(definition.get(key), kind):
+            fail(_("「%(key)s」がないか、型が正しくありません") % {"key": key})
+    if not re.match(r"^[a-z0-9][a-z0-9-]*$", definition["id"]):
+        fail(_("手続IDは英小文字・数字・ハイフンで書いてください"))
+    department = definition["department"]
+    if not isinstance(department.get("code"), str) or not isinstance(department.get("name"), str):
+        fail(_("department には code と name が必要です"))
+    ids: set[str] = set()
+    for index, field in enumerate(definition["fields"], start=1):
+        if not isinstance(field, dict) or not isinstance(field.get("id"), str):
+            fail(_("%(n)d 番目の項目に id がありません") % {"n": index})
+        if field["id"] in ids:
+            fail(_("項目ID「%(id)s」が重複しています") % {"id": field["id"]})
+        ids.add(field["id"])
+        if field.get("type") not in FIELD_TYPES:
+            fail(_("項目「%(id)s」の type が不明です") % {"id": field["id"]})
+        if not isinstance(field.get("label"), str):
+            fail(_("項目「%(id)s」に label がありません") % {"id": field["id"]})
+        if field["type"] == "choice" and not field.get("choices"):
+            fail(_("項目「%(id)s」に choices がありません") % {"id": field["id"]})
+    columns = definition["export"].get("columns")
+    if not isinstance(columns, list) or not columns:
+        fail(_("export.columns がありません"))
+    for column in columns:
+        source_expr = column.get("source", "") if isinstance(column, dict) else ""
+        if not SOURCE_RE.match(source_expr):
+            fail(_("出力項目の source「%(s)s」が不正です") % {"s": source_expr})
+        if source_expr.startswith("form.") and source_expr[5:] not in ids:
+            fail(_("出力項目が未定義の項目「%(s)s」を参照しています") % {"s": source_expr})
+
+
+def validate_form(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[str, list[str]]:
+    """Field-level errors in Japanese; empty when the form satisfies its procedure."""
+    errors: dict[str, list[str]] = {}
+    known = {field["id"] for field in fields}
+    for field in fields:
+        value = form.get(field["id"], "").strip()
+        problems = _field_errors(field, value)
+        if problems:
+            errors[field["id"]] = problems
+    for key in sorted(set(form) - known):
+        errors[key] = [_("申請書に定義されていない項目です")]
+    return errors
+
+
+def _field_errors(field: dict[str, Any], value: str) -> list[str]:
+    if not value:
+        return [_("必須項目が入力されていません")] if field.get("required") else []
+    kind = field["type"]
+    max_length = field.get("max_length")
+    if max_length and len(value) > max_length:
+        return [_("%(n)d 文字以内で入力してください") % {"n": max_length}]
+    if kind == "kana" and not KANA_RE.match(value):
+        return [_("全角カタカナで入力してください")]
+    if kind == "date":
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return [_("日付(YYYY-MM-DD)が正しくありません")]
+    if kind == "postal_code" and not POSTAL_RE.match(value):
+        return [_("郵便番号は7桁で入力してください")]
+    if kind == "phone" and not PHONE_RE.match(value):
+        return [_("電話番号が正しくありません")]
+    if kind == "digits":
+        length = field.get("length")
+        if not value.isascii() or not value.isdigit() or (length and len(value) != length):
+            return [_("%(n)s 桁の数字で入力してください") % {"n": length or ""}]
+    if kind == "choice" and value not in field["choices"]:
+        return [_("選択肢にない値です")]
+    return []

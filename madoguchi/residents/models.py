@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .constants import Sex
+
+
+class Resident(models.Model):
+    """What identification needs of a 住基 record; the registry itself stays in 住基."""
+
+    resident_code = models.CharField(_("住民票コード"), max_length=11, unique=True)
+    atena_number = models.CharField(_("宛名番号"), max_length=20, unique=True)
+    name = models.CharField(_("氏名"), max_length=100)
+    name_kana = models.CharField(_("氏名(カナ)"), max_length=100, blank=True)
+    birth_date = models.DateField(_("生年月日"))
+    sex = models.CharField(_("性別"), max_length=1, choices=Sex.choices)
+    address = models.CharField(_("住所"), max_length=200)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("住民")
+        verbose_name_plural = _("住民")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SerialLink(models.Model):
+    """番号紐付情報: a signing certificate's serial number → resident, for a period."""
+
+    serial = models.CharField(_("シリアル番号"), max_length=64)
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="serial_links")
+    valid_from = models.DateTimeField(_("有効開始"))
+    valid_to = models.DateTimeField(_("有効終了"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["serial", "valid_from"], name="serial_link_period"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="serial_link_period_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["serial"])]
+        verbose_name = _("番号紐付情報")
+        verbose_name_plural = _("番号紐付情報")

@@ -1,0 +1,68 @@
+"""Filling a procedure's form from its catalog schema, as a resident would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .people import Person
+
+# The catalog is data that the municipality also configures on the portal; the simulator
+# reads the same files (it does not import madoguchi's code).
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "madoguchi" / "procedures" / "catalog"
+
+
+def load_procedures(catalog_dir: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
+    procedures = {}
+    for path in sorted(catalog_dir.glob("*.toml")):
+        definition = tomllib.loads(path.read_text(encoding="utf-8"))
+        procedures[definition["id"]] = definition
+    return procedures
+
+
+def fill_form(definition: dict[str, Any], applicant: Person, child: Person | None,
+              rng: random.Random) -> dict[str, str]:
+    form = {}
+    for field in definition["fields"]:
+        form[field["id"]] = _value(field, applicant, child, rng)
+    return form
+
+
+def _value(field: dict[str, Any], applicant: Person, child: Person | None, rng: random.Random) -> str:
+    semantic = field.get("semantic", "")
+    by_semantic: dict[str, str] = {
+        "applicant.name": applicant.name,
+        "applicant.kana": applicant.kana,
+        "applicant.birth_date": applicant.birth_date.isoformat(),
+        "applicant.postal_code": applicant.postal_code,
+        "applicant.address": applicant.address,
+        "applicant.phone": applicant.phone,
+        "bank.holder_kana": applicant.kana,
+    }
+    if child is not None:
+        by_semantic |= {
+            "child.name": child.name,
+            "child.kana": child.kana,
+            "child.birth_date": child.birth_date.isoformat(),
+            "child.relationship": "子",
+        }
+    if semantic in by_semantic:
+        return by_semantic[semantic]
+    kind = field["type"]
+    if kind == "choice":
+        return str(rng.choice(field["choices"]))
+    if kind == "digits":
+        length = int(field.get("length", 6))
+        return "".join(rng.choice("0123456789") for _ in range(length))
+    if kind == "date":
+        return (dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 300))).isoformat()
+    if kind == "kana":
+        return "テスト"
+    if semantic == "doctor.name":
+        return rng.choice(["田中 医師", "鈴木 医師", "伊藤 医師"]).replace(" 医師", " 健")
+    if semantic == "doctor.clinic":
+        return rng.choice(["千代田クリニック", "神田内科医院", "九段坂病院"])
+    return "記入例"

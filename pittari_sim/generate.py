@@ -1,0 +1,139 @@
+"""``pittari-sim generate``: applications, the matching 番号紐付情報, and the trust files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import random
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .forms import fill_form, load_procedures
+from .package import PackageSpec, build_package
+from .people import MUNICIPALITY_CODE, Person, make_person
+from .pki import CA, new_key
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+LINK_COLUMNS = [
+    "serial_number", "resident_code", "atena_number", "name", "name_kana",
+    "birth_date", "sex", "address", "valid_from", "valid_to",
+]
+
+
+def tiny_png(seed: int) -> bytes:
+    """A valid 1×1 PNG, different per seed (stands in for a scanned document)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    pixel = bytes([0, seed % 256, (seed >> 8) % 256, 200])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(pixel)) + chunk(b"IEND", b""))
+
+
+@dataclass
+class Generated:
+    receipt_number: str
+    procedure_id: str
+    form: dict[str, str]
+    path: Path
+
+
+def load_or_create_ca(out: Path) -> CA:
+    ca_dir = out / "ca"
+    key_file, cert_file = ca_dir / "ca-key.pem", ca_dir / "ca.pem"
+    if key_file.exists():
+        return CA.load(key_file.read_bytes(), cert_file.read_bytes())
+    ca = CA.create()
+    ca_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(ca.key_pem())
+    cert_file.write_bytes(ca.cert_pem())
+    return ca
+
+
+def write_trust(out: Path, ca: CA) -> None:
+    trust = out / "trust"
+    trust.mkdir(parents=True, exist_ok=True)
+    (trust / "ca.pem").write_bytes(ca.cert_pem())
+    number_file = out / "ca" / "crl-number"
+    number = int(number_file.read_text()) + 1 if number_file.exists() else 1
+    number_file.write_text(str(number))
+    (trust / "ca.crl").write_bytes(ca.crl([], number=number))
+
+
+def generate(out: Path, count: int, seed: int | None = None,
+             procedure_id: str | None = None, now: dt.datetime | None = None) -> list[Generated]:
+    rng = random.Random(seed)
+    now = now or dt.datetime.now(JST)
+    procedures = load_procedures()
+    if procedure_id is not None and procedure_id not in procedures:
+        raise KeyError(procedure_id)
+    chosen: list[dict[str, Any]] = (
+        [procedures[procedure_id]] if procedure_id else list(procedures.values())
+    )
+    ca = load_or_create_ca(out)
+    write_trust(out, ca)
+    packages = out / "packages"
+    packages.mkdir(parents=True, exist_ok=True)
+    registry = out / "registry"
+    registry.mkdir(parents=True, exist_ok=True)
+    links_file = registry / "links.csv"
+    new_file = not links_file.exists()
+    generated = []
+    with open(links_file, "a", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        if new_file:
+            writer.writerow(LINK_COLUMNS)
+        for _ in range(count):
+            definition = rng.choice(chosen)
+            is_kaigo = definition["department"]["code"] == "kaigo"
+            applicant = make_person(rng, age_range=(65, 95) if is_kaigo else (22, 45),
+                                    today=now.date())
+            child = None if is_kaigo else make_person(
+                rng, age_range=(0, 10), today=now.date(),
+                surname=(applicant.surname, applicant.surname_kana),
+                address=(applicant.postal_code, applicant.address), phone=applicant.phone,
+            )
+            submitted_at = now - dt.timedelta(minutes=rng.randint(1, 60 * 24 * 7))
+            receipt = _receipt_number(rng, submitted_at, packages)
+            key = new_key()
+            issued = submitted_at - dt.timedelta(days=rng.randint(30, 900))
+            certificate = ca.issue_signing_certificate(
+                key, name=applicant.name, birth_date=applicant.birth_date.strftime("%Y%m%d"),
+                sex=applicant.sex, address=applicant.address,
+                not_before=issued, not_after=issued + dt.timedelta(days=365 * 5),
+            )
+            spec = PackageSpec(
+                receipt_number=receipt,
+                procedure_id=definition["id"],
+                procedure_version=definition["version"],
+                submitted_at=submitted_at,
+                municipality_code=MUNICIPALITY_CODE,
+                submitter="self",
+                form=fill_form(definition, applicant, child, rng),
+                attachments=[("hokensho.png", "image/png", tiny_png(rng.randrange(65536)))],
+            )
+            path = packages / f"{receipt}.zip"
+            path.write_bytes(build_package(spec, key, certificate))
+            writer.writerow(_link_row(applicant, format(certificate.serial_number, "X"), issued))
+            generated.append(Generated(receipt, definition["id"], spec.form, path))
+    return generated
+
+
+def _receipt_number(rng: random.Random, submitted_at: dt.datetime, packages: Path) -> str:
+    while True:
+        receipt = f"{submitted_at:%Y%m%d}{rng.randrange(10**7, 10**8)}"
+        if not (packages / f"{receipt}.zip").exists():
+            return receipt
+
+
+def _link_row(person: Person, serial: str, issued: dt.datetime) -> list[str]:
+    return [
+        serial, person.resident_code, person.atena_number, person.name, person.kana,
+        person.birth_date.isoformat(), person.sex, person.address, issued.isoformat(), "",
+    ]
