@@ -14,21 +14,28 @@ from .server import Portal, make_server
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="pittari-sim", description="ぴったりサービス and 住基 export simulator (development only)"
+        prog="pittari-sim",
+        description="ぴったりサービス and 住基 export simulator (development only)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the portal API on 127.0.0.1")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--data", type=Path, default=Path("var/pittari-sim"),
-                       help="folder written by `generate` (its packages/ are served)")
+    serve.add_argument(
+        "--data",
+        type=Path,
+        default=Path("var/pittari-sim"),
+        help="folder written by `generate` (its packages/ are served)",
+    )
     serve.add_argument("--client-id", default=os.environ.get("PITTARI_CLIENT_ID", "madoguchi-demo"))
     serve.add_argument("--client-secret", default=os.environ.get("PITTARI_CLIENT_SECRET"))
-    serve.add_argument("--release-initial", type=int, default=None,
-                       help="list only this many packages at first …")
-    serve.add_argument("--release-every", type=float, default=None,
-                       help="… and one more every this many seconds")
+    serve.add_argument(
+        "--release-initial", type=int, default=None, help="list only this many packages at first …"
+    )
+    serve.add_argument(
+        "--release-every", type=float, default=None, help="… and one more every this many seconds"
+    )
 
     gen = sub.add_parser("generate", help="write signed packages and the matching 番号紐付情報")
     gen.add_argument("--procedure", default=None)
@@ -44,15 +51,18 @@ def main(argv: list[str] | None = None) -> None:
         except KeyError:
             parser.error(f"unknown procedure: {args.procedure}")
         if args.json:
-            json.dump({"packages": [str(g.path) for g in generated]}, sys.stdout, ensure_ascii=False)
+            json.dump(
+                {"packages": [str(g.path) for g in generated]}, sys.stdout, ensure_ascii=False
+            )
             sys.stdout.write("\n")
         else:
             print(f"{len(generated)} packages written to {args.out / 'packages'}")
         return
     if not args.client_secret:
         parser.error("--client-secret (or PITTARI_CLIENT_SECRET) is required")
-    portal = Portal(args.data, args.client_id, args.client_secret,
-                    args.release_initial, args.release_every)
+    portal = Portal(
+        args.data, args.client_id, args.client_secret, args.release_initial, args.release_every
+    )
     server = make_server(portal, args.host, args.port)
     print(f"pittari-sim listening on http://{args.host}:{server.server_port}/", flush=True)
     try:

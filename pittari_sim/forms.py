@@ -23,15 +23,18 @@ def load_procedures(catalog_dir: Path = CATALOG_DIR) -> dict[str, dict[str, Any]
     return procedures
 
 
-def fill_form(definition: dict[str, Any], applicant: Person, child: Person | None,
-              rng: random.Random) -> dict[str, str]:
+def fill_form(
+    definition: dict[str, Any], applicant: Person, child: Person | None, rng: random.Random
+) -> dict[str, str]:
     form = {}
     for field in definition["fields"]:
         form[field["id"]] = _value(field, applicant, child, rng)
     return form
 
 
-def _value(field: dict[str, Any], applicant: Person, child: Person | None, rng: random.Random) -> str:
+def _value(
+    field: dict[str, Any], applicant: Person, child: Person | None, rng: random.Random
+) -> str:
     semantic = field.get("semantic", "")
     by_semantic: dict[str, str] = {
         "applicant.name": applicant.name,

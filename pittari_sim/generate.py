@@ -19,19 +19,34 @@ from .pki import CA, new_key
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 LINK_COLUMNS = [
-    "serial_number", "resident_code", "atena_number", "name", "name_kana",
-    "birth_date", "sex", "address", "valid_from", "valid_to",
+    "serial_number",
+    "resident_code",
+    "atena_number",
+    "name",
+    "name_kana",
+    "birth_date",
+    "sex",
+    "address",
+    "valid_from",
+    "valid_to",
 ]
 
 
 def tiny_png(seed: int) -> bytes:
     """A valid 1×1 PNG, different per seed (stands in for a scanned document)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     pixel = bytes([0, seed % 256, (seed >> 8) % 256, 200])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(pixel)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(pixel))
+        + chunk(b"IEND", b"")
+    )
 
 
 @dataclass
@@ -66,8 +81,13 @@ def write_trust(out: Path, ca: CA) -> None:
     (trust / "ca.crl").write_bytes(ca.crl([], number=number))
 
 
-def generate(out: Path, count: int, seed: int | None = None,
-             procedure_id: str | None = None, now: dt.datetime | None = None) -> list[Generated]:
+def generate(
+    out: Path,
+    count: int,
+    seed: int | None = None,
+    procedure_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[Generated]:
     rng = random.Random(seed)
     now = now or dt.datetime.now(JST)
     procedures = load_procedures()
@@ -92,21 +112,33 @@ def generate(out: Path, count: int, seed: int | None = None,
         for _ in range(count):
             definition = rng.choice(chosen)
             is_kaigo = definition["department"]["code"] == "kaigo"
-            applicant = make_person(rng, age_range=(65, 95) if is_kaigo else (22, 45),
-                                    today=now.date())
-            child = None if is_kaigo else make_person(
-                rng, age_range=(0, 10), today=now.date(),
-                surname=(applicant.surname, applicant.surname_kana),
-                address=(applicant.postal_code, applicant.address), phone=applicant.phone,
+            applicant = make_person(
+                rng, age_range=(65, 95) if is_kaigo else (22, 45), today=now.date()
+            )
+            child = (
+                None
+                if is_kaigo
+                else make_person(
+                    rng,
+                    age_range=(0, 10),
+                    today=now.date(),
+                    surname=(applicant.surname, applicant.surname_kana),
+                    address=(applicant.postal_code, applicant.address),
+                    phone=applicant.phone,
+                )
             )
             submitted_at = now - dt.timedelta(minutes=rng.randint(1, 60 * 24 * 7))
             receipt = _receipt_number(rng, submitted_at, packages)
             key = new_key()
             issued = submitted_at - dt.timedelta(days=rng.randint(30, 900))
             certificate = ca.issue_signing_certificate(
-                key, name=applicant.name, birth_date=applicant.birth_date.strftime("%Y%m%d"),
-                sex=applicant.sex, address=applicant.address,
-                not_before=issued, not_after=issued + dt.timedelta(days=365 * 5),
+                key,
+                name=applicant.name,
+                birth_date=applicant.birth_date.strftime("%Y%m%d"),
+                sex=applicant.sex,
+                address=applicant.address,
+                not_before=issued,
+                not_after=issued + dt.timedelta(days=365 * 5),
             )
             spec = PackageSpec(
                 receipt_number=receipt,
@@ -134,6 +166,14 @@ def _receipt_number(rng: random.Random, submitted_at: dt.datetime, packages: Pat
 
 def _link_row(person: Person, serial: str, issued: dt.datetime) -> list[str]:
     return [
-        serial, person.resident_code, person.atena_number, person.name, person.kana,
-        person.birth_date.isoformat(), person.sex, person.address, issued.isoformat(), "",
+        serial,
+        person.resident_code,
+        person.atena_number,
+        person.name,
+        person.kana,
+        person.birth_date.isoformat(),
+        person.sex,
+        person.address,
+        issued.isoformat(),
+        "",
     ]

@@ -33,7 +33,7 @@ class PackageSpec:
 
 
 def application_xml(spec: PackageSpec) -> etree._Element:
-    root = etree.Element(f"{{{NS}}}Application", nsmap={None: NS})
+    root = etree.Element(f"{{{NS}}}Application", nsmap={None: NS})  # type: ignore[dict-item]
     for tag, value in (
         ("ReceiptNumber", spec.receipt_number),
         ("ProcedureId", spec.procedure_id),
@@ -65,8 +65,12 @@ def default_signer() -> XMLSigner:
     )
 
 
-def sign(root: etree._Element, key: rsa.RSAPrivateKey, certificate: x509.Certificate,
-         signer: XMLSigner | None = None) -> bytes:
+def sign(
+    root: etree._Element,
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+    signer: XMLSigner | None = None,
+) -> bytes:
     signed = (signer or default_signer()).sign(
         root,
         key=key,
@@ -112,5 +116,7 @@ def package_files(spec: PackageSpec, signed_xml: bytes) -> dict[str, bytes]:
     return files
 
 
-def build_package(spec: PackageSpec, key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> bytes:
+def build_package(
+    spec: PackageSpec, key: rsa.RSAPrivateKey, certificate: x509.Certificate
+) -> bytes:
     return build_zip(package_files(spec, sign(application_xml(spec), key, certificate)))

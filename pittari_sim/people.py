@@ -10,21 +10,58 @@ MUNICIPALITY_CODE = "131016"
 MUNICIPALITY = "東京都千代田区"
 
 SURNAMES = [
-    ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"),
-    ("伊藤", "イトウ"), ("渡辺", "ワタナベ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"),
-    ("小林", "コバヤシ"), ("加藤", "カトウ"), ("吉田", "ヨシダ"), ("山田", "ヤマダ"),
-    ("佐々木", "ササキ"), ("松本", "マツモト"), ("井上", "イノウエ"), ("木村", "キムラ"),
-    ("林", "ハヤシ"), ("斎藤", "サイトウ"), ("清水", "シミズ"), ("山崎", "ヤマザキ"),
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"),
+    ("山本", "ヤマモト"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"),
+    ("山田", "ヤマダ"),
+    ("佐々木", "ササキ"),
+    ("松本", "マツモト"),
+    ("井上", "イノウエ"),
+    ("木村", "キムラ"),
+    ("林", "ハヤシ"),
+    ("斎藤", "サイトウ"),
+    ("清水", "シミズ"),
+    ("山崎", "ヤマザキ"),
 ]
-GIVEN_FEMALE = [("花子", "ハナコ"), ("陽菜", "ヒナ"), ("結衣", "ユイ"), ("美咲", "ミサキ"),
-                ("さくら", "サクラ"), ("葵", "アオイ"), ("真由美", "マユミ"), ("恵子", "ケイコ")]
-GIVEN_MALE = [("太郎", "タロウ"), ("翔太", "ショウタ"), ("大翔", "ヒロト"), ("蓮", "レン"),
-              ("健一", "ケンイチ"), ("誠", "マコト"), ("拓也", "タクヤ"), ("一郎", "イチロウ")]
+GIVEN_FEMALE = [
+    ("花子", "ハナコ"),
+    ("陽菜", "ヒナ"),
+    ("結衣", "ユイ"),
+    ("美咲", "ミサキ"),
+    ("さくら", "サクラ"),
+    ("葵", "アオイ"),
+    ("真由美", "マユミ"),
+    ("恵子", "ケイコ"),
+]
+GIVEN_MALE = [
+    ("太郎", "タロウ"),
+    ("翔太", "ショウタ"),
+    ("大翔", "ヒロト"),
+    ("蓮", "レン"),
+    ("健一", "ケンイチ"),
+    ("誠", "マコト"),
+    ("拓也", "タクヤ"),
+    ("一郎", "イチロウ"),
+]
 # Real town names and postal codes of 千代田区.
 TOWNS = [
-    ("100-0001", "千代田"), ("101-0021", "外神田"), ("102-0083", "麹町"),
-    ("101-0051", "神田神保町"), ("102-0082", "一番町"), ("100-0014", "永田町"),
-    ("101-0041", "神田須田町"), ("102-0074", "九段南"), ("101-0062", "神田駿河台"),
+    ("100-0001", "千代田"),
+    ("101-0021", "外神田"),
+    ("102-0083", "麹町"),
+    ("101-0051", "神田神保町"),
+    ("102-0082", "一番町"),
+    ("100-0014", "永田町"),
+    ("101-0041", "神田須田町"),
+    ("102-0074", "九段南"),
+    ("101-0062", "神田駿河台"),
 ]
 
 
@@ -51,16 +88,23 @@ class Person:
         return f"{self.surname_kana}　{self.given_kana}"
 
 
-def make_person(rng: random.Random, *, age_range: tuple[int, int], today: dt.date,
-                surname: tuple[str, str] | None = None, address: tuple[str, str] | None = None,
-                phone: str | None = None) -> Person:
+def make_person(
+    rng: random.Random,
+    *,
+    age_range: tuple[int, int],
+    today: dt.date,
+    surname: tuple[str, str] | None = None,
+    address: tuple[str, str] | None = None,
+    phone: str | None = None,
+) -> Person:
     sex = rng.choice("12")
     given = rng.choice(GIVEN_MALE if sex == "1" else GIVEN_FEMALE)
     family = surname or rng.choice(SURNAMES)
     age_days = rng.randint(age_range[0] * 365, age_range[1] * 365)
     postal, town = rng.choice(TOWNS)
     if address is None:
-        address = (postal, f"{MUNICIPALITY}{town}{rng.randint(1, 4)}丁目{rng.randint(1, 30)}番{rng.randint(1, 20)}号")
+        block = f"{rng.randint(1, 4)}丁目{rng.randint(1, 30)}番{rng.randint(1, 20)}号"
+        address = (postal, f"{MUNICIPALITY}{town}{block}")
     return Person(
         resident_code=f"{rng.randrange(10**10, 10**11):011d}",
         atena_number=f"{rng.randrange(10**9, 10**10):010d}",

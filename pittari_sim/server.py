@@ -35,8 +35,14 @@ class Entry:
 
 
 class Portal:
-    def __init__(self, data: Path, client_id: str, client_secret: str,
-                 release_initial: int | None = None, release_every: float | None = None) -> None:
+    def __init__(
+        self,
+        data: Path,
+        client_id: str,
+        client_secret: str,
+        release_initial: int | None = None,
+        release_every: float | None = None,
+    ) -> None:
         self.packages = data / "packages"
         self.client_id = client_id
         self.client_secret = client_secret
@@ -48,8 +54,10 @@ class Portal:
         self._index: dict[Path, Entry] = {}
 
     def issue_token(self, client_id: str, client_secret: str) -> str | None:
-        if not (hmac.compare_digest(client_id, self.client_id)
-                and hmac.compare_digest(client_secret, self.client_secret)):
+        if not (
+            hmac.compare_digest(client_id, self.client_id)
+            and hmac.compare_digest(client_secret, self.client_secret)
+        ):
             return None
         token = secrets.token_urlsafe(32)
         with self.lock:
@@ -71,7 +79,9 @@ class Portal:
                         self._index[path] = entry
             entries = sorted(self._index.values(), key=lambda e: (e.submitted_at, e.receipt_number))
         if self.release_initial is not None and self.release_every:
-            released = self.release_initial + int((time.monotonic() - self.started) / self.release_every)
+            released = self.release_initial + int(
+                (time.monotonic() - self.started) / self.release_every
+            )
             entries = entries[:released]
         return entries
 
@@ -128,7 +138,9 @@ class Handler(BaseHTTPRequestHandler):
         if token is None:
             self._json(401, {"error": "invalid_client"})
             return
-        self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS})
+        self._json(
+            200, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS}
+        )
 
     def do_GET(self) -> None:  # noqa: N802 (stdlib name)
         url = urlparse(self.path)
@@ -152,15 +164,22 @@ class Handler(BaseHTTPRequestHandler):
             return
         entries = self.portal.entries()
         chunk = entries[(page - 1) * per_page : page * per_page]
-        self._json(200, {
-            "items": [
-                {"receipt_number": e.receipt_number, "procedure_id": e.procedure_id,
-                 "submitted_at": e.submitted_at, "sha256": e.sha256}
-                for e in chunk
-            ],
-            "total": len(entries),
-            "next_page": page + 1 if page * per_page < len(entries) else None,
-        })
+        self._json(
+            200,
+            {
+                "items": [
+                    {
+                        "receipt_number": e.receipt_number,
+                        "procedure_id": e.procedure_id,
+                        "submitted_at": e.submitted_at,
+                        "sha256": e.sha256,
+                    }
+                    for e in chunk
+                ],
+                "total": len(entries),
+                "next_page": page + 1 if page * per_page < len(entries) else None,
+            },
+        )
 
     def _package(self, receipt_number: str) -> None:
         for entry in self.portal.entries():

@@ -38,7 +38,9 @@ def create_demo_staff() -> dict[str, str]:
         if User.objects.filter(username=persona.username).exists():
             continue
         department = (
-            Department.objects.get(code=persona.department_code) if persona.department_code else None
+            Department.objects.get(code=persona.department_code)
+            if persona.department_code
+            else None
         )
         password = secrets.token_urlsafe(9)
         User.objects.create_user(

@@ -28,7 +28,9 @@ class User(AbstractUser):
     department = models.ForeignKey(
         Department, verbose_name=_("所属"), null=True, blank=True, on_delete=models.PROTECT
     )
-    role = models.CharField(_("役割"), max_length=20, choices=Role.choices, default=Role.COUNTER_CLERK)
+    role = models.CharField(
+        _("役割"), max_length=20, choices=Role.choices, default=Role.COUNTER_CLERK
+    )
     display_name = models.CharField(_("表示名"), max_length=100, blank=True)
 
     def __str__(self) -> str:

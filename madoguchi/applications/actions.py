@@ -32,7 +32,10 @@ def receive_application(
     outcome, resident, notes = result.outcome, result.resident, result.notes
     if package.certificate_check.revocation_pending:
         # Never accepted silently: held until a fresh CRL shows the certificate was good.
-        outcome, notes = Identification.REVOCATION_PENDING, ["有効なCRLがないため失効確認待ち", *notes]
+        outcome, notes = (
+            Identification.REVOCATION_PENDING,
+            ["有効なCRLがないため失効確認待ち", *notes],
+        )
     now = timezone.now()
     application = Application.objects.create(
         receipt_number=package.receipt_number,
@@ -56,7 +59,9 @@ def receive_application(
         file_name=file_name,
         package=data,
         package_sha256=sha256,
-        signer_certificate_pem=package.certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        signer_certificate_pem=package.certificate.public_bytes(
+            serialization.Encoding.PEM
+        ).decode(),
         signer_serial=serial,
         signer_basic_four=basic_four.__dict__ if basic_four else {},
         trust_anchor_subject=check.anchor.subject,
@@ -84,7 +89,10 @@ def change_status(
 ) -> Application:
     """Move one application along the workflow; the row is locked for the change."""
     application = Application.objects.select_for_update().get(pk=application_id)
-    if actor is not None and not Application.objects.visible_to(actor).filter(pk=application_id).exists():
+    if (
+        actor is not None
+        and not Application.objects.visible_to(actor).filter(pk=application_id).exists()
+    ):
         raise PermissionDenied
     current = Status(application.status)
     if to_status not in TRANSITIONS[current]:

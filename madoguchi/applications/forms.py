@@ -8,7 +8,9 @@ from .constants import Status
 
 class TransitionForm(forms.Form):
     to_status = forms.ChoiceField(label=_("変更後のステータス"), choices=Status.choices)
-    reason = forms.CharField(label=_("理由"), required=False, max_length=2000, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("理由"), required=False, max_length=2000, widget=forms.Textarea
+    )
 
 
 class InboxFilterForm(forms.Form):

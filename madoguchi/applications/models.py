@@ -31,9 +31,7 @@ class Application(models.Model):
     resident = models.ForeignKey(
         Resident, verbose_name=_("住民"), null=True, blank=True, on_delete=models.PROTECT
     )
-    identification = models.CharField(
-        _("本人特定"), max_length=30, choices=Identification.choices
-    )
+    identification = models.CharField(_("本人特定"), max_length=30, choices=Identification.choices)
     identification_notes = models.JSONField(default=list, blank=True)
 
     objects = ApplicationQuerySet.as_manager()

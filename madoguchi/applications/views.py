@@ -28,8 +28,13 @@ def application_list(request: HttpRequest) -> HttpResponse:
         Application.objects.visible_to(staff_user(request))
         .select_related("procedure")
         .only(
-            "receipt_number", "status", "received_at", "applicant_name", "identification",
-            "form_errors", "procedure__name",
+            "receipt_number",
+            "status",
+            "received_at",
+            "applicant_name",
+            "identification",
+            "form_errors",
+            "procedure__name",
         )
     )
     if form.is_valid():

@@ -105,7 +105,7 @@ def check_certificate(certificate: x509.Certificate, signing_time: dt.datetime) 
 
 
 def latest_crl(anchor: TrustAnchor) -> RevocationList | None:
-    return anchor.crls.order_by("-this_update").first()
+    return anchor.crls.order_by("-this_update", "-crl_number", "-id").first()
 
 
 def _issuing_anchor(certificate: x509.Certificate) -> TrustAnchor | None:

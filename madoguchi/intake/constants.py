@@ -16,9 +16,15 @@ class Reason(models.TextChoices):
     ZIP_LIMITS = "zip_limits", _("ZIPファイルの件数・展開後サイズ・圧縮率が上限を超えています")
     UNSAFE_PATH = "unsafe_path", _("ZIP内に危険なファイル名(絶対パスや .. を含む名前)があります")
     ENVELOPE_INVALID = "envelope_invalid", _("envelope.json がないか、形式が正しくありません")
-    ENVELOPE_MISMATCH = "envelope_mismatch", _("envelope.json の内容が署名された申請書と一致しません")
+    ENVELOPE_MISMATCH = (
+        "envelope_mismatch",
+        _("envelope.json の内容が署名された申請書と一致しません"),
+    )
     ATTACHMENT_MISSING = "attachment_missing", _("署名された添付ファイルがZIP内にありません")
-    ATTACHMENT_UNEXPECTED = "attachment_unexpected", _("署名された申請書に記載のないファイルがあります")
+    ATTACHMENT_UNEXPECTED = (
+        "attachment_unexpected",
+        _("署名された申請書に記載のないファイルがあります"),
+    )
     ATTACHMENT_DIGEST_MISMATCH = (
         "attachment_digest_mismatch",
         _("添付ファイルの内容が署名されたハッシュ値と一致しません"),
@@ -27,8 +33,14 @@ class Reason(models.TextChoices):
     XML_FORBIDDEN = "xml_forbidden", _("申請書XMLに禁止された構文(DOCTYPE・実体参照など)があります")
     SIGNATURE_INVALID = "signature_invalid", _("電子署名を検証できません(改ざんの可能性があります)")
     SIGNATURE_ALGORITHM = "signature_algorithm", _("許可されていない署名方式または参照です")
-    CERTIFICATE_UNTRUSTED = "certificate_untrusted", _("署名用電子証明書が信頼できる認証局につながりません")
-    CERTIFICATE_EXPIRED = "certificate_expired", _("署名時点で署名用電子証明書の有効期限が切れています")
+    CERTIFICATE_UNTRUSTED = (
+        "certificate_untrusted",
+        _("署名用電子証明書が信頼できる認証局につながりません"),
+    )
+    CERTIFICATE_EXPIRED = (
+        "certificate_expired",
+        _("署名時点で署名用電子証明書の有効期限が切れています"),
+    )
     CERTIFICATE_NOT_YET_VALID = (
         "certificate_not_yet_valid",
         _("署名時点で署名用電子証明書の有効期間が始まっていません"),

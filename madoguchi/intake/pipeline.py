@@ -56,9 +56,7 @@ def import_package(data: bytes, file_name: str) -> ImportResult:
         if Application.objects.filter(receipt_number=package.receipt_number).exists():
             raise Rejection(Reason.RECEIPT_CONFLICT, package.receipt_number)
         try:
-            receive_application(
-                package, procedure, data=data, sha256=sha256, file_name=file_name
-            )
+            receive_application(package, procedure, data=data, sha256=sha256, file_name=file_name)
         except IntegrityError:
             # Another worker stored the same receipt number between our check and insert.
             if Evidence.objects.filter(package_sha256=sha256).exists():
@@ -93,6 +91,10 @@ def quarantine(
         actor=None,
         target_type="package",
         target_id=sha256,
-        extra={"file": file_name, "reason": rejection.reason.value, "receipt_number": receipt_number},
+        extra={
+            "file": file_name,
+            "reason": rejection.reason.value,
+            "receipt_number": receipt_number,
+        },
     )
     log.warning("quarantined %s (%s): %s", file_name, rejection.reason.value, rejection.detail)

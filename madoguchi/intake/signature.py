@@ -15,6 +15,7 @@ from signxml import (
     DigestAlgorithm,
     SignatureConfiguration,
     SignatureMethod,
+    VerifyResult,
     XMLVerifier,
 )
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
@@ -28,7 +29,9 @@ NS = {"ds": DS}
 ALLOWED_SIGNATURE_METHODS = frozenset(
     {SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA384, SignatureMethod.RSA_SHA512}
 )
-ALLOWED_DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512})
+ALLOWED_DIGESTS = frozenset(
+    {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
+)
 ALLOWED_C14N = frozenset({CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0})
 ALLOWED_TRANSFORMS = frozenset(
     {"http://www.w3.org/2000/09/xmldsig#enveloped-signature", *(m.value for m in ALLOWED_C14N)}
@@ -63,7 +66,7 @@ def verify_signed_xml(data: bytes, signing_time: dt.datetime) -> VerifiedXml:
         root = etree.fromstring(data, parser=hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise Rejection(Reason.XML_INVALID, str(exc)) from exc
-    if root.getroottree().docinfo.doctype:
+    if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         raise Rejection(Reason.XML_FORBIDDEN, "DOCTYPE")
 
     signatures = root.findall(".//ds:Signature", NS)
@@ -88,6 +91,7 @@ def verify_signed_xml(data: bytes, signing_time: dt.datetime) -> VerifiedXml:
         )
     except (InvalidSignature, InvalidDigest, InvalidInput, InvalidCertificate) as exc:
         raise Rejection(Reason.SIGNATURE_INVALID, str(exc)) from exc
+    assert isinstance(result, VerifyResult)  # one reference expected, so one result
     signed = result.signed_xml
     if signed is None or signed.tag != root.tag:
         raise Rejection(Reason.SIGNATURE_ALGORITHM, "signature does not cover the whole form")

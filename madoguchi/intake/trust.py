@@ -68,7 +68,9 @@ def fetch(source: str) -> bytes:
 
 
 @transaction.atomic
-def load_crl(data: bytes, *, now: dt.datetime | None = None, actor: User | None = None) -> RevocationList:
+def load_crl(
+    data: bytes, *, now: dt.datetime | None = None, actor: User | None = None
+) -> RevocationList:
     """Verify a CRL's signature against a trust anchor and its freshness, then store it."""
     now = now or timezone.now()
     try:
@@ -102,7 +104,9 @@ def load_crl(data: bytes, *, now: dt.datetime | None = None, actor: User | None 
         der=crl.public_bytes(Encoding.DER),
     )
     RevokedSerial.objects.bulk_create(
-        RevokedSerial(crl=stored, serial=format(r.serial_number, "X"), revoked_at=r.revocation_date_utc)
+        RevokedSerial(
+            crl=stored, serial=format(r.serial_number, "X"), revoked_at=r.revocation_date_utc
+        )
         for r in crl
     )
     record(

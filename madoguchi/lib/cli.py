@@ -17,10 +17,8 @@ def print_json(document: Any) -> None:
 def progress(items: Iterable[T], total: int, label: str) -> Iterator[T]:
     """Yield items, drawing a progress bar on standard error when it is a terminal."""
     show = sys.stderr.isatty() and total > 1
-    done = 0
-    for item in items:
+    for done, item in enumerate(items, start=1):
         yield item
-        done += 1
         if show:
             width = 30
             filled = width * done // total

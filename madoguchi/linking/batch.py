@@ -61,7 +61,9 @@ def row_for(application: Application, encoding: str) -> list[str] | HeldBack:
     return row
 
 
-def export_batch(procedure_id: str, file_format: str, out_dir: Path, *, actor: User | None) -> ExportReport:
+def export_batch(
+    procedure_id: str, file_format: str, out_dir: Path, *, actor: User | None
+) -> ExportReport:
     """Write every application ready for hand-over to one file and mark it handed off.
 
     A record with a character the encoding cannot hold is never replaced silently: it is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,9 @@ def read_file(path: Path) -> tuple[dict, str]:
     except UnicodeDecodeError as exc:
         raise CatalogError(str(path), _("UTF-8 で保存してください")) from exc
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise CatalogError(str(path), str(exc), line) from exc
+        # Python 3.11's tomllib gives the position only in the message.
+        found = re.search(r"at line (\d+)", str(exc))
+        raise CatalogError(str(path), str(exc), int(found.group(1)) if found else None) from exc
     check_definition(definition, str(path))
     return definition, hashlib.sha256(raw).hexdigest()
 

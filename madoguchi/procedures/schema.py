@@ -12,7 +12,9 @@ FIELD_TYPES = {"text", "kana", "date", "postal_code", "phone", "digits", "choice
 KANA_RE = re.compile(r"^[\u30A0-\u30FF\u3000 ー・]+$")
 POSTAL_RE = re.compile(r"^\d{3}-?\d{4}$")
 PHONE_RE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
-SOURCE_RE = re.compile(r"^(form\.[a-z0-9_]+|application\.(receipt_number|submitted_date)|resident\.atena_number)$")
+SOURCE_RE = re.compile(
+    r"^(form\.[a-z0-9_]+|application\.(receipt_number|submitted_date)|resident\.atena_number)$"
+)
 
 
 class CatalogError(Exception):
@@ -31,8 +33,14 @@ def check_definition(definition: dict[str, Any], source: str) -> None:
         raise CatalogError(source, reason)
 
     for key, kind in (
-        ("id", str), ("version", str), ("name", str), ("department", dict),
-        ("core_system", str), ("processing_days", int), ("fields", list), ("export", dict),
+        ("id", str),
+        ("version", str),
+        ("name", str),
+        ("department", dict),
+        ("core_system", str),
+        ("processing_days", int),
+        ("fields", list),
+        ("export", dict),
     ):
         if not isinstance(definition.get(key), kind):
             fail(_("「%(key)s」がないか、型が正しくありません") % {"key": key})

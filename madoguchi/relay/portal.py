@@ -37,8 +37,9 @@ class PortalClient:
         self._token: str | None = None
         self._token_expires = 0.0
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None,
-                 auth: bool = True) -> tuple[bytes, dict[str, str]]:
+    def _request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True
+    ) -> tuple[bytes, dict[str, str]]:
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:

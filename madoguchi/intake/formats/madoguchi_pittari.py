@@ -154,11 +154,16 @@ def _q(name: str) -> str:
     return f"{{{XML_NS}}}{name}"
 
 
+def _all_text(element: etree._Element) -> str:
+    """The element's text with comments dropped (signxml excises them from the signed tree)."""
+    return "".join(str(part) for part in element.itertext())
+
+
 def _text(root: etree._Element, name: str) -> str:
     element = root.find(_q(name))
     if element is None:
         raise Rejection(Reason.XML_INVALID, f"{name} missing from the signed form")
-    return "".join(element.itertext()).strip()
+    return _all_text(element).strip()
 
 
 def _read_signed_content(root: etree._Element) -> dict[str, Any]:
@@ -172,7 +177,7 @@ def _read_signed_content(root: etree._Element) -> dict[str, Any]:
         key = item.get("id")
         if not key or key in form:
             raise Rejection(Reason.XML_INVALID, f"form item id {key!r}")
-        form[key] = "".join(item.itertext())
+        form[key] = _all_text(item)
     attachments = []
     for element in root.findall(f"{_q('Attachments')}/{_q('Attachment')}"):
         name = element.get("name", "")

@@ -57,4 +57,6 @@ class Command(BaseCommand):
                 f"隔離 {counts[Outcome.QUARANTINED]} 件"
             )
         if failed:
-            raise CommandError(f"{len(failed)} 件を処理できませんでした。ファイルはそのまま残っています")
+            raise CommandError(
+                f"{len(failed)} 件を処理できませんでした。ファイルはそのまま残っています"
+            )

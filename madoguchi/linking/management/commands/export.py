@@ -22,7 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["format"] == "fixed":
-            raise CommandError("固定長形式の出力はまだ実装されていません (csv-utf8 または csv-cp932)")
+            raise CommandError(
+                "固定長形式の出力はまだ実装されていません (csv-utf8 または csv-cp932)"
+            )
         try:
             report = export_batch(
                 options["procedure"], options["format"], options["out"], actor=None

@@ -15,7 +15,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
-        for name, text in (("list", "読込済みの手続を表示する"), ("load", "カタログファイルを読み込む")):
+        for name, text in (
+            ("list", "読込済みの手続を表示する"),
+            ("load", "カタログファイルを読み込む"),
+        ):
             sub.add_parser(name, help=text).add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,92 @@
+"""Shared fixtures: a generated PKI and portal data, trust loaded, and staff personas.
+
+Personas (STYLE.md §8): 窓口担当 and 審査担当 of 子育て支援課, a clerk of 介護保険課, and the
+system administrator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from madoguchi.accounts.constants import Role
+from madoguchi.accounts.models import Department, User
+from madoguchi.intake.trust import add_trust_anchor, load_crl
+from madoguchi.procedures.catalog import load_catalog
+from madoguchi.residents.loader import load_links
+from pittari_sim.generate import Generated, generate, load_or_create_ca
+from pittari_sim.pki import CA
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class Portal:
+    """What `pittari-sim generate` wrote, and its CA for making special cases."""
+
+    root: Path
+    ca: CA
+    generated: list[Generated]
+
+    @property
+    def packages(self) -> list[Path]:
+        return sorted((self.root / "packages").glob("*.zip"))
+
+
+@pytest.fixture(scope="session")
+def portal_data(tmp_path_factory: pytest.TempPathFactory) -> Portal:
+    root = tmp_path_factory.mktemp("pittari")
+    generated = generate(root, 12, seed=7)
+    return Portal(root, load_or_create_ca(root), generated)
+
+
+@pytest.fixture
+def catalog(db: None) -> None:
+    load_catalog()
+
+
+@pytest.fixture
+def trusted(catalog: None, portal_data: Portal) -> Portal:
+    """Trust anchor, a fresh CRL and the 番号紐付情報 loaded, as an administrator would."""
+    add_trust_anchor((portal_data.root / "trust" / "ca.pem").read_bytes())
+    load_crl(portal_data.ca.crl([], number=1))
+    load_links(portal_data.root / "registry" / "links.csv")
+    return portal_data
+
+
+@pytest.fixture
+def make_staff(catalog: None) -> Callable[..., User]:
+    def make(username: str, role: Role, department_code: str | None) -> User:
+        department = Department.objects.get(code=department_code) if department_code else None
+        return User.objects.create_user(
+            username=username,
+            password=PASSWORD,
+            role=role,
+            department=department,
+            display_name=username,
+        )
+
+    return make
+
+
+@pytest.fixture
+def counter_clerk(make_staff: Callable[..., User]) -> User:
+    return make_staff("madoka", Role.COUNTER_CLERK, "kosodate")
+
+
+@pytest.fixture
+def reviewer(make_staff: Callable[..., User]) -> User:
+    return make_staff("shinsa", Role.REVIEWER, "kosodate")
+
+
+@pytest.fixture
+def kaigo_clerk(make_staff: Callable[..., User]) -> User:
+    return make_staff("kaigo", Role.COUNTER_CLERK, "kaigo")
+
+
+@pytest.fixture
+def administrator(make_staff: Callable[..., User]) -> User:
+    return make_staff("kanri", Role.ADMINISTRATOR, None)

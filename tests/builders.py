@@ -1,0 +1,85 @@
+"""Packages made to order for the tests, with the simulator's own parts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from signxml import XMLSigner
+
+from pittari_sim.generate import JST, tiny_png
+from pittari_sim.package import PackageSpec, application_xml, build_zip, package_files, sign
+from pittari_sim.pki import CA, new_key
+
+_KEY: rsa.RSAPrivateKey | None = None
+
+
+def shared_key() -> rsa.RSAPrivateKey:
+    """One signer key for the hand-made cases (key generation is the slow part)."""
+    global _KEY
+    if _KEY is None:
+        _KEY = new_key()
+    return _KEY
+
+
+def spec(receipt_number: str = "2026112600000001", **overrides: Any) -> PackageSpec:
+    values: dict[str, Any] = {
+        "receipt_number": receipt_number,
+        "procedure_id": "jidou-teate-nintei",
+        "procedure_version": "2026.1",
+        "submitted_at": dt.datetime.now(JST) - dt.timedelta(hours=1),
+        "municipality_code": "131016",
+        "submitter": "self",
+        "form": {"applicant_name": "山田　花子", "applicant_kana": "ヤマダ　ハナコ"},
+        "attachments": [("hokensho.png", "image/png", tiny_png(1))],
+    }
+    values.update(overrides)
+    return PackageSpec(**values)
+
+
+def build(
+    ca: CA,
+    package_spec: PackageSpec | None = None,
+    *,
+    cert_kwargs: dict[str, Any] | None = None,
+    signer: XMLSigner | None = None,
+    edit_xml: Callable[[bytes], bytes] | None = None,
+    edit_files: Callable[[dict[str, bytes]], None] | None = None,
+) -> bytes:
+    package_spec = package_spec or spec()
+    key = shared_key()
+    kwargs = {
+        "name": "山田　花子",
+        "birth_date": "19900101",
+        "sex": "2",
+        "address": "東京都千代田区千代田1番1号",
+    } | (cert_kwargs or {})
+    certificate = ca.issue_signing_certificate(key, **kwargs)
+    xml = sign(application_xml(package_spec), key, certificate, signer=signer)
+    if edit_xml:
+        xml = edit_xml(xml)
+    files = package_files(package_spec, xml)
+    if edit_files:
+        edit_files(files)
+    return build_zip(files)
+
+
+def rezip(data: bytes, edit: Callable[[dict[str, bytes]], None]) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    edit(files)
+    return build_zip(files)
+
+
+def edit_envelope(**changes: Any) -> Callable[[dict[str, bytes]], None]:
+    def edit(files: dict[str, bytes]) -> None:
+        envelope = json.loads(files["envelope.json"])
+        envelope.update(changes)
+        files["envelope.json"] = json.dumps(envelope).encode()
+
+    return edit

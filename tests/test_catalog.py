@@ -1,0 +1,74 @@
+"""The procedure catalog: versioned data files, refused clearly when malformed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
+from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.schema import CatalogError, validate_form
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_builtin_entry_loads(capsys):
+    load_catalog()
+    call_command("procedures", "list", "--json")
+    listed = capsys.readouterr().out
+    for path in BUILTIN_DIR.glob("*.toml"):
+        assert f'"id": "{path.stem}"' in listed
+
+
+def test_a_malformed_file_is_refused_with_file_and_line(tmp_path: Path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text('id = "x"\nversion = "1"\nname = [unclosed\n', encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog([bad])
+    assert caught.value.source == str(bad)
+    assert caught.value.line == 3
+    assert Procedure.objects.count() == 0
+
+
+def test_a_structurally_wrong_file_names_what_is_wrong(tmp_path: Path):
+    source = (BUILTIN_DIR / "jidou-teate-nintei.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        source.replace('source = "form.bank_code"', 'source = "form.nothing"'), encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match="form.nothing"):
+        load_catalog([bad])
+
+
+def test_a_loaded_version_cannot_change_silently(tmp_path: Path):
+    load_catalog()
+    source = (BUILTIN_DIR / "jidou-teate-nintei.toml").read_text(encoding="utf-8")
+    changed = tmp_path / "changed.toml"
+    changed.write_text(
+        source.replace("processing_days = 30", "processing_days = 20"), encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match="版を上げて"):
+        load_catalog([changed])
+    newer = tmp_path / "newer.toml"
+    newer.write_text(
+        changed.read_text(encoding="utf-8").replace('version = "2026.1"', 'version = "2027.1"'),
+        encoding="utf-8",
+    )
+    load_catalog([newer])
+    versions = Procedure.objects.filter(procedure_id="jidou-teate-nintei")
+    assert {(p.version, p.processing_days) for p in versions} == {("2026.1", 30), ("2027.1", 20)}
+
+
+def test_form_errors_are_field_level_and_japanese():
+    load_catalog()
+    procedure = Procedure.objects.get(procedure_id="jidou-teate-nintei")
+    errors = validate_form(
+        procedure.fields,
+        {"applicant_name": "山田　花子", "applicant_kana": "やまだ", "bank_code": "12"},
+    )
+    assert errors["applicant_kana"] == ["全角カタカナで入力してください"]
+    assert errors["bank_code"] == ["4 桁の数字で入力してください"]
+    assert errors["applicant_birth_date"] == ["必須項目が入力されていません"]
+    assert "applicant_name" not in errors

@@ -1,0 +1,158 @@
+"""The whole path: portal → relay → spool → intake → staff action → batch file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from lxml import etree
+
+from madoguchi.applications.actions import change_status
+from madoguchi.applications.constants import Status
+from madoguchi.applications.models import Application
+from madoguchi.intake.management.commands.worker import drain
+from madoguchi.procedures.models import Procedure
+from madoguchi.relay.management.commands.relay import pull_once
+from madoguchi.relay.portal import PortalClient, PortalError
+from madoguchi.relay.spool import Spool
+from pittari_sim.server import Portal, make_server
+
+pytestmark = pytest.mark.django_db
+SECRET = "e2e-secret"
+NS = {"p": "urn:madoguchi:pittari:1"}
+
+
+@pytest.fixture
+def portal_url(trusted):
+    server = make_server(Portal(trusted.root, "madoguchi-demo", SECRET), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def signed_forms(paths: list[Path]) -> dict[str, dict[str, str]]:
+    """What each applicant signed, read straight from the package (not through madoguchi)."""
+    forms = {}
+    for path in paths:
+        with zipfile.ZipFile(path) as archive:
+            root = etree.fromstring(archive.read("application.xml"))
+        receipt = root.findtext("p:ReceiptNumber", namespaces=NS)
+        forms[receipt] = {
+            item.get("id"): item.text or "" for item in root.findall("p:Form/p:Item", NS)
+        }
+    return forms
+
+
+def test_generated_packages_reach_the_core_system_file_as_signed(
+    portal_url, trusted, tmp_path, reviewer, capsys, django_capture_on_commit_callbacks
+):
+    spool = Spool(tmp_path / "spool")
+    client = PortalClient(portal_url, "madoguchi-demo", SECRET)
+    assert pull_once(client, spool) == len(trusted.packages)
+    assert pull_once(client, spool) == 0  # nothing fetched twice
+    assert drain(spool) == len(trusted.packages)
+    assert spool.pending() == []
+
+    procedure_id = "jidou-teate-nintei"
+    mine = Application.objects.filter(procedure__procedure_id=procedure_id)
+    assert mine.count() > 0
+    for application in mine:
+        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+        change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+
+    out = tmp_path / "out"
+    with django_capture_on_commit_callbacks(execute=True):  # the file appears on commit
+        call_command(
+            "export",
+            "batch",
+            "--procedure",
+            procedure_id,
+            "--format",
+            "csv-cp932",
+            "--out",
+            str(out),
+            "--json",
+        )
+    report = json.loads(capsys.readouterr().out)
+    assert report["held_back"] == []
+    with open(report["file"], encoding="cp932", newline="") as f:
+        rows = list(csv.DictReader(f))
+
+    columns = Procedure.objects.filter(procedure_id=procedure_id).last().export_columns
+    forms = signed_forms(trusted.packages)
+    assert {row["受付番号"] for row in rows} == set(mine.values_list("receipt_number", flat=True))
+    for row in rows:
+        signed = forms[row["受付番号"]]
+        for column in columns:
+            if column["source"].startswith("form."):
+                assert row[column["header"]] == signed[column["source"][5:]]
+        resident = Application.objects.get(receipt_number=row["受付番号"]).resident
+        assert row["宛名番号"] == resident.atena_number
+    assert set(mine.values_list("status", flat=True)) == {Status.HANDED_OFF}
+
+
+def test_the_portal_refuses_a_wrong_secret(portal_url, tmp_path):
+    client = PortalClient(portal_url, "madoguchi-demo", "wrong")
+    with pytest.raises(PortalError, match="401"):
+        pull_once(client, Spool(tmp_path / "spool"))
+
+
+def test_intake_import_json_reports_one_outcome_per_package(trusted, tmp_path, capsys):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    good = trusted.packages[:3]
+    for path in good:
+        (drop / path.name).write_bytes(path.read_bytes())
+    (drop / "broken.zip").write_bytes(b"not a zip at all")
+    call_command("intake", "import", str(drop / good[0].name), str(drop), "--json")
+    results = json.loads(capsys.readouterr().out)["results"]
+    outcomes = sorted((r["file"], r["outcome"], r["reason"]) for r in results)
+    assert ("broken.zip", "quarantined", "not_a_zip") in outcomes
+    assert outcomes.count((good[0].name, "duplicate", None)) == 1
+    assert [o for o in outcomes if o[1] == "accepted"] == sorted(
+        (p.name, "accepted", None) for p in good
+    )
+
+
+def test_a_character_cp932_cannot_hold_is_held_back_not_replaced(
+    trusted, tmp_path, reviewer, capsys
+):
+    source = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    call_command("intake", "import", str(source), "--json")
+    capsys.readouterr()
+    application = Application.objects.get()
+    # The form as stored is what the applicant signed; pretend it holds 𠮷 (outside CP932).
+    Application.objects.filter(pk=application.pk).update(
+        form={**application.form, "applicant_name": "𠮷田　花子"}
+    )
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    call_command(
+        "export",
+        "batch",
+        "--procedure",
+        "jidou-teate-nintei",
+        "--format",
+        "csv-cp932",
+        "--out",
+        str(tmp_path),
+        "--json",
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["file"] is None
+    assert report["held_back"] == [
+        {
+            "receipt_number": application.receipt_number,
+            "column": "請求者氏名",
+            "value": "𠮷田　花子",
+        }
+    ]
+    application.refresh_from_db()
+    assert application.status == Status.READY_FOR_HANDOFF

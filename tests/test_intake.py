@@ -1,0 +1,230 @@
+"""Intake (③-2, ③-4): every bad package gets its own reason, and nothing else is lost."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from signxml import XMLSigner
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+
+from madoguchi.applications.constants import Identification
+from madoguchi.applications.models import Application, Evidence
+from madoguchi.intake.constants import Outcome, Reason
+from madoguchi.intake.models import QuarantinedPackage
+from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.trust import add_trust_anchor, load_crl
+from pittari_sim.pki import CA
+from tests.builders import build, edit_envelope, rezip, spec
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def test_it_accepts_and_identifies_generated_applications(trusted):
+    for path in trusted.packages:
+        assert import_package(path.read_bytes(), path.name).outcome == Outcome.ACCEPTED
+    assert Application.objects.count() == len(trusted.packages)
+    assert set(Application.objects.values_list("identification", flat=True)) == {
+        Identification.IDENTIFIED
+    }
+
+
+def test_it_stores_the_package_unchanged_with_its_evidence(trusted):
+    path = trusted.packages[0]
+    import_package(path.read_bytes(), path.name)
+    evidence = Evidence.objects.get()
+    assert bytes(evidence.package) == path.read_bytes()
+    assert evidence.crl_number == 1
+    assert evidence.signer_basic_four["name"] == evidence.application.resident.name
+
+
+def test_a_second_import_is_a_duplicate(trusted):
+    data = trusted.packages[0].read_bytes()
+    import_package(data, "a.zip")
+    result = import_package(data, "a.zip")
+    assert result.outcome == Outcome.DUPLICATE
+    assert Application.objects.count() == 1
+
+
+def _tamper_one_byte(data: bytes) -> bytes:
+    def edit(files: dict[str, bytes]) -> None:
+        xml = files["application.xml"]
+        marker = b'id="account_number">'
+        at = xml.index(marker) + len(marker)
+        digit = xml[at : at + 1]
+        files["application.xml"] = xml[:at] + (b"1" if digit != b"1" else b"2") + xml[at + 1 :]
+
+    return rezip(data, edit)
+
+
+def test_a_tampered_form_is_quarantined_and_the_rest_of_the_batch_accepted(trusted):
+    packages = trusted.packages
+    tampered_path = next(p for p in packages if b"account_number" in _xml(p.read_bytes()))
+    results = []
+    for path in packages:
+        data = path.read_bytes()
+        if path == tampered_path:
+            data = _tamper_one_byte(data)
+        results.append(import_package(data, path.name))
+    by_file = {r.file: r for r in results}
+    assert by_file[tampered_path.name].outcome == Outcome.QUARANTINED
+    assert by_file[tampered_path.name].reason == Reason.SIGNATURE_INVALID
+    assert [r.outcome for r in results].count(Outcome.ACCEPTED) == len(packages) - 1
+    kept = QuarantinedPackage.objects.get()
+    assert bytes(kept.content) == _tamper_one_byte(tampered_path.read_bytes())
+    assert kept.receipt_number == tampered_path.stem
+
+
+def _xml(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read("application.xml")
+
+
+def _bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("envelope.json", b"\0" * (60 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def _traversal() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../etc/cron.d/evil", b"x")
+    return buffer.getvalue()
+
+
+class LegacySigner(XMLSigner):
+    """Lets a test sign with SHA-1, which the verifier must refuse."""
+
+    def check_deprecated_methods(self) -> None:
+        pass
+
+
+def _remove(name: str):
+    return lambda files: files.pop(name)
+
+
+def _doctype(xml: bytes) -> bytes:
+    return xml.replace(b"?>", b'?><!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]>', 1)
+
+
+CASES = {
+    "not_a_zip": lambda ca: "申請書です".encode(),
+    "zip_corrupt": lambda ca: build(ca)[:-200],
+    "zip_limits": lambda ca: _bomb(),
+    "unsafe_path": lambda ca: _traversal(),
+    "envelope_invalid": lambda ca: build(ca, edit_files=_remove("envelope.json")),
+    "envelope_mismatch": lambda ca: build(
+        ca, edit_files=edit_envelope(procedure_id="kaigo-nintei")
+    ),
+    "attachment_missing": lambda ca: build(ca, edit_files=_remove("attachments/hokensho.png")),
+    "attachment_unexpected": lambda ca: build(
+        ca, edit_files=lambda f: f.__setitem__("attachments/extra.pdf", b"%PDF-1.4")
+    ),
+    "attachment_digest_mismatch": lambda ca: build(
+        ca, edit_files=lambda f: f.__setitem__("attachments/hokensho.png", b"\x89PNG changed")
+    ),
+    "xml_forbidden": lambda ca: build(ca, edit_xml=_doctype),
+    "signature_algorithm": lambda ca: build(
+        ca,
+        signer=LegacySigner(
+            signature_algorithm=SignatureMethod.RSA_SHA1,
+            digest_algorithm=DigestAlgorithm.SHA1,
+            c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+        ),
+    ),
+    "certificate_untrusted": lambda ca: build(CA.create("Unknown CA")),
+    "certificate_expired": lambda ca: build(
+        ca,
+        cert_kwargs={
+            "not_before": NOW - dt.timedelta(days=900),
+            "not_after": NOW - dt.timedelta(days=2),
+        },
+    ),
+    "certificate_not_yet_valid": lambda ca: build(
+        ca, cert_kwargs={"not_before": NOW + dt.timedelta(days=1)}
+    ),
+    "certificate_usage": lambda ca: build(ca, cert_kwargs={"key_usage": "encryption"}),
+    "procedure_unknown": lambda ca: build(ca, spec(procedure_version="1999.1")),
+}
+
+
+@pytest.mark.parametrize("reason", sorted(CASES))
+def test_bad_package_is_quarantined_with_its_reason(trusted, reason):
+    data = CASES[reason](trusted.ca)
+    good = trusted.packages[0]
+    results = [import_package(data, "bad.zip"), import_package(good.read_bytes(), good.name)]
+    assert (results[0].outcome, results[0].reason) == (Outcome.QUARANTINED, Reason(reason))
+    assert results[1].outcome == Outcome.ACCEPTED
+    assert bytes(QuarantinedPackage.objects.get(reason=reason).content) == data
+    assert Reason(reason).label  # every code has a Japanese explanation for the clerk
+
+
+def test_certificate_revoked_before_signing_is_refused_and_after_is_accepted(trusted):
+    before = build(trusted.ca, spec("2026112600000010"), cert_kwargs={"serial": 1001})
+    after = build(trusted.ca, spec("2026112600000011"), cert_kwargs={"serial": 1002})
+    signing_time = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    load_crl(
+        trusted.ca.crl(
+            [
+                (1001, signing_time - dt.timedelta(days=1)),
+                (1002, signing_time + dt.timedelta(minutes=30)),
+            ],
+            number=2,
+        )
+    )
+    assert import_package(before, "before.zip").reason == Reason.CERTIFICATE_REVOKED
+    assert import_package(after, "after.zip").outcome == Outcome.ACCEPTED
+
+
+def test_without_a_fresh_crl_the_application_is_held_not_accepted_silently(catalog, portal_data):
+    add_trust_anchor((portal_data.root / "trust" / "ca.pem").read_bytes())
+    result = import_package(build(portal_data.ca), "a.zip")
+    assert result.outcome == Outcome.ACCEPTED
+    assert Application.objects.get().identification == Identification.REVOCATION_PENDING
+
+
+def test_a_reference_to_part_of_the_document_is_refused(trusted):
+    """Signature wrapping: only a signature over the whole form counts."""
+
+    def point_elsewhere(xml: bytes) -> bytes:
+        return xml.replace(b'URI=""', b'URI="#other"', 1)
+
+    result = import_package(build(trusted.ca, edit_xml=point_elsewhere), "w.zip")
+    assert result.reason == Reason.SIGNATURE_ALGORITHM
+
+
+def test_an_injected_comment_does_not_change_what_is_read(trusted):
+    def inject(xml: bytes) -> bytes:
+        return xml.replace("山田　花子</Item>".encode(), "山田<!-- -->　花子</Item>".encode(), 1)
+
+    result = import_package(build(trusted.ca, edit_xml=inject), "c.zip")
+    assert result.outcome == Outcome.ACCEPTED
+    assert Application.objects.get().form["applicant_name"] == "山田　花子"
+
+
+def test_certificate_and_registry_disagreeing_needs_review(trusted):
+    """The serial links to a resident whose 基本4情報 differ from the certificate's."""
+    with (trusted.root / "registry" / "links.csv").open(encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    data = build(
+        trusted.ca,
+        spec("2026112600000020"),
+        cert_kwargs={
+            "serial": int(row["serial_number"], 16),
+            "name": "別人　太郎",
+            "birth_date": row["birth_date"].replace("-", ""),
+            "sex": row["sex"],
+            "address": row["address"],
+        },
+    )
+    assert import_package(data, "x.zip").outcome == Outcome.ACCEPTED
+    application = Application.objects.get(receipt_number="2026112600000020")
+    assert application.identification == Identification.NEEDS_REVIEW
+    assert application.identification_notes == ["氏名が住民記録と異なります"]

@@ -1,0 +1,56 @@
+"""番号紐付情報 loads: atomic, every problem reported with its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from madoguchi.residents.identification import find_link
+from madoguchi.residents.loader import COLUMNS, LoadError, load_links
+from madoguchi.residents.models import Resident, SerialLink
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ",".join(COLUMNS)
+GOOD = (
+    "ABC123,12345678901,1000000001,山田　花子,ヤマダ　ハナコ,1990-01-01,2,"
+    "東京都千代田区千代田1番1号,2025-01-01T00:00:00+09:00,"
+)
+
+
+def write(tmp_path: Path, *rows: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "links.csv"
+    path.write_bytes(("\r\n".join([HEADER, *rows]) + "\r\n").encode(encoding))
+    return path
+
+
+def test_a_good_file_loads_in_utf8_and_cp932(tmp_path: Path):
+    assert load_links(write(tmp_path, GOOD)).links_created == 1
+    assert load_links(write(tmp_path, GOOD, encoding="cp932")).links_unchanged == 1
+    assert Resident.objects.get().name == "山田　花子"
+
+
+def test_one_bad_row_refuses_the_whole_file_naming_each_line(tmp_path: Path):
+    bad_code = GOOD.replace("12345678901", "123")
+    bad_sex = GOOD.replace(",2,", ",9,").replace("ABC123", "ABC124")
+    with pytest.raises(LoadError) as caught:
+        load_links(write(tmp_path, GOOD, bad_code, bad_sex))
+    assert caught.value.problems == [
+        "3 行目: 住民票コードは11桁の数字です",
+        "4 行目: 性別コードは 1・2・3 のいずれかです",
+    ]
+    assert not SerialLink.objects.exists()
+
+
+def test_a_reissued_serial_resolves_by_signing_time(tmp_path: Path):
+    old = GOOD.replace(
+        "2025-01-01T00:00:00+09:00,", "2025-01-01T00:00:00+09:00,2026-06-01T00:00:00+09:00"
+    )
+    new = GOOD.replace("ABC123", "DEF456").replace("2025-01-01", "2026-06-01")
+    load_links(write(tmp_path, old, new))
+    jst = dt.timezone(dt.timedelta(hours=9))
+    assert find_link("ABC123", dt.datetime(2026, 3, 1, tzinfo=jst)) is not None
+    assert find_link("ABC123", dt.datetime(2026, 7, 1, tzinfo=jst)) is None
+    assert find_link("DEF456", dt.datetime(2026, 7, 1, tzinfo=jst)) is not None
