@@ -108,6 +108,14 @@ def test_a_clerk_of_another_department_neither_lists_nor_opens_it(
     assert response is not None and response.status == 404
 
 
+def test_the_stylesheet_is_served(live_server, page):
+    page.goto(f"{live_server.url}/login/")
+    href = page.locator("link[rel=stylesheet]").get_attribute("href")
+    response = page.request.get(f"{live_server.url}{href}")
+    assert response.status == 200
+    assert "text/css" in response.headers["content-type"]
+
+
 def test_a_wrong_password_gets_a_japanese_message(live_server, page, reviewer):
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("ユーザー名").fill(reviewer.username)
