@@ -3,10 +3,12 @@
 POST /api/v1/auth/token                     {"client_id", "client_secret"} → access_token
 GET  /api/v1/applications?page=&per_page=   the listing, oldest first, paged
 GET  /api/v1/applications/<受付番号>/package the package (ZIP) as submitted
+GET  /crl/ca.crl                            the test CA's current CRL (DER), freshly signed
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -20,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from .generate import load_or_create_ca
 
 TOKEN_SECONDS = 600
 PACKAGE_PATH = re.compile(r"^/api/v1/applications/([0-9A-Za-z-]{1,40})/package$")
@@ -43,6 +47,7 @@ class Portal:
         release_initial: int | None = None,
         release_every: float | None = None,
     ) -> None:
+        self.data = data
         self.packages = data / "packages"
         self.client_id = client_id
         self.client_secret = client_secret
@@ -68,6 +73,19 @@ class Portal:
         with self.lock:
             expires = self.tokens.get(token)
         return expires is not None and expires > time.monotonic()
+
+    def current_crl(self) -> bytes | None:
+        """A CRL signed now, like a CA's distribution point (revoked serials in ca/revoked.csv)."""
+        if not (self.data / "ca" / "ca-key.pem").exists():
+            return None
+        ca = load_or_create_ca(self.data)
+        revoked_file = self.data / "ca" / "revoked.csv"
+        revoked = []
+        if revoked_file.exists():
+            for line in revoked_file.read_text().splitlines():
+                serial, when = line.split(",")
+                revoked.append((int(serial, 16), dt.datetime.fromisoformat(when)))
+        return ca.crl(revoked, number=int(time.time()))
 
     def entries(self) -> list[Entry]:
         """Every package in the folder (new files are picked up), oldest first."""
@@ -117,6 +135,13 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _bytes(self, data: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _authorised(self) -> bool:
         header = self.headers.get("Authorization", "")
         if header.startswith("Bearer ") and self.portal.token_valid(header[7:]):
@@ -147,6 +172,13 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/api/v1/applications":
             if self._authorised():
                 self._list(parse_qs(url.query))
+            return
+        if url.path == "/crl/ca.crl":
+            crl = self.portal.current_crl()
+            if crl is None:
+                self._json(404, {"error": "not_found"})
+            else:
+                self._bytes(crl, "application/pkix-crl")
             return
         match = PACKAGE_PATH.match(url.path)
         if match:
@@ -184,12 +216,7 @@ class Handler(BaseHTTPRequestHandler):
     def _package(self, receipt_number: str) -> None:
         for entry in self.portal.entries():
             if entry.receipt_number == receipt_number:
-                data = entry.path.read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/zip")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._bytes(entry.path.read_bytes(), "application/zip")
                 return
         self._json(404, {"error": "not_found"})
 

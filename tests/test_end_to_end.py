@@ -15,7 +15,9 @@ from lxml import etree
 from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
-from madoguchi.intake.management.commands.worker import drain
+from madoguchi.intake.management.commands.worker import drain, refresh_crls
+from madoguchi.intake.models import RevocationList
+from madoguchi.intake.trust import add_trust_anchor
 from madoguchi.procedures.models import Procedure
 from madoguchi.relay.management.commands.relay import pull_once
 from madoguchi.relay.portal import PortalClient, PortalError
@@ -28,13 +30,19 @@ NS = {"p": "urn:madoguchi:pittari:1"}
 
 
 @pytest.fixture
-def portal_url(trusted):
-    server = make_server(Portal(trusted.root, "madoguchi-demo", SECRET), port=0)
+def sim_url(portal_data):
+    """`pittari-sim serve` on a free port of 127.0.0.1."""
+    server = make_server(Portal(portal_data.root, "madoguchi-demo", SECRET), port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def portal_url(trusted, sim_url):
+    return sim_url
 
 
 def signed_forms(paths: list[Path]) -> dict[str, dict[str, str]]:
@@ -156,3 +164,12 @@ def test_a_character_cp932_cannot_hold_is_held_back_not_replaced(
     ]
     application.refresh_from_db()
     assert application.status == Status.READY_FOR_HANDOFF
+
+
+def test_the_worker_keeps_the_crl_fresh_from_the_distribution_point(
+    catalog, portal_data, sim_url, settings
+):
+    add_trust_anchor((portal_data.root / "trust" / "ca.pem").read_bytes())
+    settings.CRL_SOURCES = [f"{sim_url}/crl/ca.crl"]
+    refresh_crls()
+    assert RevocationList.objects.count() == 1

@@ -13,11 +13,12 @@ from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, Signatur
 
 from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application, Evidence
+from madoguchi.applications.tasks import recheck_pending_revocations
 from madoguchi.intake.constants import Outcome, Reason
 from madoguchi.intake.models import QuarantinedPackage
 from madoguchi.intake.pipeline import import_package
-from madoguchi.intake.trust import add_trust_anchor, load_crl
-from pittari_sim.pki import CA
+from madoguchi.intake.trust import TrustError, add_trust_anchor, load_crl
+from pittari_sim.pki import CA, new_key
 from tests.builders import build, edit_envelope, rezip, spec
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +229,47 @@ def test_certificate_and_registry_disagreeing_needs_review(trusted):
     application = Application.objects.get(receipt_number="2026112600000020")
     assert application.identification == Identification.NEEDS_REVIEW
     assert application.identification_notes == ["氏名が住民記録と異なります"]
+
+
+def _add_anchor(portal) -> None:
+    add_trust_anchor((portal.root / "trust" / "ca.pem").read_bytes())
+
+
+def test_an_expired_crl_is_refused(catalog, portal_data):
+    _add_anchor(portal_data)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    with pytest.raises(TrustError, match="古いCRL"):
+        load_crl(portal_data.ca.crl([], number=5, this_update=old))
+
+
+def test_a_crl_with_a_bad_signature_is_refused(catalog, portal_data):
+    _add_anchor(portal_data)
+    with pytest.raises(TrustError, match="署名"):
+        load_crl(portal_data.ca.crl([], number=5, signer=new_key()))
+
+
+def test_an_older_crl_cannot_replace_a_newer_one(catalog, portal_data):
+    _add_anchor(portal_data)
+    load_crl(portal_data.ca.crl([], number=9))
+    with pytest.raises(TrustError, match="新しい"):
+        load_crl(portal_data.ca.crl([(1234, NOW - dt.timedelta(days=1))], number=8))
+
+
+@pytest.mark.parametrize(
+    ("revoked", "expected"),
+    [(False, Identification.UNIDENTIFIED), (True, Identification.CERTIFICATE_REVOKED)],
+)
+def test_a_held_application_is_settled_when_a_fresh_crl_arrives(
+    catalog, portal_data, revoked, expected
+):
+    _add_anchor(portal_data)
+    import_package(build(portal_data.ca, cert_kwargs={"serial": 4242}), "held.zip")
+    application = Application.objects.get()
+    assert application.identification == Identification.REVOCATION_PENDING
+    entries = [(4242, application.submitted_at - dt.timedelta(days=1))] if revoked else []
+    load_crl(portal_data.ca.crl(entries, number=3))
+    assert recheck_pending_revocations() == 1
+    application.refresh_from_db()
+    assert application.identification == expected
+    assert application.evidence.crl_number == 3
+    assert recheck_pending_revocations() == 0

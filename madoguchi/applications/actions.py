@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -11,8 +12,10 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
-from madoguchi.intake.certs import BasicFour, serial_hex
+from madoguchi.intake.certs import BasicFour, check_certificate, serial_hex
+from madoguchi.intake.constants import Reason, Rejection
 from madoguchi.intake.formats.madoguchi_pittari import VerifiedPackage
+from madoguchi.intake.models import RevocationList, RevokedSerial
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import validate_form
 from madoguchi.residents.identification import identify
@@ -77,6 +80,58 @@ def receive_application(
         extra={"sha256": sha256, "identification": outcome, "procedure": procedure.procedure_id},
     )
     return application
+
+
+@transaction.atomic
+def recheck_revocation(application_id: int) -> bool:
+    """Settle an application held as 確認待ち once a fresh CRL is there; True if it changed."""
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if application.identification != Identification.REVOCATION_PENDING:
+        return False
+    evidence = application.evidence
+    certificate = x509.load_pem_x509_certificate(evidence.signer_certificate_pem.encode())
+    try:
+        check = check_certificate(certificate, application.submitted_at)
+    except Rejection as rejection:
+        if rejection.reason != Reason.CERTIFICATE_REVOKED:
+            raise
+        outcome, resident = Identification.CERTIFICATE_REVOKED, application.resident
+        notes = [
+            _("署名時点で証明書が失効していました (失効日時 %(at)s)") % {"at": rejection.detail}
+        ]
+        crl: RevocationList | None = (
+            RevokedSerial.objects.filter(serial=evidence.signer_serial)
+            .select_related("crl")
+            .latest("crl__this_update")
+            .crl
+        )
+    else:
+        if check.revocation_pending:
+            return False
+        result = identify(
+            evidence.signer_serial,
+            application.submitted_at,
+            BasicFour.from_certificate(certificate),
+        )
+        outcome, resident, notes = result.outcome, result.resident, result.notes
+        crl = check.crl
+    previous = application.identification
+    application.identification = outcome
+    application.resident = resident
+    application.identification_notes = notes
+    application.save(update_fields=["identification", "resident", "identification_notes"])
+    if crl is not None:
+        evidence.crl_number = crl.crl_number
+        evidence.crl_this_update = crl.this_update
+        evidence.save(update_fields=["crl_number", "crl_this_update"])
+    record(
+        AuditAction.IDENTIFICATION_CHANGED,
+        actor=None,
+        target_type="application",
+        target_id=application.receipt_number,
+        extra={"from": previous, "to": outcome, "reason": "crl"},
+    )
+    return True
 
 
 def allowed_transitions(application: Application) -> list[Status]:

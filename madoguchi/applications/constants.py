@@ -46,6 +46,8 @@ class Identification(models.TextChoices):
     NEEDS_REVIEW = "needs_review", _("要確認")
     UNIDENTIFIED = "unidentified", _("特定不可")
     REVOCATION_PENDING = "revocation_pending", _("確認待ち")
+    # Held as 確認待ち, then a fresh CRL showed the certificate revoked before signing.
+    CERTIFICATE_REVOKED = "certificate_revoked", _("証明書失効")
 
 
 class Submitter(models.TextChoices):

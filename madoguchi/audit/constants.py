@@ -9,7 +9,9 @@ class AuditAction(IntEnum):
     APPLICATION_RECEIVED = 100
     APPLICATION_QUARANTINED = 101
     APPLICATION_VIEWED = 200
+    MY_NUMBER_VIEWED = 201
     APPLICATION_STATUS_CHANGED = 300
+    IDENTIFICATION_CHANGED = 301
     APPLICATIONS_EXPORTED = 400
     TRUST_ANCHOR_ADDED = 500
     CRL_LOADED = 501
@@ -24,7 +26,9 @@ AUDIT_LABELS = {
     AuditAction.APPLICATION_RECEIVED: _("申請受付"),
     AuditAction.APPLICATION_QUARANTINED: _("隔離"),
     AuditAction.APPLICATION_VIEWED: _("申請閲覧"),
+    AuditAction.MY_NUMBER_VIEWED: _("個人番号閲覧"),
     AuditAction.APPLICATION_STATUS_CHANGED: _("ステータス変更"),
+    AuditAction.IDENTIFICATION_CHANGED: _("本人特定の変更"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
     AuditAction.TRUST_ANCHOR_ADDED: _("トラストアンカー追加"),
     AuditAction.CRL_LOADED: _("CRL読込"),

@@ -93,9 +93,16 @@ def load_crl(
         number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     except x509.ExtensionNotFound:
         number = None
-    existing = RevocationList.objects.filter(anchor=anchor, crl_number=number).first()
-    if existing is not None and number is not None:
-        return existing
+    if number is not None:
+        existing = RevocationList.objects.filter(anchor=anchor, crl_number=number).first()
+        if existing is not None:
+            return existing
+        newest = anchor.crls.exclude(crl_number=None).order_by("-crl_number").first()
+        if newest is not None and newest.crl_number is not None and newest.crl_number > number:
+            raise TrustError(
+                _("CRL番号 %(n)d より新しい CRL 番号 %(m)d を読込済みです")
+                % {"n": number, "m": newest.crl_number}
+            )
     stored = RevocationList.objects.create(
         anchor=anchor,
         crl_number=number,

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from madoguchi.applications.tasks import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError, fetch, load_crl
 
 
@@ -26,3 +27,6 @@ class Command(BaseCommand):
             f"CRL番号 {crl.crl_number} を読み込みました (失効 {crl.revoked.count()} 件、"
             f"次回更新 {next_update})"
         )
+        settled = recheck_pending_revocations()
+        if settled:
+            self.stdout.write(f"確認待ちだった申請 {settled} 件の失効確認を終えました")

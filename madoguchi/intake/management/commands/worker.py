@@ -8,7 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from madoguchi.applications.tasks import recheck_pending_revocations
 from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.trust import TrustError, fetch, load_crl
 from madoguchi.relay.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,18 @@ def drain(spool: Spool) -> int:
         path.unlink()
         done += 1
     return done
+
+
+def refresh_crls() -> None:
+    """Load each configured CRL source, then settle what was held for want of one."""
+    for source in settings.CRL_SOURCES:
+        try:
+            load_crl(fetch(source.strip()))
+        except (TrustError, OSError) as exc:
+            log.warning("worker: CRL %s not loaded: %s", source, exc)
+    settled = recheck_pending_revocations()
+    if settled:
+        log.info("worker: %d application(s) held for revocation settled", settled)
 
 
 class Command(BaseCommand):
@@ -49,8 +63,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        next_crl_refresh = 0.0
         while not stopping:
             drain(spool)
+            if time.monotonic() >= next_crl_refresh:
+                refresh_crls()
+                next_crl_refresh = time.monotonic() + settings.CRL_REFRESH_SECONDS
             deadline = time.monotonic() + options["interval"]
             while not stopping and time.monotonic() < deadline:
                 time.sleep(0.2)
