@@ -6,6 +6,7 @@ given directly or as a path in a ``*_FILE`` variable.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -53,6 +54,28 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _my_number_keys() -> list[str]:
+    """Fernet keys for 個人番号 at rest, newest first (rotation: prepend a new key, then run
+    `madoguchi residents rotate-keys`, then drop the old one).
+
+    Production sets MADOGUCHI_MY_NUMBER_KEYS(_FILE) from a place other than the database's
+    disk; without it a key is generated once into the data folder (demo and tests).
+    """
+    configured = envsecret("MADOGUCHI_MY_NUMBER_KEYS")
+    if configured:
+        return [k.strip() for k in configured.replace("\n", ",").split(",") if k.strip()]
+    key_file = DATA_DIR / "my-number-key"
+    if not key_file.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    return [key_file.read_text().strip()]
+
+
+MY_NUMBER_KEYS = _my_number_keys()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 

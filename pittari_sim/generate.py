@@ -29,6 +29,7 @@ LINK_COLUMNS = [
     "address",
     "valid_from",
     "valid_to",
+    "my_number",
 ]
 
 
@@ -176,4 +177,5 @@ def _link_row(person: Person, serial: str, issued: dt.datetime) -> list[str]:
         person.address,
         issued.isoformat(),
         "",
+        person.my_number,
     ]

@@ -78,6 +78,7 @@ class Person:
     postal_code: str
     address: str
     phone: str
+    my_number: str
 
     @property
     def name(self) -> str:
@@ -117,4 +118,13 @@ def make_person(
         postal_code=address[0],
         address=address[1],
         phone=phone or f"03-{rng.randint(3000, 6999)}-{rng.randint(0, 9999):04d}",
+        my_number=my_number(rng),
     )
+
+
+def my_number(rng: random.Random) -> str:
+    """A 個人番号 with a correct check digit (施行規則 第1条)."""
+    body = f"{rng.randrange(10**10, 10**11):011d}"
+    total = sum(int(d) * (n + 1 if n <= 6 else n - 5) for n, d in enumerate(reversed(body), 1))
+    remainder = total % 11
+    return body + str(0 if remainder <= 1 else 11 - remainder)

@@ -39,3 +39,13 @@ class User(AbstractUser):
     @property
     def sees_all_departments(self) -> bool:
         return self.role == Role.ADMINISTRATOR
+
+    @property
+    def may_resolve_identification(self) -> bool:
+        """Who may settle 要確認 and 特定不可 by hand (the manual-match screen)."""
+        return self.is_active and self.role == Role.REVIEWER
+
+    @property
+    def may_read_my_number(self) -> bool:
+        """個人番号 in clear only for the reviewers who check it against the core system."""
+        return self.is_active and self.role == Role.REVIEWER

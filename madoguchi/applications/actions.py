@@ -19,6 +19,7 @@ from madoguchi.intake.models import RevocationList, RevokedSerial
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import validate_form
 from madoguchi.residents.identification import identify
+from madoguchi.residents.models import Resident
 
 from .constants import REASON_REQUIRED, TRANSITIONS, Identification, Status
 from .models import Application, Evidence
@@ -132,6 +133,48 @@ def recheck_revocation(application_id: int) -> bool:
         extra={"from": previous, "to": outcome, "reason": "crl"},
     )
     return True
+
+
+MANUAL_MATCH_FROM = frozenset({Identification.NEEDS_REVIEW, Identification.UNIDENTIFIED})
+
+
+@transaction.atomic
+def resolve_identification(
+    application_id: int, resident: Resident, *, actor: User, note: str
+) -> Application:
+    """A reviewer ties an application to a resident by hand (要確認 / 特定不可 → 特定済)."""
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if not actor.may_resolve_identification or not (
+        Application.objects.visible_to(actor).filter(pk=application_id).exists()
+    ):
+        raise PermissionDenied
+    if application.identification not in MANUAL_MATCH_FROM:
+        raise ValidationError(_("この申請は手動で特定できる状態ではありません"))
+    note = note.strip()
+    if not note:
+        raise ValidationError(_("確認した内容を記入してください"))
+    previous = application.identification
+    application.identification = Identification.IDENTIFIED
+    application.resident = resident
+    application.identification_notes = [
+        *application.identification_notes,
+        _("%(user)s が手動で特定: %(note)s") % {"user": actor, "note": note},
+    ]
+    application.save(update_fields=["identification", "resident", "identification_notes"])
+    record(
+        AuditAction.IDENTIFICATION_CHANGED,
+        actor=actor,
+        target_type="application",
+        target_id=application.receipt_number,
+        extra={
+            "from": previous,
+            "to": Identification.IDENTIFIED.value,
+            "reason": "manual",
+            "resident_code": resident.resident_code,
+            "note": note,
+        },
+    )
+    return application
 
 
 def allowed_transitions(application: Application) -> list[Status]:

@@ -18,3 +18,8 @@ class InboxFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("ステータス"), required=False, choices=[("", _("すべて")), *Status.choices]
     )
+
+
+class ResolveForm(forms.Form):
+    resident = forms.CharField(label=_("宛名番号または住民票コード"), max_length=20)
+    note = forms.CharField(label=_("確認した内容"), max_length=500)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,44 +11,82 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.certs import BasicFour
+from madoguchi.lib.mynumber import MASKED
+from madoguchi.residents.actions import reveal_my_number
+from madoguchi.residents.identification import candidates
+from madoguchi.residents.models import Resident
 
 from .access import access_application
-from .actions import allowed_transitions, change_status, record_view
+from .actions import (
+    MANUAL_MATCH_FROM,
+    allowed_transitions,
+    change_status,
+    record_view,
+    resolve_identification,
+)
 from .constants import REASON_REQUIRED, Status
-from .forms import InboxFilterForm, TransitionForm
+from .forms import InboxFilterForm, ResolveForm, TransitionForm
 from .models import Application
+from .queries import ApplicationQuerySet
 
 PAGE_SIZE = 50
 
 
-@login_required
-def application_list(request: HttpRequest) -> HttpResponse:
+def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) -> HttpResponse:
     form = InboxFilterForm(request.GET or None)
-    applications = (
-        Application.objects.visible_to(staff_user(request))
-        .select_related("procedure")
-        .only(
-            "receipt_number",
-            "status",
-            "received_at",
-            "applicant_name",
-            "identification",
-            "form_errors",
-            "procedure__name",
-        )
+    applications = applications.select_related("procedure").only(
+        "receipt_number",
+        "status",
+        "received_at",
+        "applicant_name",
+        "identification",
+        "form_errors",
+        "procedure__name",
     )
     if form.is_valid():
         applications = applications.search(form.cleaned_data["q"])
         if form.cleaned_data["status"]:
             applications = applications.filter(status=form.cleaned_data["status"])
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "applications/list.html", {"form": form, "page": page})
+    return render(request, "applications/list.html", {"form": form, "page": page, "title": title})
 
 
 @login_required
-def application_detail(request: HttpRequest, receipt_number: str) -> HttpResponse:
-    application = access_application(staff_user(request), receipt_number)
-    record_view(application, staff_user(request))
+def application_list(request: HttpRequest) -> HttpResponse:
+    return _inbox(request, Application.objects.visible_to(staff_user(request)), _("申請一覧"))
+
+
+@login_required
+def identification_queue(request: HttpRequest) -> HttpResponse:
+    """本人確認待ち: what the certificate serial could not settle on its own."""
+    applications = Application.objects.visible_to(staff_user(request)).filter(
+        identification__in=MANUAL_MATCH_FROM
+    )
+    return _inbox(request, applications, _("本人確認待ち"))
+
+
+def _comparison(application: Application, basic_four: dict[str, str]) -> list[dict[str, str]]:
+    resident = application.resident
+    rows = [
+        ("氏名", basic_four.get("name", ""), resident.name if resident else ""),
+        (
+            "生年月日",
+            basic_four.get("birth_date", ""),
+            resident.birth_date.strftime("%Y%m%d") if resident else "",
+        ),
+        ("性別", basic_four.get("sex", ""), resident.sex if resident else ""),
+        ("住所", basic_four.get("address", ""), resident.address if resident else ""),
+    ]
+    return [{"item": item, "certificate": c, "registry": r} for item, c, r in rows]
+
+
+def _render_detail(
+    request: HttpRequest, application: Application, *, my_number: str | None = None
+) -> HttpResponse:
+    user = staff_user(request)
+    evidence = getattr(application, "evidence", None)
+    basic_four = evidence.signer_basic_four if evidence else {}
     fields = [
         {
             "id": field["id"],
@@ -61,36 +99,93 @@ def application_detail(request: HttpRequest, receipt_number: str) -> HttpRespons
     timeline = AuditEvent.objects.filter(
         target_type="application", target_id=application.receipt_number
     ).select_related("actor")
+    resolvable = application.identification in MANUAL_MATCH_FROM and user.may_resolve_identification
+    resident = application.resident
     return render(
         request,
         "applications/detail.html",
         {
             "application": application,
-            "evidence": getattr(application, "evidence", None),
+            "evidence": evidence,
             "fields": fields,
             "transitions": allowed_transitions(application),
             "reason_required": [s.value for s in REASON_REQUIRED],
             "timeline": timeline,
+            "comparison": _comparison(application, basic_four) if basic_four else [],
+            "resolvable": resolvable,
+            "candidates": candidates(BasicFour(**basic_four) if basic_four else None)
+            if resolvable
+            else [],
+            "has_my_number": bool(resident and resident.my_number_encrypted is not None),
+            "my_number_masked": MASKED,
+            "my_number": my_number,
+            "may_read_my_number": user.may_read_my_number,
         },
     )
 
 
 @login_required
+def application_detail(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    record_view(application, user)
+    return _render_detail(request, application)
+
+
+@login_required
+@require_POST
+def application_my_number(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    """Show the applicant's 個人番号 once, to a role that may read it; the read is audited."""
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    if application.resident is None or not user.may_read_my_number:
+        raise PermissionDenied
+    number = reveal_my_number(
+        application.resident, viewer=user, purpose=f"application:{receipt_number}"
+    )
+    return _render_detail(request, application, my_number=number)
+
+
+@login_required
 @require_POST
 def application_transition(request: HttpRequest, receipt_number: str) -> HttpResponse:
-    application = access_application(staff_user(request), receipt_number)
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("入力内容を確認してください"))
         return redirect("applications:detail", receipt_number=receipt_number)
     to_status = Status(form.cleaned_data["to_status"])
     try:
-        change_status(
-            application.pk, to_status, actor=staff_user(request), reason=form.cleaned_data["reason"]
-        )
+        change_status(application.pk, to_status, actor=user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
         messages.success(request, _("ステータスを「%(s)s」に変更しました") % {"s": to_status.label})
+    return redirect("applications:detail", receipt_number=receipt_number)
+
+
+@login_required
+@require_POST
+def application_resolve(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    form = ResolveForm(request.POST)
+    resident = None
+    if form.is_valid():
+        code = form.cleaned_data["resident"]
+        resident = Resident.objects.filter(atena_number=code).first() or (
+            Resident.objects.filter(resident_code=code).first()
+        )
+    if resident is None:
+        messages.error(request, _("宛名番号または住民票コードに該当する住民がいません"))
+        return redirect("applications:detail", receipt_number=receipt_number)
+    try:
+        resolve_identification(application.pk, resident, actor=user, note=form.cleaned_data["note"])
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(name)s として本人を特定しました") % {"name": resident.name})
     return redirect("applications:detail", receipt_number=receipt_number)

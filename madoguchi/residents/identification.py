@@ -45,6 +45,20 @@ def compare_basic_four(resident: Resident, basic_four: BasicFour) -> list[str]:
     return differences
 
 
+def candidates(basic_four: BasicFour | None, limit: int = 10) -> list[Resident]:
+    """Residents a clerk may mean: same birth date and the same name once normalised."""
+    if basic_four is None:
+        return []
+    raw = basic_four.birth_date
+    try:
+        birth_date = dt.date.fromisoformat(f"{raw[:4]}-{raw[4:6]}-{raw[6:]}")
+    except ValueError:
+        return []
+    wanted = normalize_for_match(basic_four.name)
+    same_day = Resident.objects.filter(birth_date=birth_date).order_by("resident_code")[:500]
+    return [r for r in same_day if normalize_for_match(r.name) == wanted][:limit]
+
+
 def identify(
     serial: str, signing_time: dt.datetime, basic_four: BasicFour | None
 ) -> IdentificationResult:

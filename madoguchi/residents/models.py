@@ -17,6 +17,8 @@ class Resident(models.Model):
     birth_date = models.DateField(_("生年月日"))
     sex = models.CharField(_("性別"), max_length=1, choices=Sex.choices)
     address = models.CharField(_("住所"), max_length=200)
+    # 個人番号, encrypted (residents.crypto); read only through residents.actions.
+    my_number_encrypted = models.BinaryField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from madoguchi.lib.cli import print_json
+from madoguchi.residents.actions import rotate_keys
 from madoguchi.residents.loader import LoadError, load_links
 
 
@@ -18,14 +19,21 @@ class Command(BaseCommand):
         load = sub.add_parser("load", help="番号紐付情報ファイル (CSV) を読み込む")
         load.add_argument("file", type=Path)
         load.add_argument("--delta", action="store_true", help="差分ファイルとして読み込む")
+        load.add_argument(
+            "--format", choices=["csv", "fixed"], default=None, help="既定: 内容から判定"
+        )
         load.add_argument("--json", action="store_true")
+        sub.add_parser("rotate-keys", help="個人番号を最新の鍵で暗号化し直す")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "rotate-keys":
+            self.stdout.write(f"{rotate_keys()} 件の個人番号を暗号化し直しました")
+            return
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"ファイルがありません: {path}")
         try:
-            report = load_links(path)
+            report = load_links(path, delta=options["delta"], file_format=options["format"])
         except LoadError as exc:
             if options["json"]:
                 print_json({"ok": False, "problems": exc.problems})
@@ -33,7 +41,9 @@ class Command(BaseCommand):
         if options["json"]:
             print_json({"ok": True, **asdict(report)})
         else:
+            kind = "差分" if report.delta else "全件"
             self.stdout.write(
-                f"{report.rows} 行を読み込みました (住民 新規 {report.residents_created}・"
-                f"更新 {report.residents_updated}、紐付 新規 {report.links_created})"
+                f"{kind}ファイル {report.rows} 行を読み込みました (住民 新規 "
+                f"{report.residents_created}・更新 {report.residents_updated}、紐付 新規 "
+                f"{report.links_created}・終了 {report.links_ended})"
             )

@@ -1,0 +1,209 @@
+"""③-1 and ③-4: 番号紐付情報 loads, 個人番号 at rest, and the manual match."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+
+from madoguchi.applications.constants import Identification
+from madoguchi.applications.models import Application
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.pipeline import import_package
+from madoguchi.lib.mynumber import MASKED, is_valid_my_number
+from madoguchi.residents import crypto
+from madoguchi.residents.actions import rotate_keys
+from madoguchi.residents.loader import COLUMNS, FIXED_LAYOUT, LoadError, load_links
+from madoguchi.residents.models import Resident, SerialLink
+from tests.builders import build, spec
+
+pytestmark = pytest.mark.django_db
+
+ROW = {
+    "serial_number": "ABC123",
+    "resident_code": "12345678901",
+    "atena_number": "1000000001",
+    "name": "髙橋　花子",
+    "name_kana": "タカハシ　ハナコ",
+    "birth_date": "1990-01-01",
+    "sex": "2",
+    "address": "東京都千代田区千代田1番1号",
+    "valid_from": "2025-01-01T00:00:00+09:00",
+    "valid_to": "",
+    "my_number": "123456789018",
+}
+
+
+def write_csv(tmp_path: Path, *rows: dict[str, str]) -> Path:
+    header = [*COLUMNS, "my_number"]
+    lines = [",".join(header)] + [",".join(row[c] for c in header) for row in rows]
+    path = tmp_path / "links.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def fixed_record(row: dict[str, str]) -> bytes:
+    values = {
+        **row,
+        "birth_date": row["birth_date"].replace("-", ""),
+        "valid_from": row["valid_from"][:19].replace("-", "").replace("T", "").replace(":", ""),
+    }
+    return b"".join(values[c].encode("cp932").ljust(width) for c, width in FIXED_LAYOUT)
+
+
+def test_my_number_check_digit():
+    assert is_valid_my_number("123456789018")
+    assert not is_valid_my_number("123456789011")
+    assert not is_valid_my_number("12345678901")
+    assert not is_valid_my_number("１２３４５６７８９０１８")
+
+
+def test_my_number_is_encrypted_at_rest(tmp_path: Path):
+    load_links(write_csv(tmp_path, ROW))
+    stored = bytes(Resident.objects.get().my_number_encrypted)
+    assert b"123456789018" not in stored
+    assert crypto.decrypt(stored) == "123456789018"
+
+
+def test_a_wrong_check_digit_refuses_the_file(tmp_path: Path):
+    with pytest.raises(LoadError) as caught:
+        load_links(write_csv(tmp_path, {**ROW, "my_number": "123456789011"}))
+    assert caught.value.problems == ["2 行目: 個人番号が正しくありません (桁数または検査用数字)"]
+
+
+def test_the_fixed_length_layout_loads_like_the_csv(tmp_path: Path):
+    path = tmp_path / "links.dat"
+    path.write_bytes(fixed_record(ROW) + b"\r\n")
+    report = load_links(path)
+    assert report.file_format == "fixed"
+    resident = Resident.objects.get()
+    assert (resident.name, str(resident.birth_date)) == ("髙橋　花子", "1990-01-01")
+    assert SerialLink.objects.get().valid_from.isoformat() == "2024-12-31T15:00:00+00:00"
+
+
+def test_a_fixed_record_of_the_wrong_length_is_named(tmp_path: Path):
+    path = tmp_path / "links.dat"
+    path.write_bytes(fixed_record(ROW) + b"\r\n" + fixed_record(ROW)[:-3] + b"\r\n")
+    with pytest.raises(LoadError, match="2 行目: レコード長"):
+        load_links(path)
+
+
+def test_a_full_load_ends_links_it_no_longer_lists_and_a_delta_does_not(tmp_path: Path):
+    other = {
+        **ROW,
+        "serial_number": "DEF456",
+        "resident_code": "22222222222",
+        "atena_number": "2000000002",
+    }
+    load_links(write_csv(tmp_path, ROW, other))
+    assert load_links(write_csv(tmp_path, ROW), delta=True).links_ended == 0
+    assert SerialLink.objects.filter(valid_to__isnull=True).count() == 2
+    assert load_links(write_csv(tmp_path, ROW)).links_ended == 1
+    assert SerialLink.objects.get(valid_to__isnull=False).serial == "DEF456"
+
+
+def test_keys_rotate_without_losing_a_number(tmp_path: Path, settings):
+    load_links(write_csv(tmp_path, ROW))
+    new_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    settings.MY_NUMBER_KEYS = [new_key, *settings.MY_NUMBER_KEYS]
+    assert rotate_keys() == 1
+    stored = bytes(Resident.objects.get().my_number_encrypted)
+    assert Fernet(new_key.encode()).decrypt(stored) == b"123456789018"
+    settings.MY_NUMBER_KEYS = settings.MY_NUMBER_KEYS[1:]
+    with pytest.raises(InvalidToken):
+        crypto.decrypt(stored)
+
+
+@pytest.fixture
+def identified(trusted) -> Application:
+    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(path.read_bytes(), path.name)
+    return Application.objects.get()
+
+
+def test_a_reviewer_reads_the_my_number_and_the_read_is_audited(client, identified, reviewer):
+    client.force_login(reviewer)
+    url = f"/applications/{identified.receipt_number}/"
+    page = client.get(url).content.decode()
+    assert MASKED in page and 'data-testid="reveal-my-number"' in page
+    number = crypto.decrypt(identified.resident.my_number_encrypted)
+    assert number not in page
+    revealed = client.post(f"{url}my-number/").content.decode()
+    assert number in revealed
+    event = AuditEvent.objects.get(action=AuditAction.MY_NUMBER_VIEWED)
+    assert (event.actor, event.target_id) == (reviewer, identified.resident.resident_code)
+
+
+def test_a_counter_clerk_sees_only_the_mask(client, identified, counter_clerk):
+    client.force_login(counter_clerk)
+    url = f"/applications/{identified.receipt_number}/"
+    page = client.get(url).content.decode()
+    assert MASKED in page and "reveal-my-number" not in page
+    assert client.post(f"{url}my-number/").status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditAction.MY_NUMBER_VIEWED).exists()
+
+
+@pytest.fixture
+def unidentified(trusted) -> Application:
+    """Signed with a certificate whose serial the 住基 side never linked."""
+    import_package(build(trusted.ca, spec("2026112600000099")), "u.zip")
+    application = Application.objects.get()
+    assert application.identification == Identification.UNIDENTIFIED
+    return application
+
+
+def test_a_reviewer_matches_an_unidentified_application_by_hand(client, unidentified, reviewer):
+    resident = Resident.objects.first()
+    client.force_login(reviewer)
+    url = f"/applications/{unidentified.receipt_number}/"
+    assert "この住民として特定する" in client.get(url).content.decode()
+    client.post(f"{url}resolve/", {"resident": resident.atena_number, "note": "電話で確認"})
+    unidentified.refresh_from_db()
+    assert (unidentified.identification, unidentified.resident) == (
+        Identification.IDENTIFIED,
+        resident,
+    )
+    event = AuditEvent.objects.get(action=AuditAction.IDENTIFICATION_CHANGED)
+    assert (event.actor, event.extra["reason"], event.extra["note"]) == (
+        reviewer,
+        "manual",
+        "電話で確認",
+    )
+    queue = client.get("/applications/queue/identification/").content.decode()
+    assert unidentified.receipt_number not in queue
+
+
+def test_a_counter_clerk_cannot_match_by_hand(client, unidentified, counter_clerk):
+    client.force_login(counter_clerk)
+    url = f"/applications/{unidentified.receipt_number}/"
+    assert "この住民として特定する" not in client.get(url).content.decode()
+    queue = client.get("/applications/queue/identification/").content.decode()
+    assert unidentified.receipt_number in queue
+    resident = Resident.objects.first()
+    response = client.post(f"{url}resolve/", {"resident": resident.atena_number, "note": "x"})
+    assert response.status_code == 403
+    unidentified.refresh_from_db()
+    assert unidentified.identification == Identification.UNIDENTIFIED
+
+
+def test_old_character_forms_and_width_do_not_need_review(tmp_path: Path, trusted):
+    """The registry writes 髙橋 and a full-width space; the certificate 高橋 and a half-width."""
+    load_links(write_csv(tmp_path, {**ROW, "serial_number": format(777, "X")}), delta=True)
+    data = build(
+        trusted.ca,
+        spec("2026112600000077"),
+        cert_kwargs={
+            "serial": 777,
+            "name": "高橋 花子",
+            "birth_date": "19900101",
+            "sex": "2",
+            "address": "東京都千代田区千代田１番１号",
+        },
+    )
+    import_package(data, "n.zip")
+    application = Application.objects.get(receipt_number="2026112600000077")
+    assert application.identification == Identification.IDENTIFIED
