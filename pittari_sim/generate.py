@@ -128,16 +128,30 @@ def generate(
                     phone=applicant.phone,
                 )
             )
+            # 代理申請: a family member signs for an elderly applicant, in about 3 of 10.
+            signer = applicant
+            if is_kaigo and rng.random() < 0.3:
+                signer = make_person(
+                    rng,
+                    age_range=(35, 60),
+                    today=now.date(),
+                    surname=(applicant.surname, applicant.surname_kana),
+                    address=(applicant.postal_code, applicant.address),
+                    phone=applicant.phone,
+                )
+                # The person concerned is in the registry too (with a card of their own).
+                card_issued = now - dt.timedelta(days=rng.randint(30, 900))
+                writer.writerow(_link_row(applicant, f"{rng.getrandbits(64):X}", card_issued))
             submitted_at = now - dt.timedelta(minutes=rng.randint(1, 60 * 24 * 7))
             receipt = _receipt_number(rng, submitted_at, packages)
             key = new_key()
             issued = submitted_at - dt.timedelta(days=rng.randint(30, 900))
             certificate = ca.issue_signing_certificate(
                 key,
-                name=applicant.name,
-                birth_date=applicant.birth_date.strftime("%Y%m%d"),
-                sex=applicant.sex,
-                address=applicant.address,
+                name=signer.name,
+                birth_date=signer.birth_date.strftime("%Y%m%d"),
+                sex=signer.sex,
+                address=signer.address,
                 not_before=issued,
                 not_after=issued + dt.timedelta(days=365 * 5),
             )
@@ -147,13 +161,13 @@ def generate(
                 procedure_version=definition["version"],
                 submitted_at=submitted_at,
                 municipality_code=MUNICIPALITY_CODE,
-                submitter="self",
+                submitter="self" if signer is applicant else "proxy",
                 form=fill_form(definition, applicant, child, rng),
                 attachments=[("hokensho.png", "image/png", tiny_png(rng.randrange(65536)))],
             )
             path = packages / f"{receipt}.zip"
             path.write_bytes(build_package(spec, key, certificate))
-            writer.writerow(_link_row(applicant, format(certificate.serial_number, "X"), issued))
+            writer.writerow(_link_row(signer, format(certificate.serial_number, "X"), issued))
             generated.append(Generated(receipt, definition["id"], spec.form, path))
     return generated
 

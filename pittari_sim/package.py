@@ -57,8 +57,16 @@ def application_xml(spec: PackageSpec) -> etree._Element:
     return root
 
 
+class Utf8XMLSigner(XMLSigner):
+    """signxml re-serialises nodes as ASCII, which cannot carry Japanese element names."""
+
+    def _tostring(self, xml_node: etree._Element, **kwargs: object) -> bytes:
+        kwargs.setdefault("encoding", "utf-8")
+        return bytes(etree.tostring(xml_node, **kwargs))  # type: ignore[call-overload]
+
+
 def default_signer() -> XMLSigner:
-    return XMLSigner(
+    return Utf8XMLSigner(
         signature_algorithm=SignatureMethod.RSA_SHA256,
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
 from pathlib import Path
 
@@ -207,3 +208,111 @@ def test_old_character_forms_and_width_do_not_need_review(tmp_path: Path, truste
     import_package(data, "n.zip")
     application = Application.objects.get(receipt_number="2026112600000077")
     assert application.identification == Identification.IDENTIFIED
+
+
+SIGNER = {
+    **ROW,
+    "serial_number": format(888, "X"),
+    "resident_code": "33333333333",
+    "atena_number": "3000000003",
+    "name": "山田　太郎",
+    "name_kana": "ヤマダ　タロウ",
+    "birth_date": "1970-05-05",
+    "sex": "1",
+    "my_number": "",
+}
+SUBJECT = {
+    **ROW,
+    "serial_number": "F00D",
+    "resident_code": "44444444444",
+    "atena_number": "4000000004",
+    "name": "山田　ハル",
+    "name_kana": "ヤマダ　ハル",
+    "birth_date": "1940-01-01",
+    "my_number": "",
+}
+
+
+def proxy_package(ca, receipt: str, subject_name: str) -> bytes:
+    return build(
+        ca,
+        spec(
+            receipt,
+            procedure_id="kaigo-nintei",
+            submitter="proxy",
+            form={"applicant_name": subject_name, "applicant_birth_date": "1940-01-01"},
+        ),
+        cert_kwargs={
+            "serial": 888,
+            "name": SIGNER["name"],
+            "birth_date": "19700505",
+            "sex": "1",
+            "address": SIGNER["address"],
+        },
+    )
+
+
+def test_a_proxy_application_identifies_signer_and_person_concerned(tmp_path: Path, trusted):
+    load_links(write_csv(tmp_path, SIGNER, SUBJECT), delta=True)
+    import_package(proxy_package(trusted.ca, "2026112600000088", "山田 ハル"), "p.zip")
+    application = Application.objects.get()
+    assert application.identification == Identification.IDENTIFIED
+    assert application.signer.resident_code == SIGNER["resident_code"]
+    assert application.resident.resident_code == SUBJECT["resident_code"]
+
+
+def test_a_proxy_application_for_someone_not_in_the_registry_needs_review(tmp_path: Path, trusted):
+    load_links(write_csv(tmp_path, SIGNER, SUBJECT), delta=True)
+    import_package(proxy_package(trusted.ca, "2026112600000089", "山田 ナツ"), "p.zip")
+    application = Application.objects.get()
+    assert application.identification == Identification.NEEDS_REVIEW
+    assert application.resident is None
+    assert application.signer.resident_code == SIGNER["resident_code"]
+    assert "申請内容の本人を住民記録で一意に特定できません" in application.identification_notes
+
+
+def test_after_a_delta_load_re_issues_a_serial_old_and_new_applications_identify(
+    tmp_path: Path, trusted
+):
+    jst = dt.timezone(dt.timedelta(hours=9))
+    now = dt.datetime.now(jst).replace(microsecond=0)
+    reissued_at = now - dt.timedelta(days=1)
+    old, new = format(5001, "X"), format(5002, "X")
+    load_links(write_csv(tmp_path, {**ROW, "serial_number": old}), delta=True)
+    load_links(
+        write_csv(
+            tmp_path,
+            {**ROW, "serial_number": old, "valid_to": reissued_at.isoformat()},
+            {**ROW, "serial_number": new, "valid_from": reissued_at.isoformat()},
+        ),
+        delta=True,
+    )
+    person = {"name": ROW["name"], "birth_date": "19900101", "sex": "2", "address": ROW["address"]}
+    before = build(
+        trusted.ca,
+        spec("2026112600000501", submitted_at=now - dt.timedelta(days=3)),
+        cert_kwargs={**person, "serial": 5001},
+    )
+    after = build(
+        trusted.ca,
+        spec("2026112600000502", submitted_at=now - dt.timedelta(hours=1)),
+        cert_kwargs={**person, "serial": 5002},
+    )
+    late_old = build(
+        trusted.ca,
+        spec("2026112600000503", submitted_at=now - dt.timedelta(hours=1)),
+        cert_kwargs={**person, "serial": 5001},
+    )
+    for number, data in enumerate((before, after, late_old)):
+        import_package(data, f"{number}.zip")
+    resident = Resident.objects.get(resident_code=ROW["resident_code"])
+    outcomes = {
+        a.receipt_number: (a.identification, a.resident)
+        for a in Application.objects.filter(receipt_number__startswith="20261126000005")
+    }
+    assert outcomes == {
+        "2026112600000501": (Identification.IDENTIFIED, resident),
+        "2026112600000502": (Identification.IDENTIFIED, resident),
+        # The old certificate used after its link ended no longer finds anyone.
+        "2026112600000503": (Identification.UNIDENTIFIED, None),
+    }

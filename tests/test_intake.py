@@ -18,8 +18,9 @@ from madoguchi.intake.constants import Outcome, Reason
 from madoguchi.intake.models import QuarantinedPackage
 from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import TrustError, add_trust_anchor, load_crl
+from pittari_sim.package import application_xml, build_zip, package_files, sign
 from pittari_sim.pki import CA, new_key
-from tests.builders import build, edit_envelope, rezip, spec
+from tests.builders import build, edit_envelope, rezip, shared_key, spec
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_it_stores_the_package_unchanged_with_its_evidence(trusted):
     evidence = Evidence.objects.get()
     assert bytes(evidence.package) == path.read_bytes()
     assert evidence.crl_number == 1
-    assert evidence.signer_basic_four["name"] == evidence.application.resident.name
+    assert evidence.signer_basic_four["name"] == evidence.application.signer.name
 
 
 def test_a_second_import_is_a_duplicate(trusted):
@@ -273,3 +274,35 @@ def test_a_held_application_is_settled_when_a_fresh_crl_arrives(
     assert application.identification == expected
     assert application.evidence.crl_number == 3
     assert recheck_pending_revocations() == 0
+
+
+def test_a_wrapped_signature_is_refused(trusted):
+    """The validly signed form hidden inside a forged one: the signature must sit at the root."""
+
+    def wrap(xml: bytes) -> bytes:
+        body = xml.split(b"?>", 1)[1]
+        forged = body.replace("山田　花子".encode(), "攻撃　者".encode(), 1)
+        forged = forged.split(b"<ds:Signature")[0]
+        return (
+            b'<?xml version="1.0"?>'
+            + forged.replace(b"</Application>", b"", 1)
+            + body
+            + b"</Application>"
+        )
+
+    result = import_package(build(trusted.ca, edit_xml=wrap), "w.zip")
+    assert result.outcome == Outcome.QUARANTINED
+    assert result.reason == Reason.SIGNATURE_ALGORITHM
+
+
+def test_japanese_element_names_in_the_signed_form_verify(trusted):
+    package_spec = spec("2026112600000055")
+    root = application_xml(package_spec)
+    note = root.makeelement("{urn:madoguchi:pittari:1}備考")
+    note.text = "窓口で相談済み"
+    root.append(note)
+    certificate = trusted.ca.issue_signing_certificate(
+        shared_key(), name="山田　花子", birth_date="19900101", sex="2", address="千代田"
+    )
+    data = build_zip(package_files(package_spec, sign(root, shared_key(), certificate)))
+    assert import_package(data, "j.zip").outcome == Outcome.ACCEPTED

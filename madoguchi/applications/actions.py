@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,11 +20,34 @@ from madoguchi.intake.formats.madoguchi_pittari import VerifiedPackage
 from madoguchi.intake.models import RevocationList, RevokedSerial
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import validate_form
-from madoguchi.residents.identification import identify
+from madoguchi.residents.identification import (
+    IdentificationResult,
+    identify,
+    identify_person_concerned,
+)
 from madoguchi.residents.models import Resident
 
-from .constants import REASON_REQUIRED, TRANSITIONS, Identification, Status
+from .constants import REASON_REQUIRED, TRANSITIONS, Identification, Status, Submitter
 from .models import Application, Evidence
+
+
+def _identify(
+    serial: str,
+    signing_time: dt.datetime,
+    basic_four: BasicFour | None,
+    submitter: str,
+    procedure: Procedure,
+    form: dict[str, str],
+) -> tuple[IdentificationResult, IdentificationResult]:
+    """(the signer, the person concerned): the same resident unless it is 代理申請."""
+    signer = identify(serial, signing_time, basic_four)
+    if submitter != Submitter.PROXY:
+        return signer, signer
+    return signer, identify_person_concerned(
+        signer,
+        form.get(procedure.field_for("applicant.name") or "", ""),
+        form.get(procedure.field_for("applicant.birth_date") or "", ""),
+    )
 
 
 @transaction.atomic
@@ -32,7 +57,9 @@ def receive_application(
     """Store a verified package and its parsed form; the caller has checked for duplicates."""
     basic_four = BasicFour.from_certificate(package.certificate)
     serial = serial_hex(package.certificate)
-    result = identify(serial, package.submitted_at, basic_four)
+    signer, result = _identify(
+        serial, package.submitted_at, basic_four, package.submitter, procedure, package.form
+    )
     outcome, resident, notes = result.outcome, result.resident, result.notes
     if package.certificate_check.revocation_pending:
         # Never accepted silently: held until a fresh CRL shows the certificate was good.
@@ -54,6 +81,7 @@ def receive_application(
         applicant_name=package.form.get(procedure.field_for("applicant.name") or "", ""),
         applicant_kana=package.form.get(procedure.field_for("applicant.kana") or "", ""),
         resident=resident,
+        signer=signer.resident,
         identification=outcome,
         identification_notes=notes,
     )
@@ -109,18 +137,22 @@ def recheck_revocation(application_id: int) -> bool:
     else:
         if check.revocation_pending:
             return False
-        result = identify(
+        signer, result = _identify(
             evidence.signer_serial,
             application.submitted_at,
             BasicFour.from_certificate(certificate),
+            application.submitter,
+            application.procedure,
+            application.form,
         )
         outcome, resident, notes = result.outcome, result.resident, result.notes
+        application.signer = signer.resident
         crl = check.crl
     previous = application.identification
     application.identification = outcome
     application.resident = resident
     application.identification_notes = notes
-    application.save(update_fields=["identification", "resident", "identification_notes"])
+    application.save(update_fields=["identification", "resident", "signer", "identification_notes"])
     if crl is not None:
         evidence.crl_number = crl.crl_number
         evidence.crl_this_update = crl.this_update

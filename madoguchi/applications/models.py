@@ -31,6 +31,16 @@ class Application(models.Model):
     resident = models.ForeignKey(
         Resident, verbose_name=_("住民"), null=True, blank=True, on_delete=models.PROTECT
     )
+    # Whose certificate signed: the applicant, or for 代理申請 the proxy (resident is then
+    # the person concerned, found from the form).
+    signer = models.ForeignKey(
+        Resident,
+        verbose_name=_("署名者"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signed_applications",
+    )
     identification = models.CharField(_("本人特定"), max_length=30, choices=Identification.choices)
     identification_notes = models.JSONField(default=list, blank=True)
 

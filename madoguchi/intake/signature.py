@@ -39,6 +39,15 @@ ALLOWED_TRANSFORMS = frozenset(
 MAX_XML_BYTES = 5 * 1024 * 1024
 
 
+class Utf8XMLVerifier(XMLVerifier):
+    """signxml re-serialises nodes as ASCII, which cannot carry a Japanese element name
+    (申請書 forms use them); UTF-8 can, and the digest is over the canonical form anyway."""
+
+    def _tostring(self, xml_node: etree._Element, **kwargs: object) -> bytes:
+        kwargs.setdefault("encoding", "utf-8")
+        return bytes(etree.tostring(xml_node, **kwargs))  # type: ignore[call-overload]
+
+
 def hardened_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
@@ -86,7 +95,7 @@ def verify_signed_xml(data: bytes, signing_time: dt.datetime) -> VerifiedXml:
         verification_time=signing_time,
     )
     try:
-        result = XMLVerifier().verify(
+        result = Utf8XMLVerifier().verify(
             data, x509_cert=certificate, parser=hardened_parser(), expect_config=config
         )
     except (InvalidSignature, InvalidDigest, InvalidInput, InvalidCertificate) as exc:

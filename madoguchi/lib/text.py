@@ -33,8 +33,12 @@ _VARIANTS = str.maketrans(
 )
 
 
+def hiragana_to_katakana(value: str) -> str:
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in value)
+
+
 def normalize_for_match(value: str) -> str:
-    """Width-, space- and variant-insensitive form of a name or address."""
+    """Width-, space-, kana- and variant-insensitive form of a name or address."""
     value = unicodedata.normalize("NFKC", value)
-    value = value.translate(_VARIANTS)
+    value = hiragana_to_katakana(value.translate(_VARIANTS))
     return _SPACES.sub("", value)

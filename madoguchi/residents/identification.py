@@ -45,18 +45,41 @@ def compare_basic_four(resident: Resident, basic_four: BasicFour) -> list[str]:
     return differences
 
 
-def candidates(basic_four: BasicFour | None, limit: int = 10) -> list[Resident]:
+def residents_named(name: str, birth_date: str, limit: int = 10) -> list[Resident]:
+    """Residents with this birth date (YYYYMMDD or YYYY-MM-DD) and this name, normalised."""
+    digits = birth_date.replace("-", "")
+    try:
+        day = dt.date.fromisoformat(f"{digits[:4]}-{digits[4:6]}-{digits[6:]}")
+    except ValueError:
+        return []
+    wanted = normalize_for_match(name)
+    same_day = Resident.objects.filter(birth_date=day).order_by("resident_code")[:500]
+    return [r for r in same_day if normalize_for_match(r.name) == wanted][:limit]
+
+
+def candidates(basic_four: BasicFour | None) -> list[Resident]:
     """Residents a clerk may mean: same birth date and the same name once normalised."""
     if basic_four is None:
         return []
-    raw = basic_four.birth_date
-    try:
-        birth_date = dt.date.fromisoformat(f"{raw[:4]}-{raw[4:6]}-{raw[6:]}")
-    except ValueError:
-        return []
-    wanted = normalize_for_match(basic_four.name)
-    same_day = Resident.objects.filter(birth_date=birth_date).order_by("resident_code")[:500]
-    return [r for r in same_day if normalize_for_match(r.name) == wanted][:limit]
+    return residents_named(basic_four.name, basic_four.birth_date)
+
+
+def identify_person_concerned(
+    signer: IdentificationResult, name: str, birth_date: str
+) -> IdentificationResult:
+    """代理申請: the signer is the proxy; the person concerned is who the form names."""
+    found = residents_named(name, birth_date, limit=2)
+    if len(found) == 1 and signer.outcome == Identification.IDENTIFIED:
+        return IdentificationResult(Identification.IDENTIFIED, found[0], ["代理申請"])
+    notes = ["代理申請", *signer.notes]
+    if len(found) != 1:
+        notes.append("申請内容の本人を住民記録で一意に特定できません")
+    outcome = (
+        Identification.NEEDS_REVIEW
+        if signer.outcome == Identification.IDENTIFIED
+        else signer.outcome
+    )
+    return IdentificationResult(outcome, found[0] if len(found) == 1 else None, notes)
 
 
 def identify(
