@@ -39,7 +39,7 @@ class Portal:
 @pytest.fixture(scope="session")
 def portal_data(tmp_path_factory: pytest.TempPathFactory) -> Portal:
     root = tmp_path_factory.mktemp("pittari")
-    generated = generate(root, 12, seed=7)
+    generated = generate(root, 12, seed=7, unlinked_rate=0.0)
     return Portal(root, load_or_create_ca(root), generated)
 
 

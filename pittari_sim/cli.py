@@ -42,12 +42,24 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("--count", type=int, required=True)
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--seed", type=int, default=None)
+    gen.add_argument(
+        "--unlinked-rate",
+        type=float,
+        default=0.05,
+        help="share signed with a card newer than the registry export (default 0.05)",
+    )
     gen.add_argument("--json", action="store_true")
 
     args = parser.parse_args(argv)
     if args.command == "generate":
         try:
-            generated = generate(args.out, args.count, seed=args.seed, procedure_id=args.procedure)
+            generated = generate(
+                args.out,
+                args.count,
+                seed=args.seed,
+                procedure_id=args.procedure,
+                unlinked_rate=args.unlinked_rate,
+            )
         except KeyError:
             parser.error(f"unknown procedure: {args.procedure}")
         if args.json:

@@ -14,7 +14,7 @@ from typing import Any
 
 from .forms import fill_form, load_procedures
 from .package import PackageSpec, build_package
-from .people import MUNICIPALITY_CODE, Person, make_person
+from .people import MUNICIPALITY_CODE, Person, certificate_form, make_person
 from .pki import CA, new_key
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -88,7 +88,10 @@ def generate(
     seed: int | None = None,
     procedure_id: str | None = None,
     now: dt.datetime | None = None,
+    unlinked_rate: float = 0.05,
 ) -> list[Generated]:
+    """Write ``count`` packages; ``unlinked_rate`` of them are signed with a card renewed
+    after the registry export (the registry knows only the person's previous serial)."""
     rng = random.Random(seed)
     now = now or dt.datetime.now(JST)
     procedures = load_procedures()
@@ -148,7 +151,7 @@ def generate(
             issued = submitted_at - dt.timedelta(days=rng.randint(30, 900))
             certificate = ca.issue_signing_certificate(
                 key,
-                name=signer.name,
+                name=certificate_form(signer.name),
                 birth_date=signer.birth_date.strftime("%Y%m%d"),
                 sex=signer.sex,
                 address=signer.address,
@@ -167,7 +170,15 @@ def generate(
             )
             path = packages / f"{receipt}.zip"
             path.write_bytes(build_package(spec, key, certificate))
-            writer.writerow(_link_row(signer, format(certificate.serial_number, "X"), issued))
+            if rng.random() < unlinked_rate:
+                # The card was renewed after the last 住基 export: the registry still knows
+                # only the previous serial, so madoguchi cannot link this one (特定不可).
+                previous = issued - dt.timedelta(days=365 * 5)
+                writer.writerow(
+                    _link_row(signer, f"{rng.getrandbits(64):X}", previous, ended=issued)
+                )
+            else:
+                writer.writerow(_link_row(signer, format(certificate.serial_number, "X"), issued))
             generated.append(Generated(receipt, definition["id"], spec.form, path))
     return generated
 
@@ -179,7 +190,9 @@ def _receipt_number(rng: random.Random, submitted_at: dt.datetime, packages: Pat
             return receipt
 
 
-def _link_row(person: Person, serial: str, issued: dt.datetime) -> list[str]:
+def _link_row(
+    person: Person, serial: str, issued: dt.datetime, ended: dt.datetime | None = None
+) -> list[str]:
     return [
         serial,
         person.resident_code,
@@ -190,6 +203,6 @@ def _link_row(person: Person, serial: str, issued: dt.datetime) -> list[str]:
         person.sex,
         person.address,
         issued.isoformat(),
-        "",
+        ended.isoformat() if ended else "",
         person.my_number,
     ]

@@ -30,7 +30,19 @@ SURNAMES = [
     ("斎藤", "サイトウ"),
     ("清水", "シミズ"),
     ("山崎", "ヤマザキ"),
+    # Registry spellings outside JIS X 0208: the certificate carries a substitute (代替文字).
+    ("髙橋", "タカハシ"),
+    ("山﨑", "ヤマザキ"),
+    ("𠮷田", "ヨシダ"),
 ]
+JPKI_SUBSTITUTES = str.maketrans({"髙": "高", "﨑": "崎", "𠮷": "吉"})
+
+
+def certificate_form(name: str) -> str:
+    """The name as a 署名用電子証明書 would carry it: outside characters substituted."""
+    return name.translate(JPKI_SUBSTITUTES)
+
+
 GIVEN_FEMALE = [
     ("花子", "ハナコ"),
     ("陽菜", "ヒナ"),

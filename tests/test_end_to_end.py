@@ -83,14 +83,14 @@ def test_generated_packages_reach_the_core_system_file_as_signed(
             "--procedure",
             procedure_id,
             "--format",
-            "csv-cp932",
+            "csv-utf8",
             "--out",
             str(out),
             "--json",
         )
     report = json.loads(capsys.readouterr().out)
     assert report["held_back"] == []
-    with open(report["file"], encoding="cp932", newline="") as f:
+    with open(report["file"], encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
 
     columns = Procedure.objects.filter(procedure_id=procedure_id).last().export_columns
