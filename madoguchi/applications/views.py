@@ -14,6 +14,7 @@ from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.certs import BasicFour
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.residents.actions import reveal_my_number
+from madoguchi.residents.constants import Sex
 from madoguchi.residents.identification import candidates
 from madoguchi.residents.models import Resident
 
@@ -67,16 +68,24 @@ def identification_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _comparison(application: Application, basic_four: dict[str, str]) -> list[dict[str, str]]:
+    """The certificate's 基本4情報 beside the registry's, as a clerk reads them."""
+
+    def day(yyyymmdd: str) -> str:
+        return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}" if len(yyyymmdd) == 8 else yyyymmdd
+
+    def sex(code: str) -> str:
+        return str(Sex(code).label) if code in Sex.values else code
+
     resident = application.resident
     rows = [
-        ("氏名", basic_four.get("name", ""), resident.name if resident else ""),
+        (_("氏名"), basic_four.get("name", ""), resident.name if resident else ""),
         (
-            "生年月日",
-            basic_four.get("birth_date", ""),
-            resident.birth_date.strftime("%Y%m%d") if resident else "",
+            _("生年月日"),
+            day(basic_four.get("birth_date", "")),
+            resident.birth_date.isoformat() if resident else "",
         ),
-        ("性別", basic_four.get("sex", ""), resident.sex if resident else ""),
-        ("住所", basic_four.get("address", ""), resident.address if resident else ""),
+        (_("性別"), sex(basic_four.get("sex", "")), sex(resident.sex) if resident else ""),
+        (_("住所"), basic_four.get("address", ""), resident.address if resident else ""),
     ]
     return [{"item": item, "certificate": c, "registry": r} for item, c, r in rows]
 

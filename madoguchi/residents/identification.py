@@ -87,7 +87,11 @@ def identify(
 ) -> IdentificationResult:
     link = find_link(serial, signing_time)
     if link is None:
-        return IdentificationResult(Identification.UNIDENTIFIED, None, ["紐付情報なし"])
+        return IdentificationResult(
+            Identification.UNIDENTIFIED,
+            None,
+            ["証明書のシリアル番号に対応する番号紐付情報がありません"],
+        )
     if basic_four is None:
         return IdentificationResult(
             Identification.NEEDS_REVIEW, link.resident, ["証明書に基本4情報がありません"]
