@@ -39,7 +39,9 @@ class Portal:
 @pytest.fixture(scope="session")
 def portal_data(tmp_path_factory: pytest.TempPathFactory) -> Portal:
     root = tmp_path_factory.mktemp("pittari")
-    generated = generate(root, 12, seed=7, unlinked_rate=0.0)
+    # Four 児童手当 applications for the 子育て支援課 personas, then a mix of the catalog.
+    generated = generate(root, 4, seed=7, procedure_id="jidou-teate-nintei", unlinked_rate=0.0)
+    generated += generate(root, 8, seed=8, unlinked_rate=0.0)
     return Portal(root, load_or_create_ca(root), generated)
 
 

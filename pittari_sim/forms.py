@@ -15,11 +15,18 @@ from .people import Person
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "madoguchi" / "procedures" / "catalog"
 
 
+def version_key(version: str) -> tuple[int | str, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in version.split("."))
+
+
 def load_procedures(catalog_dir: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
-    procedures = {}
-    for path in sorted(catalog_dir.glob("*.toml")):
+    """The newest version of each procedure: what the portal offers residents today."""
+    procedures: dict[str, dict[str, Any]] = {}
+    for path in sorted(catalog_dir.rglob("*.toml")):
         definition = tomllib.loads(path.read_text(encoding="utf-8"))
-        procedures[definition["id"]] = definition
+        current = procedures.get(definition["id"])
+        if current is None or version_key(definition["version"]) > version_key(current["version"]):
+            procedures[definition["id"]] = definition
     return procedures
 
 
@@ -58,8 +65,12 @@ def _value(
     if kind == "choice":
         return str(rng.choice(field["choices"]))
     if kind == "digits":
-        length = int(field.get("length", 6))
-        return "".join(rng.choice("0123456789") for _ in range(length))
+        length = int(field.get("length") or rng.randint(1, min(int(field.get("max_length", 6)), 6)))
+        return str(rng.randint(1, 9)) + "".join(rng.choice("0123456789") for _ in range(length - 1))
+    if kind == "postal_code":
+        return "100-0001"
+    if kind == "phone":
+        return applicant.phone
     if kind == "date":
         return (dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 300))).isoformat()
     if kind == "kana":

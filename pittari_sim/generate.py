@@ -18,6 +18,16 @@ from .people import MUNICIPALITY_CODE, Person, certificate_form, make_person
 from .pki import CA, new_key
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
+# Rough shares of what residents file online (the rest weigh 1 each).
+WEIGHTS = {
+    "jidou-teate-nintei": 8,
+    "hoiku-moshikomi": 5,
+    "kaigo-nintei": 5,
+    "kaigo-koshin": 4,
+    "ninshin-todokede": 3,
+    "jidou-teate-henko": 3,
+    "tenshutsu-tennyu-yoyaku": 3,
+}
 LINK_COLUMNS = [
     "serial_number",
     "resident_code",
@@ -48,6 +58,46 @@ def tiny_png(seed: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(pixel))
         + chunk(b"IEND", b"")
     )
+
+
+def tiny_pdf(text: str) -> bytes:
+    """A valid one-page PDF (stands in for a 就労証明書 or a receipt)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def attachments_for(definition: dict[str, Any], rng: random.Random) -> list[tuple[str, str, bytes]]:
+    """Every required attachment and about half the optional ones, in an allowed format."""
+    files = []
+    for attachment in definition.get("attachments", []):
+        if not attachment.get("required") and rng.random() < 0.5:
+            continue
+        types = attachment.get("media_types", ["image/png"])
+        if types[0] == "application/pdf" or "image/png" not in types:
+            files.append((f"{attachment['id']}.pdf", "application/pdf", tiny_pdf(attachment["id"])))
+        else:
+            files.append((f"{attachment['id']}.png", "image/png", tiny_png(rng.randrange(65536))))
+    return files
 
 
 @dataclass
@@ -114,7 +164,7 @@ def generate(
         if new_file:
             writer.writerow(LINK_COLUMNS)
         for _ in range(count):
-            definition = rng.choice(chosen)
+            definition = rng.choices(chosen, [WEIGHTS.get(d["id"], 1) for d in chosen])[0]
             is_kaigo = definition["department"]["code"] == "kaigo"
             applicant = make_person(
                 rng, age_range=(65, 95) if is_kaigo else (22, 45), today=now.date()
@@ -166,7 +216,7 @@ def generate(
                 municipality_code=MUNICIPALITY_CODE,
                 submitter="self" if signer is applicant else "proxy",
                 form=fill_form(definition, applicant, child, rng),
-                attachments=[("hokensho.png", "image/png", tiny_png(rng.randrange(65536)))],
+                attachments=attachments_for(definition, rng),
             )
             path = packages / f"{receipt}.zip"
             path.write_bytes(build_package(spec, key, certificate))

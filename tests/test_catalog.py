@@ -33,7 +33,7 @@ def test_a_malformed_file_is_refused_with_file_and_line(tmp_path: Path):
 
 
 def test_a_structurally_wrong_file_names_what_is_wrong(tmp_path: Path):
-    source = (BUILTIN_DIR / "jidou-teate-nintei.toml").read_text(encoding="utf-8")
+    source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.1.toml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.toml"
     bad.write_text(
         source.replace('source = "form.bank_code"', 'source = "form.nothing"'), encoding="utf-8"
@@ -44,7 +44,7 @@ def test_a_structurally_wrong_file_names_what_is_wrong(tmp_path: Path):
 
 def test_a_loaded_version_cannot_change_silently(tmp_path: Path):
     load_catalog()
-    source = (BUILTIN_DIR / "jidou-teate-nintei.toml").read_text(encoding="utf-8")
+    source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.1.toml").read_text(encoding="utf-8")
     changed = tmp_path / "changed.toml"
     changed.write_text(
         source.replace("processing_days = 30", "processing_days = 20"), encoding="utf-8"
@@ -57,13 +57,15 @@ def test_a_loaded_version_cannot_change_silently(tmp_path: Path):
         encoding="utf-8",
     )
     load_catalog([newer])
-    versions = Procedure.objects.filter(procedure_id="jidou-teate-nintei")
+    versions = Procedure.objects.filter(
+        procedure_id="jidou-teate-nintei", version__in=["2026.1", "2027.1"]
+    )
     assert {(p.version, p.processing_days) for p in versions} == {("2026.1", 30), ("2027.1", 20)}
 
 
 def test_form_errors_are_field_level_and_japanese():
     load_catalog()
-    procedure = Procedure.objects.get(procedure_id="jidou-teate-nintei")
+    procedure = Procedure.objects.get(procedure_id="jidou-teate-nintei", version="2026.2")
     errors = validate_form(
         procedure.fields,
         {"applicant_name": "山田　花子", "applicant_kana": "やまだ", "bank_code": "12"},

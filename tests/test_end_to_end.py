@@ -6,6 +6,7 @@ import csv
 import json
 import threading
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,14 @@ from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.intake.management.commands.worker import drain, refresh_crls
 from madoguchi.intake.models import RevocationList
+from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import add_trust_anchor
 from madoguchi.procedures.models import Procedure
 from madoguchi.relay.management.commands.relay import pull_once
 from madoguchi.relay.portal import PortalClient, PortalError
 from madoguchi.relay.spool import Spool
 from pittari_sim.server import Portal, make_server
+from tests.builders import build, spec
 
 pytestmark = pytest.mark.django_db
 SECRET = "e2e-secret"
@@ -68,7 +71,7 @@ def test_generated_packages_reach_the_core_system_file_as_signed(
     assert drain(spool) == len(trusted.packages)
     assert spool.pending() == []
 
-    procedure_id = "jidou-teate-nintei"
+    procedure_id = Counter(g.procedure_id for g in trusted.generated).most_common(1)[0][0]
     mine = Application.objects.filter(procedure__procedure_id=procedure_id)
     assert mine.count() > 0
     for application in mine:
@@ -90,7 +93,8 @@ def test_generated_packages_reach_the_core_system_file_as_signed(
         )
     report = json.loads(capsys.readouterr().out)
     assert report["held_back"] == []
-    with open(report["file"], encoding="utf-8", newline="") as f:
+    [exported_file] = report["files"]
+    with open(exported_file, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
 
     columns = Procedure.objects.filter(procedure_id=procedure_id).last().export_columns
@@ -132,14 +136,10 @@ def test_intake_import_json_reports_one_outcome_per_package(trusted, tmp_path, c
 def test_a_character_cp932_cannot_hold_is_held_back_not_replaced(
     trusted, tmp_path, reviewer, capsys
 ):
-    source = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
-    call_command("intake", "import", str(source), "--json")
-    capsys.readouterr()
+    """𠮷 (outside CP932) as the applicant signed it: held back with its field, never replaced."""
+    form = {"applicant_name": "𠮷田　花子", "applicant_kana": "ヨシダ　ハナコ"}
+    import_package(build(trusted.ca, spec("2026112600000301", form=form)), "y.zip")
     application = Application.objects.get()
-    # The form as stored is what the applicant signed; pretend it holds 𠮷 (outside CP932).
-    Application.objects.filter(pk=application.pk).update(
-        form={**application.form, "applicant_name": "𠮷田　花子"}
-    )
     change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
     change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
     call_command(
@@ -154,13 +154,9 @@ def test_a_character_cp932_cannot_hold_is_held_back_not_replaced(
         "--json",
     )
     report = json.loads(capsys.readouterr().out)
-    assert report["file"] is None
+    assert report["files"] == []
     assert report["held_back"] == [
-        {
-            "receipt_number": application.receipt_number,
-            "column": "請求者氏名",
-            "value": "𠮷田　花子",
-        }
+        {"receipt_number": "2026112600000301", "column": "請求者氏名", "value": "𠮷田　花子"}
     ]
     application.refresh_from_db()
     assert application.status == Status.READY_FOR_HANDOFF

@@ -19,7 +19,7 @@ from madoguchi.intake.constants import Reason, Rejection
 from madoguchi.intake.formats.madoguchi_pittari import VerifiedPackage
 from madoguchi.intake.models import RevocationList, RevokedSerial
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import validate_form
+from madoguchi.procedures.schema import ATTACHMENTS_KEY, validate_attachments, validate_form
 from madoguchi.residents.identification import (
     IdentificationResult,
     identify,
@@ -67,6 +67,14 @@ def receive_application(
             Identification.REVOCATION_PENDING,
             ["有効なCRLがないため失効確認待ち", *notes],
         )
+    attachments = [
+        {"name": a.name, "media_type": a.media_type, "sha256": a.sha256, "size": len(a.content)}
+        for a in package.attachments
+    ]
+    form_errors = validate_form(procedure.fields, package.form)
+    attachment_problems = validate_attachments(procedure.attachments, attachments)
+    if attachment_problems:
+        form_errors[ATTACHMENTS_KEY] = attachment_problems
     now = timezone.now()
     application = Application.objects.create(
         receipt_number=package.receipt_number,
@@ -77,7 +85,8 @@ def receive_application(
         submitter=package.submitter,
         municipality_code=package.municipality_code,
         form=package.form,
-        form_errors=validate_form(procedure.fields, package.form),
+        form_errors=form_errors,
+        attachments=attachments,
         applicant_name=package.form.get(procedure.field_for("applicant.name") or "", ""),
         applicant_kana=package.form.get(procedure.field_for("applicant.kana") or "", ""),
         resident=resident,

@@ -26,6 +26,8 @@ class Application(models.Model):
     municipality_code = models.CharField(_("地方公共団体コード"), max_length=6)
     form = models.JSONField(_("申請内容"))
     form_errors = models.JSONField(_("入力内容の不備"), default=dict, blank=True)
+    # [{"name", "media_type", "sha256", "size"}]: the bytes stay in the evidence package.
+    attachments = models.JSONField(_("添付ファイル"), default=list, blank=True)
     applicant_name = models.CharField(_("申請者氏名"), max_length=100, blank=True)
     applicant_kana = models.CharField(_("申請者カナ"), max_length=100, blank=True)
     resident = models.ForeignKey(

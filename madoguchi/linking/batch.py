@@ -31,7 +31,7 @@ class HeldBack:
 
 @dataclass
 class ExportReport:
-    path: Path | None
+    files: list[Path] = field(default_factory=list)
     exported: list[str] = field(default_factory=list)
     held_back: list[HeldBack] = field(default_factory=list)
 
@@ -64,7 +64,8 @@ def row_for(application: Application, encoding: str) -> list[str] | HeldBack:
 def export_batch(
     procedure_id: str, file_format: str, out_dir: Path, *, actor: User | None
 ) -> ExportReport:
-    """Write every application ready for hand-over to one file and mark it handed off.
+    """Write the applications ready for hand-over, one file per procedure version (each in
+    its own version's layout), and mark them handed off.
 
     A record with a character the encoding cannot hold is never replaced silently: it is
     held back, named with its field, and stays ready for a clerk.
@@ -75,40 +76,55 @@ def export_batch(
         raise LookupError(procedure_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    target = out_dir / f"{procedure_id}_{stamp}_{file_format}.csv"
-    tmp = out_dir / f".{target.name}.part"
-    report = ExportReport(path=None)
+    report = ExportReport()
     with transaction.atomic():
-        applications = (
-            Application.objects.select_for_update(of=("self",))
-            .filter(procedure__in=procedures, status=Status.READY_FOR_HANDOFF)
-            .select_related("procedure", "resident")
-            .order_by("received_at", "id")
-        )
-        buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow([c["header"] for c in procedures[-1].export_columns])
-        for application in applications:
-            row = row_for(application, encoding)
-            if isinstance(row, HeldBack):
-                report.held_back.append(row)
-                continue
-            writer.writerow(row)
-            report.exported.append(application.receipt_number)
-            change_status(application.pk, Status.HANDED_OFF, actor=actor)
-        if not report.exported:
-            return report
-        with open(tmp, "wb") as f:
-            f.write(buffer.getvalue().encode(encoding))
-            f.flush()
-            os.fsync(f.fileno())
-        record(
-            AuditAction.APPLICATIONS_EXPORTED,
-            actor=actor,
-            target_type="procedure",
-            target_id=procedure_id,
-            extra={"file": target.name, "count": len(report.exported), "format": file_format},
-        )
-        transaction.on_commit(lambda: os.replace(tmp, target))
-    report.path = target
+        for procedure in procedures:
+            target = out_dir / f"{procedure_id}_{procedure.version}_{stamp}_{file_format}.csv"
+            if _export_version(procedure, encoding, target, report, actor=actor):
+                report.files.append(target)
+                record(
+                    AuditAction.APPLICATIONS_EXPORTED,
+                    actor=actor,
+                    target_type="procedure",
+                    target_id=procedure_id,
+                    extra={
+                        "file": target.name,
+                        "version": procedure.version,
+                        "format": file_format,
+                    },
+                )
     return report
+
+
+def _export_version(
+    procedure: Procedure, encoding: str, target: Path, report: ExportReport, *, actor: User | None
+) -> bool:
+    applications = (
+        Application.objects.select_for_update(of=("self",))
+        .filter(procedure=procedure, status=Status.READY_FOR_HANDOFF)
+        .select_related("procedure", "resident")
+        .order_by("received_at", "id")
+    )
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c["header"] for c in procedure.export_columns])
+    exported = 0
+    for application in applications:
+        row = row_for(application, encoding)
+        if isinstance(row, HeldBack):
+            report.held_back.append(row)
+            continue
+        writer.writerow(row)
+        report.exported.append(application.receipt_number)
+        change_status(application.pk, Status.HANDED_OFF, actor=actor)
+        exported += 1
+    if not exported:
+        return False
+    tmp = target.with_name(f".{target.name}.part")
+    with open(tmp, "wb") as f:
+        f.write(buffer.getvalue().encode(encoding))
+        f.flush()
+        os.fsync(f.fileno())
+    # The file takes its name only once the hand-over is committed.
+    transaction.on_commit(lambda: os.replace(tmp, target))
+    return True

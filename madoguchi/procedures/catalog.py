@@ -22,9 +22,9 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "catalog"
 
 def catalog_files() -> list[Path]:
     """Our catalog, then the municipality's own folder (whose entries win on equal id+version)."""
-    files = sorted(BUILTIN_DIR.glob("*.toml"))
+    files = sorted(BUILTIN_DIR.rglob("*.toml"))
     if settings.PROCEDURES_EXTRA_DIR:
-        files += sorted(Path(settings.PROCEDURES_EXTRA_DIR).glob("*.toml"))
+        files += sorted(Path(settings.PROCEDURES_EXTRA_DIR).rglob("*.toml"))
     return files
 
 
@@ -37,14 +37,15 @@ class LoadReport:
 def read_file(path: Path) -> tuple[dict, str]:
     raw = path.read_bytes()
     try:
-        definition = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        definition = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise CatalogError(str(path), _("UTF-8 で保存してください")) from exc
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11's tomllib gives the position only in the message.
         found = re.search(r"at line (\d+)", str(exc))
         raise CatalogError(str(path), str(exc), int(found.group(1)) if found else None) from exc
-    check_definition(definition, str(path))
+    check_definition(definition, str(path), text)
     return definition, hashlib.sha256(raw).hexdigest()
 
 

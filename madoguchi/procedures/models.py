@@ -42,6 +42,14 @@ class Procedure(models.Model):
     def export_columns(self) -> list[dict[str, str]]:
         return list(self.definition["export"]["columns"])
 
+    @property
+    def attachments(self) -> list[dict[str, Any]]:
+        return list(self.definition.get("attachments", []))
+
+    @property
+    def status_messages(self) -> dict[str, str]:
+        return dict(self.definition.get("status_messages", {}))
+
     def field_for(self, semantic: str) -> str | None:
         for field in self.fields:
             if field.get("semantic") == semantic:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.utils.translation import gettext as _
+
+from madoguchi.applications.constants import Status
 
 FIELD_TYPES = {"text", "kana", "date", "postal_code", "phone", "digits", "choice"}
 KANA_RE = re.compile(r"^[\u30A0-\u30FF\u3000 ー・]+$")
@@ -26,11 +29,21 @@ class CatalogError(Exception):
         self.reason = reason
 
 
-def check_definition(definition: dict[str, Any], source: str) -> None:
-    """Raise CatalogError when a catalog file lacks what the system relies on."""
+FLOW_ACTORS = {"申請者", "職員", "madoguchi"}
+MEDIA_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 
-    def fail(reason: str) -> None:
-        raise CatalogError(source, reason)
+
+def check_definition(definition: dict[str, Any], source: str, text: str = "") -> None:
+    """Raise CatalogError when a catalog file lacks what the system relies on.
+
+    The line given is the first one mentioning what is wrong, when there is one.
+    """
+
+    def fail(reason: str, near: str | None = None) -> None:
+        line = None
+        if near:
+            line = next((n for n, t in enumerate(text.splitlines(), 1) if near in t), None)
+        raise CatalogError(source, reason, line)
 
     for key, kind in (
         ("id", str),
@@ -53,24 +66,72 @@ def check_definition(definition: dict[str, Any], source: str) -> None:
     for index, field in enumerate(definition["fields"], start=1):
         if not isinstance(field, dict) or not isinstance(field.get("id"), str):
             fail(_("%(n)d 番目の項目に id がありません") % {"n": index})
+        near = f'id = "{field["id"]}"'
+        if not re.match(r"^[a-z][a-z0-9_]*$", field["id"]):
+            fail(
+                _("項目ID「%(id)s」は英小文字で始め、英小文字・数字・_ で書いてください") % field,
+                near,
+            )
         if field["id"] in ids:
-            fail(_("項目ID「%(id)s」が重複しています") % {"id": field["id"]})
+            fail(_("項目ID「%(id)s」が重複しています") % {"id": field["id"]}, near)
         ids.add(field["id"])
         if field.get("type") not in FIELD_TYPES:
-            fail(_("項目「%(id)s」の type が不明です") % {"id": field["id"]})
+            fail(_("項目「%(id)s」の type が不明です") % {"id": field["id"]}, near)
         if not isinstance(field.get("label"), str):
-            fail(_("項目「%(id)s」に label がありません") % {"id": field["id"]})
+            fail(_("項目「%(id)s」に label がありません") % {"id": field["id"]}, near)
         if field["type"] == "choice" and not field.get("choices"):
-            fail(_("項目「%(id)s」に choices がありません") % {"id": field["id"]})
+            fail(_("項目「%(id)s」に choices がありません") % {"id": field["id"]}, near)
+    for attachment in definition.get("attachments", []):
+        if not isinstance(attachment, dict) or not re.match(
+            r"^[a-z0-9_-]+$", str(attachment.get("id", ""))
+        ):
+            fail(_("添付ファイルの id は英小文字・数字で書いてください"), "[[attachments]]")
+        if not set(attachment.get("media_types", [])) <= MEDIA_TYPES:
+            fail(
+                _("添付ファイル「%(id)s」の media_types が不正です") % attachment, attachment["id"]
+            )
+    messages = definition.get("status_messages", {})
+    unknown = set(messages) - set(Status.values)
+    if unknown:
+        fail(_("status_messages に不明なステータスがあります: %(s)s") % {"s": ", ".join(unknown)})
+    for step in definition.get("flow", {}).get("after", []):
+        if step.get("by") not in FLOW_ACTORS:
+            fail(
+                _("flow.after の by は 申請者・職員・madoguchi のいずれかです"),
+                str(step.get("step")),
+            )
     columns = definition["export"].get("columns")
     if not isinstance(columns, list) or not columns:
         fail(_("export.columns がありません"))
     for column in columns:
         source_expr = column.get("source", "") if isinstance(column, dict) else ""
         if not SOURCE_RE.match(source_expr):
-            fail(_("出力項目の source「%(s)s」が不正です") % {"s": source_expr})
+            fail(_("出力項目の source「%(s)s」が不正です") % {"s": source_expr}, source_expr)
         if source_expr.startswith("form.") and source_expr[5:] not in ids:
-            fail(_("出力項目が未定義の項目「%(s)s」を参照しています") % {"s": source_expr})
+            fail(
+                _("出力項目が未定義の項目「%(s)s」を参照しています") % {"s": source_expr},
+                source_expr,
+            )
+
+
+# Key of attachment problems in an application's form_errors (field ids cannot start with _).
+ATTACHMENTS_KEY = "_attachments"
+
+
+def validate_attachments(
+    expected: list[dict[str, Any]], received: list[dict[str, Any]]
+) -> list[str]:
+    """Required attachments that did not come, and attachments of a refused type."""
+    by_id = {PurePosixPath(a["name"]).stem: a for a in received}
+    problems = []
+    for attachment in expected:
+        got = by_id.get(attachment["id"])
+        if got is None:
+            if attachment.get("required"):
+                problems.append(_("「%(label)s」が添付されていません") % attachment)
+        elif attachment.get("media_types") and got["media_type"] not in attachment["media_types"]:
+            problems.append(_("「%(label)s」のファイル形式が受け付けられません") % attachment)
+    return problems
 
 
 def validate_form(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[str, list[str]]:
@@ -107,8 +168,10 @@ def _field_errors(field: dict[str, Any], value: str) -> list[str]:
         return [_("電話番号が正しくありません")]
     if kind == "digits":
         length = field.get("length")
-        if not value.isascii() or not value.isdigit() or (length and len(value) != length):
-            return [_("%(n)s 桁の数字で入力してください") % {"n": length or ""}]
+        if not value.isascii() or not value.isdigit():
+            return [_("半角数字で入力してください")]
+        if length and len(value) != length:
+            return [_("%(n)d 桁の数字で入力してください") % {"n": length}]
     if kind == "choice" and value not in field["choices"]:
         return [_("選択肢にない値です")]
     return []

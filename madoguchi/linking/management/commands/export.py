@@ -38,14 +38,16 @@ class Command(BaseCommand):
         if options["json"]:
             print_json(
                 {
-                    "file": str(report.path) if report.path else None,
+                    "files": [str(path) for path in report.files],
                     "exported": report.exported,
                     "held_back": held,
                 }
             )
             return
-        if report.path:
-            self.stdout.write(f"{len(report.exported)} 件を出力しました: {report.path}")
+        if report.files:
+            self.stdout.write(f"{len(report.exported)} 件を出力しました:")
+            for path in report.files:
+                self.stdout.write(f"  {path}")
         else:
             self.stdout.write("出力する申請はありません")
         for h in held:
