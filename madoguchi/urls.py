@@ -7,4 +7,5 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("applications/", include("madoguchi.applications.urls")),
+    path("procedures/", include("madoguchi.procedures.urls")),
 ]

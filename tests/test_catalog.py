@@ -74,3 +74,14 @@ def test_form_errors_are_field_level_and_japanese():
     assert errors["bank_code"] == ["4 桁の数字で入力してください"]
     assert errors["applicant_birth_date"] == ["必須項目が入力されていません"]
     assert "applicant_name" not in errors
+
+
+def test_a_structural_error_names_its_line(tmp_path: Path):
+    source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.1.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(source.replace('type = "kana"', 'type = "katakana"', 1), encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog([bad])
+    line = bad.read_text(encoding="utf-8").splitlines()[caught.value.line - 1]
+    assert line == 'id = "applicant_kana"'
+    assert "type が不明" in caught.value.reason

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from madoguchi.applications.constants import Status
+
+from .models import Procedure
+
+
+@login_required
+def procedure_list(request: HttpRequest) -> HttpResponse:
+    procedures = Procedure.objects.select_related("department").order_by(
+        "department__code", "procedure_id", "-version"
+    )
+    return render(request, "procedures/list.html", {"procedures": procedures})
+
+
+@login_required
+def procedure_detail(request: HttpRequest, procedure_id: str, version: str) -> HttpResponse:
+    procedure = (
+        Procedure.objects.select_related("department")
+        .filter(procedure_id=procedure_id, version=version)
+        .first()
+    )
+    if procedure is None:
+        raise Http404
+    flow = procedure.definition.get("flow", {})
+    messages = [
+        {"status": status.label, "text": procedure.status_messages[status.value]}
+        for status in Status
+        if status.value in procedure.status_messages
+    ]
+    return render(
+        request,
+        "procedures/detail.html",
+        {
+            "procedure": procedure,
+            "before": flow.get("before", []),
+            "after": flow.get("after", []),
+            "messages_for_applicant": messages,
+            "versions": Procedure.objects.filter(procedure_id=procedure_id).order_by("version"),
+        },
+    )
