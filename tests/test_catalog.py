@@ -85,3 +85,19 @@ def test_a_structural_error_names_its_line(tmp_path: Path):
     line = bad.read_text(encoding="utf-8").splitlines()[caught.value.line - 1]
     assert line == 'id = "applicant_kana"'
     assert "type が不明" in caught.value.reason
+
+
+def test_a_municipality_adds_its_own_entry_from_its_folder(tmp_path: Path, settings):
+    source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.1.toml").read_text(encoding="utf-8")
+    own = tmp_path / "own" / "city-kosodate-soudan"
+    own.mkdir(parents=True)
+    (own / "1.toml").write_text(
+        source.replace('id = "jidou-teate-nintei"', 'id = "city-kosodate-soudan"').replace(
+            'name = "児童手当 認定請求"', 'name = "子育て相談の予約"'
+        ),
+        encoding="utf-8",
+    )
+    settings.PROCEDURES_EXTRA_DIR = str(tmp_path / "own")
+    report = load_catalog()
+    assert "city-kosodate-soudan@2026.1" in report.created
+    assert Procedure.objects.get(procedure_id="city-kosodate-soudan").name == "子育て相談の予約"

@@ -8,10 +8,20 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from madoguchi.applications.constants import Status
 
-FIELD_TYPES = {"text", "kana", "date", "postal_code", "phone", "digits", "choice"}
+FIELD_TYPE_LABELS = {
+    "text": gettext_lazy("文字"),
+    "kana": gettext_lazy("全角カタカナ"),
+    "date": gettext_lazy("日付"),
+    "postal_code": gettext_lazy("郵便番号"),
+    "phone": gettext_lazy("電話番号"),
+    "digits": gettext_lazy("半角数字"),
+    "choice": gettext_lazy("選択肢"),
+}
+FIELD_TYPES = set(FIELD_TYPE_LABELS)
 KANA_RE = re.compile(r"^[\u30A0-\u30FF\u3000 ー・]+$")
 POSTAL_RE = re.compile(r"^\d{3}-?\d{4}$")
 PHONE_RE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")

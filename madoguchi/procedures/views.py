@@ -7,6 +7,7 @@ from django.shortcuts import render
 from madoguchi.applications.constants import Status
 
 from .models import Procedure
+from .schema import FIELD_TYPE_LABELS
 
 
 @login_required
@@ -41,5 +42,9 @@ def procedure_detail(request: HttpRequest, procedure_id: str, version: str) -> H
             "after": flow.get("after", []),
             "messages_for_applicant": messages,
             "versions": Procedure.objects.filter(procedure_id=procedure_id).order_by("version"),
+            "fields": [
+                {**field, "type_label": FIELD_TYPE_LABELS[field["type"]]}
+                for field in procedure.fields
+            ],
         },
     )
