@@ -39,45 +39,46 @@ def envsecret(name: str) -> str | None:
 DATA_DIR = Path(os.environ.get("MADOGUCHI_DATA_DIR", Path.cwd() / "var")).resolve()
 
 
-def _secret_key() -> str:
-    """The configured key, else one generated once and kept (mode 600) in the data folder."""
-    configured = envsecret("SECRET_KEY")
-    if configured:
-        return configured
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+def _generated_secret(file_name: str, make: str) -> str:
+    """A secret made once and kept (mode 600) in the data folder: for the demo and tests.
 
-
-SECRET_KEY = _secret_key()
-
-
-def _my_number_keys() -> list[str]:
-    """Fernet keys for 個人番号 at rest, newest first (rotation: prepend a new key, then run
-    `madoguchi residents rotate-keys`, then drop the old one).
-
-    Production sets MADOGUCHI_MY_NUMBER_KEYS(_FILE) from a place other than the database's
-    disk; without it a key is generated once into the data folder (demo and tests).
+    Production gives every secret through the environment instead.
     """
-    configured = envsecret("MADOGUCHI_MY_NUMBER_KEYS")
-    if configured:
-        return [k.strip() for k in configured.replace("\n", ",").split(",") if k.strip()]
-    key_file = DATA_DIR / "my-number-key"
-    if not key_file.exists():
+    path = DATA_DIR / file_name
+    if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
-    return [key_file.read_text().strip()]
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(make)
+    return path.read_text().strip()
 
 
-MY_NUMBER_KEYS = _my_number_keys()
+SECRET_KEY = envsecret("SECRET_KEY") or _generated_secret("secret_key", secrets.token_urlsafe(50))
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+
+
+def _fernet_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+# Fernet keys for 個人番号 at rest, newest first (rotation: prepend a new key, run
+# `madoguchi residents rotate-keys`, then drop the old one). In production they come from
+# MADOGUCHI_MY_NUMBER_KEYS(_FILE), kept apart from the database's disk and backups.
+MY_NUMBER_KEYS = [
+    key.strip()
+    for key in (
+        envsecret("MADOGUCHI_MY_NUMBER_KEYS") or _generated_secret("my-number-key", _fernet_key())
+    )
+    .replace("\n", ",")
+    .split(",")
+    if key.strip()
+]
+
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -180,8 +181,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- madoguchi ---
-# The relay's spool: the one folder through which the 連携サーバ hands packages over.
+# The relay's spool: the one folder through which the 連携サーバ hands packages over, and
+# the key both sides use to authenticate what they put there.
 SPOOL_DIR = Path(os.environ.get("MADOGUCHI_SPOOL_DIR", DATA_DIR / "spool")).resolve()
+RELAY_HANDOFF_KEY = envsecret("MADOGUCHI_RELAY_HANDOFF_KEY") or _generated_secret(
+    "relay-handoff-key", secrets.token_urlsafe(32)
+)
 PORTAL_URL = os.environ.get("MADOGUCHI_PORTAL_URL", "http://127.0.0.1:8765")
 PORTAL_CLIENT_ID = os.environ.get("MADOGUCHI_PORTAL_CLIENT_ID", "madoguchi-demo")
 PORTAL_CLIENT_SECRET = envsecret("MADOGUCHI_PORTAL_CLIENT_SECRET") or ""

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .generate import generate
-from .server import Portal, make_server
+from .server import Faults, Portal, make_server
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> None:
         "--release-every", type=float, default=None, help="… and one more every this many seconds"
     )
 
+    serve.add_argument(
+        "--faults",
+        default="",
+        help="e.g. latency=0.2,error=0.05,truncate=0.02,duplicate=0.05,reorder=1,token_ttl=30",
+    )
+
     gen = sub.add_parser("generate", help="write signed packages and the matching 番号紐付情報")
     gen.add_argument("--procedure", default=None)
     gen.add_argument("--count", type=int, required=True)
@@ -47,6 +53,9 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=0.05,
         help="share signed with a card newer than the registry export (default 0.05)",
+    )
+    gen.add_argument(
+        "--key-pool", type=int, default=None, help="reuse N signing keys (fast large runs)"
     )
     gen.add_argument("--json", action="store_true")
 
@@ -59,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                 seed=args.seed,
                 procedure_id=args.procedure,
                 unlinked_rate=args.unlinked_rate,
+                key_pool=args.key_pool,
             )
         except KeyError:
             parser.error(f"unknown procedure: {args.procedure}")
@@ -72,8 +82,17 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.client_secret:
         parser.error("--client-secret (or PITTARI_CLIENT_SECRET) is required")
+    try:
+        faults = Faults.parse(args.faults)
+    except ValueError as exc:
+        parser.error(str(exc))
     portal = Portal(
-        args.data, args.client_id, args.client_secret, args.release_initial, args.release_every
+        args.data,
+        args.client_id,
+        args.client_secret,
+        args.release_initial,
+        args.release_every,
+        faults,
     )
     server = make_server(portal, args.host, args.port)
     print(f"pittari-sim listening on http://{args.host}:{server.server_port}/", flush=True)

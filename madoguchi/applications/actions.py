@@ -27,8 +27,15 @@ from madoguchi.residents.identification import (
 )
 from madoguchi.residents.models import Resident
 
-from .constants import REASON_REQUIRED, TRANSITIONS, Identification, Status, Submitter
-from .models import Application, Evidence
+from .constants import (
+    PORTAL_STATUS,
+    REASON_REQUIRED,
+    TRANSITIONS,
+    Identification,
+    Status,
+    Submitter,
+)
+from .models import Application, Evidence, PortalStatusUpdate
 
 
 def _identify(
@@ -245,6 +252,7 @@ def change_status(
     application.status = to_status
     application.status_changed_at = timezone.now()
     application.save(update_fields=["status", "status_changed_at"])
+    _queue_portal_update(application, to_status, reason)
     record(
         AuditAction.APPLICATION_STATUS_CHANGED,
         actor=actor,
@@ -253,6 +261,21 @@ def change_status(
         extra={"from": current.value, "to": to_status.value, "reason": reason},
     )
     return application
+
+
+def _queue_portal_update(application: Application, status: Status, reason: str) -> None:
+    """Tell the applicant, unless the portal already shows the same thing."""
+    portal_status = PORTAL_STATUS.get(status)
+    if portal_status is None:
+        return
+    last = application.portalstatusupdate_set.order_by("-id").first()
+    if last is not None and last.status == portal_status and not reason:
+        return
+    text = application.procedure.status_messages.get(status.value, "")
+    message = "\n".join(part for part in (text, reason) if part)
+    PortalStatusUpdate.objects.create(
+        application=application, status=portal_status, message=message
+    )
 
 
 def record_view(application: Application, viewer: User) -> None:

@@ -53,3 +53,15 @@ class Identification(models.TextChoices):
 class Submitter(models.TextChoices):
     SELF = "self", _("本人")
     PROXY = "proxy", _("代理")
+
+
+# What the applicant sees on the portal for each status (codes of the portal's API).
+PORTAL_STATUS = {
+    Status.IN_REVIEW: "processing",
+    Status.CORRECTION_REQUESTED: "returned",
+    Status.READY_FOR_HANDOFF: "processing",
+    Status.HANDED_OFF: "processing",
+    Status.COMPLETED: "completed",
+    Status.REJECTED: "rejected",
+    Status.WITHDRAWN: "withdrawn",
+}

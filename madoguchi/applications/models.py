@@ -96,3 +96,25 @@ class Evidence(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["signer_serial"])]
+
+
+class PortalStatusUpdate(models.Model):
+    """A status and message for the applicant, on its way to the portal through the relay.
+
+    Written with the status change (same transaction); the worker hands it to the spool,
+    the relay posts it, and it counts as sent once the relay has acknowledged it.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT)
+    status = models.CharField(_("ポータルの処理状況"), max_length=20)
+    message = models.TextField(_("申請者へのメッセージ"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(sent_at__isnull=True), name="portal_update_unsent"
+            )
+        ]

@@ -1,8 +1,9 @@
-"""Client of the portal's 電子申請等情報受取等API (PULL): login → list → get."""
+"""Client of the portal's 電子申請等情報受取等API (PULL): login → list → get, and status."""
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import time
 import urllib.error
@@ -39,11 +40,23 @@ class PortalClient:
 
     def _request(
         self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True
-    ) -> tuple[bytes, dict[str, str]]:
+    ) -> bytes:
+        """One call; an expired or revoked token is renewed once and the call repeated."""
+        for attempt in (1, 2):
+            try:
+                return self._send(method, path, body, auth)
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and auth and attempt == 1:
+                    self._token = None
+                    continue
+                raise PortalError(f"{method} {path}: HTTP {exc.code}") from exc
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, path: str, body: dict[str, Any] | None, auth: bool) -> bytes:
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
-            data = json.dumps(body).encode()
+            data = json.dumps(body, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         if auth:
             headers["Authorization"] = f"Bearer {self.token()}"
@@ -52,36 +65,56 @@ class PortalClient:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                payload = response.read(MAX_PACKAGE_BYTES + 1)
-                if len(payload) > MAX_PACKAGE_BYTES:
-                    raise PortalError("response too large")
-                return payload, dict(response.headers.items())
-        except urllib.error.HTTPError as exc:
-            if exc.code == 401 and auth:
-                self._token = None
-            raise PortalError(f"{method} {path}: HTTP {exc.code}") from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise PortalError(f"{method} {path}: {exc}") from exc
+                payload: bytes = response.read(MAX_PACKAGE_BYTES + 1)
+        except urllib.error.HTTPError:
+            raise
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            TimeoutError,
+            ConnectionError,
+        ) as exc:
+            raise PortalError(f"{method} {path}: {exc!r}") from exc
+        if len(payload) > MAX_PACKAGE_BYTES:
+            raise PortalError(f"{method} {path}: response too large")
+        return payload
+
+    def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        payload = self._request(method, path, body)
+        try:
+            return json.loads(payload)
+        except ValueError as exc:
+            raise PortalError(f"{method} {path}: not JSON") from exc
 
     def token(self) -> str:
-        if self._token is None or time.monotonic() > self._token_expires - 30:
-            payload, _ = self._request(
-                "POST",
-                "/api/v1/auth/token",
-                {"client_id": self.client_id, "client_secret": self.client_secret},
-                auth=False,
-            )
-            answer = json.loads(payload)
-            self._token = str(answer["access_token"])
-            self._token_expires = time.monotonic() + float(answer.get("expires_in", 300))
+        if self._token is None or time.monotonic() > self._token_expires - 5:
+            try:
+                payload = self._send(
+                    "POST",
+                    "/api/v1/auth/token",
+                    {"client_id": self.client_id, "client_secret": self.client_secret},
+                    auth=False,
+                )
+            except urllib.error.HTTPError as exc:
+                raise PortalError(f"login: HTTP {exc.code}") from exc
+            try:
+                answer = json.loads(payload)
+                self._token = str(answer["access_token"])
+                self._token_expires = time.monotonic() + float(answer.get("expires_in", 300))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise PortalError("login: unexpected answer") from exc
         return self._token
 
-    def list_applications(self) -> Iterator[Listed]:
+    def list_applications(self, per_page: int = 100) -> Iterator[Listed]:
+        """Every listed application once, though the portal may repeat or reorder them."""
+        seen: set[str] = set()
         page = 1
         while True:
-            payload, _ = self._request("GET", f"/api/v1/applications?page={page}&per_page=100")
-            answer = json.loads(payload)
+            answer = self._json("GET", f"/api/v1/applications?page={page}&per_page={per_page}")
             for item in answer["items"]:
+                if item["receipt_number"] in seen:
+                    continue
+                seen.add(item["receipt_number"])
                 yield Listed(item["receipt_number"], item["procedure_id"], item["sha256"])
             if not answer.get("next_page"):
                 return
@@ -89,7 +122,15 @@ class PortalClient:
 
     def get_package(self, listed: Listed) -> bytes:
         quoted = urllib.parse.quote(listed.receipt_number, safe="")
-        payload, _ = self._request("GET", f"/api/v1/applications/{quoted}/package")
+        payload = self._request("GET", f"/api/v1/applications/{quoted}/package")
         if hashlib.sha256(payload).hexdigest() != listed.sha256:
             raise PortalError(f"{listed.receipt_number}: package digest differs from the listing")
         return payload
+
+    def post_status(self, receipt_number: str, status: str, message: str, ref: str) -> None:
+        quoted = urllib.parse.quote(receipt_number, safe="")
+        self._json(
+            "POST",
+            f"/api/v1/applications/{quoted}/status",
+            {"status": status, "message": message, "ref": ref},
+        )

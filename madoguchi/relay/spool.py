@@ -1,50 +1,128 @@
-"""The spool: the one folder through which the relay hands packages to the intake.
+"""The spool: the one folder through which the relay and the 申請管理 side talk.
 
-A package appears in ``incoming/`` only whole (temporary name, fsync, atomic rename), so
-the intake never sees half a file, and a crash leaves at worst a stray temporary file.
+Inbound, the relay puts packages in ``incoming/``; outbound, the 申請管理 side puts status
+updates for the portal in ``outbox/``, and the relay moves each to ``sent/`` once the
+portal has it. Every file appears whole (temporary name, fsync, atomic rename) and carries
+an HMAC of its content in its name, keyed with a secret only the two sides hold, so a file
+dropped there by anyone else is refused, not processed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 SAFE_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,39}$")
+SPOOLED = re.compile(
+    r"^(?P<name>[0-9A-Za-z][0-9A-Za-z-]{0,39})\.(?P<mac>[0-9a-f]{64})\.(?P<ext>zip|json)$"
+)
+
+
+class SpoolError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SpooledFile:
+    path: Path
+    name: str  # 受付番号, or a status update's id
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
 
 
 class Spool:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key: bytes) -> None:
+        if not key:
+            raise SpoolError("the hand-over key is empty")
         self.root = root
+        self.key = key
         self.incoming = root / "incoming"
+        self.outbox = root / "outbox"
+        self.sent = root / "sent"
+        self.rejected = root / "rejected"
         self.tmp = root / "tmp"
         self.fetched = root / "fetched"
-        for folder in (self.incoming, self.tmp, self.fetched):
+        for folder in (
+            self.incoming,
+            self.outbox,
+            self.sent,
+            self.rejected,
+            self.tmp,
+            self.fetched,
+        ):
             folder.mkdir(parents=True, exist_ok=True)
+
+    def mac(self, name: str, data: bytes) -> str:
+        return hmac.new(self.key, name.encode() + b"\0" + data, hashlib.sha256).hexdigest()
+
+    def _write(self, folder: Path, name: str, ext: str, data: bytes) -> Path:
+        if not SAFE_NAME.match(name):
+            raise SpoolError(f"unsafe name {name!r}")
+        target = folder / f"{name}.{self.mac(name, data)}.{ext}"
+        tmp = self.tmp / f"{name}.{ext}.{os.getpid()}.part"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(folder)
+        return target
+
+    def _list(self, folder: Path, ext: str) -> list[SpooledFile]:
+        """Files whose MAC matches; any other file is moved to ``rejected/``."""
+        found = []
+        for path in sorted(folder.iterdir()):
+            match = SPOOLED.match(path.name)
+            if match and match["ext"] == ext:
+                data = path.read_bytes()
+                if hmac.compare_digest(self.mac(match["name"], data), match["mac"]):
+                    found.append(SpooledFile(path, match["name"]))
+                    continue
+            os.replace(path, self.rejected / path.name)
+        return found
+
+    # --- inbound: packages ---
 
     def was_fetched(self, receipt_number: str) -> bool:
         return (self.fetched / receipt_number).exists()
 
     def put(self, receipt_number: str, data: bytes) -> Path:
         """Store a package durably, then remember it was fetched (in that order)."""
-        if not SAFE_NAME.match(receipt_number):
-            raise ValueError(f"unsafe receipt number {receipt_number!r}")
-        target = self.incoming / f"{receipt_number}.zip"
-        tmp = self.tmp / f"{receipt_number}.{os.getpid()}.part"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(self.incoming)
-        marker = self.fetched / receipt_number
-        marker.write_text(hashlib.sha256(data).hexdigest())
+        target = self._write(self.incoming, receipt_number, "zip", data)
+        (self.fetched / receipt_number).write_text(hashlib.sha256(data).hexdigest())
         _fsync_dir(self.fetched)
         return target
 
-    def pending(self) -> list[Path]:
-        return sorted(self.incoming.glob("*.zip"))
+    def pending(self) -> list[SpooledFile]:
+        return self._list(self.incoming, "zip")
+
+    # --- outbound: status updates for the portal ---
+
+    def post(self, update_id: str, data: bytes) -> Path:
+        return self._write(self.outbox, update_id, "json", data)
+
+    def outgoing(self) -> list[SpooledFile]:
+        return self._list(self.outbox, "json")
+
+    def mark_sent(self, spooled: SpooledFile) -> None:
+        os.replace(spooled.path, self.sent / spooled.path.name)
+        _fsync_dir(self.sent)
+
+    def acknowledged(self) -> list[SpooledFile]:
+        return self._list(self.sent, "json")
+
+    def clean_temporary(self, ext: str, older_than: float = 3600) -> None:
+        """Remove half-written files a crash left behind (an hour old: no writer is on them)."""
+        now = time.time()
+        for stale in self.tmp.glob(f"*.{ext}.*.part"):
+            if now - stale.stat().st_mtime > older_than:
+                stale.unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

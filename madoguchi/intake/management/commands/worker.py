@@ -8,9 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from madoguchi.applications.tasks import recheck_pending_revocations
+from madoguchi.applications.tasks import (
+    collect_acknowledgements,
+    export_portal_updates,
+    recheck_pending_revocations,
+)
 from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import TrustError, fetch, load_crl
+from madoguchi.relay.management.commands.relay import relay_spool
 from madoguchi.relay.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -19,16 +24,22 @@ log = logging.getLogger(__name__)
 def drain(spool: Spool) -> int:
     """Import every spooled package; a file is removed only after its outcome is committed."""
     done = 0
-    for path in spool.pending():
+    for spooled in spool.pending():
         try:
-            result = import_package(path.read_bytes(), path.name)
+            result = import_package(spooled.read(), f"{spooled.name}.zip")
         except Exception:
-            log.exception("worker: could not process %s; it stays in the spool", path.name)
+            log.exception("worker: could not process %s; it stays in the spool", spooled.name)
             continue
-        log.info("worker: %s → %s %s", path.name, result.outcome.value, result.reason or "")
-        path.unlink()
+        log.info("worker: %s → %s %s", spooled.name, result.outcome.value, result.reason or "")
+        spooled.path.unlink()
         done += 1
     return done
+
+
+def exchange_statuses(spool: Spool) -> None:
+    """Hand status updates to the relay, and take note of those it delivered."""
+    collect_acknowledgements(spool)
+    export_portal_updates(spool)
 
 
 def refresh_crls() -> None:
@@ -51,9 +62,11 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=2.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        spool = Spool(settings.SPOOL_DIR)
+        spool = relay_spool()
+        spool.clean_temporary("json")
         if options["once"]:
             self.stdout.write(f"{drain(spool)} 件を処理しました")
+            exchange_statuses(spool)
             return
         stopping = False
 
@@ -66,6 +79,7 @@ class Command(BaseCommand):
         next_crl_refresh = 0.0
         while not stopping:
             drain(spool)
+            exchange_statuses(spool)
             if time.monotonic() >= next_crl_refresh:
                 refresh_crls()
                 next_crl_refresh = time.monotonic() + settings.CRL_REFRESH_SECONDS

@@ -1,0 +1,112 @@
+"""連携サーバ: a portal on a bad day, the authenticated spool, and status write-back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from madoguchi.applications.actions import change_status
+from madoguchi.applications.constants import Status
+from madoguchi.applications.models import Application, PortalStatusUpdate
+from madoguchi.intake.management.commands.worker import drain, exchange_statuses
+from madoguchi.relay.management.commands.relay import pull_once, push_statuses
+from madoguchi.relay.portal import PortalClient
+from madoguchi.relay.spool import Spool
+from pittari_sim.server import Faults, Portal, make_server
+
+pytestmark = pytest.mark.django_db
+SECRET = "relay-secret"
+
+
+def serve(portal: Portal) -> Iterator[str]:
+    server = make_server(portal, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def portal_copy(portal_data, tmp_path) -> Path:
+    """The generated portal data, copied so that status history stays with one test."""
+    root = tmp_path / "portal"
+    shutil.copytree(portal_data.root, root)
+    return root
+
+
+@pytest.fixture
+def faulty_portal(portal_copy) -> Iterator[tuple[Portal, str]]:
+    faults = Faults.parse("error=0.2,truncate=0.2,duplicate=0.5,reorder=1,token_ttl=0.3,seed=3")
+    portal = Portal(portal_copy, "madoguchi-demo", SECRET, faults=faults)
+    for url in serve(portal):
+        yield portal, url
+
+
+def test_every_package_arrives_once_from_a_portal_on_a_bad_day(trusted, faulty_portal, tmp_path):
+    _portal, url = faulty_portal
+    spool = Spool(tmp_path / "spool", b"k")
+    client = PortalClient(url, "madoguchi-demo", SECRET)
+    fetched = 0
+    for _ in range(60):
+        fetched += pull_once(client, spool).fetched
+        if fetched == len(trusted.packages):
+            break
+    assert fetched == len(trusted.packages)
+    assert drain(spool) == len(trusted.packages)
+    assert Application.objects.count() == len(trusted.packages)
+
+
+def test_a_file_dropped_into_the_spool_by_someone_else_is_refused(trusted, tmp_path):
+    spool = Spool(tmp_path / "spool", b"the real key")
+    intruder = Spool(tmp_path / "spool", b"a guessed key")
+    intruder.put("2026112699999999", trusted.packages[0].read_bytes())
+    (spool.incoming / "loose.zip").write_bytes(trusted.packages[1].read_bytes())
+    assert drain(spool) == 0
+    assert Application.objects.count() == 0
+    assert len(list(spool.rejected.iterdir())) == 2
+
+
+def test_a_status_change_reaches_the_applicant_through_the_relay(
+    trusted, faulty_portal, tmp_path, reviewer
+):
+    portal, url = faulty_portal
+    spool = Spool(tmp_path / "spool", b"k")
+    client = PortalClient(url, "madoguchi-demo", SECRET)
+    for _ in range(30):
+        pull_once(client, spool)
+    drain(spool)
+    application = Application.objects.filter(procedure__department=reviewer.department).first()
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    change_status(
+        application.pk,
+        Status.CORRECTION_REQUESTED,
+        actor=reviewer,
+        reason="口座名義のフリガナをご確認ください",
+    )
+    assert PortalStatusUpdate.objects.filter(application=application).count() == 2
+
+    for _ in range(40):  # the portal fails a share of calls: retried until delivered
+        exchange_statuses(spool)
+        push_statuses(client, spool)
+        exchange_statuses(spool)
+        if not PortalStatusUpdate.objects.filter(sent_at__isnull=True).exists():
+            break
+    assert not PortalStatusUpdate.objects.filter(sent_at__isnull=True).exists()
+    history = portal.history[application.receipt_number]
+    assert [event["status"] for event in history] == ["processing", "returned"]
+    assert "口座名義のフリガナをご確認ください" in history[-1]["message"]
+    assert application.procedure.status_messages["correction_requested"] in history[-1]["message"]
+
+
+def test_a_status_update_posted_twice_is_shown_once(portal_copy):
+    portal = Portal(portal_copy, "madoguchi-demo", SECRET)
+    receipt = portal.entries()[0].receipt_number
+    portal.post_status(receipt, "processing", "審査中です", ref="madoguchi-1")
+    portal.post_status(receipt, "processing", "審査中です", ref="madoguchi-1")
+    assert len(portal.history[receipt]) == 1
+    assert json.loads(portal.status_log.read_text().splitlines()[-1])["ref"] == "madoguchi-1"
