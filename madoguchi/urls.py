@@ -8,4 +8,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("applications/", include("madoguchi.applications.urls")),
     path("procedures/", include("madoguchi.procedures.urls")),
+    path("intake/", include("madoguchi.intake.urls")),
 ]

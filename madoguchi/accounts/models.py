@@ -41,6 +41,11 @@ class User(AbstractUser):
         return self.role == Role.ADMINISTRATOR
 
     @property
+    def may_handle_quarantine(self) -> bool:
+        """Quarantined packages belong to no department yet: the administrator handles them."""
+        return self.is_active and self.role == Role.ADMINISTRATOR
+
+    @property
     def may_resolve_identification(self) -> bool:
         """Who may settle 要確認 and 特定不可 by hand (the manual-match screen)."""
         return self.is_active and self.role == Role.REVIEWER

@@ -8,8 +8,10 @@ class AuditAction(IntEnum):
 
     APPLICATION_RECEIVED = 100
     APPLICATION_QUARANTINED = 101
+    QUARANTINE_REPROCESSED = 102
     APPLICATION_VIEWED = 200
     MY_NUMBER_VIEWED = 201
+    PACKAGE_DOWNLOADED = 202
     APPLICATION_STATUS_CHANGED = 300
     IDENTIFICATION_CHANGED = 301
     APPLICATIONS_EXPORTED = 400
@@ -25,8 +27,10 @@ class AuditAction(IntEnum):
 AUDIT_LABELS = {
     AuditAction.APPLICATION_RECEIVED: _("申請受付"),
     AuditAction.APPLICATION_QUARANTINED: _("隔離"),
+    AuditAction.QUARANTINE_REPROCESSED: _("隔離データの再処理"),
     AuditAction.APPLICATION_VIEWED: _("申請閲覧"),
     AuditAction.MY_NUMBER_VIEWED: _("個人番号閲覧"),
+    AuditAction.PACKAGE_DOWNLOADED: _("申請データのダウンロード"),
     AuditAction.APPLICATION_STATUS_CHANGED: _("ステータス変更"),
     AuditAction.IDENTIFICATION_CHANGED: _("本人特定の変更"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),

@@ -57,6 +57,9 @@ class QuarantinedPackage(models.Model):
     reason = models.CharField(_("理由"), max_length=40, choices=Reason.choices)
     detail = models.TextField(_("詳細"), blank=True)
     quarantined_at = models.DateTimeField(_("隔離日時"), auto_now_add=True)
+    # Set when re-processing took the package in (or found it again under another reason).
+    resolved_at = models.DateTimeField(_("解決日時"), null=True, blank=True)
+    resolution = models.CharField(_("解決内容"), max_length=40, blank=True)
 
     class Meta:
         ordering = ["-quarantined_at"]
