@@ -52,3 +52,29 @@ ensure_debian_packages() {
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# PostgreSQL refuses to run as root: run it as the 'postgres' user Debian's package creates.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A private PostgreSQL server in $1 (a new folder), on a Unix socket there; exports
+# DATABASE_URL and PG_BIN. stop_postgres "$1" ends it.
+start_postgres() {
+  local work="$1"
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+  [ -n "$PG_BIN" ] && [ -x "$PG_BIN/postgres" ] || die "PostgreSQL サーバが見つかりません (Debian の postgresql パッケージ)"
+  mkdir -p "$work/pg" "$work/pgsock"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$work"; chmod 755 "$work"; fi
+  as_pg "$PG_BIN/initdb" -D "$work/pg" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  as_pg "$PG_BIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
+    -o "-k $work/pgsock -p 54329 -c listen_addresses='' -c fsync=off" start >/dev/null
+  export DATABASE_URL="postgres://postgres@/madoguchi?host=$work/pgsock&port=54329"
+}
+
+stop_postgres() {
+  local work="$1"
+  if [ -f "$work/pg/postmaster.pid" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  fi
+}
