@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +23,25 @@ import pytest
 from pittari_sim.generate import generate
 
 COUNT = 2000
-DEADLINE_SECONDS = 600
+QUARANTINED = "select reason, detail from intake_quarantinedpackage"
+DEADLINE_SECONDS = 300
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def pg_conninfo(url: str, dbname: str | None = None) -> dict[str, object]:
+    config = dj_database_url.parse(url)
+    options = config.get("OPTIONS", {})
+    return {
+        "dbname": dbname or config["NAME"],
+        "user": config["USER"],
+        "host": config["HOST"] or options.get("host", ""),
+        "port": config["PORT"] or options.get("port", 5432),
+    }
 
 
 @pytest.fixture
@@ -39,16 +52,10 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'crash.sqlite3'}"
         return
     name = f"madoguchi_crash_{secrets.token_hex(4)}"
-    admin = dj_database_url.parse(configured)
-    conninfo = {
-        "dbname": "postgres",
-        "user": admin["USER"],
-        "host": admin["HOST"],
-        "port": admin["PORT"] or 5432,
-    }
+    conninfo = pg_conninfo(configured, "postgres")
     with psycopg.connect(**conninfo, autocommit=True) as db:
         db.execute(f'CREATE DATABASE "{name}"')
-    yield configured.replace("/madoguchi?", f"/{name}?").replace("/madoguchi", f"/{name}", 1)
+    yield urllib.parse.urlsplit(configured)._replace(path=f"/{name}").geturl()
     with psycopg.connect(**conninfo, autocommit=True) as db:
         db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
@@ -58,9 +65,7 @@ def query(url: str, sql: str) -> list[tuple[object, ...]]:
     if config["ENGINE"].endswith("sqlite3"):
         with sqlite3.connect(f"file:{config['NAME']}?mode=ro", uri=True, timeout=30) as db:
             return db.execute(sql).fetchall()
-    with psycopg.connect(
-        dbname=config["NAME"], user=config["USER"], host=config["HOST"], port=config["PORT"]
-    ) as db:
+    with psycopg.connect(**pg_conninfo(url)) as db:  # type: ignore[arg-type]
         return db.execute(sql).fetchall()  # type: ignore[arg-type]
 
 
@@ -78,13 +83,15 @@ def test_nothing_is_lost_or_doubled_when_relay_and_worker_are_killed(
         "MADOGUCHI_PORTAL_URL": f"http://127.0.0.1:{port}",
         "MADOGUCHI_PORTAL_CLIENT_SECRET": "crash-secret",
         "MADOGUCHI_PORTAL_POLL_SECONDS": "1",
+        "MADOGUCHI_PORTAL_RETRY_DELAY": "0.02",
         "MADOGUCHI_RELAY_HANDOFF_KEY": "crash-hand-over-key",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",
     }
     madoguchi = [sys.executable, "-m", "madoguchi"]
 
     def run(*args: str) -> None:
-        subprocess.run([*madoguchi, *args], env=env, check=True, capture_output=True)
+        done = subprocess.run([*madoguchi, *args], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"madoguchi {' '.join(args)}: {done.stderr[-2000:]}"
 
     run("migrate", "--noinput")
     run("procedures", "load")
@@ -117,10 +124,15 @@ def test_nothing_is_lost_or_doubled_when_relay_and_worker_are_killed(
     }
     processes: dict[str, subprocess.Popen[bytes]] = {}
 
+    logs = {name: open(tmp_path / f"{name}.log", "ab") for name in commands}  # noqa: SIM115
+
     def start(name: str) -> None:
         processes[name] = subprocess.Popen(
-            commands[name], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            commands[name], env=env, stdout=logs[name], stderr=subprocess.STDOUT
         )
+
+    def log_tail(name: str) -> str:
+        return (tmp_path / f"{name}.log").read_text(errors="replace")[-3000:]
 
     def stored() -> int:
         try:
@@ -128,13 +140,19 @@ def test_nothing_is_lost_or_doubled_when_relay_and_worker_are_killed(
         except (sqlite3.Error, psycopg.Error):
             return -1
 
+    spool = tmp_path / "data" / "spool"
     kills = 0
     try:
         for name in commands:
             start(name)
         deadline = time.monotonic() + DEADLINE_SECONDS
         while stored() < COUNT:
-            assert time.monotonic() < deadline, f"only {stored()} of {COUNT} after the deadline"
+            assert time.monotonic() < deadline, (
+                f"only {stored()} of {COUNT} after the deadline\n"
+                f"quarantined: {query(database_url, QUARANTINED)}\n"
+                f"spool: { {p.name: len(list(p.iterdir())) for p in spool.iterdir()} }\n"
+                f"relay: {log_tail('relay')}\nworker: {log_tail('worker')}"
+            )
             time.sleep(rng.uniform(0.3, 2.5))
             if kills < 40:
                 victim = rng.choice(list(commands))
@@ -146,6 +164,8 @@ def test_nothing_is_lost_or_doubled_when_relay_and_worker_are_killed(
         for process in [*processes.values(), sim]:
             process.kill()
             process.wait()
+        for log in logs.values():
+            log.close()
 
     assert kills >= 5
     receipts = query(

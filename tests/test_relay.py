@@ -50,7 +50,7 @@ def faulty_portal(portal_copy) -> Iterator[tuple[Portal, str]]:
 def test_every_package_arrives_once_from_a_portal_on_a_bad_day(trusted, faulty_portal, tmp_path):
     _portal, url = faulty_portal
     spool = Spool(tmp_path / "spool", b"k")
-    client = PortalClient(url, "madoguchi-demo", SECRET)
+    client = PortalClient(url, "madoguchi-demo", SECRET, retry_delay=0.01)
     fetched = 0
     for _ in range(60):
         fetched += pull_once(client, spool).fetched
@@ -76,7 +76,7 @@ def test_a_status_change_reaches_the_applicant_through_the_relay(
 ):
     portal, url = faulty_portal
     spool = Spool(tmp_path / "spool", b"k")
-    client = PortalClient(url, "madoguchi-demo", SECRET)
+    client = PortalClient(url, "madoguchi-demo", SECRET, retry_delay=0.01)
     for _ in range(30):
         pull_once(client, spool)
     drain(spool)

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_PACKAGE_BYTES = 60 * 1024 * 1024
+# A call that fails (5xx, timeout, cut-off body) is tried this many times, a moment apart,
+# before the relay gives up on it for this pass.
+ATTEMPTS = 3
+RETRY_DELAY = 0.5
 
 
 class PortalError(Exception):
@@ -28,13 +32,21 @@ class Listed:
 
 
 class PortalClient:
-    def __init__(self, base_url: str, client_id: str, client_secret: str, timeout: float = 30):
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        timeout: float = 30,
+        retry_delay: float = RETRY_DELAY,
+    ):
         if not base_url.startswith(("http://", "https://")):
             raise PortalError(f"portal URL must be http(s): {base_url}")
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
+        self.retry_delay = retry_delay
         self._token: str | None = None
         self._token_expires = 0.0
 
@@ -79,8 +91,18 @@ class PortalClient:
             raise PortalError(f"{method} {path}: response too large")
         return payload
 
+    def _retrying(self, method: str, path: str, body: dict[str, Any] | None = None) -> bytes:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._request(method, path, body)
+            except PortalError:
+                if attempt == ATTEMPTS:
+                    raise
+                time.sleep(self.retry_delay * attempt)
+        raise AssertionError("unreachable")
+
     def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        payload = self._request(method, path, body)
+        payload = self._retrying(method, path, body)
         try:
             return json.loads(payload)
         except ValueError as exc:
@@ -122,10 +144,19 @@ class PortalClient:
 
     def get_package(self, listed: Listed) -> bytes:
         quoted = urllib.parse.quote(listed.receipt_number, safe="")
-        payload = self._request("GET", f"/api/v1/applications/{quoted}/package")
-        if hashlib.sha256(payload).hexdigest() != listed.sha256:
-            raise PortalError(f"{listed.receipt_number}: package digest differs from the listing")
-        return payload
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                payload = self._request("GET", f"/api/v1/applications/{quoted}/package")
+            except PortalError:
+                if attempt == ATTEMPTS:
+                    raise
+            else:
+                if hashlib.sha256(payload).hexdigest() == listed.sha256:
+                    return payload
+                if attempt == ATTEMPTS:
+                    raise PortalError(f"{listed.receipt_number}: package digest differs")
+            time.sleep(self.retry_delay * attempt)
+        raise AssertionError("unreachable")
 
     def post_status(self, receipt_number: str, status: str, message: str, ref: str) -> None:
         quoted = urllib.parse.quote(receipt_number, safe="")

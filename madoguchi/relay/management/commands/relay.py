@@ -86,6 +86,7 @@ class Command(BaseCommand):
             options["portal"] or settings.PORTAL_URL,
             settings.PORTAL_CLIENT_ID,
             settings.PORTAL_CLIENT_SECRET,
+            retry_delay=settings.PORTAL_RETRY_DELAY,
         )
         spool = relay_spool()
         spool.clean_temporary("zip")
