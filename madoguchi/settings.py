@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "madoguchi.lib.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "madoguchi.urls"
@@ -179,6 +180,14 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind the municipality's HTTPS proxy: SECURE_HSTS_SECONDS=31536000 (0 = no HSTS header),
+# and the proxy's X-Forwarded-Proto tells Django the request was HTTPS.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+if envbool("BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Failed logins before a username is locked, and for how long (seconds).
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 
 # --- madoguchi ---
 # The relay's spool: the one folder through which the 連携サーバ hands packages over, and

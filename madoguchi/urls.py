@@ -2,11 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from madoguchi.accounts.login import LockoutAuthenticationForm
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="applications:list"), name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("applications/", include("madoguchi.applications.urls")),
     path("procedures/", include("madoguchi.procedures.urls")),
     path("intake/", include("madoguchi.intake.urls")),
+    path("audit/", include("madoguchi.audit.urls")),
 ]

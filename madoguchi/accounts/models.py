@@ -41,6 +41,10 @@ class User(AbstractUser):
         return self.role == Role.ADMINISTRATOR
 
     @property
+    def may_read_audit_log(self) -> bool:
+        return self.is_active and self.role in (Role.ADMINISTRATOR, Role.MANAGER)
+
+    @property
     def may_handle_quarantine(self) -> bool:
         """Quarantined packages belong to no department yet: the administrator handles them."""
         return self.is_active and self.role == Role.ADMINISTRATOR
@@ -54,3 +58,15 @@ class User(AbstractUser):
     def may_read_my_number(self) -> bool:
         """個人番号 in clear only for the reviewers who check it against the core system."""
         return self.is_active and self.role == Role.REVIEWER
+
+
+class LoginAttempt(models.Model):
+    """Every login attempt, for lockout after repeated failures."""
+
+    username = models.CharField(max_length=150)
+    succeeded = models.BooleanField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "-at"])]

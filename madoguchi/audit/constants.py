@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(IntEnum):
     """Audit event kinds. The numbers are stored: never renumber or reuse one."""
 
+    LOGIN_SUCCEEDED = 10
+    LOGIN_FAILED = 11
+    LOGOUT = 12
     APPLICATION_RECEIVED = 100
     APPLICATION_QUARANTINED = 101
     QUARANTINE_REPROCESSED = 102
@@ -25,6 +28,9 @@ class AuditAction(IntEnum):
 
 
 AUDIT_LABELS = {
+    AuditAction.LOGIN_SUCCEEDED: _("ログイン"),
+    AuditAction.LOGIN_FAILED: _("ログイン失敗"),
+    AuditAction.LOGOUT: _("ログアウト"),
     AuditAction.APPLICATION_RECEIVED: _("申請受付"),
     AuditAction.APPLICATION_QUARANTINED: _("隔離"),
     AuditAction.QUARANTINE_REPROCESSED: _("隔離データの再処理"),

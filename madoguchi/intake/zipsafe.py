@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -61,9 +62,15 @@ def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes
         try:
             with archive.open(info) as member:
                 content = member.read(limits.max_entry_bytes + 1)
-        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, OSError) as exc:
-            raise Rejection(Reason.ZIP_CORRUPT, f"{info.filename}: {exc}") from exc
-        except RuntimeError as exc:  # encrypted member
+        except (
+            zipfile.BadZipFile,
+            zlib.error,  # a damaged deflate stream
+            EOFError,
+            ValueError,
+            NotImplementedError,
+            OSError,
+            RuntimeError,  # an encrypted member
+        ) as exc:
             raise Rejection(Reason.ZIP_CORRUPT, f"{info.filename}: {exc}") from exc
         if len(content) > limits.max_entry_bytes or len(content) != info.file_size:
             raise Rejection(Reason.ZIP_LIMITS, f"{info.filename}: size differs from header")

@@ -1,0 +1,99 @@
+"""Login throttling: a username is locked after repeated failures, and every attempt is
+audited (LOGIN_SUCCEEDED / LOGIN_FAILED)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.auth.forms import AuthenticationForm
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+
+from .models import LoginAttempt, User
+
+
+def is_locked(username: str) -> bool:
+    since = timezone.now() - dt.timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+    last_success = (
+        LoginAttempt.objects.filter(username=username, succeeded=True, at__gte=since)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    failures = LoginAttempt.objects.filter(
+        username=username, succeeded=False, at__gte=last_success or since
+    )
+    return failures.count() >= settings.LOGIN_FAILURE_LIMIT
+
+
+class LockoutAuthenticationForm(AuthenticationForm):
+    locked = False
+
+    def clean(self) -> dict[str, Any]:
+        username = (self.data.get("username") or "").strip()
+        if username and is_locked(username):
+            self.locked = True
+            _attempt(username, succeeded=False, request=self.request)
+            raise forms.ValidationError(
+                _("ログインに続けて失敗したため、このユーザーは %(m)d 分間ロックされています。")
+                % {"m": settings.LOGIN_LOCKOUT_SECONDS // 60},
+                code="locked",
+            )
+        return super().clean()
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def _attempt(username: str, *, succeeded: bool, request: HttpRequest | None) -> None:
+    LoginAttempt.objects.create(
+        username=username[:150], succeeded=succeeded, ip_address=_client_ip(request)
+    )
+
+
+@receiver(user_login_failed)
+def on_login_failed(
+    sender: object,
+    credentials: dict[str, Any],
+    request: HttpRequest | None = None,
+    **kwargs: object,
+) -> None:
+    username = str(credentials.get("username", ""))
+    _attempt(username, succeeded=False, request=request)
+    record(
+        AuditAction.LOGIN_FAILED,
+        actor=None,
+        target_type="user",
+        target_id=username[:64],
+        extra={"ip": _client_ip(request)},
+    )
+
+
+@receiver(user_logged_in)
+def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: object) -> None:
+    _attempt(user.username, succeeded=True, request=request)
+    record(
+        AuditAction.LOGIN_SUCCEEDED,
+        actor=user,
+        target_type="user",
+        target_id=user.username[:64],
+        extra={"ip": _client_ip(request)},
+    )
+
+
+@receiver(user_logged_out)
+def on_logged_out(
+    sender: object, request: HttpRequest, user: User | None, **kwargs: object
+) -> None:
+    if user is not None:
+        record(AuditAction.LOGOUT, actor=user, target_type="user", target_id=user.username[:64])

@@ -1,0 +1,67 @@
+"""Security headers, login lockout, and the audit search (who saw this resident?)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import PASSWORD
+from madoguchi.applications.models import Application
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.pipeline import import_package
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_carry_a_strict_content_security_policy(client, counter_clerk):
+    response = client.get("/login/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    client.force_login(counter_clerk)
+    assert client.get("/applications/").headers["Cache-Control"] == "no-store"
+
+
+def login(client, username: str, password: str) -> str:
+    return client.post("/login/", {"username": username, "password": password}).content.decode()
+
+
+def test_repeated_failures_lock_the_user_even_with_the_right_password(
+    client, counter_clerk, settings
+):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _ in range(3):
+        assert "ユーザー名またはパスワードが正しくありません" in login(client, "madoka", "wrong")
+    page = login(client, "madoka", PASSWORD)
+    assert "ロックされています" in page
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).count() == 3
+
+
+def test_a_success_before_the_limit_resets_the_count(client, counter_clerk, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    login(client, "madoka", "wrong")
+    login(client, "madoka", "wrong")
+    client.post("/login/", {"username": "madoka", "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(counter_clerk.pk)
+    client.post("/logout/")
+    login(client, "madoka", "wrong")
+    client.post("/login/", {"username": "madoka", "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(counter_clerk.pk)
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN_SUCCEEDED).count() == 2
+    assert AuditEvent.objects.filter(action=AuditAction.LOGOUT).count() == 1
+
+
+def test_who_saw_this_resident(client, trusted, reviewer, counter_clerk, administrator):
+    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(path.read_bytes(), path.name)
+    application = Application.objects.get()
+    client.force_login(reviewer)
+    client.get(f"/applications/{application.receipt_number}/")
+    client.post(f"/applications/{application.receipt_number}/my-number/")
+    client.force_login(administrator)
+    page = client.get("/audit/", {"target": application.resident.atena_number}).content.decode()
+    assert "申請閲覧" in page and "個人番号閲覧" in page and "shinsa" in page
+    client.force_login(counter_clerk)
+    assert client.get("/audit/").status_code == 403
