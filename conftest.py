@@ -14,6 +14,7 @@ import pytest
 
 from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
+from madoguchi.accounts.second_factor import VERIFIED
 from madoguchi.intake.trust import add_trust_anchor, load_crl
 from madoguchi.procedures.catalog import load_catalog
 from madoguchi.residents.loader import load_links
@@ -92,3 +93,11 @@ def kaigo_clerk(make_staff: Callable[..., User]) -> User:
 @pytest.fixture
 def administrator(make_staff: Callable[..., User]) -> User:
     return make_staff("kanri", Role.ADMINISTRATOR, None)
+
+
+def sign_in(client, user: User) -> None:
+    """Log in as a member of staff who has also given the second factor, if their role needs it."""
+    client.force_login(user)
+    session = client.session
+    session[VERIFIED] = True
+    session.save()

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from madoguchi.accounts.login import LockoutAuthenticationForm
+from madoguchi.accounts.second_factor import second_factor
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="applications:list"), name="home"),
@@ -12,6 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("second-factor/", second_factor, name="second_factor"),
     path("applications/", include("madoguchi.applications.urls")),
     path("procedures/", include("madoguchi.procedures.urls")),
     path("intake/", include("madoguchi.intake.urls")),

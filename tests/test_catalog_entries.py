@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from conftest import sign_in
 from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
@@ -45,7 +46,7 @@ def test_an_entry_renders_and_round_trips(
     django_capture_on_commit_callbacks,
 ):
     version = LATEST[procedure_id]["version"]
-    client.force_login(administrator)
+    sign_in(client, administrator)
     page = client.get(f"/procedures/{procedure_id}/{version}/").content.decode()
     assert LATEST[procedure_id]["name"] in page
     assert "madoguchi が自動で実施" in page

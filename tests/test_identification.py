@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
+from conftest import sign_in
 from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
@@ -127,7 +128,7 @@ def identified(trusted) -> Application:
 
 
 def test_a_reviewer_reads_the_my_number_and_the_read_is_audited(client, identified, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     url = f"/applications/{identified.receipt_number}/"
     page = client.get(url).content.decode()
     assert MASKED in page and 'data-testid="reveal-my-number"' in page
@@ -140,7 +141,7 @@ def test_a_reviewer_reads_the_my_number_and_the_read_is_audited(client, identifi
 
 
 def test_a_counter_clerk_sees_only_the_mask(client, identified, counter_clerk):
-    client.force_login(counter_clerk)
+    sign_in(client, counter_clerk)
     url = f"/applications/{identified.receipt_number}/"
     page = client.get(url).content.decode()
     assert MASKED in page and "reveal-my-number" not in page
@@ -159,7 +160,7 @@ def unidentified(trusted) -> Application:
 
 def test_a_reviewer_matches_an_unidentified_application_by_hand(client, unidentified, reviewer):
     resident = Resident.objects.first()
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     url = f"/applications/{unidentified.receipt_number}/"
     assert "この住民として特定する" in client.get(url).content.decode()
     client.post(f"{url}resolve/", {"resident": resident.atena_number, "note": "電話で確認"})
@@ -179,7 +180,7 @@ def test_a_reviewer_matches_an_unidentified_application_by_hand(client, unidenti
 
 
 def test_a_counter_clerk_cannot_match_by_hand(client, unidentified, counter_clerk):
-    client.force_login(counter_clerk)
+    sign_in(client, counter_clerk)
     url = f"/applications/{unidentified.receipt_number}/"
     assert "この住民として特定する" not in client.get(url).content.decode()
     queue = client.get("/applications/queue/identification/").content.decode()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import sign_in
 from madoguchi.applications.models import Application
 from madoguchi.intake.pipeline import import_package
 
@@ -56,7 +57,7 @@ def kosodate_application(trusted) -> Application:
 @pytest.mark.parametrize(("route", "method", "persona", "expected"), CASES)
 def test_permission_matrix(client, request, kosodate_application, route, method, persona, expected):
     if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+        sign_in(client, request.getfixturevalue(persona))
     url = route.replace(R, kosodate_application.receipt_number)
     data = {
         "to_status": "in_review",

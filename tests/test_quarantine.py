@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import sign_in
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
@@ -30,7 +31,7 @@ def test_the_administrator_sees_the_reason_and_reprocesses_after_adding_the_anch
     client, untrusted, administrator
 ):
     other, data = untrusted
-    client.force_login(administrator)
+    sign_in(client, administrator)
     page = client.get("/intake/quarantine/").content.decode()
     assert "署名用電子証明書が信頼できる認証局につながりません" in page
     assert "2026112600000801" in page
@@ -48,7 +49,7 @@ def test_the_administrator_sees_the_reason_and_reprocesses_after_adding_the_anch
 def test_reprocessing_before_the_cause_is_fixed_keeps_it_quarantined(
     client, untrusted, administrator
 ):
-    client.force_login(administrator)
+    sign_in(client, administrator)
     quarantined = QuarantinedPackage.objects.get()
     response = client.post(f"/intake/quarantine/{quarantined.pk}/reprocess/", follow=True)
     assert "再び隔離されました" in response.content.decode()
@@ -59,7 +60,7 @@ def test_reprocessing_before_the_cause_is_fixed_keeps_it_quarantined(
 
 def test_download_gives_the_bytes_as_received_and_is_audited(client, untrusted, administrator):
     _other, data = untrusted
-    client.force_login(administrator)
+    sign_in(client, administrator)
     quarantined = QuarantinedPackage.objects.get()
     response = client.get(f"/intake/quarantine/{quarantined.pk}/download/")
     assert response.content == data
@@ -69,7 +70,7 @@ def test_download_gives_the_bytes_as_received_and_is_audited(client, untrusted, 
 
 @pytest.mark.parametrize("persona", ["counter_clerk", "reviewer", "kaigo_clerk"])
 def test_clerks_cannot_open_the_quarantine(client, untrusted, persona, request):
-    client.force_login(request.getfixturevalue(persona))
+    sign_in(client, request.getfixturevalue(persona))
     quarantined = QuarantinedPackage.objects.get()
     assert client.get("/intake/quarantine/").status_code == 403
     assert client.get(f"/intake/quarantine/{quarantined.pk}/download/").status_code == 403

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, sign_in
+from madoguchi.accounts.models import User
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.pipeline import import_package
+from madoguchi.lib import totp
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +21,7 @@ def test_pages_carry_a_strict_content_security_policy(client, counter_clerk):
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy
     assert response.headers["X-Frame-Options"] == "DENY"
-    client.force_login(counter_clerk)
+    sign_in(client, counter_clerk)
     assert client.get("/applications/").headers["Cache-Control"] == "no-store"
 
 
@@ -57,11 +59,47 @@ def test_who_saw_this_resident(client, trusted, reviewer, counter_clerk, adminis
     path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
     import_package(path.read_bytes(), path.name)
     application = Application.objects.get()
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     client.get(f"/applications/{application.receipt_number}/")
     client.post(f"/applications/{application.receipt_number}/my-number/")
-    client.force_login(administrator)
+    sign_in(client, administrator)
     page = client.get("/audit/", {"target": application.resident.atena_number}).content.decode()
     assert "申請閲覧" in page and "個人番号閲覧" in page and "shinsa" in page
-    client.force_login(counter_clerk)
+    sign_in(client, counter_clerk)
     assert client.get("/audit/").status_code == 403
+
+
+def test_a_reviewer_must_enrol_and_give_a_code_before_anything_else(client, reviewer):
+    client.post("/login/", {"username": reviewer.username, "password": PASSWORD})
+    response = client.get("/applications/")
+    assert response.status_code == 302 and response["Location"].startswith("/second-factor/")
+    page = client.get("/second-factor/").content.decode()
+    secret = page.split('data-testid="totp-secret">')[1].split("<")[0]
+    wrong = str((int(totp.code_at(secret, totp.counter_now())) + 1) % 1_000_000).zfill(6)
+    assert (
+        "確認コードが正しくない" in client.post("/second-factor/", {"code": wrong}).content.decode()
+    )
+    code = totp.code_at(secret, totp.counter_now())
+    assert client.post("/second-factor/", {"code": code}).status_code == 302
+    assert client.get("/applications/").status_code == 200
+    reviewer.refresh_from_db()
+    assert reviewer.totp_secret == secret
+    assert AuditEvent.objects.filter(action=AuditAction.SECOND_FACTOR_ENROLLED).exists()
+
+
+def test_a_used_code_is_refused_the_next_time(client, reviewer):
+    secret = totp.new_secret()
+    User.objects.filter(pk=reviewer.pk).update(totp_secret=secret)
+    code = totp.code_at(secret, totp.counter_now())
+    client.post("/login/", {"username": reviewer.username, "password": PASSWORD})
+    assert client.post("/second-factor/", {"code": code}).status_code == 302
+    client.post("/logout/")
+    client.post("/login/", {"username": reviewer.username, "password": PASSWORD})
+    page = client.post("/second-factor/", {"code": code}).content.decode()
+    assert "すでに使われています" in page
+    assert client.get("/applications/").status_code == 302
+
+
+def test_a_counter_clerk_needs_no_second_factor(client, counter_clerk):
+    client.post("/login/", {"username": counter_clerk.username, "password": PASSWORD})
+    assert client.get("/applications/").status_code == 200

@@ -32,6 +32,9 @@ class User(AbstractUser):
         _("役割"), max_length=20, choices=Role.choices, default=Role.COUNTER_CLERK
     )
     display_name = models.CharField(_("表示名"), max_length=100, blank=True)
+    # TOTP second factor (RFC 6238); the last accepted time step refuses a replayed code.
+    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+    totp_last_counter = models.BigIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -39,6 +42,11 @@ class User(AbstractUser):
     @property
     def sees_all_departments(self) -> bool:
         return self.role == Role.ADMINISTRATOR
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Roles that may read 個人番号 sign in with a second factor."""
+        return self.may_read_my_number
 
     @property
     def may_read_audit_log(self) -> bool:

@@ -9,6 +9,8 @@ class AuditAction(IntEnum):
     LOGIN_SUCCEEDED = 10
     LOGIN_FAILED = 11
     LOGOUT = 12
+    SECOND_FACTOR_ENROLLED = 13
+    SECOND_FACTOR_FAILED = 14
     APPLICATION_RECEIVED = 100
     APPLICATION_QUARANTINED = 101
     QUARANTINE_REPROCESSED = 102
@@ -31,6 +33,8 @@ AUDIT_LABELS = {
     AuditAction.LOGIN_SUCCEEDED: _("ログイン"),
     AuditAction.LOGIN_FAILED: _("ログイン失敗"),
     AuditAction.LOGOUT: _("ログアウト"),
+    AuditAction.SECOND_FACTOR_ENROLLED: _("二要素認証の登録"),
+    AuditAction.SECOND_FACTOR_FAILED: _("二要素認証の失敗"),
     AuditAction.APPLICATION_RECEIVED: _("申請受付"),
     AuditAction.APPLICATION_QUARANTINED: _("隔離"),
     AuditAction.QUARANTINE_REPROCESSED: _("隔離データの再処理"),

@@ -5,9 +5,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from madoguchi.accounts.demo import PERSONAS, create_demo_staff
+from madoguchi.accounts.models import User
+from madoguchi.lib import totp
 from madoguchi.procedures.catalog import load_catalog
 
 
@@ -17,8 +19,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         sub.add_parser("setup", help="手続カタログを読み込み、デモ職員を作成する")
+        code = sub.add_parser(
+            "code", help="デモ職員の現在の確認コード (認証アプリの代わり、デモ専用)"
+        )
+        code.add_argument("username", choices=[p.username for p in PERSONAS])
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "code":
+            user = User.objects.filter(username=options["username"]).first()
+            if user is None or not user.totp_secret:
+                raise CommandError(
+                    "このユーザーはまだ二要素認証を登録していません (初回ログインで登録します)"
+                )
+            self.stdout.write(totp.code_at(user.totp_secret, totp.counter_now()))
+            return
         load_catalog()
         created = create_demo_staff()
         # Passwords are generated per installation and kept only in the data folder.

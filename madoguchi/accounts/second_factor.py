@@ -1,0 +1,111 @@
+"""The second factor: a TOTP code after the password, for roles that may read 個人番号."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+from madoguchi.lib import totp
+
+from .access import staff_user
+from .models import User
+
+VERIFIED = "second_factor_verified"
+PENDING_KEY = "second_factor_pending"
+FAILURES = "second_factor_failures"
+MAX_FAILURES = 5
+EXEMPT_PREFIXES = ("/second-factor/", "/login/", "/logout/", "/static/")
+
+
+class SecondFactorMiddleware:
+    """Until the code is given, a user who needs it reaches nothing but the code screen."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            isinstance(user, User)
+            and user.needs_second_factor
+            and not request.session.get(VERIFIED)
+            and not request.path.startswith(EXEMPT_PREFIXES)
+        ):
+            return redirect(f"{reverse('second_factor')}?next={request.path}")
+        return self.get_response(request)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label=gettext_lazy("確認コード(6桁)"), max_length=8)
+
+
+@transaction.atomic
+def _accept(user: User, secret: str, code: str) -> bool:
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    counter = totp.matching_counter(secret, code, after=locked.totp_last_counter)
+    if counter is None:
+        return False
+    enrolling = not locked.totp_secret
+    locked.totp_secret = secret
+    locked.totp_last_counter = counter
+    locked.save(update_fields=["totp_secret", "totp_last_counter"])
+    if enrolling:
+        record(
+            AuditAction.SECOND_FACTOR_ENROLLED,
+            actor=locked,
+            target_type="user",
+            target_id=locked.username[:64],
+        )
+    return True
+
+
+@login_required
+def second_factor(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    if not user.needs_second_factor or request.session.get(VERIFIED):
+        return redirect("home")
+    secret = user.totp_secret or request.session.setdefault(PENDING_KEY, totp.new_secret())
+    form = CodeForm(request.POST or None)
+    if form.is_valid():
+        if _accept(user, secret, form.cleaned_data["code"]):
+            request.session.pop(PENDING_KEY, None)
+            request.session.pop(FAILURES, None)
+            request.session[VERIFIED] = True
+            target = request.GET.get("next", "")
+            return redirect(
+                target if target.startswith("/") and not target.startswith("//") else "home"
+            )
+        failures = request.session.get(FAILURES, 0) + 1
+        request.session[FAILURES] = failures
+        record(
+            AuditAction.SECOND_FACTOR_FAILED,
+            actor=user,
+            target_type="user",
+            target_id=user.username[:64],
+            extra={"failures": failures},
+        )
+        if failures >= MAX_FAILURES:
+            logout(request)
+            return redirect("login")
+        form.add_error("code", _("確認コードが正しくないか、すでに使われています。"))
+    return render(
+        request,
+        "registration/second_factor.html",
+        {
+            "form": form,
+            "enrolling": not user.totp_secret,
+            "secret": secret if not user.totp_secret else None,
+            "uri": totp.provisioning_uri(secret, user.username) if not user.totp_secret else None,
+        },
+    )
