@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.management import call_command
 from signxml import XMLSigner
 
 from pittari_sim.generate import JST, tiny_png
@@ -83,3 +86,25 @@ def edit_envelope(**changes: Any) -> Callable[[dict[str, bytes]], None]:
         files["envelope.json"] = json.dumps(envelope).encode()
 
     return edit
+
+
+def export_csv(procedure_id: str, out: Path, capsys: Any) -> dict[str, Any]:
+    """`madoguchi export batch --format csv-utf8 --json`, its report. The files appear on
+    commit: call it inside django_capture_on_commit_callbacks(execute=True)."""
+    call_command(
+        "export",
+        "batch",
+        "--procedure",
+        procedure_id,
+        "--format",
+        "csv-utf8",
+        "--out",
+        str(out),
+        "--json",
+    )
+    return dict(json.loads(capsys.readouterr().out))
+
+
+def read_rows(path: str | Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from conftest import sign_in
 from madoguchi.applications.actions import change_status
@@ -20,7 +17,7 @@ from madoguchi.procedures.models import Procedure
 from madoguchi.residents.loader import load_links
 from pittari_sim.forms import load_procedures
 from pittari_sim.generate import generate, load_or_create_ca
-from tests.builders import build, spec
+from tests.builders import build, export_csv, read_rows, spec
 
 pytestmark = pytest.mark.django_db
 LATEST = load_procedures()
@@ -65,20 +62,8 @@ def test_an_entry_renders_and_round_trips(
     change_status(application.pk, Status.IN_REVIEW, actor=administrator)
     change_status(application.pk, Status.READY_FOR_HANDOFF, actor=administrator)
     with django_capture_on_commit_callbacks(execute=True):
-        call_command(
-            "export",
-            "batch",
-            "--procedure",
-            procedure_id,
-            "--format",
-            "csv-utf8",
-            "--out",
-            str(tmp_path / "out"),
-            "--json",
-        )
-    [path] = json.loads(capsys.readouterr().out)["files"]
-    with open(path, encoding="utf-8", newline="") as f:
-        [row] = list(csv.DictReader(f))
+        [path] = export_csv(procedure_id, tmp_path / "out", capsys)["files"]
+    [row] = read_rows(path)
     for column in application.procedure.export_columns:
         if column["source"].startswith("form."):
             assert row[column["header"]] == generated.form[column["source"][5:]]
@@ -119,21 +104,9 @@ def test_an_old_version_keeps_its_own_form_validation_and_layout(
     change_status(application.pk, Status.IN_REVIEW, actor=kaigo_clerk)
     change_status(application.pk, Status.READY_FOR_HANDOFF, actor=kaigo_clerk)
     with django_capture_on_commit_callbacks(execute=True):
-        call_command(
-            "export",
-            "batch",
-            "--procedure",
-            "kaigo-nintei",
-            "--format",
-            "csv-utf8",
-            "--out",
-            str(tmp_path),
-            "--json",
-        )
-    files = json.loads(capsys.readouterr().out)["files"]
+        files = export_csv("kaigo-nintei", tmp_path, capsys)["files"]
     assert [Path(f).name.split("_")[1] for f in files] == ["2026.1"]
-    with open(files[0], encoding="utf-8", newline="") as f:
-        [row] = list(csv.DictReader(f))
+    [row] = read_rows(files[0])
     assert row["申請区分"] == "更新"
 
 

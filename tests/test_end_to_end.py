@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import threading
 import zipfile
@@ -25,7 +24,7 @@ from madoguchi.relay.management.commands.relay import pull_once
 from madoguchi.relay.portal import PortalClient, PortalError
 from madoguchi.relay.spool import Spool
 from pittari_sim.server import Portal, make_server
-from tests.builders import build, spec
+from tests.builders import build, export_csv, read_rows, spec
 
 pytestmark = pytest.mark.django_db
 SECRET = "e2e-secret"
@@ -78,24 +77,11 @@ def test_generated_packages_reach_the_core_system_file_as_signed(
         change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
         change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
 
-    out = tmp_path / "out"
     with django_capture_on_commit_callbacks(execute=True):  # the file appears on commit
-        call_command(
-            "export",
-            "batch",
-            "--procedure",
-            procedure_id,
-            "--format",
-            "csv-utf8",
-            "--out",
-            str(out),
-            "--json",
-        )
-    report = json.loads(capsys.readouterr().out)
+        report = export_csv(procedure_id, tmp_path / "out", capsys)
     assert report["held_back"] == []
     [exported_file] = report["files"]
-    with open(exported_file, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_rows(exported_file)
 
     columns = Procedure.objects.filter(procedure_id=procedure_id).last().export_columns
     forms = signed_forms(trusted.packages)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -51,6 +54,16 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
             applications = applications.filter(status=form.cleaned_data["status"])
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "applications/list.html", {"form": form, "page": page, "title": title})
+
+
+@contextmanager
+def _refusals_as_messages(request: HttpRequest) -> Iterator[None]:
+    """An action's refusal (a ValidationError) becomes an error message on the next page."""
+    try:
+        yield
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
 
 
 @login_required
@@ -165,12 +178,8 @@ def application_transition(request: HttpRequest, receipt_number: str) -> HttpRes
         messages.error(request, _("入力内容を確認してください"))
         return redirect("applications:detail", receipt_number=receipt_number)
     to_status = Status(form.cleaned_data["to_status"])
-    try:
+    with _refusals_as_messages(request):
         change_status(application.pk, to_status, actor=user, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
         messages.success(request, _("ステータスを「%(s)s」に変更しました") % {"s": to_status.label})
     return redirect("applications:detail", receipt_number=receipt_number)
 
@@ -190,11 +199,7 @@ def application_resolve(request: HttpRequest, receipt_number: str) -> HttpRespon
     if resident is None:
         messages.error(request, _("宛名番号または住民票コードに該当する住民がいません"))
         return redirect("applications:detail", receipt_number=receipt_number)
-    try:
+    with _refusals_as_messages(request):
         resolve_identification(application.pk, resident, actor=user, note=form.cleaned_data["note"])
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
         messages.success(request, _("%(name)s として本人を特定しました") % {"name": resident.name})
     return redirect("applications:detail", receipt_number=receipt_number)
