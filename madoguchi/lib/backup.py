@@ -1,0 +1,100 @@
+"""Backup and restore of the database, SQLite or PostgreSQL (docs/operations.md).
+
+SQLite: the online backup API gives a consistent copy while the system runs; restore
+replaces the database file (stop the web server, worker and relay first).
+PostgreSQL: pg_dump in its custom format, and pg_restore --clean --if-exists.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+
+class BackupError(Exception):
+    pass
+
+
+def _settings() -> dict[str, Any]:
+    return dict(connection.settings_dict)
+
+
+def _pg_env(config: dict[str, Any]) -> dict[str, str]:
+    options = config.get("OPTIONS", {})
+    env = {**os.environ, "PGDATABASE": str(config["NAME"])}
+    for key, name, fallback in (
+        ("PGHOST", "HOST", "host"),
+        ("PGPORT", "PORT", "port"),
+        ("PGUSER", "USER", "user"),
+        ("PGPASSWORD", "PASSWORD", "password"),
+    ):
+        value = config.get(name) or options.get(fallback)
+        if value:
+            env[key] = str(value)
+    return env
+
+
+def _sqlite(name: str | Path) -> sqlite3.Connection:
+    """The live database, also when it is a URI (the test suite's shared in-memory one)."""
+    return sqlite3.connect(name, uri=str(name).startswith("file:"))
+
+
+def create(target: Path) -> Path:
+    config = _settings()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if connection.vendor == "sqlite":
+        with _sqlite(config["NAME"]) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        return target
+    if connection.vendor == "postgresql":
+        if shutil.which("pg_dump") is None:
+            raise BackupError("pg_dump が見つかりません (Debian の postgresql-client パッケージ)")
+        done = subprocess.run(
+            ["pg_dump", "--format=custom", "--no-owner", f"--file={target}"],
+            env=_pg_env(config),
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise BackupError(done.stderr.strip())
+        return target
+    raise BackupError(f"unsupported database {connection.vendor}")
+
+
+def restore(source: Path) -> None:
+    if not source.is_file():
+        raise BackupError(f"ファイルがありません: {source}")
+    config = _settings()
+    if connection.vendor == "sqlite":
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as check:
+            if check.execute("pragma integrity_check").fetchone()[0] != "ok":
+                raise BackupError("バックアップファイルが壊れています")
+        with sqlite3.connect(source) as backup, _sqlite(config["NAME"]) as live:
+            backup.backup(live)
+        return
+    if connection.vendor == "postgresql":
+        connection.close()
+        done = subprocess.run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                f"--dbname={config['NAME']}",
+                str(source),
+            ],
+            env=_pg_env(config),
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise BackupError(done.stderr.strip())
+        return
+    raise BackupError(f"unsupported database {connection.vendor}")
