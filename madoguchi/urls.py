@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from madoguchi.accounts.login import LockoutAuthenticationForm
+from madoguchi.accounts.login import LockoutAuthenticationForm, logout_everywhere
 from madoguchi.accounts.second_factor import second_factor
 
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("second-factor/", second_factor, name="second_factor"),
+    path("logout/everywhere/", logout_everywhere, name="logout_everywhere"),
     path("applications/", include("madoguchi.applications.urls")),
     path("procedures/", include("madoguchi.procedures.urls")),
     path("intake/", include("madoguchi.intake.urls")),

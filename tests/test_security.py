@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from conftest import PASSWORD, sign_in
 from madoguchi.accounts.models import User
@@ -103,3 +104,16 @@ def test_a_used_code_is_refused_the_next_time(client, reviewer):
 def test_a_counter_clerk_needs_no_second_factor(client, counter_clerk):
     client.post("/login/", {"username": counter_clerk.username, "password": PASSWORD})
     assert client.get("/applications/").status_code == 200
+
+
+def test_logout_everywhere_ends_the_other_sessions(counter_clerk):
+    office, home = Client(), Client()
+    for client in (office, home):
+        client.post("/login/", {"username": counter_clerk.username, "password": PASSWORD})
+        assert client.get("/applications/").status_code == 200
+    office.post("/logout/everywhere/")
+    assert home.get("/applications/")["Location"].startswith("/login/")
+    assert office.get("/applications/")["Location"].startswith("/login/")
+    assert AuditEvent.objects.filter(action=AuditAction.LOGOUT_EVERYWHERE).count() == 1
+    home.post("/login/", {"username": counter_clerk.username, "password": PASSWORD})
+    assert home.get("/applications/").status_code == 200

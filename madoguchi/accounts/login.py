@@ -4,16 +4,20 @@ audited (LOGIN_SUCCEEDED / LOGIN_FAILED)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.auth import logout, user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import F
 from django.dispatch import receiver
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
@@ -79,8 +83,12 @@ def on_login_failed(
     )
 
 
+SESSION_GENERATION = "session_generation"
+
+
 @receiver(user_logged_in)
 def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: object) -> None:
+    request.session[SESSION_GENERATION] = user.session_generation
     _attempt(user.username, succeeded=True, request=request)
     record(
         AuditAction.LOGIN_SUCCEEDED,
@@ -97,3 +105,34 @@ def on_logged_out(
 ) -> None:
     if user is not None:
         record(AuditAction.LOGOUT, actor=user, target_type="user", target_id=user.username[:64])
+
+
+class SessionGenerationMiddleware:
+    """Ends a session begun before the user logged out everywhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if isinstance(user, User) and (
+            request.session.get(SESSION_GENERATION) != user.session_generation
+        ):
+            logout(request)
+            return redirect("login")
+        return self.get_response(request)
+
+
+@require_POST
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if isinstance(user, User):
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+        record(
+            AuditAction.LOGOUT_EVERYWHERE,
+            actor=user,
+            target_type="user",
+            target_id=user.username[:64],
+        )
+        logout(request)
+    return redirect("login")

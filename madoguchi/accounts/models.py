@@ -35,6 +35,8 @@ class User(AbstractUser):
     # TOTP second factor (RFC 6238); the last accepted time step refuses a replayed code.
     totp_secret = models.CharField(max_length=64, blank=True, editable=False)
     totp_last_counter = models.BigIntegerField(default=0, editable=False)
+    # Raised by "logout everywhere": sessions begun under an older value are ended.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username

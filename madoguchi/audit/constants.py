@@ -11,6 +11,7 @@ class AuditAction(IntEnum):
     LOGOUT = 12
     SECOND_FACTOR_ENROLLED = 13
     SECOND_FACTOR_FAILED = 14
+    LOGOUT_EVERYWHERE = 15
     APPLICATION_RECEIVED = 100
     APPLICATION_QUARANTINED = 101
     QUARANTINE_REPROCESSED = 102
@@ -35,6 +36,7 @@ AUDIT_LABELS = {
     AuditAction.LOGOUT: _("ログアウト"),
     AuditAction.SECOND_FACTOR_ENROLLED: _("二要素認証の登録"),
     AuditAction.SECOND_FACTOR_FAILED: _("二要素認証の失敗"),
+    AuditAction.LOGOUT_EVERYWHERE: _("すべての端末からログアウト"),
     AuditAction.APPLICATION_RECEIVED: _("申請受付"),
     AuditAction.APPLICATION_QUARANTINED: _("隔離"),
     AuditAction.QUARANTINE_REPROCESSED: _("隔離データの再処理"),
