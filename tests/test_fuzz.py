@@ -11,7 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from madoguchi.intake.constants import Rejection
@@ -47,6 +47,8 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 @FUZZ
 @given(st.dictionaries(st.text(min_size=1, max_size=40), st.binary(max_size=512), max_size=6))
+@example({".": b""})  # found by this test: a name with no path parts
+@example({"a/../../b": b"", "C:/x": b""})
 def test_any_archive_layout(entries: dict[str, bytes]):
     try:
         data = _zip(entries)

@@ -25,8 +25,8 @@ DEFAULT_LIMITS = ZipLimits()
 def _is_safe_name(name: str) -> bool:
     if not name or "\\" in name or "\x00" in name or name.startswith("/"):
         return False
-    path = PurePosixPath(name)
-    return not any(part in ("..", "") for part in path.parts) and ":" not in path.parts[0]
+    parts = PurePosixPath(name).parts
+    return bool(parts) and ".." not in parts and ":" not in parts[0]
 
 
 def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
