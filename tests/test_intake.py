@@ -310,3 +310,9 @@ def test_japanese_element_names_in_the_signed_form_verify(trusted):
     )
     data = build_zip(package_files(package_spec, sign(root, shared_key(), certificate)))
     assert import_package(data, "j.zip").outcome == Outcome.ACCEPTED
+
+
+@pytest.mark.parametrize("change", [{"municipality_code": "13101\x00"}, {"submitter": "robot"}])
+def test_envelope_fields_are_checked_before_anything_is_stored(trusted, change):
+    result = import_package(build(trusted.ca, edit_files=edit_envelope(**change)), "e.zip")
+    assert (result.outcome, result.reason) == (Outcome.QUARANTINED, Reason.ENVELOPE_INVALID)

@@ -54,3 +54,8 @@ def test_a_reissued_serial_resolves_by_signing_time(tmp_path: Path):
     assert find_link("ABC123", dt.datetime(2026, 3, 1, tzinfo=jst)) is not None
     assert find_link("ABC123", dt.datetime(2026, 7, 1, tzinfo=jst)) is None
     assert find_link("DEF456", dt.datetime(2026, 7, 1, tzinfo=jst)) is not None
+
+
+def test_a_control_character_is_refused_not_stored(tmp_path: Path):
+    with pytest.raises(LoadError, match="制御文字"):
+        load_links(write(tmp_path, GOOD.replace("山田", "山\x00田")))

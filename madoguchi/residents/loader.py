@@ -156,8 +156,13 @@ def _parse_time(value: str) -> dt.datetime:
     return parsed
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_row(row: dict[str, str]) -> list[str]:
     problems = []
+    if any(CONTROL.search(value) for value in row.values()):
+        return [_("制御文字が含まれています")]
     if not SERIAL_RE.match(row["serial_number"].upper()):
         problems.append(_("シリアル番号は16進数で書いてください"))
     if not re.fullmatch(r"\d{11}", row["resident_code"]):

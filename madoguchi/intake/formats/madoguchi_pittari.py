@@ -134,6 +134,10 @@ def _read_envelope(raw: bytes | None, now: dt.datetime) -> dict[str, Any]:
             raise Rejection(Reason.ENVELOPE_INVALID, f"{key} is not a string")
     if not RECEIPT_RE.match(envelope["receipt_number"]):
         raise Rejection(Reason.ENVELOPE_INVALID, "receipt_number")
+    if not re.fullmatch(r"\d{6}", envelope["municipality_code"]):
+        raise Rejection(Reason.ENVELOPE_INVALID, "municipality_code")
+    if envelope["submitter"] not in ("self", "proxy"):
+        raise Rejection(Reason.ENVELOPE_INVALID, "submitter")
     try:
         submitted_at = dt.datetime.fromisoformat(envelope["submitted_at"])
     except ValueError as exc:
