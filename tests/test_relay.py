@@ -15,7 +15,7 @@ from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application, PortalStatusUpdate
 from madoguchi.intake.management.commands.worker import drain, exchange_statuses
 from madoguchi.relay.management.commands.relay import pull_once, push_statuses
-from madoguchi.relay.portal import PortalClient
+from madoguchi.relay.portal import Listed, PortalClient
 from madoguchi.relay.spool import Spool
 from pittari_sim.server import Faults, Portal, make_server
 
@@ -110,3 +110,14 @@ def test_a_status_update_posted_twice_is_shown_once(portal_copy):
     portal.post_status(receipt, "processing", "審査中です", ref="madoguchi-1")
     assert len(portal.history[receipt]) == 1
     assert json.loads(portal.status_log.read_text().splitlines()[-1])["ref"] == "madoguchi-1"
+
+
+def test_a_listing_entry_with_an_unusable_receipt_number_is_skipped(trusted, tmp_path, monkeypatch):
+    good = [Listed(p.stem, "x", "0" * 64) for p in trusted.packages[:1]]
+    client = PortalClient("http://127.0.0.1:9", "id", "secret")
+    monkeypatch.setattr(
+        client, "list_applications", lambda: iter([Listed("../etc", "x", "0"), *good])
+    )
+    monkeypatch.setattr(client, "get_package", lambda listed: b"package")
+    result = pull_once(client, Spool(tmp_path / "spool", b"k"))
+    assert (result.fetched, result.failed) == (1, 1)

@@ -132,15 +132,23 @@ class PortalClient:
         seen: set[str] = set()
         page = 1
         while True:
-            answer = self._json("GET", f"/api/v1/applications?page={page}&per_page={per_page}")
-            for item in answer["items"]:
-                if item["receipt_number"] in seen:
-                    continue
-                seen.add(item["receipt_number"])
-                yield Listed(item["receipt_number"], item["procedure_id"], item["sha256"])
-            if not answer.get("next_page"):
+            path = f"/api/v1/applications?page={page}&per_page={per_page}"
+            answer = self._json("GET", path)
+            try:
+                items = [
+                    Listed(str(i["receipt_number"]), str(i["procedure_id"]), str(i["sha256"]))
+                    for i in answer["items"]
+                ]
+                next_page = int(answer["next_page"]) if answer.get("next_page") else None
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PortalError(f"GET {path}: unexpected listing") from exc
+            for listed in items:
+                if listed.receipt_number not in seen:
+                    seen.add(listed.receipt_number)
+                    yield listed
+            if next_page is None:
                 return
-            page = int(answer["next_page"])
+            page = next_page
 
     def get_package(self, listed: Listed) -> bytes:
         quoted = urllib.parse.quote(listed.receipt_number, safe="")

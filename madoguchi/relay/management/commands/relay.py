@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from madoguchi.relay.portal import PortalClient, PortalError
-from madoguchi.relay.spool import Spool
+from madoguchi.relay.spool import SAFE_NAME, Spool
 
 log = logging.getLogger(__name__)
 # After this many failed downloads in a row the pass ends and the relay backs off.
@@ -32,6 +32,11 @@ def pull_once(client: PortalClient, spool: Spool) -> PassResult:
     consecutive = 0
     try:
         for listed in client.list_applications():
+            if not SAFE_NAME.match(listed.receipt_number):
+                # Not a receipt number we can name a file by: report it, never fetch it.
+                log.error("relay: refused listing entry %r", listed.receipt_number[:60])
+                result.failed += 1
+                continue
             if spool.was_fetched(listed.receipt_number):
                 continue
             try:
