@@ -207,6 +207,9 @@ PORTAL_RETRY_DELAY = float(os.environ.get("MADOGUCHI_PORTAL_RETRY_DELAY", "0.5")
 # CRLs fetched by the worker on a schedule (comma-separated URLs or paths).
 CRL_SOURCES = [u for u in os.environ.get("MADOGUCHI_CRL_SOURCES", "").split(",") if u.strip()]
 CRL_REFRESH_SECONDS = envint("MADOGUCHI_CRL_REFRESH_SECONDS", 3600)
+# Years a closed application's personal data is kept (a catalog entry may set its own
+# `retention_years`); then `madoguchi retention run --apply` deletes it.
+RETENTION_YEARS = envint("MADOGUCHI_RETENTION_YEARS", 5)
 # Extra catalog entries a municipality keeps in its own folder (added or overriding ours).
 PROCEDURES_EXTRA_DIR = os.environ.get("MADOGUCHI_PROCEDURES_DIR")
 

@@ -45,6 +45,8 @@ class Application(models.Model):
     )
     identification = models.CharField(_("本人特定"), max_length=30, choices=Identification.choices)
     identification_notes = models.JSONField(default=list, blank=True)
+    # Set when the retention period ended and the personal data was deleted.
+    purged_at = models.DateTimeField(_("保存期間経過による削除日時"), null=True, blank=True)
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -60,7 +62,8 @@ class Application(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(identification=Identification.IDENTIFIED, resident__isnull=False)
-                | ~Q(identification=Identification.IDENTIFIED),
+                | ~Q(identification=Identification.IDENTIFIED)
+                | Q(purged_at__isnull=False),
                 name="identified_has_resident",
             ),
         ]

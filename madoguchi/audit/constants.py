@@ -24,6 +24,7 @@ class AuditAction(IntEnum):
     TRUST_ANCHOR_ADDED = 500
     CRL_LOADED = 501
     RESIDENTS_LOADED = 600
+    RETENTION_PURGED = 700
 
     @property
     def label(self) -> str:
@@ -49,4 +50,5 @@ AUDIT_LABELS = {
     AuditAction.TRUST_ANCHOR_ADDED: _("トラストアンカー追加"),
     AuditAction.CRL_LOADED: _("CRL読込"),
     AuditAction.RESIDENTS_LOADED: _("番号紐付情報読込"),
+    AuditAction.RETENTION_PURGED: _("保存期間経過による削除"),
 }

@@ -1,0 +1,98 @@
+"""Retention: after a procedure's period, a closed application keeps only what proves it
+existed (受付番号, procedure, dates, status, the package's SHA-256) and loses its personal
+data: form, attachments, the package itself, the certificate and the resident links."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+from madoguchi.procedures.models import Procedure
+
+from .constants import OPEN_STATUSES, Status
+from .models import Application, Evidence, PortalStatusUpdate
+
+CLOSED = [status for status in Status if status not in OPEN_STATUSES]
+
+
+def retention_years(application: Application) -> int:
+    return int(application.procedure.definition.get("retention_years", settings.RETENTION_YEARS))
+
+
+def due(now: dt.datetime | None = None) -> list[Application]:
+    """Closed applications whose retention period has ended and that still hold data."""
+    now = now or timezone.now()
+    # The database narrows to the shortest period in force; each entry's own period decides.
+    shortest = min(
+        [settings.RETENTION_YEARS]
+        + [
+            int(p.definition["retention_years"])
+            for p in Procedure.objects.all()
+            if "retention_years" in p.definition
+        ]
+    )
+    candidates = Application.objects.filter(
+        status__in=CLOSED,
+        purged_at__isnull=True,
+        status_changed_at__lt=now - dt.timedelta(days=365 * shortest),
+    ).select_related("procedure")
+    return [
+        a
+        for a in candidates.order_by("status_changed_at")
+        if a.status_changed_at < now - dt.timedelta(days=365 * retention_years(a))
+    ]
+
+
+@dataclass
+class RetentionReport:
+    purged: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def purge(application_id: int, now: dt.datetime | None = None) -> None:
+    now = now or timezone.now()
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if application.purged_at is not None:
+        return
+    application.form = {}
+    application.form_errors = {}
+    application.attachments = []
+    application.applicant_name = ""
+    application.applicant_kana = ""
+    application.resident = None
+    application.signer = None
+    application.identification_notes = []
+    application.purged_at = now
+    application.save()
+    sha256 = ""
+    evidence = Evidence.objects.filter(application=application).first()
+    if evidence is not None:
+        sha256 = evidence.package_sha256
+        evidence.package = b""
+        evidence.signer_certificate_pem = ""
+        evidence.signer_basic_four = {}
+        evidence.file_name = ""
+        evidence.save()
+    PortalStatusUpdate.objects.filter(application=application).update(message="")
+    record(
+        AuditAction.RETENTION_PURGED,
+        actor=None,
+        target_type="application",
+        target_id=application.receipt_number,
+        extra={"package_sha256": sha256, "retention_years": retention_years(application)},
+    )
+
+
+def run(*, apply: bool, now: dt.datetime | None = None) -> RetentionReport:
+    report = RetentionReport()
+    for application in due(now):
+        if apply:
+            purge(application.pk, now)
+        report.purged.append(application.receipt_number)
+    return report
