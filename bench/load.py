@@ -1,0 +1,190 @@
+"""Load test of the staff UI: N concurrent clerks for a fixed time, from a second process,
+against a web server on 127.0.0.1 only. Bounded in time and in requests; stops by itself.
+
+    bench/run load [SECONDS] [CLERKS]      defaults: 300 s, 50 clerks
+
+Each clerk logs in and then loops: inbox first page, a search by name, one application's
+detail, a later inbox page. Reported: requests, error rate, p50/p95/max latency per kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MAX_REQUESTS = 200_000
+PASSWORD = "load-test-password-2026"  # noqa: S105 (throwaway accounts of a test database)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(env: dict[str, str], clerks: int, applications: int) -> None:
+    """A database with a day's applications and one 窓口担当 account per clerk."""
+    work = Path(env["MADOGUCHI_DATA_DIR"])
+    script = f"""
+import django; django.setup()
+from django.core.management import call_command
+from madoguchi.accounts.constants import Role
+from madoguchi.accounts.models import Department, User
+from madoguchi.intake.management.commands.worker import drain
+from madoguchi.intake.trust import add_trust_anchor, load_crl
+from madoguchi.procedures.catalog import load_catalog
+from madoguchi.relay.management.commands.relay import relay_spool
+from madoguchi.residents.loader import load_links
+from pittari_sim.generate import generate, load_or_create_ca
+from pathlib import Path
+call_command("migrate", verbosity=0)
+load_catalog()
+portal = Path({str(work / "portal")!r})
+items = generate(portal, {applications}, seed=3, key_pool=16, procedure_id="jidou-teate-nintei")
+ca = load_or_create_ca(portal)
+add_trust_anchor(ca.cert_pem()); load_crl((portal / "trust" / "ca.crl").read_bytes())
+load_links(portal / "registry" / "links.csv")
+spool = relay_spool()
+for item in items: spool.put(item.receipt_number, item.path.read_bytes())
+drain(spool)
+department = Department.objects.get(code="kosodate")
+for n in range({clerks}):
+    User.objects.create_user(f"clerk{{n}}", password={PASSWORD!r}, role=Role.COUNTER_CLERK,
+                             department=department)
+"""
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=ROOT)
+
+
+class Clerk(threading.Thread):
+    def __init__(self, base: str, username: str, stop_at: float, results: dict, lock):
+        super().__init__(daemon=True)
+        self.base, self.username, self.stop_at = base, username, stop_at
+        self.results, self.lock = results, lock
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        self.jar = jar
+
+    def fetch(self, kind: str, path: str, data: dict[str, str] | None = None) -> str:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body)  # noqa: S310 (loopback)
+        if data is not None:
+            request.add_header("Referer", self.base + path)
+        started = time.perf_counter()
+        ok, text = True, ""
+        try:
+            with self.opener.open(request, timeout=30) as response:  # noqa: S310 (loopback)
+                text = response.read().decode("utf-8", "replace")
+                ok = response.status == 200
+        except Exception:  # noqa: BLE001 (every failure counts as an error)
+            ok = False
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.results[kind].append((elapsed, ok))
+            self.results["_total"].append((elapsed, ok))
+        return text
+
+    def run(self) -> None:
+        page = self.fetch("login_form", "/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        self.fetch(
+            "login",
+            "/login/",
+            {
+                "username": self.username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+                "next": "/applications/",
+            },
+        )
+        while time.monotonic() < self.stop_at and len(self.results["_total"]) < MAX_REQUESTS:
+            inbox = self.fetch("inbox", "/applications/")
+            receipts = re.findall(r'data-receipt-number="([0-9A-Za-z-]+)"', inbox)
+            self.fetch("search", "/applications/?q=" + urllib.parse.quote("佐藤"))
+            if receipts:
+                self.fetch("detail", f"/applications/{receipts[len(receipts) // 2]}/")
+            self.fetch("inbox_page_5", "/applications/?page=5")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=300)
+    parser.add_argument("--clerks", type=int, default=50)
+    parser.add_argument("--applications", type=int, default=2000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="madoguchi-load-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATA_DIR": str(work),
+        "DATABASE_URL": args.database_url or f"sqlite:///{work / 'load.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
+        "LOG_LEVEL": "WARNING",
+        "LOGIN_FAILURE_LIMIT": "1000000",
+    }
+    prepare(env, args.clerks, args.applications)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "madoguchi", "serve", "--port", str(port), "--threads", "16"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/login/", timeout=1)  # noqa: S310 (loopback)
+                break
+            except OSError:
+                time.sleep(0.2)
+        results: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+        lock = threading.Lock()
+        stop_at = time.monotonic() + args.seconds
+        clerks = [Clerk(base, f"clerk{n}", stop_at, results, lock) for n in range(args.clerks)]
+        for clerk in clerks:
+            clerk.start()
+        for clerk in clerks:
+            clerk.join(timeout=args.seconds + 60)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    from bench.machine import describe
+
+    engine = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"load: {args.clerks} clerks for {args.seconds} s on {engine}, "
+        f"{args.applications} applications"
+    )
+    for kind, samples in sorted(results.items()):
+        times = sorted(t for t, _ in samples)
+        errors = sum(1 for _, ok in samples if not ok)
+        p95 = times[int(len(times) * 0.95) - 1] if len(times) >= 20 else max(times)
+        print(
+            f"  {kind:14} {len(samples):7} requests  errors {errors / len(samples):6.2%}  "
+            f"p50 {statistics.median(times) * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms  "
+            f"max {times[-1] * 1000:7.1f} ms"
+        )
+    total = len(results["_total"])
+    print(f"  throughput {total / args.seconds:.1f} requests/s")
+    print(f"machine: {describe()}")
+
+
+if __name__ == "__main__":
+    main()
