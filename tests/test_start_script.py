@@ -63,7 +63,8 @@ def test_start_brings_the_demo_up_with_applications_arriving(tmp_path: Path):
             "admin",
         }
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     assert "http://127.0.0.1:" in output
     assert "madoguchi が起動しました" in output
