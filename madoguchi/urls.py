@@ -19,4 +19,5 @@ urlpatterns = [
     path("procedures/", include("madoguchi.procedures.urls")),
     path("intake/", include("madoguchi.intake.urls")),
     path("audit/", include("madoguchi.audit.urls")),
+    path("api/v1/", include("madoguchi.api.urls")),
 ]

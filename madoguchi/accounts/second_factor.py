@@ -25,7 +25,8 @@ VERIFIED = "second_factor_verified"
 PENDING_KEY = "second_factor_pending"
 FAILURES = "second_factor_failures"
 MAX_FAILURES = 5
-EXEMPT_PREFIXES = ("/second-factor/", "/login/", "/logout/", "/static/")
+# The API authenticates each request by token, not by this session.
+EXEMPT_PREFIXES = ("/second-factor/", "/login/", "/logout/", "/static/", "/api/")
 
 
 class SecondFactorMiddleware:

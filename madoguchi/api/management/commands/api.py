@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from madoguchi.accounts.models import User
+from madoguchi.api.models import ApiToken
+
+
+class Command(BaseCommand):
+    help = "REST API (token: 職員の API トークンを発行する。値は一度だけ表示される)"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="subcommand", required=True)
+        token = sub.add_parser("token", help="API トークンを発行する")
+        token.add_argument("username")
+        token.add_argument("--name", default="api", help="用途 (例: RPA)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = User.objects.filter(username=options["username"], is_active=True).first()
+        if user is None:
+            raise CommandError(f"職員がいません: {options['username']}")
+        _token, value = ApiToken.issue(user, options["name"])
+        self.stdout.write(value)

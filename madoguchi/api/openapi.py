@@ -1,0 +1,168 @@
+"""The API's OpenAPI 3.1 description; `docs/openapi.json` is this, committed (a test checks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from madoguchi.applications.constants import Identification, Status
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_RECEIPT = {"name": "receipt_number", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
+    descriptions = {
+        400: "入力が不正",
+        401: "トークンがない・無効",
+        403: "権限がない",
+        404: "ない、または所属外",
+        409: "ワークフローが許さない遷移",
+    }
+    answers: dict[str, Any] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": ok}}}
+    }
+    for code in codes:
+        answers[str(code)] = {
+            "description": descriptions[code],
+            "content": {"application/json": {"schema": _ERROR}},
+        }
+    return answers
+
+
+SCHEMA: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "madoguchi API",
+        "version": "1",
+        "description": "申請管理システムの照会・ステータス管理 API。職員ごとの API トークン"
+        "(Authorization: Bearer)で認証し、所属の範囲だけを返す。",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/applications": {
+            "get": {
+                "summary": "申請の一覧(所属の範囲、新しい順、50件ずつ)",
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "受付番号・氏名・カナ・宛名番号",
+                    },
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": Status.values},
+                    },
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                ],
+                "responses": _responses({"$ref": "#/components/schemas/Page"}, 400, 401),
+            }
+        },
+        "/applications/{receipt_number}": {
+            "get": {
+                "summary": "申請の内容(閲覧は監査ログに記録される)",
+                "parameters": [_RECEIPT],
+                "responses": _responses({"$ref": "#/components/schemas/Detail"}, 401, 404),
+            }
+        },
+        "/applications/{receipt_number}/transition": {
+            "post": {
+                "summary": "ステータスの変更(補正依頼・却下・取下げは理由が必須)",
+                "parameters": [_RECEIPT],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["to_status"],
+                                "properties": {
+                                    "to_status": {"type": "string", "enum": Status.values},
+                                    "reason": {"type": "string", "maxLength": 2000},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": _responses(
+                    {"$ref": "#/components/schemas/Summary"}, 400, 401, 404, 409
+                ),
+            }
+        },
+        "/applications/{receipt_number}/my-number": {
+            "post": {
+                "summary": "本人の個人番号(審査担当のみ。1件ごとに監査ログに記録される)",
+                "parameters": [_RECEIPT],
+                "responses": _responses(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "receipt_number": {"type": "string"},
+                            "my_number": {"type": ["string", "null"]},
+                        },
+                    },
+                    401,
+                    403,
+                    404,
+                ),
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error", "message"],
+                "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+            },
+            "Summary": {
+                "type": "object",
+                "properties": {
+                    "receipt_number": {"type": "string"},
+                    "procedure": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "version": {"type": "string"},
+                            "name": {"type": "string"},
+                        },
+                    },
+                    "status": {"type": "string", "enum": Status.values},
+                    "status_label": {"type": "string"},
+                    "identification": {"type": "string", "enum": Identification.values},
+                    "applicant_name": {"type": "string"},
+                    "submitted_at": {"type": "string", "format": "date-time"},
+                    "received_at": {"type": "string", "format": "date-time"},
+                    "has_form_errors": {"type": "boolean"},
+                },
+            },
+            "Detail": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Summary"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "form": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "form_errors": {"type": "object"},
+                            "attachments": {"type": "array", "items": {"type": "object"}},
+                            "identification_notes": {"type": "array", "items": {"type": "string"}},
+                            "atena_number": {"type": ["string", "null"]},
+                        },
+                    },
+                ]
+            },
+            "Page": {
+                "type": "object",
+                "properties": {
+                    "count": {"type": "integer"},
+                    "page": {"type": "integer"},
+                    "next_page": {"type": ["integer", "null"]},
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Summary"}},
+                },
+            },
+        },
+    },
+}

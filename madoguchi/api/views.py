@@ -1,0 +1,169 @@
+"""A JSON REST API over the same reads and actions as the staff screens (token auth).
+
+Every handler validates, calls the same getter or action as the screen, and renders JSON;
+department boundaries, audit records and the workflow are therefore the screens' own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from madoguchi.accounts.models import User
+from madoguchi.applications.access import access_application
+from madoguchi.applications.actions import change_status, record_view
+from madoguchi.applications.constants import Status
+from madoguchi.applications.models import Application
+from madoguchi.residents.actions import reveal_my_number
+
+from .models import ApiToken, hash_token
+from .openapi import SCHEMA
+
+PAGE_SIZE = 50
+Handler = Callable[..., JsonResponse]
+
+
+def error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message}, status=status)
+
+
+def authenticated(view: Handler) -> Handler:
+    """Bearer token → the member of staff it belongs to, passed as ``user``."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return error(401, "unauthenticated", "APIトークンが必要です")
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(token_sha256=hash_token(header[7:].strip()), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return error(401, "unauthenticated", "APIトークンが無効です")
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        try:
+            return view(request, *args, user=token.user, **kwargs)
+        except Http404:
+            return error(404, "not_found", "申請が見つかりません")
+        except PermissionDenied:
+            return error(403, "forbidden", "この操作の権限がありません")
+
+    return wrapper
+
+
+def summary(application: Application) -> dict[str, Any]:
+    return {
+        "receipt_number": application.receipt_number,
+        "procedure": {
+            "id": application.procedure.procedure_id,
+            "version": application.procedure.version,
+            "name": application.procedure.name,
+        },
+        "status": application.status,
+        "status_label": application.get_status_display(),
+        "identification": application.identification,
+        "applicant_name": application.applicant_name,
+        "submitted_at": application.submitted_at.isoformat(),
+        "received_at": application.received_at.isoformat(),
+        "has_form_errors": application.has_form_errors,
+    }
+
+
+@csrf_exempt
+@require_GET
+@authenticated
+def application_list(request: HttpRequest, *, user: User) -> JsonResponse:
+    applications = Application.objects.visible_to(user).select_related("procedure")
+    applications = applications.search(request.GET.get("q", "")[:100])
+    status = request.GET.get("status")
+    if status:
+        if status not in Status.values:
+            return error(400, "invalid_status", "ステータスが不正です")
+        applications = applications.filter(status=status)
+    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return JsonResponse(
+        {
+            "count": page.paginator.count,
+            "page": page.number,
+            "next_page": page.next_page_number() if page.has_next() else None,
+            "results": [summary(a) for a in page],
+        }
+    )
+
+
+@csrf_exempt
+@require_GET
+@authenticated
+def application_detail(request: HttpRequest, receipt_number: str, *, user: User) -> JsonResponse:
+    application = access_application(user, receipt_number)
+    record_view(application, user)
+    return JsonResponse(
+        {
+            **summary(application),
+            "form": application.form,
+            "form_errors": application.form_errors,
+            "attachments": application.attachments,
+            "identification_notes": application.identification_notes,
+            "atena_number": application.resident.atena_number if application.resident else None,
+        }
+    )
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@csrf_exempt
+@require_POST
+@authenticated
+def application_transition(
+    request: HttpRequest, receipt_number: str, *, user: User
+) -> JsonResponse:
+    application = access_application(user, receipt_number)
+    body = _body(request)
+    if body.get("to_status") not in Status.values:
+        return error(400, "invalid_status", "変更後のステータスが不正です")
+    try:
+        application = change_status(
+            application.pk,
+            Status(body["to_status"]),
+            actor=user,
+            reason=str(body.get("reason", ""))[:2000],
+        )
+    except ValidationError as exc:
+        return error(409, "transition_refused", " ".join(exc.messages))
+    return JsonResponse(summary(application))
+
+
+@csrf_exempt
+@require_POST
+@authenticated
+def application_my_number(request: HttpRequest, receipt_number: str, *, user: User) -> JsonResponse:
+    """個人番号 of the person concerned: for roles that may read it, audited per read."""
+    application = access_application(user, receipt_number)
+    if application.resident is None or not user.may_read_my_number:
+        raise PermissionDenied
+    number = reveal_my_number(
+        application.resident, viewer=user, purpose=f"api:application:{receipt_number}"
+    )
+    return JsonResponse({"receipt_number": receipt_number, "my_number": number})
+
+
+@require_GET
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(SCHEMA, json_dumps_params={"ensure_ascii": False, "indent": 2})

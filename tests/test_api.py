@@ -1,0 +1,83 @@
+"""The REST API: the screens' own boundaries, workflow and audit, through tokens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from madoguchi.api.models import ApiToken
+from madoguchi.api.openapi import SCHEMA
+from madoguchi.applications.models import Application
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.pipeline import import_package
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def received(trusted) -> Application:
+    for path in trusted.packages:
+        import_package(path.read_bytes(), path.name)
+    return Application.objects.filter(procedure__procedure_id="jidou-teate-nintei").first()
+
+
+def call(client, user, method: str, path: str, body: dict | None = None):
+    _token, value = ApiToken.issue(user, "test")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {value}"}
+    if method == "get":
+        return client.get(f"/api/v1/{path}", **headers)
+    return client.post(
+        f"/api/v1/{path}", json.dumps(body or {}), content_type="application/json", **headers
+    )
+
+
+def test_a_token_is_needed(client, received):
+    assert client.get("/api/v1/applications").status_code == 401
+    bad = client.get("/api/v1/applications", HTTP_AUTHORIZATION="Bearer mdg_guess")
+    assert bad.json()["error"] == "unauthenticated"
+
+
+def test_the_list_keeps_to_the_department(client, received, counter_clerk, kaigo_clerk):
+    mine = call(client, counter_clerk, "get", "applications").json()
+    assert (
+        mine["count"]
+        == Application.objects.filter(procedure__department=counter_clerk.department).count()
+    )
+    theirs = call(client, kaigo_clerk, "get", "applications").json()
+    assert received.receipt_number not in {a["receipt_number"] for a in theirs["results"]}
+    assert (
+        call(client, kaigo_clerk, "get", f"applications/{received.receipt_number}").status_code
+        == 404
+    )
+
+
+def test_reading_one_is_audited_and_a_transition_follows_the_workflow(client, received, reviewer):
+    detail = call(client, reviewer, "get", f"applications/{received.receipt_number}").json()
+    assert detail["form"] == received.form
+    assert AuditEvent.objects.filter(action=AuditAction.APPLICATION_VIEWED, actor=reviewer).exists()
+    path = f"applications/{received.receipt_number}/transition"
+    refused = call(client, reviewer, "post", path, {"to_status": "completed"})
+    assert refused.status_code == 409 and "変更できません" in refused.json()["message"]
+    done = call(client, reviewer, "post", path, {"to_status": "in_review"})
+    assert done.json()["status"] == "in_review"
+
+
+def test_my_number_through_the_api_is_audited_and_kept_to_reviewers(
+    client, received, reviewer, counter_clerk
+):
+    path = f"applications/{received.receipt_number}/my-number"
+    assert call(client, counter_clerk, "post", path).status_code == 403
+    answer = call(client, reviewer, "post", path).json()
+    assert len(answer["my_number"]) == 12
+    event = AuditEvent.objects.get(action=AuditAction.MY_NUMBER_VIEWED)
+    assert event.actor == reviewer and event.extra["purpose"].startswith("api:")
+
+
+def test_the_served_schema_is_the_committed_one(client):
+    served = client.get("/api/v1/openapi.json").json()
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    assert served == committed == json.loads(json.dumps(SCHEMA))
