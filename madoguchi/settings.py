@@ -205,6 +205,8 @@ PORTAL_CLIENT_SECRET = envsecret("MADOGUCHI_PORTAL_CLIENT_SECRET") or ""
 PORTAL_POLL_SECONDS = envint("MADOGUCHI_PORTAL_POLL_SECONDS", 10)
 # Pause before repeating a failed portal call (times 1, 2 …), within one pass.
 PORTAL_RETRY_DELAY = float(os.environ.get("MADOGUCHI_PORTAL_RETRY_DELAY", "0.5"))
+# Seconds one package's checks may take before it is quarantined (processing_timeout).
+INTAKE_TIME_LIMIT_SECONDS = float(os.environ.get("MADOGUCHI_INTAKE_TIME_LIMIT_SECONDS", "30"))
 # CRLs fetched by the worker on a schedule (comma-separated URLs or paths).
 CRL_SOURCES = [u for u in os.environ.get("MADOGUCHI_CRL_SOURCES", "").split(",") if u.strip()]
 CRL_REFRESH_SECONDS = envint("MADOGUCHI_CRL_REFRESH_SECONDS", 3600)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 import zipfile
 
 import pytest
@@ -14,6 +15,7 @@ from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, Signatur
 from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application, Evidence
 from madoguchi.applications.tasks import recheck_pending_revocations
+from madoguchi.intake import pipeline
 from madoguchi.intake.constants import Outcome, Reason
 from madoguchi.intake.models import QuarantinedPackage
 from madoguchi.intake.pipeline import import_package
@@ -316,3 +318,19 @@ def test_japanese_element_names_in_the_signed_form_verify(trusted):
 def test_envelope_fields_are_checked_before_anything_is_stored(trusted, change):
     result = import_package(build(trusted.ca, edit_files=edit_envelope(**change)), "e.zip")
     assert (result.outcome, result.reason) == (Outcome.QUARANTINED, Reason.ENVELOPE_INVALID)
+
+
+def test_a_package_whose_checks_run_too_long_is_quarantined(trusted, settings, monkeypatch):
+    """Stands in for a crafted package that keeps the checks busy: they are cut off."""
+    real = pipeline.read_package
+
+    def slow(data, now):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # busy in Python, as a pathological input
+            pass
+        return real(data, now)
+
+    monkeypatch.setattr(pipeline, "read_package", slow)
+    settings.INTAKE_TIME_LIMIT_SECONDS = 0.2
+    result = import_package(trusted.packages[0].read_bytes(), "slow.zip")
+    assert (result.outcome, result.reason) == (Outcome.QUARANTINED, Reason.PROCESSING_TIMEOUT)

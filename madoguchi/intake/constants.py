@@ -48,6 +48,10 @@ class Reason(models.TextChoices):
     CERTIFICATE_REVOKED = "certificate_revoked", _("署名用電子証明書は署名時点で失効しています")
     CERTIFICATE_USAGE = "certificate_usage", _("署名用ではない証明書で署名されています")
     PROCEDURE_UNKNOWN = "procedure_unknown", _("手続IDまたは版が手続カタログにありません")
+    PROCESSING_TIMEOUT = (
+        "processing_timeout",
+        _("検査が制限時間内に終わりませんでした(異常に重いデータの可能性があります)"),
+    )
     RECEIPT_CONFLICT = (
         "receipt_conflict",
         _("同じ受付番号で内容の異なる申請がすでに受け付けられています"),

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,6 +25,33 @@ from .formats.madoguchi_pittari import peek_receipt_number, read_package
 from .models import QuarantinedPackage
 
 log = logging.getLogger(__name__)
+
+
+class _Expired(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the checks of one package after ``seconds`` (main thread only: signals).
+
+    Python code is interrupted between bytecodes; a single long call into C (a parser)
+    finishes first, which the size limits in zipsafe and signature keep short.
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
@@ -45,7 +77,13 @@ def import_package(data: bytes, file_name: str) -> ImportResult:
     if known is not None:
         return ImportResult(file_name, known.application.receipt_number, Outcome.DUPLICATE)
     try:
-        package = read_package(data, now=timezone.now())
+        try:
+            with time_limit(settings.INTAKE_TIME_LIMIT_SECONDS):
+                package = read_package(data, now=timezone.now())
+        except _Expired:
+            raise Rejection(
+                Reason.PROCESSING_TIMEOUT, f"> {settings.INTAKE_TIME_LIMIT_SECONDS} s"
+            ) from None
         procedure = Procedure.objects.filter(
             procedure_id=package.procedure_id, version=package.procedure_version
         ).first()
