@@ -1,10 +1,11 @@
-"""Load test of the staff UI: N concurrent clerks for a fixed time, from a second process,
+"""Load test of the staff UI and API: N concurrent clerks for a fixed time, from a second process,
 against a web server on 127.0.0.1 only. Bounded in time and in requests; stops by itself.
 
     bench/run load [SECONDS] [CLERKS]      defaults: 300 s, 50 clerks
 
 Each clerk logs in and then loops: inbox first page, a search by name, one application's
-detail, a later inbox page. Reported: requests, error rate, p50/p95/max latency per kind.
+detail, a later inbox page, and the same through the REST API (a list page, a detail).
+Reported: requests, error rate, p50/p95/max latency per kind.
 """
 
 from __future__ import annotations
@@ -62,28 +63,36 @@ load_links(portal / "registry" / "links.csv")
 spool = relay_spool()
 for item in items: spool.put(item.receipt_number, item.path.read_bytes())
 drain(spool)
+from madoguchi.api.models import ApiToken
 department = Department.objects.get(code="kosodate")
+tokens = []
 for n in range({clerks}):
-    User.objects.create_user(f"clerk{{n}}", password={PASSWORD!r}, role=Role.COUNTER_CLERK,
-                             department=department)
+    user = User.objects.create_user(f"clerk{{n}}", password={PASSWORD!r},
+                                    role=Role.COUNTER_CLERK, department=department)
+    tokens.append(ApiToken.issue(user, "load")[1])
+Path({str(work / "tokens.txt")!r}).write_text("\\n".join(tokens))
 """
     subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=ROOT)
 
 
 class Clerk(threading.Thread):
-    def __init__(self, base: str, username: str, stop_at: float, results: dict, lock):
+    def __init__(self, base: str, username: str, token: str, stop_at: float, results: dict, lock):
         super().__init__(daemon=True)
-        self.base, self.username, self.stop_at = base, username, stop_at
+        self.base, self.username, self.token, self.stop_at = base, username, token, stop_at
         self.results, self.lock = results, lock
         jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         self.jar = jar
 
-    def fetch(self, kind: str, path: str, data: dict[str, str] | None = None) -> str:
+    def fetch(
+        self, kind: str, path: str, data: dict[str, str] | None = None, api: bool = False
+    ) -> str:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(self.base + path, data=body)  # noqa: S310 (loopback)
         if data is not None:
             request.add_header("Referer", self.base + path)
+        if api:
+            request.add_header("Authorization", f"Bearer {self.token}")
         started = time.perf_counter()
         ok, text = True, ""
         try:
@@ -118,6 +127,9 @@ class Clerk(threading.Thread):
             if receipts:
                 self.fetch("detail", f"/applications/{receipts[len(receipts) // 2]}/")
             self.fetch("inbox_page_5", "/applications/?page=5")
+            self.fetch("api_list", "/api/v1/applications?page=2", api=True)
+            if receipts:
+                self.fetch("api_detail", f"/api/v1/applications/{receipts[0]}", api=True)
 
 
 def main() -> None:
@@ -156,7 +168,10 @@ def main() -> None:
         results: dict[str, list[tuple[float, bool]]] = defaultdict(list)
         lock = threading.Lock()
         stop_at = time.monotonic() + args.seconds
-        clerks = [Clerk(base, f"clerk{n}", stop_at, results, lock) for n in range(args.clerks)]
+        tokens = (work / "tokens.txt").read_text().split("\n")
+        clerks = [
+            Clerk(base, f"clerk{n}", tokens[n], stop_at, results, lock) for n in range(args.clerks)
+        ]
         for clerk in clerks:
             clerk.start()
         for clerk in clerks:
