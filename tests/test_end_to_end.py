@@ -19,6 +19,7 @@ from madoguchi.intake.management.commands.worker import drain, refresh_crls
 from madoguchi.intake.models import RevocationList
 from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import add_trust_anchor
+from madoguchi.linking.batch import fixed_width
 from madoguchi.procedures.models import Procedure
 from madoguchi.relay.management.commands.relay import pull_once
 from madoguchi.relay.portal import PortalClient, PortalError
@@ -157,3 +158,49 @@ def test_the_worker_keeps_the_crl_fresh_from_the_distribution_point(
     settings.CRL_SOURCES = [f"{sim_url}/crl/ca.crl"]
     refresh_crls()
     assert RevocationList.objects.count() == 1
+
+
+def test_fixed_length_records_hold_exactly_what_was_signed(
+    trusted, tmp_path, reviewer, capsys, django_capture_on_commit_callbacks
+):
+    spool = Spool(tmp_path / "spool", b"k")
+    for path in trusted.packages:
+        spool.put(path.stem, path.read_bytes())
+    drain(spool)
+    mine = Application.objects.filter(procedure__procedure_id="jidou-teate-nintei")
+    for application in mine:
+        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+        change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "export",
+            "batch",
+            "--procedure",
+            "jidou-teate-nintei",
+            "--format",
+            "fixed",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        )
+    report = json.loads(capsys.readouterr().out)
+    held = {h["receipt_number"] for h in report["held_back"]}
+    for h in report["held_back"]:  # only for a character CP932 cannot hold
+        with pytest.raises(UnicodeEncodeError):
+            h["value"].encode("cp932")
+    [path] = report["files"]
+    procedure = mine.first().procedure
+    widths = [fixed_width(procedure, c["source"]) for c in procedure.export_columns]
+    records = Path(path).read_bytes().split(b"\r\n")[:-1]
+    assert len(records) == mine.count() - len(held)
+    forms = signed_forms(trusted.packages)
+    for record in records:
+        assert len(record) == sum(widths)
+        values, offset = [], 0
+        for width in widths:
+            values.append(record[offset : offset + width].decode("cp932").rstrip(" "))
+            offset += width
+        signed = forms[values[0]]
+        for column, value in zip(procedure.export_columns, values, strict=True):
+            if column["source"].startswith("form."):
+                assert value == signed[column["source"][5:]]

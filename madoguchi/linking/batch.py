@@ -19,7 +19,44 @@ from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.procedures.models import Procedure
 
-ENCODINGS = {"csv-utf8": "utf-8", "csv-cp932": "cp932"}
+ENCODINGS = {"csv-utf8": "utf-8", "csv-cp932": "cp932", "fixed": "cp932"}
+EXTENSIONS = {"csv-utf8": "csv", "csv-cp932": "csv", "fixed": "dat"}
+# Fixed-length widths in CP932 bytes for what is not a form field.
+FIXED_WIDTHS = {
+    "application.receipt_number": 20,
+    "application.submitted_date": 10,
+    "resident.atena_number": 15,
+}
+FIXED_TYPE_WIDTHS = {"date": 10, "postal_code": 8, "phone": 13}
+
+
+def fixed_width(procedure: Procedure, source: str) -> int:
+    """A column's byte width, derived from the version's own field rules, so that every
+    valid value fits and a version's layout never changes (docs/core-system-files.md)."""
+    if source in FIXED_WIDTHS:
+        return FIXED_WIDTHS[source]
+    field_id = source.removeprefix("form.")
+    field = next(f for f in procedure.fields if f["id"] == field_id)
+    if field["type"] in FIXED_TYPE_WIDTHS:
+        return FIXED_TYPE_WIDTHS[field["type"]]
+    if field["type"] == "digits":
+        return int(field.get("length") or field.get("max_length") or 10)
+    if field["type"] == "choice":
+        return 2 * max(len(choice) for choice in field["choices"])
+    return 2 * int(field.get("max_length") or 50)
+
+
+def fixed_record(procedure: Procedure, row: list[str]) -> bytes | int:
+    """One CP932 record, each value left-aligned and padded with spaces to its width; or the
+    index of the first value too long for its field (never cut)."""
+    parts = []
+    for index, (column, value) in enumerate(zip(procedure.export_columns, row, strict=True)):
+        encoded = value.encode("cp932")
+        width = fixed_width(procedure, column["source"])
+        if len(encoded) > width:
+            return index
+        parts.append(encoded.ljust(width, b" "))
+    return b"".join(parts)
 
 
 @dataclass
@@ -79,8 +116,12 @@ def export_batch(
     report = ExportReport()
     with transaction.atomic():
         for procedure in procedures:
-            target = out_dir / f"{procedure_id}_{procedure.version}_{stamp}_{file_format}.csv"
-            if _export_version(procedure, encoding, target, report, actor=actor):
+            extension = EXTENSIONS[file_format]
+            target = (
+                out_dir / f"{procedure_id}_{procedure.version}_{stamp}_{file_format}.{extension}"
+            )
+            fixed = file_format == "fixed"
+            if _export_version(procedure, encoding, target, report, actor=actor, fixed=fixed):
                 report.files.append(target)
                 record(
                     AuditAction.APPLICATIONS_EXPORTED,
@@ -97,7 +138,13 @@ def export_batch(
 
 
 def _export_version(
-    procedure: Procedure, encoding: str, target: Path, report: ExportReport, *, actor: User | None
+    procedure: Procedure,
+    encoding: str,
+    target: Path,
+    report: ExportReport,
+    *,
+    actor: User | None,
+    fixed: bool = False,
 ) -> bool:
     applications = (
         Application.objects.select_for_update(of=("self",))
@@ -107,14 +154,26 @@ def _export_version(
     )
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c["header"] for c in procedure.export_columns])
+    records: list[bytes] = []
+    if not fixed:
+        writer.writerow([c["header"] for c in procedure.export_columns])
     exported = 0
     for application in applications:
         row = row_for(application, encoding)
         if isinstance(row, HeldBack):
             report.held_back.append(row)
             continue
-        writer.writerow(row)
+        if fixed:
+            record_bytes = fixed_record(procedure, row)
+            if isinstance(record_bytes, int):
+                column = procedure.export_columns[record_bytes]
+                report.held_back.append(
+                    HeldBack(application.receipt_number, column["header"], row[record_bytes])
+                )
+                continue
+            records.append(record_bytes + b"\r\n")
+        else:
+            writer.writerow(row)
         report.exported.append(application.receipt_number)
         change_status(application.pk, Status.HANDED_OFF, actor=actor)
         exported += 1
@@ -122,7 +181,7 @@ def _export_version(
         return False
     tmp = target.with_name(f".{target.name}.part")
     with open(tmp, "wb") as f:
-        f.write(buffer.getvalue().encode(encoding))
+        f.write(b"".join(records) if fixed else buffer.getvalue().encode(encoding))
         f.flush()
         os.fsync(f.fileno())
     # The file takes its name only once the hand-over is committed.

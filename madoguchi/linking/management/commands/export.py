@@ -21,10 +21,6 @@ class Command(BaseCommand):
         batch.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["format"] == "fixed":
-            raise CommandError(
-                "固定長形式の出力はまだ実装されていません (csv-utf8 または csv-cp932)"
-            )
         try:
             report = export_batch(
                 options["procedure"], options["format"], options["out"], actor=None
