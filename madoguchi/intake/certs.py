@@ -109,10 +109,7 @@ def latest_crl(anchor: TrustAnchor) -> RevocationList | None:
 
 
 def _issuing_anchor(certificate: x509.Certificate) -> TrustAnchor | None:
-    for anchor in TrustAnchor.objects.all():
-        ca = x509.load_pem_x509_certificate(anchor.pem.encode("ascii"))
-        if ca.subject != certificate.issuer:
-            continue
+    for anchor, ca in TrustAnchor.named(certificate.issuer):
         try:
             certificate.verify_directly_issued_by(ca)
         except (ValueError, TypeError, InvalidSignature):

@@ -78,12 +78,14 @@ def load_crl(
         crl = x509.load_pem_x509_crl(data) if is_pem else x509.load_der_x509_crl(data)
     except ValueError as exc:
         raise TrustError(_("CRLとして読めません")) from exc
-    anchor = None
-    for candidate in TrustAnchor.objects.all():
-        ca = x509.load_pem_x509_certificate(candidate.pem.encode("ascii"))
-        if ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
-            anchor = candidate
-            break
+    anchor = next(
+        (
+            candidate
+            for candidate, ca in TrustAnchor.named(crl.issuer)
+            if crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
+        ),
+        None,
+    )
     if anchor is None:
         raise TrustError(_("CRLの署名を登録済みの認証局で検証できません"))
     next_update = crl.next_update_utc
