@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import call_command
 from signxml import XMLSigner
 
+from madoguchi.applications.actions import change_status
+from madoguchi.applications.constants import Status
 from pittari_sim.generate import JST, tiny_png
 from pittari_sim.package import PackageSpec, application_xml, build_zip, package_files, sign
 from pittari_sim.pki import CA, new_key
@@ -108,3 +110,10 @@ def export_csv(procedure_id: str, out: Path, capsys: Any) -> dict[str, Any]:
 def read_rows(path: str | Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def make_ready(applications: Iterable[Any], actor: Any) -> None:
+    """受付 → 審査中 → 基幹連携待ち, through the action, as a reviewer would."""
+    for application in applications:
+        change_status(application.pk, Status.IN_REVIEW, actor=actor)
+        change_status(application.pk, Status.READY_FOR_HANDOFF, actor=actor)

@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 
 from conftest import sign_in
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.intake.constants import Outcome
 from madoguchi.intake.pipeline import import_package
@@ -17,7 +15,7 @@ from madoguchi.procedures.models import Procedure
 from madoguchi.residents.loader import load_links
 from pittari_sim.forms import load_procedures
 from pittari_sim.generate import generate, load_or_create_ca
-from tests.builders import build, export_csv, read_rows, spec
+from tests.builders import build, export_csv, make_ready, read_rows, spec
 
 pytestmark = pytest.mark.django_db
 LATEST = load_procedures()
@@ -59,8 +57,7 @@ def test_an_entry_renders_and_round_trips(
     assert application.procedure.version == version
     assert application.form_errors == {}
 
-    change_status(application.pk, Status.IN_REVIEW, actor=administrator)
-    change_status(application.pk, Status.READY_FOR_HANDOFF, actor=administrator)
+    make_ready([application], administrator)
     with django_capture_on_commit_callbacks(execute=True):
         [path] = export_csv(procedure_id, tmp_path / "out", capsys)["files"]
     [row] = read_rows(path)
@@ -101,8 +98,7 @@ def test_an_old_version_keeps_its_own_form_validation_and_layout(
     assert application.form_errors == {}
     assert Procedure.objects.filter(procedure_id="kaigo-nintei", version="2026.2").exists()
 
-    change_status(application.pk, Status.IN_REVIEW, actor=kaigo_clerk)
-    change_status(application.pk, Status.READY_FOR_HANDOFF, actor=kaigo_clerk)
+    make_ready([application], kaigo_clerk)
     with django_capture_on_commit_callbacks(execute=True):
         files = export_csv("kaigo-nintei", tmp_path, capsys)["files"]
     assert [Path(f).name.split("_")[1] for f in files] == ["2026.1"]

@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
-from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application, Evidence
 from madoguchi.audit.actions import verify_chain
 from madoguchi.intake.management.commands.worker import drain
 from madoguchi.relay.spool import Spool
-from tests.builders import export_csv, read_rows
+from tests.builders import export_csv, make_ready, read_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,9 +61,7 @@ def test_an_export_interrupted_by_an_outage_is_all_or_nothing(
         spool.put(path.stem, path.read_bytes())
     drain(spool)
     ready = Application.objects.filter(procedure__procedure_id="jidou-teate-nintei")
-    for application in ready:
-        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
-        change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    make_ready(ready, reviewer)
     out = tmp_path / "out"
     failures = 0
     for seed in range(20):

@@ -12,7 +12,6 @@ import pytest
 from django.core.management import call_command
 from lxml import etree
 
-from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.intake.management.commands.worker import drain, refresh_crls
@@ -25,7 +24,7 @@ from madoguchi.relay.management.commands.relay import pull_once
 from madoguchi.relay.portal import PortalClient, PortalError
 from madoguchi.relay.spool import Spool
 from pittari_sim.server import Portal, make_server
-from tests.builders import build, export_csv, read_rows, spec
+from tests.builders import build, export_csv, make_ready, read_rows, spec
 
 pytestmark = pytest.mark.django_db
 SECRET = "e2e-secret"
@@ -74,9 +73,7 @@ def test_generated_packages_reach_the_core_system_file_as_signed(
     procedure_id = Counter(g.procedure_id for g in trusted.generated).most_common(1)[0][0]
     mine = Application.objects.filter(procedure__procedure_id=procedure_id)
     assert mine.count() > 0
-    for application in mine:
-        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
-        change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    make_ready(mine, reviewer)
 
     with django_capture_on_commit_callbacks(execute=True):  # the file appears on commit
         report = export_csv(procedure_id, tmp_path / "out", capsys)
@@ -129,8 +126,7 @@ def test_a_character_cp932_cannot_hold_is_held_back_not_replaced(
     form = {"applicant_name": "𠮷田　花子", "applicant_kana": "ヨシダ　ハナコ"}
     import_package(build(trusted.ca, spec("2026112600000301", form=form)), "y.zip")
     application = Application.objects.get()
-    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
-    change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    make_ready([application], reviewer)
     call_command(
         "export",
         "batch",
@@ -168,9 +164,7 @@ def test_fixed_length_records_hold_exactly_what_was_signed(
         spool.put(path.stem, path.read_bytes())
     drain(spool)
     mine = Application.objects.filter(procedure__procedure_id="jidou-teate-nintei")
-    for application in mine:
-        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
-        change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    make_ready(mine, reviewer)
     with django_capture_on_commit_callbacks(execute=True):
         call_command(
             "export",
