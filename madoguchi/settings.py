@@ -216,6 +216,19 @@ RETENTION_YEARS = envint("MADOGUCHI_RETENTION_YEARS", 5)
 # Extra catalog entries a municipality keeps in its own folder (added or overriding ours).
 PROCEDURES_EXTRA_DIR = os.environ.get("MADOGUCHI_PROCEDURES_DIR")
 
+# How each core system is linked (plugin, 方式, batch schedule, folders, 外字 table): a TOML
+# file, docs/core-systems.md. Without one, every core system is linked by 方式1 転記.
+CORE_SYSTEMS_FILE = os.environ.get("MADOGUCHI_CORE_SYSTEMS_FILE")
+# Local hour after which the worker mails the day's digest of failed hand-overs.
+DIGEST_HOUR = envint("MADOGUCHI_DIGEST_HOUR", 8)
+DEFAULT_FROM_EMAIL = os.environ.get("MADOGUCHI_MAIL_FROM", "madoguchi@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+# Without a mail server (the demo), mails are written as files to the data folder.
+if not os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

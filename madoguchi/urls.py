@@ -19,5 +19,6 @@ urlpatterns = [
     path("procedures/", include("madoguchi.procedures.urls")),
     path("intake/", include("madoguchi.intake.urls")),
     path("audit/", include("madoguchi.audit.urls")),
+    path("linking/", include("madoguchi.linking.urls")),
     path("api/v1/", include("madoguchi.api.urls")),
 ]

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
-from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application, Evidence
 from madoguchi.audit.actions import verify_chain
 from madoguchi.intake.management.commands.worker import drain
+from madoguchi.linking.constants import DeliveryState
+from madoguchi.linking.models import BatchFile, Delivery
 from madoguchi.relay.spool import Spool
 from tests.builders import export_csv, make_ready, read_rows
 
@@ -64,18 +65,21 @@ def test_an_export_interrupted_by_an_outage_is_all_or_nothing(
     make_ready(ready, reviewer)
     out = tmp_path / "out"
     failures = 0
-    for seed in range(20):
+    for seed in range(1, 40):
         try:
-            with flaky_database(0.05, seed), django_capture_on_commit_callbacks(execute=True):
+            with flaky_database(0.1, seed), django_capture_on_commit_callbacks(execute=True):
                 export_csv("jidou-teate-nintei", out, capsys)
             break
         except OperationalError:
             failures += 1
-            # Nothing was handed off and no file was published.
-            assert set(ready.values_list("status", flat=True)) == {Status.READY_FOR_HANDOFF}
+            # Nothing was sent and no file was published.
+            assert set(Delivery.objects.values_list("state", flat=True)) == {
+                DeliveryState.PENDING
+            }
             assert list(out.glob("*.csv")) == []
     assert failures > 0, "the outage never hit the export"
     [published] = list(out.glob("*.csv"))
     assert len(read_rows(published)) == ready.count()
-    assert set(ready.values_list("status", flat=True)) == {Status.HANDED_OFF}
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+    assert BatchFile.objects.get().records == ready.count()
     assert verify_chain() == []

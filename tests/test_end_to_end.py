@@ -19,6 +19,9 @@ from madoguchi.intake.models import RevocationList
 from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import add_trust_anchor
 from madoguchi.linking.batch import fixed_width
+from madoguchi.linking.constants import DeliveryState
+from madoguchi.linking.models import Delivery
+from madoguchi.linking.reconcile import import_results
 from madoguchi.procedures.models import Procedure
 from madoguchi.relay.management.commands.relay import pull_once
 from madoguchi.relay.portal import PortalClient, PortalError
@@ -91,6 +94,14 @@ def test_generated_packages_reach_the_core_system_file_as_signed(
                 assert row[column["header"]] == signed[column["source"][5:]]
         resident = Application.objects.get(receipt_number=row["受付番号"]).resident
         assert row["宛名番号"] == resident.atena_number
+    # Sent, not yet taken in: the core system's result file settles each record.
+    assert set(mine.values_list("status", flat=True)) == {Status.READY_FOR_HANDOFF}
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+    result = "受付番号,結果,基幹システム番号,エラー内容\r\n" + "".join(
+        f"{row['受付番号']},OK,JT{n:06d},\r\n" for n, row in enumerate(rows)
+    )
+    outcome = import_results(result.encode("cp932"), "result.csv", "jidou_teate")
+    assert sorted(outcome.acknowledged) == sorted(row["受付番号"] for row in rows)
     assert set(mine.values_list("status", flat=True)) == {Status.HANDED_OFF}
 
 
@@ -141,7 +152,12 @@ def test_a_character_cp932_cannot_hold_is_held_back_not_replaced(
     report = json.loads(capsys.readouterr().out)
     assert report["files"] == []
     assert report["held_back"] == [
-        {"receipt_number": "2026112600000301", "column": "請求者氏名", "value": "𠮷田　花子"}
+        {
+            "receipt_number": "2026112600000301",
+            "column": "請求者氏名",
+            "value": "𠮷田　花子",
+            "reason": "「𠮷」(U+20BB7)は出力先の文字コードで表せません",
+        }
     ]
     application.refresh_from_db()
     assert application.status == Status.READY_FOR_HANDOFF

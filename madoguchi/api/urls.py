@@ -1,5 +1,7 @@
 from django.urls import path
 
+from madoguchi.linking import api as linking_api
+
 from . import views
 
 app_name = "api"
@@ -15,5 +17,16 @@ urlpatterns = [
     ),
     path(
         "applications/<str:receipt_number>/my-number", views.application_my_number, name="my_number"
+    ),
+    path("core-systems/<str:key>/records", linking_api.record_list, name="core_system_records"),
+    path(
+        "core-systems/<str:key>/records/<str:receipt_number>",
+        linking_api.record_detail,
+        name="core_system_record",
+    ),
+    path(
+        "core-systems/<str:key>/records/<str:receipt_number>/acknowledgement",
+        linking_api.record_acknowledgement,
+        name="core_system_acknowledgement",
     ),
 ]

@@ -226,14 +226,30 @@ def resolve_identification(
 
 
 def allowed_transitions(application: Application) -> list[Status]:
-    return sorted(TRANSITIONS[Status(application.status)], key=list(Status).index)
+    """What a member of staff may choose on the screen: 基幹連携済 is not among them, it
+    follows from the core system's acknowledgement (or 転記済 on the transcription screen)."""
+    return sorted(
+        TRANSITIONS[Status(application.status)] - {Status.HANDED_OFF}, key=list(Status).index
+    )
 
 
 @transaction.atomic
 def change_status(
-    application_id: int, to_status: Status, *, actor: User | None, reason: str = ""
+    application_id: int,
+    to_status: Status,
+    *,
+    actor: User | None,
+    reason: str = "",
+    handoff: bool = False,
 ) -> Application:
-    """Move one application along the workflow; the row is locked for the change."""
+    """Move one application along the workflow; the row is locked for the change.
+
+    基幹連携待ち schedules the delivery to the core system; 基幹連携済 is reached only from
+    a delivery's acknowledgement (``handoff=True``, linking.actions.acknowledge).
+    """
+    # linking builds on applications; its delivery hooks are imported where they are used.
+    from madoguchi.linking.actions import schedule_delivery, withdraw_delivery
+
     application = Application.objects.select_for_update().get(pk=application_id)
     if (
         actor is not None
@@ -246,9 +262,17 @@ def change_status(
             _("「%(from)s」から「%(to)s」には変更できません")
             % {"from": current.label, "to": to_status.label}
         )
+    if to_status == Status.HANDED_OFF and not handoff:
+        raise ValidationError(
+            _("基幹連携済には、基幹システムの取込結果または転記画面の「転記済」で変わります")
+        )
     reason = reason.strip()
     if to_status in REASON_REQUIRED and not reason:
         raise ValidationError(_("「%(to)s」には理由の入力が必要です") % {"to": to_status.label})
+    if current == Status.READY_FOR_HANDOFF and to_status != Status.HANDED_OFF:
+        withdraw_delivery(application)
+    if to_status == Status.READY_FOR_HANDOFF:
+        schedule_delivery(application)
     application.status = to_status
     application.status_changed_at = timezone.now()
     application.save(update_fields=["status", "status_changed_at"])

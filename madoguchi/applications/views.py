@@ -16,6 +16,7 @@ from madoguchi.accounts.access import staff_user
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.certs import BasicFour
 from madoguchi.lib.mynumber import MASKED
+from madoguchi.linking.models import Delivery
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.constants import Sex
 from madoguchi.residents.identification import candidates
@@ -131,6 +132,7 @@ def _render_detail(
             "evidence": evidence,
             "fields": fields,
             "transitions": allowed_transitions(application),
+            "deliveries": Delivery.objects.filter(application=application),
             "reason_required": [s.value for s in REASON_REQUIRED],
             "timeline": timeline,
             "comparison": _comparison(application, basic_four) if basic_four else [],

@@ -20,7 +20,14 @@ class AuditAction(IntEnum):
     PACKAGE_DOWNLOADED = 202
     APPLICATION_STATUS_CHANGED = 300
     IDENTIFICATION_CHANGED = 301
+    RECORD_DOWNLOADED = 203
     APPLICATIONS_EXPORTED = 400
+    HANDOFF_ACKNOWLEDGED = 401
+    HANDOFF_FAILED = 402
+    HANDOFF_RESENT = 403
+    HANDOFF_RECORD_FETCHED = 404
+    HANDOFF_RESULTS_IMPORTED = 405
+    CORE_SYSTEM_TOKEN_ISSUED = 406
     TRUST_ANCHOR_ADDED = 500
     CRL_LOADED = 501
     RESIDENTS_LOADED = 600
@@ -46,7 +53,14 @@ AUDIT_LABELS = {
     AuditAction.PACKAGE_DOWNLOADED: _("申請データのダウンロード"),
     AuditAction.APPLICATION_STATUS_CHANGED: _("ステータス変更"),
     AuditAction.IDENTIFICATION_CHANGED: _("本人特定の変更"),
+    AuditAction.RECORD_DOWNLOADED: _("連携データのダウンロード"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
+    AuditAction.HANDOFF_ACKNOWLEDGED: _("基幹システム取込済"),
+    AuditAction.HANDOFF_FAILED: _("基幹連携の失敗"),
+    AuditAction.HANDOFF_RESENT: _("基幹連携の再送"),
+    AuditAction.HANDOFF_RECORD_FETCHED: _("基幹システムによる取得"),
+    AuditAction.HANDOFF_RESULTS_IMPORTED: _("取込結果の読込"),
+    AuditAction.CORE_SYSTEM_TOKEN_ISSUED: _("基幹システム用トークン発行"),
     AuditAction.TRUST_ANCHOR_ADDED: _("トラストアンカー追加"),
     AuditAction.CRL_LOADED: _("CRL読込"),
     AuditAction.RESIDENTS_LOADED: _("番号紐付情報読込"),

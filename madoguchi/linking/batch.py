@@ -1,26 +1,45 @@
-"""方式4 一括取込: batch files of one procedure for its core system."""
+"""方式4 一括取込: batch files of one procedure for its core system, with a manifest.
+
+Each file holds the records waiting for hand-over (配信状態 待ち), in the layout of the
+procedure version they were filed on. The file and its manifest take their names when the
+transaction that marks the records 送付済 commits; then the plugin places them where the
+core system takes them. See docs/core-systems.md for the layouts.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
-from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
-from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.procedures.models import Procedure
 
-ENCODINGS = {"csv-utf8": "utf-8", "csv-cp932": "cp932", "fixed": "cp932"}
-EXTENSIONS = {"csv-utf8": "csv", "csv-cp932": "csv", "fixed": "dat"}
+from .actions import mark_sent, record_send_failure
+from .constants import BatchFormat, DeliveryState, HandoffMethod
+from .gaiji import GaijiMap
+from .models import BatchFile, Delivery
+from .plugins import CoreSystem, DeliveryError, core_system
+from .plugins.base import column_value
+
+ENCODINGS = {
+    BatchFormat.CSV_UTF8: "utf-8",
+    BatchFormat.CSV_CP932: "cp932",
+    BatchFormat.FIXED: "cp932",
+}
+EXTENSIONS = {BatchFormat.CSV_UTF8: "csv", BatchFormat.CSV_CP932: "csv", BatchFormat.FIXED: "dat"}
 # Fixed-length widths in CP932 bytes for what is not a form field.
 FIXED_WIDTHS = {
     "application.receipt_number": 20,
@@ -28,11 +47,12 @@ FIXED_WIDTHS = {
     "resident.atena_number": 15,
 }
 FIXED_TYPE_WIDTHS = {"date": 10, "postal_code": 8, "phone": 13}
+MANIFEST_FORMAT = "madoguchi-handoff/1"
 
 
 def fixed_width(procedure: Procedure, source: str) -> int:
     """A column's byte width, derived from the version's own field rules, so that every
-    valid value fits and a version's layout never changes (docs/core-system-files.md)."""
+    valid value fits and a version's layout never changes (docs/core-systems.md)."""
     if source in FIXED_WIDTHS:
         return FIXED_WIDTHS[source]
     field_id = source.removeprefix("form.")
@@ -46,24 +66,14 @@ def fixed_width(procedure: Procedure, source: str) -> int:
     return 2 * int(field.get("max_length") or 50)
 
 
-def fixed_record(procedure: Procedure, row: list[str]) -> bytes | int:
-    """One CP932 record, each value left-aligned and padded with spaces to its width; or the
-    index of the first value too long for its field (never cut)."""
-    parts = []
-    for index, (column, value) in enumerate(zip(procedure.export_columns, row, strict=True)):
-        encoded = value.encode("cp932")
-        width = fixed_width(procedure, column["source"])
-        if len(encoded) > width:
-            return index
-        parts.append(encoded.ljust(width, b" "))
-    return b"".join(parts)
-
-
 @dataclass
 class HeldBack:
+    """A record kept back for a clerk: the column, and the character or value that failed."""
+
     receipt_number: str
     column: str
     value: str
+    reason: str
 
 
 @dataclass
@@ -71,119 +81,262 @@ class ExportReport:
     files: list[Path] = field(default_factory=list)
     exported: list[str] = field(default_factory=list)
     held_back: list[HeldBack] = field(default_factory=list)
+    send_errors: list[str] = field(default_factory=list)
 
 
-def column_value(application: Application, source: str) -> str:
-    if source == "application.receipt_number":
-        return application.receipt_number
-    if source == "application.submitted_date":
-        return timezone.localtime(application.submitted_at).date().isoformat()
-    if source == "resident.atena_number":
-        return application.resident.atena_number if application.resident else ""
-    if source.startswith("form."):
-        return str(application.form.get(source.removeprefix("form."), ""))
-    raise ValueError(source)
+class RecordWriter:
+    """Encodes records in one format; a value that does not fit comes back as HeldBack."""
+
+    def __init__(self, procedure: Procedure, file_format: BatchFormat, gaiji: GaijiMap) -> None:
+        self.procedure = procedure
+        self.columns = procedure.export_columns
+        self.fixed = file_format == BatchFormat.FIXED
+        self.encoding = ENCODINGS[file_format]
+        self.gaiji = gaiji if self.encoding == "cp932" else GaijiMap()
+        self.widths = [fixed_width(procedure, c["source"]) for c in self.columns]
+        self._buffer = io.StringIO(newline="")
+        self._csv = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def header(self) -> bytes:
+        if self.fixed:
+            return b""
+        return self._line([c["header"] for c in self.columns])
+
+    def _line(self, row: list[str]) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._csv.writerow(row)
+        return self._buffer.getvalue().encode(self.encoding)
+
+    def encode(self, receipt_number: str, values: list[str]) -> bytes | HeldBack:
+        encoded: list[bytes] = []
+        cells: list[str] = []
+        for column, width, raw in zip(self.columns, self.widths, values, strict=True):
+            value = self.gaiji.apply(raw)
+            try:
+                data = value.encode(self.encoding)
+            except UnicodeEncodeError as exc:
+                bad = value[exc.start : exc.end]
+                return HeldBack(
+                    receipt_number,
+                    column["header"],
+                    raw,
+                    f"「{bad}」(U+{ord(bad[0]):04X})は出力先の文字コードで表せません",
+                )
+            if self.fixed and len(data) > width:
+                return HeldBack(
+                    receipt_number,
+                    column["header"],
+                    raw,
+                    f"{len(data)}バイトで、項目の長さ{width}バイトを超えます",
+                )
+            encoded.append(data.ljust(width, b" "))
+            cells.append(value)
+        if self.fixed:
+            return b"".join(encoded) + b"\r\n"
+        return self._line(cells)
 
 
-def row_for(application: Application, encoding: str) -> list[str] | HeldBack:
-    """The record's values, or the first value the target encoding cannot hold."""
-    row = []
-    for column in application.procedure.export_columns:
-        value = column_value(application, column["source"])
+def _waiting(procedure: Procedure, method: HandoffMethod | None) -> Any:
+    waiting = Delivery.objects.select_for_update(of=("self",), skip_locked=True).filter(
+        state=DeliveryState.PENDING,
+        application__procedure=procedure,
+        application__status=Status.READY_FOR_HANDOFF,
+    )
+    if method is not None:
+        waiting = waiting.filter(method=method)
+    return waiting.select_related("application", "application__resident").order_by(
+        "application__received_at", "application_id"
+    )
+
+
+def _write_file(
+    procedure: Procedure,
+    writer: RecordWriter,
+    out: IO[bytes],
+    report: ExportReport,
+    method: HandoffMethod | None,
+) -> tuple[list[int], str, int]:
+    """Write every waiting record; (delivery ids written, sha256, bytes)."""
+    digest = hashlib.sha256()
+    size = 0
+    ids: list[int] = []
+
+    def put(data: bytes) -> None:
+        nonlocal size
+        out.write(data)
+        digest.update(data)
+        size += len(data)
+
+    put(writer.header())
+    for delivery in _waiting(procedure, method).iterator(chunk_size=2000):
+        application = delivery.application
+        values = [column_value(application, c["source"]) for c in writer.columns]
+        data = writer.encode(application.receipt_number, values)
+        if isinstance(data, HeldBack):
+            report.held_back.append(data)
+            continue
+        put(data)
+        ids.append(delivery.pk)
+        report.exported.append(application.receipt_number)
+    return ids, digest.hexdigest(), size
+
+
+def _manifest(
+    plugin: CoreSystem,
+    procedure: Procedure,
+    writer: RecordWriter,
+    target: Path,
+    file_format: BatchFormat,
+    records: int,
+    sha256: str,
+    size: int,
+    held_back: int,
+) -> dict[str, Any]:
+    return {
+        "format": MANIFEST_FORMAT,
+        "core_system": plugin.key,
+        "procedure_id": procedure.procedure_id,
+        "procedure_version": procedure.version,
+        "file": target.name,
+        "file_format": file_format.value,
+        "encoding": writer.encoding,
+        "records": records,
+        "bytes": size,
+        "sha256": sha256,
+        "held_back": held_back,
+        "created_at": timezone.localtime().isoformat(timespec="seconds"),
+        "columns": [
+            {"header": c["header"], "source": c["source"]}
+            | ({"bytes": width} if writer.fixed else {})
+            for c, width in zip(writer.columns, writer.widths, strict=True)
+        ],
+    }
+
+
+def _publish(tmp: Path, target: Path, manifest: dict[str, Any]) -> None:
+    os.replace(tmp, target)
+    manifest_path = target.with_name(target.name + ".manifest.json")
+    part = manifest_path.with_name(f".{manifest_path.name}.part")
+    part.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(part, manifest_path)
+
+
+def export_version(
+    procedure: Procedure,
+    file_format: BatchFormat,
+    out_dir: Path,
+    report: ExportReport,
+    *,
+    actor: User | None,
+    plugin: CoreSystem,
+    deliver: bool,
+    method: HandoffMethod | None = None,
+) -> None:
+    """One file for one procedure version, in one transaction: every waiting record, or
+    only those configured for ``method``."""
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S-%f")
+    name = f"{procedure.procedure_id}_{procedure.version}_{stamp}_{file_format.value}"
+    target = out_dir / f"{name}.{EXTENSIONS[file_format]}"
+    tmp = out_dir / f".{target.name}.part"
+    writer = RecordWriter(procedure, file_format, plugin.gaiji)
+    held_before = len(report.held_back)
+    with transaction.atomic():
+        with open(tmp, "wb") as out:
+            ids, sha256, size = _write_file(procedure, writer, out, report, method)
+            out.flush()
+            os.fsync(out.fileno())
+        if not ids:
+            tmp.unlink()
+            return
+        batch = BatchFile.objects.create(
+            core_system=plugin.key,
+            procedure=procedure,
+            file_name=target.name,
+            file_format=file_format,
+            records=len(ids),
+            sha256=sha256,
+        )
+        mark_sent(ids, batch_id=batch.pk, method=HandoffMethod.BATCH)
+        record(
+            AuditAction.APPLICATIONS_EXPORTED,
+            actor=actor,
+            target_type="procedure",
+            target_id=procedure.procedure_id,
+            extra={
+                "file": target.name,
+                "version": procedure.version,
+                "format": file_format.value,
+                "records": len(ids),
+                "sha256": sha256,
+                "core_system": plugin.key,
+            },
+        )
+        manifest = _manifest(
+            plugin,
+            procedure,
+            writer,
+            target,
+            file_format,
+            len(ids),
+            sha256,
+            size,
+            len(report.held_back) - held_before,
+        )
+        transaction.on_commit(_after_commit(tmp, target, manifest, plugin, ids, report, deliver))
+    report.files.append(target)
+
+
+def _after_commit(
+    tmp: Path,
+    target: Path,
+    manifest: dict[str, Any],
+    plugin: CoreSystem,
+    ids: list[int],
+    report: ExportReport,
+    deliver: bool,
+) -> Callable[[], None]:
+    """The file takes its name only once the hand-over is committed; then it is sent."""
+
+    def publish_and_send() -> None:
+        _publish(tmp, target, manifest)
+        if not deliver:
+            return
         try:
-            value.encode(encoding)
-        except UnicodeEncodeError:
-            return HeldBack(application.receipt_number, column["header"], value)
-        row.append(value)
-    return row
+            plugin.send(target)
+        except DeliveryError as exc:
+            report.send_errors.append(str(exc))
+            record_send_failure(
+                ids,
+                str(exc),
+                max_attempts=plugin.config.max_attempts,
+                retry_seconds=plugin.config.retry_seconds,
+            )
+
+    return publish_and_send
 
 
 def export_batch(
-    procedure_id: str, file_format: str, out_dir: Path, *, actor: User | None
+    procedure_id: str,
+    file_format: str,
+    out_dir: Path,
+    *,
+    actor: User | None,
+    deliver: bool = False,
 ) -> ExportReport:
-    """Write the applications ready for hand-over, one file per procedure version (each in
-    its own version's layout), and mark them handed off.
+    """Write every record of the procedure waiting for hand-over, one file per version.
 
-    A record with a character the encoding cannot hold is never replaced silently: it is
-    held back, named with its field, and stays ready for a clerk.
+    On demand (the command line) this takes every waiting record of the procedure, whatever
+    method is configured for it: the administrator asked for a file. With ``deliver`` the
+    plugin also places the files where the core system takes them.
     """
-    encoding = ENCODINGS[file_format]
+    fmt = BatchFormat(file_format)
     procedures = list(Procedure.objects.filter(procedure_id=procedure_id))
     if not procedures:
         raise LookupError(procedure_id)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     report = ExportReport()
-    with transaction.atomic():
-        for procedure in procedures:
-            extension = EXTENSIONS[file_format]
-            target = (
-                out_dir / f"{procedure_id}_{procedure.version}_{stamp}_{file_format}.{extension}"
-            )
-            fixed = file_format == "fixed"
-            if _export_version(procedure, encoding, target, report, actor=actor, fixed=fixed):
-                report.files.append(target)
-                record(
-                    AuditAction.APPLICATIONS_EXPORTED,
-                    actor=actor,
-                    target_type="procedure",
-                    target_id=procedure_id,
-                    extra={
-                        "file": target.name,
-                        "version": procedure.version,
-                        "format": file_format,
-                    },
-                )
+    plugin = core_system(procedures[0].core_system)
+    for procedure in procedures:
+        export_version(procedure, fmt, out_dir, report, actor=actor, plugin=plugin, deliver=deliver)
     return report
-
-
-def _export_version(
-    procedure: Procedure,
-    encoding: str,
-    target: Path,
-    report: ExportReport,
-    *,
-    actor: User | None,
-    fixed: bool = False,
-) -> bool:
-    applications = (
-        Application.objects.select_for_update(of=("self",))
-        .filter(procedure=procedure, status=Status.READY_FOR_HANDOFF)
-        .select_related("procedure", "resident")
-        .order_by("received_at", "id")
-    )
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    records: list[bytes] = []
-    if not fixed:
-        writer.writerow([c["header"] for c in procedure.export_columns])
-    exported = 0
-    for application in applications:
-        row = row_for(application, encoding)
-        if isinstance(row, HeldBack):
-            report.held_back.append(row)
-            continue
-        if fixed:
-            record_bytes = fixed_record(procedure, row)
-            if isinstance(record_bytes, int):
-                column = procedure.export_columns[record_bytes]
-                report.held_back.append(
-                    HeldBack(application.receipt_number, column["header"], row[record_bytes])
-                )
-                continue
-            records.append(record_bytes + b"\r\n")
-        else:
-            writer.writerow(row)
-        report.exported.append(application.receipt_number)
-        change_status(application.pk, Status.HANDED_OFF, actor=actor)
-        exported += 1
-    if not exported:
-        return False
-    tmp = target.with_name(f".{target.name}.part")
-    with open(tmp, "wb") as f:
-        f.write(b"".join(records) if fixed else buffer.getvalue().encode(encoding))
-        f.flush()
-        os.fsync(f.fileno())
-    # The file takes its name only once the hand-over is committed.
-    transaction.on_commit(lambda: os.replace(tmp, target))
-    return True

@@ -15,6 +15,7 @@ from madoguchi.applications.tasks import (
 )
 from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import TrustError, fetch, load_crl
+from madoguchi.linking.tasks import hand_over
 from madoguchi.relay.management.commands.relay import relay_spool
 from madoguchi.relay.spool import Spool
 
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         if options["once"]:
             self.stdout.write(f"{drain(spool)} 件を処理しました")
             exchange_statuses(spool)
+            hand_over()
             return
         stopping = False
 
@@ -80,6 +82,10 @@ class Command(BaseCommand):
         while not stopping:
             drain(spool)
             exchange_statuses(spool)
+            try:
+                hand_over()
+            except Exception:
+                log.exception("worker: hand-over pass failed; it is tried again next pass")
             if time.monotonic() >= next_crl_refresh:
                 refresh_crls()
                 next_crl_refresh = time.monotonic() + settings.CRL_REFRESH_SECONDS

@@ -7,36 +7,57 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from madoguchi.lib.cli import print_json
 from madoguchi.linking.batch import export_batch
+from madoguchi.linking.constants import BatchFormat
+from madoguchi.linking.reconcile import ResultFileError, import_results
 
 
 class Command(BaseCommand):
-    help = "基幹システム連携 (batch: 一括取込ファイルの出力)"
+    help = "基幹システム連携 (方式4: 一括取込ファイルの出力と取込結果の読込)"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         batch = sub.add_parser("batch", help="基幹連携待ちの申請を一括取込ファイルに出力する")
         batch.add_argument("--procedure", required=True, help="手続ID")
-        batch.add_argument("--format", required=True, choices=["csv-utf8", "csv-cp932", "fixed"])
+        batch.add_argument("--format", required=True, choices=BatchFormat.values)
         batch.add_argument("--out", required=True, type=Path)
+        batch.add_argument(
+            "--deliver",
+            action="store_true",
+            help="出力したファイルを基幹システムの取込フォルダにも置く(設定の drop_dir)",
+        )
         batch.add_argument("--json", action="store_true")
+        results = sub.add_parser("reconcile", help="基幹システムの取込結果ファイルを読み込む")
+        results.add_argument("file", type=Path)
+        results.add_argument(
+            "--core-system", required=True, help="基幹システム(カタログの core_system)"
+        )
+        results.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "reconcile":
+            self._reconcile(options)
+        else:
+            self._batch(options)
+
+    def _batch(self, options: dict[str, Any]) -> None:
         try:
             report = export_batch(
-                options["procedure"], options["format"], options["out"], actor=None
+                options["procedure"],
+                options["format"],
+                options["out"],
+                actor=None,
+                deliver=options["deliver"],
             )
         except LookupError as exc:
             raise CommandError(f"手続がありません: {options['procedure']}") from exc
-        held = [
-            {"receipt_number": h.receipt_number, "column": h.column, "value": h.value}
-            for h in report.held_back
-        ]
+        held = [h.__dict__ for h in report.held_back]
         if options["json"]:
             print_json(
                 {
                     "files": [str(path) for path in report.files],
                     "exported": report.exported,
                     "held_back": held,
+                    "send_errors": report.send_errors,
                 }
             )
             return
@@ -46,7 +67,25 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {path}")
         else:
             self.stdout.write("出力する申請はありません")
-        for h in held:
-            self.stdout.write(
-                f"保留: {h['receipt_number']} の「{h['column']}」は出力先の文字コードで表せません"
-            )
+        for h in report.held_back:
+            self.stdout.write(f"保留: {h.receipt_number} の「{h.column}」: {h.reason}")
+        for error in report.send_errors:
+            self.stderr.write(f"送付できませんでした(自動で再送します): {error}")
+
+    def _reconcile(self, options: dict[str, Any]) -> None:
+        path: Path = options["file"]
+        try:
+            outcome = import_results(path.read_bytes(), path.name, options["core_system"])
+        except OSError as exc:
+            raise CommandError(f"{path} を読めません: {exc.strerror}") from exc
+        except ResultFileError as exc:
+            raise CommandError(f"{path.name}: {exc}") from exc
+        if options["json"]:
+            print_json(outcome.as_json())
+            return
+        self.stdout.write(
+            f"取込済 {len(outcome.acknowledged)} 件、失敗 {len(outcome.failed)} 件、"
+            f"読めなかった行 {len(outcome.errors)} 件"
+        )
+        for error in outcome.errors:
+            self.stdout.write(f"  {error.line}行目 {error.receipt_number}: {error.reason}")

@@ -1,0 +1,185 @@
+"""方式3: one generic pull API for every core system (not one per procedure).
+
+A core system lists what waits for it, gets each record in its own item layout, and
+acknowledges it with its own key. Its token reads and acknowledges for that core system only:
+another core system's records, and every staff route, answer 404 or 401.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+
+from .actions import acknowledge, mark_sent
+from .constants import DeliveryState, HandoffMethod
+from .models import CoreSystemToken, Delivery, hash_token
+from .plugins import core_system
+
+PAGE_SIZE = 100
+Handler = Callable[..., JsonResponse]
+
+
+def error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message}, status=status)
+
+
+def core_system_token(view: Handler) -> Handler:
+    """Bearer token of the core system named in the path."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, key: str, *args: Any, **kwargs: Any) -> JsonResponse:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return error(401, "unauthenticated", "基幹システム用トークンが必要です")
+        token = CoreSystemToken.objects.filter(
+            token_sha256=hash_token(header[7:].strip()), revoked_at__isnull=True
+        ).first()
+        if token is None:
+            return error(401, "unauthenticated", "基幹システム用トークンが無効です")
+        if token.core_system != key:
+            return error(404, "not_found", "この基幹システムの連携はありません")
+        CoreSystemToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return view(request, key, *args, **kwargs)
+
+    return wrapper
+
+
+def _open(key: str) -> Any:
+    return Delivery.objects.filter(core_system=key, method=HandoffMethod.PULL_API)
+
+
+@csrf_exempt
+@require_GET
+@core_system_token
+def record_list(request: HttpRequest, key: str) -> JsonResponse:
+    """Records for this core system in one state (default 待ち), oldest first, by cursor."""
+    state = request.GET.get("state", DeliveryState.PENDING)
+    if state not in DeliveryState.values:
+        return error(400, "invalid_state", "state は pending, sent, acknowledged, failed です")
+    try:
+        after = int(request.GET.get("after", "0"))
+    except ValueError:
+        return error(400, "invalid_cursor", "after が不正です")
+    rows = list(
+        _open(key)
+        .filter(state=state, pk__gt=after)
+        .select_related("application__procedure")
+        .order_by("pk")[: PAGE_SIZE + 1]
+    )
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "receipt_number": d.application.receipt_number,
+                    "procedure_id": d.application.procedure.procedure_id,
+                    "procedure_version": d.application.procedure.version,
+                    "state": d.state,
+                    "attempts": d.attempts,
+                    "url": reverse(
+                        "api:core_system_record", args=[key, d.application.receipt_number]
+                    ),
+                }
+                for d in rows
+            ],
+            "next_after": rows[-1].pk if more else None,
+        }
+    )
+
+
+def _delivery(key: str, receipt_number: str) -> Delivery | None:
+    return (
+        _open(key)
+        .select_related("application__procedure", "application__resident")
+        .filter(application__receipt_number=receipt_number)
+        .first()
+    )
+
+
+@csrf_exempt
+@require_GET
+@core_system_token
+def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonResponse:
+    """One record in the core system's item layout; the first fetch makes it 送付済."""
+    delivery = _delivery(key, receipt_number)
+    if delivery is None:
+        return error(404, "not_found", "この基幹システムの連携はありません")
+    application = delivery.application
+    with transaction.atomic():
+        if delivery.state == DeliveryState.PENDING:
+            mark_sent([delivery.pk], method=HandoffMethod.PULL_API)
+            delivery.refresh_from_db()
+        record(
+            AuditAction.HANDOFF_RECORD_FETCHED,
+            actor=None,
+            target_type="application",
+            target_id=receipt_number,
+            extra={"core_system": key},
+        )
+    items = core_system(key).items(application)
+    return JsonResponse(
+        {
+            "receipt_number": receipt_number,
+            "core_system": key,
+            "procedure_id": application.procedure.procedure_id,
+            "procedure_version": application.procedure.version,
+            "state": delivery.state,
+            "attempts": delivery.attempts,
+            "items": [
+                {"number": i.number, "header": i.header, "source": i.source, "value": i.value}
+                for i in items
+            ],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@csrf_exempt
+@require_POST
+@core_system_token
+def record_acknowledgement(request: HttpRequest, key: str, receipt_number: str) -> JsonResponse:
+    """{"result": "ok"|"failed", "core_system_key": "…", "error": "…"}."""
+    delivery = _delivery(key, receipt_number)
+    if delivery is None:
+        return error(404, "not_found", "この基幹システムの連携はありません")
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or body.get("result") not in ("ok", "failed"):
+        return error(400, "invalid_body", "result は ok か failed です")
+    if body["result"] == "failed" and not str(body.get("error", "")).strip():
+        return error(400, "invalid_body", "failed のときは error に理由を書いてください")
+    if delivery.state == DeliveryState.PENDING:
+        return error(409, "not_sent", "取得していない申請は確認できません")
+    try:
+        delivery = acknowledge(
+            delivery.pk,
+            ok=body["result"] == "ok",
+            external_key=str(body.get("core_system_key", "")),
+            error=str(body.get("error", "")),
+            via="pull_api",
+        )
+    except ValidationError as exc:
+        return error(409, "acknowledgement_refused", " ".join(exc.messages))
+    return JsonResponse(
+        {
+            "receipt_number": receipt_number,
+            "state": delivery.state,
+            "core_system_key": delivery.external_key,
+        }
+    )

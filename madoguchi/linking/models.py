@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.applications.models import Application
+from madoguchi.procedures.models import Procedure
+
+from .constants import BatchFormat, DeliveryState, HandoffMethod
+
+
+class BatchFile(models.Model):
+    """One 一括取込 file handed to a core system, as its manifest describes it."""
+
+    core_system = models.CharField(_("基幹システム"), max_length=40)
+    procedure = models.ForeignKey(Procedure, verbose_name=_("手続"), on_delete=models.PROTECT)
+    file_name = models.CharField(_("ファイル名"), max_length=255)
+    file_format = models.CharField(_("形式"), max_length=20, choices=BatchFormat.choices)
+    records = models.PositiveIntegerField(_("件数"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["core_system", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Delivery(models.Model):
+    """The hand-over of one application to one core system (待ち → 送付済 → 取込済 / 失敗).
+
+    Created when the application becomes 基幹連携待ち. A failed send is retried
+    automatically while ``next_attempt_at`` is set; a failure the core system itself reports
+    (its data checks refused the record) waits for a clerk's resend.
+    """
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    core_system = models.CharField(_("基幹システム"), max_length=40)
+    method = models.CharField(_("連携方式"), max_length=20, choices=HandoffMethod.choices)
+    state = models.CharField(
+        _("連携状況"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("送付回数"), default=0)
+    next_attempt_at = models.DateTimeField(_("次回自動再送"), null=True, blank=True)
+    last_error = models.TextField(_("最後のエラー"), blank=True)
+    # The core system's own key for the record (e.g. its 受付番号 or 世帯番号), from its
+    # acknowledgement.
+    external_key = models.CharField(_("基幹システム側の番号"), max_length=100, blank=True)
+    batch = models.ForeignKey(BatchFile, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("送付日時"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("取込日時"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失敗日時"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "core_system"], name="delivery_per_core_system"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values), name="delivery_state_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=HandoffMethod.values), name="delivery_method_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=DeliveryState.ACKNOWLEDGED) | Q(acknowledged_at__isnull=False),
+                name="acknowledged_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=DeliveryState.FAILED) | ~Q(last_error=""),
+                name="failed_has_error",
+            ),
+        ]
+        indexes = [
+            # The open deliveries, which the worker and the pull API scan.
+            models.Index(
+                fields=["core_system", "state", "id"],
+                condition=Q(state__in=[DeliveryState.PENDING, DeliveryState.SENT]),
+                name="delivery_open",
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(next_attempt_at__isnull=False),
+                name="delivery_retry_due",
+            ),
+            models.Index(fields=["state", "failed_at"], name="delivery_failures"),
+        ]
+        verbose_name = _("基幹連携")
+        verbose_name_plural = _("基幹連携")
+
+    def __str__(self) -> str:
+        return f"{self.application_id}→{self.core_system}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CoreSystemToken(models.Model):
+    """A pull-API (方式3) token that reads and acknowledges for one core system only."""
+
+    core_system = models.CharField(_("基幹システム"), max_length=40)
+    name = models.CharField(_("用途"), max_length=100)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def issue(cls, core_system: str, name: str) -> tuple[CoreSystemToken, str]:
+        """A new token; the clear value is returned once and never stored."""
+        token = "mdgc_" + secrets.token_urlsafe(32)
+        row = cls.objects.create(core_system=core_system, name=name, token_sha256=hash_token(token))
+        return row, token
+
+
+class DigestRun(models.Model):
+    """The day a failure digest went out: one per day, whichever worker gets there first."""
+
+    day = models.DateField(unique=True)
+    failures = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.utils import timezone
+
+from madoguchi.applications.models import Application
+from madoguchi.lib.wareki import iso_to_wareki
+from madoguchi.procedures.models import Procedure
+
+from ..constants import BatchFormat, HandoffMethod
+from ..gaiji import GaijiMap
+
+
+class DeliveryError(Exception):
+    """The core system could not be reached or refused the hand-over; worth retrying."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a record, in the core system's input order."""
+
+    number: int
+    header: str
+    source: str
+    value: str
+    is_date: bool = False
+
+    @property
+    def wareki(self) -> str:
+        return iso_to_wareki(self.value) if self.is_date and self.value else self.value
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    """One line of a core system's result file (取込結果)."""
+
+    line: int
+    receipt_number: str
+    result: str  # OK or NG; anything else is reported back as unreadable
+    external_key: str
+    error: str
+
+    @property
+    def ok(self) -> bool:
+        return self.result == RESULT_OK
+
+
+@dataclass(frozen=True)
+class Config:
+    key: str
+    name: str
+    plugin: str
+    method: HandoffMethod = HandoffMethod.TRANSCRIPTION
+    procedures: dict[str, HandoffMethod] = field(default_factory=dict)
+    batch_format: BatchFormat = BatchFormat.CSV_CP932
+    drop_dir: Path | None = None
+    result_dir: Path | None = None
+    batch_every_minutes: int | None = None
+    era_dates: bool = False
+    gaiji_table: Path | None = None
+    max_attempts: int = 5
+    retry_seconds: int = 60
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+RESULT_HEADER = ["受付番号", "結果", "基幹システム番号", "エラー内容"]
+RESULT_OK, RESULT_NG = "OK", "NG"
+
+
+def column_value(application: Application, source: str) -> str:
+    if source == "application.receipt_number":
+        return application.receipt_number
+    if source == "application.submitted_date":
+        return timezone.localtime(application.submitted_at).date().isoformat()
+    if source == "resident.atena_number":
+        return application.resident.atena_number if application.resident else ""
+    if source.startswith("form."):
+        return str(application.form.get(source.removeprefix("form."), ""))
+    raise ValueError(source)
+
+
+class CoreSystem:
+    """The standard link: the catalog's layout, batch files placed in a drop folder, and
+    result files in the documented CSV layout (docs/core-systems.md)."""
+
+    plugin_name: ClassVar[str] = "standard"
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.gaiji = GaijiMap.for_table(config.gaiji_table)
+
+    @property
+    def key(self) -> str:
+        return self.config.key
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def method_for(self, procedure: Procedure) -> HandoffMethod:
+        return self.config.procedures.get(procedure.procedure_id, self.config.method)
+
+    def layout(self, procedure: Procedure) -> list[dict[str, str]]:
+        """The columns, in the core system's input order (the catalog's `export.columns`)."""
+        return procedure.export_columns
+
+    def items(self, application: Application) -> list[Item]:
+        procedure = application.procedure
+        types = {f["id"]: f["type"] for f in procedure.fields}
+        return [
+            Item(
+                number=number,
+                header=column["header"],
+                source=column["source"],
+                value=column_value(application, column["source"]),
+                is_date=column["source"] == "application.submitted_date"
+                or types.get(column["source"].removeprefix("form.")) == "date",
+            )
+            for number, column in enumerate(self.layout(procedure), start=1)
+        ]
+
+    def send(self, path: Path) -> None:
+        """Place a finished batch file and its manifest where the core system takes them.
+
+        The manifest goes last: a core system that waits for it never reads half a file.
+        """
+        if self.config.drop_dir is None:
+            return
+        manifest = path.with_name(path.name + ".manifest.json")
+        try:
+            self.config.drop_dir.mkdir(parents=True, exist_ok=True)
+            for source in (path, manifest):
+                tmp = self.config.drop_dir / f".{source.name}.part"
+                shutil.copyfile(source, tmp)
+                os.replace(tmp, self.config.drop_dir / source.name)
+        except OSError as exc:
+            raise DeliveryError(
+                f"取込フォルダ {self.config.drop_dir} に置けませんでした: {exc.strerror or exc}"
+            ) from exc
+
+    def read_result(self, data: bytes) -> list[ResultLine]:
+        """The core system's result file: CSV, UTF-8 (BOM allowed) or CP932, with the header
+        受付番号,結果,基幹システム番号,エラー内容 and 結果 OK or NG."""
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp932")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if not rows or [c.strip() for c in rows[0][:4]] != RESULT_HEADER:
+            raise ValueError("1行目が見出し(" + ",".join(RESULT_HEADER) + ")ではありません")
+        lines = []
+        for number, row in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            cells = [c.strip() for c in row] + [""] * (4 - len(row))
+            lines.append(ResultLine(number, cells[0], cells[1].upper(), cells[2], cells[3]))
+        return lines

@@ -1,0 +1,172 @@
+"""Screens for 方式1 転記 and 方式2 RPA, and the list of hand-overs with resend."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from madoguchi.accounts.access import staff_user
+from madoguchi.applications.access import access_application
+from madoguchi.applications.models import Application
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+
+from .actions import mark_transcribed, resend
+from .constants import MARKED_BY_STAFF, DeliveryState
+from .models import Delivery
+from .plugins import core_system
+from .tasks import failures
+
+PAGE_SIZE = 50
+
+
+@login_required
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    """基幹連携: every hand-over of the user's department, failures first in view."""
+    user = staff_user(request)
+    deliveries = Delivery.objects.filter(
+        application__in=Application.objects.visible_to(user)
+    ).select_related("application__procedure")
+    state = request.GET.get("state", "")
+    if state in DeliveryState.values:
+        deliveries = deliveries.filter(state=state)
+    recent = [
+        d
+        for d in failures(timezone.now() - dt.timedelta(days=1))
+        if Application.objects.visible_to(user).filter(pk=d.application_id).exists()
+    ][:100]
+    return render(
+        request,
+        "linking/list.html",
+        {
+            "page": Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page")),
+            "states": DeliveryState.choices,
+            "state": state,
+            "recent_failures": recent,
+        },
+    )
+
+
+def _delivery_for(request: HttpRequest, receipt_number: str) -> tuple[Application, Delivery]:
+    application = access_application(staff_user(request), receipt_number)
+    delivery = Delivery.objects.filter(application=application).first()
+    if delivery is None:
+        raise Http404
+    return application, delivery
+
+
+@login_required
+def transcription(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    """方式1/方式2: the record in the core system's input order, one item per row, with
+    stable ids and data attributes for an RPA tool. Opening it is an audited read."""
+    user = staff_user(request)
+    application, delivery = _delivery_for(request, receipt_number)
+    plugin = core_system(delivery.core_system)
+    record(
+        AuditAction.APPLICATION_VIEWED,
+        actor=user,
+        target_type="application",
+        target_id=receipt_number,
+        extra={"screen": "transcription"},
+    )
+    return render(
+        request,
+        "linking/transcription.html",
+        {
+            "application": application,
+            "delivery": delivery,
+            "plugin": plugin,
+            "items": plugin.items(application),
+            "era_dates": plugin.config.era_dates,
+            "may_mark": delivery.method in MARKED_BY_STAFF
+            and delivery.state != DeliveryState.ACKNOWLEDGED,
+        },
+    )
+
+
+@login_required
+def record_download(request: HttpRequest, receipt_number: str, extension: str) -> HttpResponse:
+    """方式2: one record as JSON or CSV (UTF-8 with BOM, which spreadsheet tools read)."""
+    user = staff_user(request)
+    application, delivery = _delivery_for(request, receipt_number)
+    items = core_system(delivery.core_system).items(application)
+    record(
+        AuditAction.RECORD_DOWNLOADED,
+        actor=user,
+        target_type="application",
+        target_id=receipt_number,
+        extra={"format": extension, "core_system": delivery.core_system},
+    )
+    name = f"{receipt_number}.{extension}"
+    if extension == "json":
+        body = json.dumps(
+            {
+                "receipt_number": receipt_number,
+                "core_system": delivery.core_system,
+                "procedure_id": application.procedure.procedure_id,
+                "procedure_version": application.procedure.version,
+                "items": [
+                    {"header": i.header, "source": i.source, "value": i.value} for i in items
+                ],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    else:
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([i.header for i in items])
+        writer.writerow([i.value for i in items])
+        response = HttpResponse(
+            ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def transcribed(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    """転記済: the record is in the core system; the application becomes 基幹連携済."""
+    user = staff_user(request)
+    _application, delivery = _delivery_for(request, receipt_number)
+    try:
+        mark_transcribed(delivery.pk, actor=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("転記済にしました"))
+    return redirect("linking:transcription", receipt_number=receipt_number)
+
+
+@login_required
+@require_POST
+def resend_view(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    user = staff_user(request)
+    _application, delivery = _delivery_for(request, receipt_number)
+    try:
+        resend(delivery.pk, actor=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("再送待ちにしました。次の連携で送ります"))
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("linking:list")
