@@ -73,9 +73,7 @@ def test_an_export_interrupted_by_an_outage_is_all_or_nothing(
         except OperationalError:
             failures += 1
             # Nothing was sent and no file was published.
-            assert set(Delivery.objects.values_list("state", flat=True)) == {
-                DeliveryState.PENDING
-            }
+            assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.PENDING}
             assert list(out.glob("*.csv")) == []
     assert failures > 0, "the outage never hit the export"
     [published] = list(out.glob("*.csv"))
