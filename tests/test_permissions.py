@@ -11,6 +11,7 @@ import pytest
 from conftest import sign_in
 from madoguchi.applications.models import Application
 from madoguchi.intake.pipeline import import_package
+from madoguchi.linking.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,12 @@ MATRIX = [
     (f"/applications/{R}/transition/", "post", ["login", "ok", "ok", "hidden", "ok"]),
     (f"/applications/{R}/my-number/", "post", ["login", "denied", "ok", "hidden", "denied"]),
     (f"/applications/{R}/resolve/", "post", ["login", "denied", "ok", "hidden", "denied"]),
+    ("/linking/", "get", ["login", "ok", "ok", "ok", "ok"]),
+    (f"/linking/{R}/", "get", ["login", "ok", "ok", "hidden", "ok"]),
+    (f"/linking/{R}/record.json", "get", ["login", "ok", "ok", "hidden", "ok"]),
+    (f"/linking/{R}/record.csv", "get", ["login", "ok", "ok", "hidden", "ok"]),
+    (f"/linking/{R}/transcribed/", "post", ["login", "ok", "ok", "hidden", "ok"]),
+    (f"/linking/{R}/resend/", "post", ["login", "ok", "ok", "hidden", "ok"]),
     ("/procedures/", "get", ["login", "ok", "ok", "ok", "ok"]),
     ("/procedures/jidou-teate-nintei/2026.2/", "get", ["login", "ok", "ok", "ok", "ok"]),
     ("/intake/quarantine/", "get", ["login", "denied", "denied", "denied", "ok"]),
@@ -51,6 +58,8 @@ def kosodate_application(trusted) -> Application:
     application = Application.objects.get()
     # Resolvable by hand, so the resolve route reaches its permission check.
     Application.objects.filter(pk=application.pk).update(identification="unidentified")
+    # Waiting for its core system, so the hand-over routes have a record to show.
+    Delivery.objects.create(application=application, core_system="jidou_teate", method="rpa")
     return application
 
 

@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from madoguchi.applications.constants import Identification, Status
+from madoguchi.linking.constants import DeliveryState
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _RECEIPT = {"name": "receipt_number", "in": "path", "required": True, "schema": {"type": "string"}}
+_CORE_SYSTEM = {
+    "name": "key",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "基幹システム(カタログの core_system、例: kaigo_hoken)。"
+    "トークンの基幹システムと同じであること",
+}
+_CORE_SYSTEM_TOKEN = [{"coreSystemBearer": []}]
 
 
 def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
@@ -16,7 +26,7 @@ def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
         401: "トークンがない・無効",
         403: "権限がない",
         404: "ない、または所属外",
-        409: "ワークフローが許さない遷移",
+        409: "ワークフロー・連携状況が許さない操作",
     }
     answers: dict[str, Any] = {
         "200": {"description": "OK", "content": {"application/json": {"schema": ok}}}
@@ -109,9 +119,103 @@ SCHEMA: dict[str, Any] = {
                 ),
             }
         },
+        "/core-systems/{key}/records": {
+            "get": {
+                "summary": "方式3: この基幹システムへの連携の一覧(古い順、100件ずつ)",
+                "security": _CORE_SYSTEM_TOKEN,
+                "parameters": [
+                    _CORE_SYSTEM,
+                    {
+                        "name": "state",
+                        "in": "query",
+                        "schema": {
+                            "type": "string",
+                            "enum": DeliveryState.values,
+                            "default": "pending",
+                        },
+                    },
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "schema": {"type": "integer"},
+                        "description": "前のページの next_after",
+                    },
+                ],
+                "responses": _responses(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "results": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/DeliverySummary"},
+                            },
+                            "next_after": {"type": ["integer", "null"]},
+                        },
+                    },
+                    400,
+                    401,
+                    404,
+                ),
+            }
+        },
+        "/core-systems/{key}/records/{receipt_number}": {
+            "get": {
+                "summary": "方式3: 1件を基幹システムの項目順で取得する(最初の取得で送付済になる)",
+                "security": _CORE_SYSTEM_TOKEN,
+                "parameters": [_CORE_SYSTEM, _RECEIPT],
+                "responses": _responses({"$ref": "#/components/schemas/Record"}, 401, 404),
+            }
+        },
+        "/core-systems/{key}/records/{receipt_number}/acknowledgement": {
+            "post": {
+                "summary": "方式3: 取込結果を返す(ok で取込済・基幹連携済、failed で失敗)",
+                "security": _CORE_SYSTEM_TOKEN,
+                "parameters": [_CORE_SYSTEM, _RECEIPT],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["result"],
+                                "properties": {
+                                    "result": {"type": "string", "enum": ["ok", "failed"]},
+                                    "core_system_key": {"type": "string", "maxLength": 100},
+                                    "error": {
+                                        "type": "string",
+                                        "description": "failed のときは必須",
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": _responses(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "receipt_number": {"type": "string"},
+                            "state": {"type": "string", "enum": DeliveryState.values},
+                            "core_system_key": {"type": "string"},
+                        },
+                    },
+                    400,
+                    401,
+                    404,
+                    409,
+                ),
+            }
+        },
     },
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "職員の API トークン"},
+            "coreSystemBearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "基幹システム用トークン(madoguchi linking token KEY)",
+            },
+        },
         "schemas": {
             "Error": {
                 "type": "object",
@@ -153,6 +257,40 @@ SCHEMA: dict[str, Any] = {
                         },
                     },
                 ]
+            },
+            "DeliverySummary": {
+                "type": "object",
+                "properties": {
+                    "receipt_number": {"type": "string"},
+                    "procedure_id": {"type": "string"},
+                    "procedure_version": {"type": "string"},
+                    "state": {"type": "string", "enum": DeliveryState.values},
+                    "attempts": {"type": "integer"},
+                    "url": {"type": "string"},
+                },
+            },
+            "Record": {
+                "type": "object",
+                "properties": {
+                    "receipt_number": {"type": "string"},
+                    "core_system": {"type": "string"},
+                    "procedure_id": {"type": "string"},
+                    "procedure_version": {"type": "string"},
+                    "state": {"type": "string", "enum": DeliveryState.values},
+                    "attempts": {"type": "integer"},
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "number": {"type": "integer"},
+                                "header": {"type": "string"},
+                                "source": {"type": "string"},
+                                "value": {"type": "string", "description": "日付は ISO 8601"},
+                            },
+                        },
+                    },
+                },
             },
             "Page": {
                 "type": "object",

@@ -167,12 +167,12 @@ def mark_sent(
 def record_send_failure(
     delivery_ids: list[int], error: str, *, max_attempts: int, retry_seconds: int
 ) -> None:
-    """A send that did not reach the core system: 失敗, retried automatically with back-off
-    until the attempt limit, then left for a clerk."""
+    """A send that did not reach the core system (its attempt was counted when it was marked
+    送付済): 失敗, retried automatically with back-off until the attempt limit, then left
+    for a clerk."""
     now = timezone.now()
     with transaction.atomic():
         for delivery in Delivery.objects.select_for_update().filter(pk__in=delivery_ids):
-            delivery.attempts += 1
             delivery.state = DeliveryState.FAILED
             delivery.failed_at = now
             delivery.last_error = error[:2000]

@@ -78,6 +78,8 @@ def import_results(data: bytes, file_name: str, core_system_key: str) -> Reconci
     }
     for line in lines:
         delivery = deliveries.get(line.receipt_number)
+        if delivery is not None:
+            delivery.refresh_from_db(fields=["state"])  # a file may name a record twice
         if line.result not in (RESULT_OK, RESULT_NG):
             reason = f"結果「{line.result}」は OK か NG ではありません"
         elif delivery is None:

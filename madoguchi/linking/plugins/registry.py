@@ -70,13 +70,17 @@ def _config(key: str, name: str, entry: dict[str, Any]) -> Config:
     return config
 
 
-@functools.cache
 def _configured() -> dict[str, dict[str, Any]]:
-    path = settings.CORE_SYSTEMS_FILE
-    if not path:
-        return {}
-    with open(path, "rb") as f:
-        return tomllib.load(f)
+    return _read(settings.CORE_SYSTEMS_FILE) if settings.CORE_SYSTEMS_FILE else {}
+
+
+@functools.cache
+def _read(path: str) -> dict[str, dict[str, Any]]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"基幹システムの設定 {path} を読めません: {exc}") from exc
 
 
 def core_system(key: str) -> CoreSystem:

@@ -1,0 +1,510 @@
+"""Hand-over to core systems: every 方式 end to end against the demo core systems, including
+the failing one, a resend, a partial failure in a result file, and the characters CP932
+cannot hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from conftest import sign_in
+from madoguchi.api.models import ApiToken
+from madoguchi.applications.actions import change_status
+from madoguchi.applications.constants import Status
+from madoguchi.applications.models import Application
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.pipeline import import_package
+from madoguchi.linking.actions import resend
+from madoguchi.linking.constants import DeliveryState, HandoffMethod
+from madoguchi.linking.models import BatchFile, Delivery
+from madoguchi.linking.plugins import core_system
+from madoguchi.linking.plugins.registry import ConfigurationError
+from madoguchi.linking.tasks import hand_over, import_result_files, send_failure_digest
+from tests.builders import build, make_ready, spec
+
+pytestmark = pytest.mark.django_db
+JST = dt.timezone(dt.timedelta(hours=9))
+RESULT_HEADER = "受付番号,結果,基幹システム番号,エラー内容\r\n"
+
+
+@pytest.fixture
+def configure(settings, tmp_path):
+    """Write the municipality's core-system configuration (docs/core-systems.md)."""
+
+    def write(text: str) -> Path:
+        path = tmp_path / f"core_systems_{abs(hash(text))}.toml"
+        path.write_text(text, encoding="utf-8")
+        settings.CORE_SYSTEMS_FILE = str(path)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def nintei(trusted, reviewer) -> list[Application]:
+    """The four signed 児童手当 認定請求 of the portal data, 基幹連携待ち."""
+    for g in trusted.generated:
+        if g.procedure_id == "jidou-teate-nintei":
+            import_package(g.path.read_bytes(), g.path.name)
+    applications = list(Application.objects.order_by("receipt_number"))
+    make_ready(applications, reviewer)
+    return applications
+
+
+def kaigo_application(trusted, kaigo_clerk, receipt_number="2026112600000501") -> Application:
+    form = {
+        "applicant_name": "鈴木　一郎",
+        "applicant_birth_date": "1950-04-01",
+        "applicant_address": "東京都千代田区一番町1番地",
+    }
+    package = spec(
+        receipt_number, procedure_id="kaigo-nintei", procedure_version="2026.2", form=form
+    )
+    import_package(build(trusted.ca, package), f"{receipt_number}.zip")
+    application = Application.objects.get(receipt_number=receipt_number)
+    make_ready([application], kaigo_clerk)
+    return application
+
+
+def state_of(application: Application) -> tuple[str, str]:
+    application.refresh_from_db()
+    delivery = Delivery.objects.get(application=application)
+    return application.status, delivery.state
+
+
+def test_without_configuration_every_core_system_is_transcribed(nintei):
+    deliveries = Delivery.objects.filter(application__in=nintei)
+    assert {(d.core_system, d.method, d.state) for d in deliveries} == {
+        ("jidou_teate", HandoffMethod.TRANSCRIPTION, DeliveryState.PENDING)
+    }
+
+
+def test_the_method_is_chosen_per_core_system_and_per_procedure(configure, trusted):
+    configure(
+        '[jidou_teate]\nmethod = "batch"\n[jidou_teate.procedures]\n"jidou-teate-genkyo" = "rpa"\n'
+    )
+    plugin = core_system("jidou_teate")
+    assert plugin.name == "児童手当システム"
+    by_id = {p.procedure_id: p for p in trusted_procedures("jidou_teate")}
+    assert plugin.method_for(by_id["jidou-teate-nintei"]) == HandoffMethod.BATCH
+    assert plugin.method_for(by_id["jidou-teate-genkyo"]) == HandoffMethod.RPA
+
+
+def trusted_procedures(key: str):
+    from madoguchi.procedures.models import Procedure
+
+    return Procedure.objects.filter(core_system=key)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[jidou_teate]\nplugin = "nothing"\n', "plugin = 'nothing' は登録されていません"),
+        ('[jidou_teate]\nmethod = "fax"\n', "method = 'fax' は使えません"),
+        ('[jidou_teate]\ndrop_folder = "x"\n', "不明な設定: drop_folder"),
+    ],
+)
+def test_a_configuration_mistake_is_named(configure, catalog, text, message):
+    configure(text)
+    with pytest.raises(ConfigurationError, match=message):
+        core_system("jidou_teate")
+
+
+def test_transcription_screen_in_the_core_systems_order_with_wareki_then_transcribed(
+    client, configure, trusted, kaigo_clerk, counter_clerk
+):
+    configure('[kaigo_hoken]\nera_dates = true\nmethod = "transcription"\n')
+    application = kaigo_application(trusted, kaigo_clerk)
+    url = f"/linking/{application.receipt_number}/"
+
+    sign_in(client, counter_clerk)  # 子育て支援課: another department's record does not exist
+    assert client.get(url).status_code == 404
+    assert client.post(url + "transcribed/").status_code == 404
+
+    sign_in(client, kaigo_clerk)
+    page = client.get(url).content.decode()
+    headers = [c["header"] for c in application.procedure.export_columns]
+    positions = [page.index(f'data-header="{h}"') for h in headers]
+    assert positions == sorted(positions)  # the core system's input order
+    assert "昭和25年4月1日" in page  # 和暦, as this core system expects
+    assert 'data-value="1950-04-01"' in page  # the machine value stays ISO for an RPA tool
+    assert page.count('class="copy"') == len(headers)
+    assert AuditEvent.objects.filter(
+        action=AuditAction.APPLICATION_VIEWED,
+        actor=kaigo_clerk,
+        target_id=application.receipt_number,
+        extra__screen="transcription",
+    ).exists()
+
+    client.post(url + "transcribed/")
+    assert state_of(application) == (Status.HANDED_OFF, DeliveryState.ACKNOWLEDGED)
+    assert AuditEvent.objects.filter(
+        action=AuditAction.HANDOFF_ACKNOWLEDGED, actor=kaigo_clerk
+    ).exists()
+
+
+def test_rpa_reads_stable_ids_and_downloads_one_record(client, trusted, kaigo_clerk):
+    application = kaigo_application(trusted, kaigo_clerk)
+    sign_in(client, kaigo_clerk)
+    base = f"/linking/{application.receipt_number}"
+    page = client.get(base + "/").content.decode()
+    assert 'id="item-1" data-item="application.receipt_number"' in page
+    assert 'id="mark-transcribed"' in page
+
+    data = json.loads(client.get(base + "/record.json").content)
+    assert data["receipt_number"] == application.receipt_number
+    values = {i["source"]: i["value"] for i in data["items"]}
+    assert values["form.applicant_name"] == "鈴木　一郎"
+    assert values["form.applicant_birth_date"] == "1950-04-01"
+
+    body = client.get(base + "/record.csv").content.decode("utf-8")
+    assert body.startswith("\ufeff受付番号,")
+    assert "鈴木　一郎" in body.splitlines()[1]
+    downloads = AuditEvent.objects.filter(
+        action=AuditAction.RECORD_DOWNLOADED, target_id=application.receipt_number
+    )
+    assert sorted(e.extra["format"] for e in downloads) == ["csv", "json"]
+
+
+def test_the_pull_api_lists_gives_and_takes_acknowledgements(
+    client, configure, trusted, kaigo_clerk, reviewer, capsys
+):
+    configure('[kaigo_hoken]\nmethod = "pull_api"\n[jidou_teate]\nmethod = "pull_api"\n')
+    application = kaigo_application(trusted, kaigo_clerk)
+    receipt = application.receipt_number
+    call_command("linking", "token", "kaigo_hoken")
+    token = capsys.readouterr().out.strip()
+    call_command("linking", "token", "jidou_teate")
+    other = capsys.readouterr().out.strip()
+    _row, staff_token = ApiToken.issue(reviewer, "staff")
+
+    def api(method, path, body=None, bearer=token):
+        kwargs = {"HTTP_AUTHORIZATION": f"Bearer {bearer}"}
+        if method == "post":
+            return client.post(
+                path, json.dumps(body or {}), content_type="application/json", **kwargs
+            )
+        return client.get(path, **kwargs)
+
+    base = "/api/v1/core-systems/kaigo_hoken/records"
+    listed = api("get", base).json()["results"]
+    assert [r["receipt_number"] for r in listed] == [receipt]
+    # Scoped: another core system's token, or a member of staff's, reads nothing here.
+    assert api("get", base, bearer=other).status_code == 404
+    assert api("get", f"{base}/{receipt}", bearer=other).status_code == 404
+    assert api("get", base, bearer=staff_token).status_code == 401
+    # Acknowledging what was never fetched is refused.
+    assert api("post", f"{base}/{receipt}/acknowledgement", {"result": "ok"}).status_code == 409
+
+    record = api("get", f"{base}/{receipt}").json()
+    assert [i["header"] for i in record["items"]] == [
+        c["header"] for c in application.procedure.export_columns
+    ]
+    assert record["state"] == DeliveryState.SENT
+    assert api("get", base).json()["results"] == []  # no longer waiting
+
+    refused = api(
+        "post",
+        f"{base}/{receipt}/acknowledgement",
+        {"result": "failed", "error": "被保険者番号が台帳にありません"},
+    )
+    assert refused.json()["state"] == DeliveryState.FAILED
+    assert state_of(application) == (Status.READY_FOR_HANDOFF, DeliveryState.FAILED)
+
+    resend(Delivery.objects.get(application=application).pk, actor=kaigo_clerk)  # clerk resends
+    assert [r["receipt_number"] for r in api("get", base).json()["results"]] == [receipt]
+    assert api("get", f"{base}/{receipt}").json()["attempts"] == 2
+    done = api(
+        "post",
+        f"{base}/{receipt}/acknowledgement",
+        {"result": "ok", "core_system_key": "KH-2026-000123"},
+    )
+    assert done.json() == {
+        "receipt_number": receipt,
+        "state": "acknowledged",
+        "core_system_key": "KH-2026-000123",
+    }
+    again = api("post", f"{base}/{receipt}/acknowledgement", {"result": "ok"})
+    assert again.status_code == 200  # a repeated acknowledgement changes nothing
+    assert state_of(application) == (Status.HANDED_OFF, DeliveryState.ACKNOWLEDGED)
+    assert Delivery.objects.get(application=application).external_key == "KH-2026-000123"
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.HANDOFF_RECORD_FETCHED, target_id=receipt
+        ).count()
+        == 2
+    )
+
+
+def test_scheduled_batch_to_the_demo_core_system_and_its_result_file(
+    configure, trusted, nintei, reviewer, tmp_path, django_capture_on_commit_callbacks
+):
+    drop, results = tmp_path / "drop", tmp_path / "results"
+    configure(
+        f'[jidou_teate]\nplugin = "demo"\nmethod = "batch"\nbatch_every_minutes = 60\n'
+        f'drop_dir = "{drop}"\nresult_dir = "{results}"\n'
+    )
+    # One more, signed by a card not in the registry: no 宛名番号, which the core system needs.
+    import_package(build(trusted.ca, spec("2026112600000601")), "x.zip")
+    unknown = Application.objects.get(receipt_number="2026112600000601")
+    make_ready([unknown], reviewer)
+    # Scheduled at the change to 基幹連携待ち, so the new method applies to the new one only.
+    Delivery.objects.update(method=HandoffMethod.BATCH)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hand_over()
+    files = sorted(drop.glob("*.csv"))
+    assert [f.name.split("_")[1] for f in files] == ["2026.1", "2026.2"]  # one per version
+    for path in files:
+        manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text())
+        assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert manifest["records"] == len(path.read_bytes().decode("cp932").splitlines()) - 1
+        assert manifest["encoding"] == "cp932"
+    assert sum(b.records for b in BatchFile.objects.all()) == len(nintei) + 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hand_over()  # the interval has not passed: no new file; the results are read
+    assert len(list(drop.glob("*.csv"))) == 2
+    assert list(results.glob("*.csv")) == []  # moved to done/
+    assert {state_of(a) for a in nintei} == {(Status.HANDED_OFF, DeliveryState.ACKNOWLEDGED)}
+    assert state_of(unknown) == (Status.READY_FOR_HANDOFF, DeliveryState.FAILED)
+    delivery = Delivery.objects.get(application=unknown)
+    assert delivery.last_error == "宛名番号がないため取り込めません"
+    assert delivery.next_attempt_at is None  # refused by the core system: a clerk decides
+    keys = set(
+        Delivery.objects.filter(application__in=nintei).values_list("external_key", flat=True)
+    )
+    assert {k[:3] for k in keys} == {"JI-"} and len(keys) == len(nintei)
+
+
+def test_a_failing_core_system_is_retried_with_back_off_then_left_to_a_clerk(
+    configure, nintei, reviewer, counter_clerk, settings, django_capture_on_commit_callbacks
+):
+    settings.DIGEST_HOUR = 24  # no digest during the runs; it is sent below, by hand
+    configure(
+        '[jidou_teate]\nplugin = "failing-demo"\nmethod = "batch"\nbatch_every_minutes = 1\n'
+        "max_attempts = 3\nretry_seconds = 600\n"
+    )
+    Delivery.objects.update(method=HandoffMethod.BATCH)
+    start = timezone.now()
+
+    def run(after: dt.timedelta) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            hand_over(start + after)
+
+    run(dt.timedelta(0))
+    deliveries = Delivery.objects.filter(application__in=nintei)
+    assert {(d.state, d.attempts) for d in deliveries} == {(DeliveryState.FAILED, 1)}
+    assert "基幹システムに接続できません" in deliveries[0].last_error
+    run(dt.timedelta(minutes=5))  # within the back-off: not sent again
+    assert {d.attempts for d in deliveries.all()} == {1}
+    run(dt.timedelta(minutes=11))  # 600 s passed: tried again, then 1,200 s
+    assert {d.attempts for d in deliveries.all()} == {2}
+    run(dt.timedelta(minutes=32))
+    assert {(d.state, d.attempts, d.next_attempt_at) for d in deliveries.all()} == {
+        (DeliveryState.FAILED, 3, None)  # the limit: now it waits for a clerk
+    }
+    run(dt.timedelta(hours=5))
+    assert {d.attempts for d in deliveries.all()} == {3}
+
+    # The day's digest reaches the department's staff, once.
+    settings.DIGEST_HOUR = 8
+    reviewer.email = "shinsa@example.lg.jp"
+    reviewer.save()
+    counter_clerk.email = "madoka@example.lg.jp"
+    counter_clerk.save()
+    morning = dt.datetime.combine(timezone.localdate(), dt.time(9, 0), tzinfo=JST)
+    assert send_failure_digest(morning) == 1
+    assert send_failure_digest(morning + dt.timedelta(hours=1)) == 0
+    [message] = mail.outbox
+    assert sorted(message.to) == ["madoka@example.lg.jp", "shinsa@example.lg.jp"]
+    for application in nintei:
+        assert application.receipt_number in message.body
+    assert "基幹連携の失敗 4 件" in message.subject
+
+    resend(deliveries[0].pk, actor=reviewer)
+    assert Delivery.objects.get(pk=deliveries[0].pk).state == DeliveryState.PENDING
+
+
+def test_a_result_file_with_partial_failure(
+    nintei, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "export", "batch", "--procedure", "jidou-teate-nintei",
+            "--format", "csv-cp932", "--out", str(tmp_path / "out"), "--json",
+        )  # fmt: skip
+    capsys.readouterr()
+    first, second, third, fourth = (a.receipt_number for a in nintei)
+    result = tmp_path / "result.csv"
+    result.write_bytes(
+        (
+            RESULT_HEADER
+            + f"{first},OK,JT-0001,\r\n"
+            + f"{second},NG,,口座番号の桁数が違います\r\n"
+            + "2099123100000000,OK,JT-0003,\r\n"
+            + f"{third},保留,,\r\n"
+            + f"{first},OK,JT-0001,\r\n"
+        ).encode("cp932")
+    )
+    call_command("export", "reconcile", str(result), "--core-system", "jidou_teate", "--json")
+    outcome = json.loads(capsys.readouterr().out)
+    assert outcome["acknowledged"] == [first]
+    assert outcome["failed"] == [second]
+    assert outcome["unchanged"] == [first]
+    assert [(e["line"], e["receipt_number"]) for e in outcome["errors"]] == [
+        (4, "2099123100000000"),
+        (5, third),
+    ]
+    assert Path(outcome["kept_as"]).read_bytes() == result.read_bytes()
+    assert state_of(nintei[0]) == (Status.HANDED_OFF, DeliveryState.ACKNOWLEDGED)
+    assert state_of(nintei[1]) == (Status.READY_FOR_HANDOFF, DeliveryState.FAILED)
+    assert Delivery.objects.get(application=nintei[1]).last_error == "口座番号の桁数が違います"
+    for untouched in (third, fourth):  # not answered (yet): still 送付済
+        assert Delivery.objects.get(application__receipt_number=untouched).state == "sent"
+
+    # A file that is not a result file at all changes nothing, and says why.
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("id,status\r\n1,OK\r\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="1行目が見出し"):
+        call_command("export", "reconcile", str(wrong), "--core-system", "jidou_teate")
+    assert Delivery.objects.get(application__receipt_number=third).state == "sent"
+
+
+def test_the_result_folder_keeps_an_unreadable_file_apart(configure, catalog, tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    configure(f'[jidou_teate]\nresult_dir = "{results}"\n')
+    (results / "broken.csv").write_bytes(b"\x00\x01 not csv")
+    assert import_result_files() == 1
+    assert (results / "unreadable" / "broken.csv").exists()
+
+
+def test_leaving_ready_drops_what_was_not_sent_and_refuses_once_sent(
+    nintei, reviewer, tmp_path, django_capture_on_commit_callbacks
+):
+    change_status(nintei[0].pk, Status.IN_REVIEW, actor=reviewer)
+    assert not Delivery.objects.filter(application=nintei[0]).exists()
+    change_status(nintei[0].pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    assert Delivery.objects.get(application=nintei[0]).state == DeliveryState.PENDING
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "export", "batch", "--procedure", "jidou-teate-nintei",
+            "--format", "csv-utf8", "--out", str(tmp_path),
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="送付済み"):
+        change_status(nintei[1].pk, Status.WITHDRAWN, actor=reviewer, reason="本人から連絡")
+    with pytest.raises(ValidationError, match="基幹連携済には"):
+        change_status(nintei[1].pk, Status.HANDED_OFF, actor=reviewer)
+    assert state_of(nintei[1]) == (Status.READY_FOR_HANDOFF, DeliveryState.SENT)
+
+
+NAMES = {
+    # receipt: (請求者氏名, 住所)
+    "2026112600000701": ("髙橋　一郎", "千代田区1〜3"),  # 〜 U+301C: CP932 0x8160
+    "2026112600000702": ("山﨑　花子", "千代田区1−2−3"),  # − U+2212: CP932 0x817C
+    "2026112600000703": ("𠮷田　太郎", "千代田区1番"),  # outside CP932
+    "2026112600000704": ("森　鷗外", "千代田区1番"),  # outside CP932
+    "2026112600000705": ("佐藤　桃子", "千代田区A—B"),  # — U+2014: CP932's ― 0x815C
+    "2026112600000706": ("田中　一", "千代田区1～3"),  # ～ U+FF5E: CP932 0x8160
+}
+EXPECTED_BYTES = {
+    "2026112600000701": ("髙橋　一郎".encode("cp932"), b"\x81\x60"),
+    "2026112600000702": ("山﨑　花子".encode("cp932"), b"\x81\x7c"),
+    "2026112600000705": ("佐藤　桃子".encode("cp932"), b"\x81\x5c"),
+    "2026112600000706": ("田中　一".encode("cp932"), b"\x81\x60"),
+}
+
+
+@pytest.fixture
+def named(trusted, reviewer) -> None:
+    for receipt, (name, address) in NAMES.items():
+        form = {"applicant_name": name, "applicant_address": address}
+        import_package(build(trusted.ca, spec(receipt, form=form)), f"{receipt}.zip")
+    make_ready(Application.objects.all(), reviewer)
+
+
+def export(file_format, out, capsys, callbacks) -> dict:
+    with callbacks(execute=True):
+        call_command(
+            "export", "batch", "--procedure", "jidou-teate-nintei",
+            "--format", file_format, "--out", str(out), "--json",
+        )  # fmt: skip
+    return json.loads(capsys.readouterr().out)
+
+
+def records(report, file_format) -> dict[str, list[bytes]]:
+    """Each exported record's raw CP932 cells, by 受付番号."""
+    from madoguchi.linking.batch import fixed_width
+    from madoguchi.procedures.models import Procedure
+
+    [path] = report["files"]
+    data = Path(path).read_bytes()
+    procedure = Procedure.objects.get(procedure_id="jidou-teate-nintei", version="2026.1")
+    rows = {}
+    for line in data.split(b"\r\n")[(0 if file_format == "fixed" else 1) :]:
+        if not line:
+            continue
+        if file_format == "fixed":
+            cells, offset = [], 0
+            for column in procedure.export_columns:
+                width = fixed_width(procedure, column["source"])
+                cells.append(line[offset : offset + width].rstrip(b" "))
+                offset += width
+        else:
+            cells = line.split(b",")  # no value here holds a comma or a quote
+        rows[cells[0].decode()] = cells
+    return rows
+
+
+@pytest.mark.parametrize("file_format", ["csv-cp932", "fixed"])
+def test_names_are_exported_exactly_or_held_back_with_their_field(
+    named, tmp_path, capsys, django_capture_on_commit_callbacks, file_format
+):
+    report = export(file_format, tmp_path, capsys, django_capture_on_commit_callbacks)
+    held = {h["receipt_number"]: h for h in report["held_back"]}
+    assert set(held) == {"2026112600000703", "2026112600000704"}
+    assert held["2026112600000703"]["column"] == "請求者氏名"
+    assert "U+20BB7" in held["2026112600000703"]["reason"]
+    assert "「鷗」" in held["2026112600000704"]["reason"]
+    rows = records(report, file_format)
+    assert set(rows) == set(EXPECTED_BYTES)
+    for receipt, (name, dash) in EXPECTED_BYTES.items():
+        assert rows[receipt][3] == name  # 請求者氏名, byte for byte
+        assert dash in rows[receipt][7]  # 住所
+        assert b"?" not in rows[receipt][7]
+    # Held back means still waiting, for a clerk: nothing was sent in their name.
+    for receipt in held:
+        delivery = Delivery.objects.get(application__receipt_number=receipt)
+        assert delivery.state == DeliveryState.PENDING
+
+
+def test_the_gaiji_table_applies_before_encoding(
+    configure, named, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    table = tmp_path / "gaiji.csv"
+    table.write_text("文字,置換,備考\n𠮷,0xF040,基幹システムの外字 F040\n鷗,鴎,本人了承済み\n")
+    configure(f'[jidou_teate]\ngaiji_table = "{table}"\n')
+    report = export("fixed", tmp_path / "out", capsys, django_capture_on_commit_callbacks)
+    assert report["held_back"] == []
+    rows = records(report, "fixed")
+    assert rows["2026112600000703"][3] == b"\xf0\x40" + "田　太郎".encode("cp932")
+    assert rows["2026112600000704"][3] == "森　鴎外".encode("cp932")
+
+
+def test_a_gaiji_code_outside_the_user_area_is_refused(configure, catalog, tmp_path):
+    table = tmp_path / "gaiji.csv"
+    table.write_text("文字,置換\n𠮷,0x8140\n")
+    configure(f'[jidou_teate]\ngaiji_table = "{table}"\n')
+    with pytest.raises(ValueError, match="2行目: 0x8140 はCP932の外字領域"):
+        core_system("jidou_teate")
