@@ -17,7 +17,7 @@ _CORE_SYSTEM = {
     "description": "基幹システム(カタログの core_system、例: kaigo_hoken)。"
     "トークンの基幹システムと同じであること",
 }
-_CORE_SYSTEM_TOKEN = [{"coreSystemBearer": []}]
+_CORE_SYSTEM_TOKEN: list[dict[str, list[str]]] = [{"coreSystemBearer": []}]
 
 
 def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:

@@ -57,11 +57,15 @@ class GaijiMap:
             merged |= table
         self.table = merged
         self._translation = str.maketrans(merged)
+        self._present = re.compile("[" + "".join(map(re.escape, merged)) + "]") if merged else None
+
+    def apply(self, value: str) -> str:
+        """The mapped text; a search first, since most text holds none of these characters."""
+        if self._present is None or not self._present.search(value):
+            return value
+        return value.translate(self._translation)
 
     @classmethod
     def for_table(cls, path: Path | None) -> GaijiMap:
         default = load_table(DEFAULT_TABLE)
         return cls(default, load_table(path)) if path else cls(default)
-
-    def apply(self, value: str) -> str:
-        return value.translate(self._translation) if self.table else value

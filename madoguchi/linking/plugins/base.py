@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -74,15 +76,34 @@ RESULT_HEADER = ["受付番号", "結果", "基幹システム番号", "エラ�
 RESULT_OK, RESULT_NG = "OK", "NG"
 
 
-def column_value(application: Application, source: str) -> str:
+@dataclass(frozen=True)
+class RecordSource:
+    """What a record's columns are taken from (read without the whole application, so that a
+    100,000-record export stays fast)."""
+
+    receipt_number: str
+    submitted_at: dt.datetime
+    form: dict[str, Any]
+    atena_number: str
+
+    @classmethod
+    def of(cls, application: Application) -> RecordSource:
+        atena = application.resident.atena_number if application.resident else ""
+        return cls(application.receipt_number, application.submitted_at, application.form, atena)
+
+
+def column_getter(source: str) -> Callable[[RecordSource], str]:
+    """How to read one column (a catalog `export.columns` source) from a record."""
     if source == "application.receipt_number":
-        return application.receipt_number
+        return lambda record: record.receipt_number
     if source == "application.submitted_date":
-        return timezone.localtime(application.submitted_at).date().isoformat()
+        zone = timezone.get_default_timezone()
+        return lambda record: record.submitted_at.astimezone(zone).date().isoformat()
     if source == "resident.atena_number":
-        return application.resident.atena_number if application.resident else ""
+        return lambda record: record.atena_number or ""
     if source.startswith("form."):
-        return str(application.form.get(source.removeprefix("form."), ""))
+        field_id = source.removeprefix("form.")
+        return lambda record: str(record.form.get(field_id, ""))
     raise ValueError(source)
 
 
@@ -114,12 +135,13 @@ class CoreSystem:
     def items(self, application: Application) -> list[Item]:
         procedure = application.procedure
         types = {f["id"]: f["type"] for f in procedure.fields}
+        record = RecordSource.of(application)
         return [
             Item(
                 number=number,
                 header=column["header"],
                 source=column["source"],
-                value=column_value(application, column["source"]),
+                value=column_getter(column["source"])(record),
                 is_date=column["source"] == "application.submitted_date"
                 or types.get(column["source"].removeprefix("form.")) == "date",
             )

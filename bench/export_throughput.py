@@ -1,0 +1,128 @@
+"""方式4 export: 100,000 records to one CP932 CSV and to one fixed-length file.
+
+    bench/run export [COUNT]      SQLite (set DATABASE_URL … see bench/run for PostgreSQL)
+    python bench/export_throughput.py --count 100000 [--database-url URL]
+
+Setup (not timed): 40 signed 児童手当 applications go through intake, then their forms are
+copied to COUNT applications waiting for hand-over. Timed: `madoguchi export batch` as an
+administrator runs it, in its own process, start to finish (Django start-up included);
+peak memory is that process's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def run_export(file_format: str, out: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MiB) of one export command."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "madoguchi", "export", "batch", "--procedure",
+         "jidou-teate-nintei", "--format", file_format, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    _pid, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"export {file_format} failed ({status})")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
+    os.environ["MADOGUCHI_DATA_DIR"] = str(work / "data")
+    os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.machine import describe
+    from madoguchi.applications.constants import Status
+    from madoguchi.applications.models import Application
+    from madoguchi.intake.pipeline import import_package
+    from madoguchi.intake.trust import add_trust_anchor, load_crl
+    from madoguchi.linking.constants import DeliveryState, HandoffMethod
+    from madoguchi.linking.models import Delivery
+    from madoguchi.procedures.catalog import load_catalog
+    from madoguchi.residents.loader import load_links
+    from pittari_sim.generate import generate, load_or_create_ca
+
+    call_command("migrate", verbosity=0)
+    load_catalog()
+    portal = work / "portal"
+    generated = generate(portal, 40, seed=3, procedure_id="jidou-teate-nintei", key_pool=8)
+    ca = load_or_create_ca(portal)
+    add_trust_anchor(ca.cert_pem())
+    load_crl((portal / "trust" / "ca.crl").read_bytes())
+    load_links(portal / "registry" / "links.csv")
+    for item in generated:
+        import_package(item.path.read_bytes(), item.path.name)
+    sources = list(Application.objects.filter(procedure__version="2026.2"))
+    now = timezone.now()
+    print(f"setting up {args.count} applications …", flush=True)
+    for start in range(0, args.count, 5000):
+        batch = []
+        for n in range(start, min(start + 5000, args.count)):
+            source = sources[n % len(sources)]
+            batch.append(
+                Application(
+                    receipt_number=f"9{n:015d}",
+                    procedure=source.procedure,
+                    status=Status.READY_FOR_HANDOFF,
+                    submitted_at=source.submitted_at,
+                    status_changed_at=now,
+                    submitter=source.submitter,
+                    municipality_code=source.municipality_code,
+                    form=source.form,
+                    applicant_name=source.applicant_name,
+                    applicant_kana=source.applicant_kana,
+                    resident=source.resident,
+                    identification=source.identification,
+                )
+            )
+        created = Application.objects.bulk_create(batch)
+        Delivery.objects.bulk_create(
+            Delivery(application=a, core_system="jidou_teate", method=HandoffMethod.BATCH)
+            for a in created
+        )
+    connection.close()
+
+    engine = connection.vendor
+    results = []
+    for file_format in ("csv-cp932", "fixed"):
+        out = work / "out" / file_format
+        seconds, peak = run_export(file_format, out)
+        [path] = list(out.glob("*.csv")) + list(out.glob("*.dat"))
+        results.append((file_format, seconds, peak, path.stat().st_size))
+        Delivery.objects.update(state=DeliveryState.PENDING, batch=None)  # again, for the next
+    for file_format, seconds, peak, size in results:
+        print(
+            f"export {file_format} on {engine}: {args.count} records in {seconds:.1f} s "
+            f"= {args.count / seconds:,.0f} records/s; peak memory {peak:.0f} MiB; "
+            f"file {size / 1024 / 1024:.1f} MiB"
+        )
+    print(f"machine: {describe()}")
+
+
+if __name__ == "__main__":
+    main()
