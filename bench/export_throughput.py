@@ -105,6 +105,11 @@ def main() -> None:
             Delivery(application=a, core_system="jidou_teate", method=HandoffMethod.BATCH)
             for a in created
         )
+    if connection.vendor == "postgresql":
+        # As in a database in service, where autovacuum keeps the statistics current; right
+        # after a bulk load the planner would take these tables for empty.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     connection.close()
 
     engine = connection.vendor

@@ -93,7 +93,12 @@ class Delivery(models.Model):
                 condition=Q(next_attempt_at__isnull=False),
                 name="delivery_retry_due",
             ),
-            models.Index(fields=["state", "failed_at"], name="delivery_failures"),
+            # Partial, so that it is never the planner's way to "every pending row".
+            models.Index(
+                fields=["failed_at"],
+                condition=Q(state=DeliveryState.FAILED),
+                name="delivery_failures",
+            ),
         ]
         verbose_name = _("基幹連携")
         verbose_name_plural = _("基幹連携")
