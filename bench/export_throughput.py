@@ -98,6 +98,7 @@ def main() -> None:
                     applicant_kana=source.applicant_kana,
                     resident=source.resident,
                     identification=source.identification,
+                    due_date=source.due_date,
                 )
             )
         created = Application.objects.bulk_create(batch)

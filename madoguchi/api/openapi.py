@@ -52,20 +52,53 @@ SCHEMA: dict[str, Any] = {
     "paths": {
         "/applications": {
             "get": {
-                "summary": "申請の一覧(所属の範囲、新しい順、50件ずつ)",
+                "summary": "申請の一覧(所属の範囲、50件ずつ、位置による続き読み)",
                 "parameters": [
                     {
                         "name": "q",
                         "in": "query",
                         "schema": {"type": "string"},
-                        "description": "受付番号・氏名・カナ・宛名番号",
+                        "description": "数字なら受付番号・宛名番号、それ以外は氏名・カナの前方一致",
                     },
                     {
                         "name": "status",
                         "in": "query",
-                        "schema": {"type": "string", "enum": Status.values},
+                        "schema": {"type": "string", "enum": ["open", *Status.values]},
                     },
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "procedure", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "assignee",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "me、none、または職員ID",
+                    },
+                    {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+                    {
+                        "name": "identification",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": Identification.values},
+                    },
+                    {
+                        "name": "received_from",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                    {
+                        "name": "received_to",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                    {
+                        "name": "sort",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["new", "old", "due"]},
+                    },
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "前のページの next_after",
+                    },
                 ],
                 "responses": _responses({"$ref": "#/components/schemas/Page"}, 400, 401),
             }
@@ -241,6 +274,8 @@ SCHEMA: dict[str, Any] = {
                     "submitted_at": {"type": "string", "format": "date-time"},
                     "received_at": {"type": "string", "format": "date-time"},
                     "has_form_errors": {"type": "boolean"},
+                    "due_date": {"type": "string", "format": "date"},
+                    "assignee": {"type": ["string", "null"]},
                 },
             },
             "Detail": {
@@ -295,9 +330,9 @@ SCHEMA: dict[str, Any] = {
             "Page": {
                 "type": "object",
                 "properties": {
-                    "count": {"type": "integer"},
-                    "page": {"type": "integer"},
-                    "next_page": {"type": ["integer", "null"]},
+                    "count": {"type": "integer", "description": "10,000 件まで数える"},
+                    "count_is_capped": {"type": "boolean"},
+                    "next_after": {"type": ["string", "null"]},
                     "results": {"type": "array", "items": {"$ref": "#/components/schemas/Summary"}},
                 },
             },

@@ -12,7 +12,6 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -22,7 +21,9 @@ from madoguchi.accounts.models import User
 from madoguchi.applications.access import access_application
 from madoguchi.applications.actions import change_status, record_view
 from madoguchi.applications.constants import Status
+from madoguchi.applications.forms import InboxFilterForm
 from madoguchi.applications.models import Application
+from madoguchi.applications.queries import keyset_page
 from madoguchi.residents.actions import reveal_my_number
 
 from .models import ApiToken, hash_token
@@ -77,6 +78,8 @@ def summary(application: Application) -> dict[str, Any]:
         "submitted_at": application.submitted_at.isoformat(),
         "received_at": application.received_at.isoformat(),
         "has_form_errors": application.has_form_errors,
+        "due_date": application.due_date.isoformat(),
+        "assignee": application.assignee.username if application.assignee else None,
     }
 
 
@@ -84,20 +87,24 @@ def summary(application: Application) -> dict[str, Any]:
 @require_GET
 @authenticated
 def application_list(request: HttpRequest, *, user: User) -> JsonResponse:
-    applications = Application.objects.visible_to(user).select_related("procedure")
-    applications = applications.search(request.GET.get("q", "")[:100])
-    status = request.GET.get("status")
-    if status:
-        if status not in Status.values:
-            return error(400, "invalid_status", "ステータスが不正です")
-        applications = applications.filter(status=status)
-    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    """The inbox's reads: the same search, filters and keyset paging as the screen."""
+    form = InboxFilterForm(request.GET, user=user)
+    if not form.is_valid():
+        fields = ", ".join(sorted(form.errors))
+        return error(400, "invalid_filter", f"条件が不正です: {fields}")
+    applications = form.apply(Application.objects.visible_to(user).select_related("procedure"))
+    page = keyset_page(
+        applications,
+        form.cleaned_data["sort"] or "new",
+        after=request.GET.get("after", ""),
+        size=PAGE_SIZE,
+    )
     return JsonResponse(
         {
-            "count": page.paginator.count,
-            "page": page.number,
-            "next_page": page.next_page_number() if page.has_next() else None,
-            "results": [summary(a) for a in page],
+            "count": page.count,
+            "count_is_capped": page.count_is_capped,
+            "next_after": page.next_cursor,
+            "results": [summary(a) for a in page.items],
         }
     )
 

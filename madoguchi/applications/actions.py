@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -83,7 +85,7 @@ def receive_application(
     if attachment_problems:
         form_errors[ATTACHMENTS_KEY] = attachment_problems
     now = timezone.now()
-    application = Application.objects.create(
+    application = Application(
         receipt_number=package.receipt_number,
         procedure=procedure,
         status=Status.RECEIVED,
@@ -100,7 +102,10 @@ def receive_application(
         signer=signer.resident,
         identification=outcome,
         identification_notes=notes,
+        due_date=timezone.localdate(now) + dt.timedelta(days=procedure.processing_days),
     )
+    application.set_search_keys()
+    application.save()
     check = package.certificate_check
     Evidence.objects.create(
         application=application,
@@ -300,6 +305,71 @@ def _queue_portal_update(application: Application, status: Status, reason: str) 
     PortalStatusUpdate.objects.create(
         application=application, status=portal_status, message=message
     )
+
+
+@transaction.atomic
+def assign(application_id: int, assignee: User | None, *, actor: User) -> Application:
+    """Give an application to a member of its department (or to no one)."""
+    application = (
+        Application.objects.select_for_update().select_related("procedure").get(pk=application_id)
+    )
+    if not Application.objects.visible_to(actor).filter(pk=application_id).exists():
+        raise PermissionDenied
+    if assignee is not None and (
+        not assignee.is_active or assignee.department_id != application.procedure.department_id
+    ):
+        raise ValidationError(_("担当者は申請の所属の職員から選んでください"))
+    previous = application.assignee
+    if previous == assignee:
+        return application
+    application.assignee = assignee
+    application.save(update_fields=["assignee"])
+    record(
+        AuditAction.APPLICATION_ASSIGNED,
+        actor=actor,
+        target_type="application",
+        target_id=application.receipt_number,
+        extra={
+            "from": previous.username if previous else None,
+            "to": assignee.username if assignee else None,
+        },
+    )
+    return application
+
+
+@dataclass
+class ItemResult:
+    """What a bulk operation did to one application."""
+
+    receipt_number: str
+    ok: bool
+    message: str
+
+
+def for_each(
+    receipt_numbers: list[str], actor: User, do: Callable[[Application], str]
+) -> list[ItemResult]:
+    """Run one action per application, each in its own transaction: one refusal leaves the
+    others done, and every item gets its own result."""
+    visible = dict(
+        Application.objects.visible_to(actor)
+        .filter(receipt_number__in=receipt_numbers)
+        .values_list("receipt_number", "pk")
+    )
+    results = []
+    for receipt_number in receipt_numbers:
+        if receipt_number not in visible:
+            results.append(ItemResult(receipt_number, False, _("申請が見つかりません")))
+            continue
+        try:
+            message = do(Application(pk=visible[receipt_number]))
+        except ValidationError as exc:
+            results.append(ItemResult(receipt_number, False, " ".join(exc.messages)))
+        except PermissionDenied:
+            results.append(ItemResult(receipt_number, False, _("この操作の権限がありません")))
+        else:
+            results.append(ItemResult(receipt_number, True, message))
+    return results
 
 
 def record_view(application: Application, viewer: User) -> None:

@@ -1,9 +1,24 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any, cast
+
 from django import forms
+from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .constants import Status
+from madoguchi.accounts.models import Department, User
+from madoguchi.procedures.models import Procedure
+
+from .constants import Identification, Status
+from .queries import ApplicationQuerySet
+
+SORTS = [
+    ("new", _("受付の新しい順")),
+    ("old", _("受付の古い順")),
+    ("due", _("処理期限の近い順")),
+]
 
 
 class TransitionForm(forms.Form):
@@ -13,11 +28,138 @@ class TransitionForm(forms.Form):
     )
 
 
+def colleagues(user: User) -> Any:
+    """Staff an application of this user's department may be assigned to."""
+    staff = User.objects.filter(is_active=True).order_by("username")
+    if user.sees_all_departments:
+        return staff.exclude(department=None)
+    if user.department_id is None:
+        return staff.none()
+    return staff.filter(department_id=user.department_id)
+
+
 class InboxFilterForm(forms.Form):
     q = forms.CharField(label=_("検索"), required=False, max_length=100)
+    procedure = forms.ChoiceField(label=_("手続"), required=False)
     status = forms.ChoiceField(
-        label=_("ステータス"), required=False, choices=[("", _("すべて")), *Status.choices]
+        label=_("ステータス"),
+        required=False,
+        choices=[("", _("すべて")), ("open", _("処理中(未完了)")), *Status.choices],
     )
+    department = forms.ModelChoiceField(
+        label=_("所属"), required=False, queryset=Department.objects.all(), empty_label=_("すべて")
+    )
+    assignee = forms.ChoiceField(label=_("担当者"), required=False)
+    overdue = forms.BooleanField(label=_("期限超過のみ"), required=False)
+    identification = forms.ChoiceField(
+        label=_("本人特定"),
+        required=False,
+        choices=[("", _("すべて")), *Identification.choices],
+    )
+    received_from = forms.DateField(
+        label=_("受付日(から)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        label=_("受付日(まで)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(label=_("並び順"), required=False, choices=SORTS)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        procedures = Procedure.objects.order_by("procedure_id").values_list(
+            "procedure_id", "name", "department_id"
+        )
+        seen: dict[str, str] = {}
+        for procedure_id, name, department_id in procedures:
+            if user.sees_all_departments or department_id == user.department_id:
+                seen.setdefault(procedure_id, name)
+        cast(forms.ChoiceField, self.fields["procedure"]).choices = [
+            ("", _("すべて")),
+            *seen.items(),
+        ]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("すべて")),
+            ("me", _("自分")),
+            ("none", _("未割当")),
+            *((str(u.pk), str(u)) for u in colleagues(user)),
+        ]
+        if not user.sees_all_departments:
+            del self.fields["department"]
+
+    def apply(self, applications: ApplicationQuerySet) -> ApplicationQuerySet:
+        data = self.cleaned_data
+        applications = applications.search(data["q"])
+        if data["procedure"]:
+            applications = applications.filter(procedure__procedure_id=data["procedure"])
+        if data["status"] == "open":
+            applications = applications.exclude(
+                status__in=[Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN]
+            )
+        elif data["status"]:
+            applications = applications.filter(status=data["status"])
+        if data.get("department"):
+            applications = applications.filter(procedure__department=data["department"])
+        if data["assignee"] == "me":
+            applications = applications.filter(assignee=self.user)
+        elif data["assignee"] == "none":
+            applications = applications.filter(assignee__isnull=True)
+        elif data["assignee"]:
+            applications = applications.filter(assignee_id=int(data["assignee"]))
+        if data["overdue"]:
+            applications = applications.overdue(timezone.localdate())
+        if data["identification"]:
+            applications = applications.filter(identification=data["identification"])
+        if data["received_from"]:
+            applications = applications.filter(received_at__gte=_midnight(data["received_from"]))
+        if data["received_to"]:
+            applications = applications.filter(
+                received_at__lt=_midnight(data["received_to"] + dt.timedelta(days=1))
+            )
+        return applications
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
+
+
+class BulkForm(forms.Form):
+    """Several applications at once: a status change or an assignment."""
+
+    receipt_numbers = forms.MultipleChoiceField(label=_("対象の申請"))
+    action = forms.ChoiceField(
+        choices=[("transition", _("ステータス変更")), ("assign", _("担当者の割当"))]
+    )
+    to_status = forms.ChoiceField(required=False, choices=[("", "—"), *Status.choices])
+    assignee = forms.ChoiceField(required=False)
+    reason = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["receipt_numbers"]).choices = [
+            (r, r) for r in cast(QueryDict, self.data).getlist("receipt_numbers")[:200]
+        ]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", "—"),
+            ("none", _("未割当にする")),
+            *((str(u.pk), str(u)) for u in colleagues(user)),
+        ]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ChoiceField(label=_("担当者"), required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("担当なし")),
+            *((str(u.pk), str(u)) for u in colleagues(user)),
+        ]
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(label=_("名前"), max_length=50)
+    query = forms.CharField(max_length=1000, required=False)
 
 
 class ResolveForm(forms.Form):

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.lib.text import normalize_for_match
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
 
-from .constants import Identification, Status, Submitter
+from .constants import OPEN_STATUSES, Identification, Status, Submitter
 from .queries import ApplicationQuerySet
 
 
@@ -47,6 +50,20 @@ class Application(models.Model):
     identification_notes = models.JSONField(default=list, blank=True)
     # Set when the retention period ended and the personal data was deleted.
     purged_at = models.DateTimeField(_("保存期間経過による削除日時"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("担当者"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_applications",
+    )
+    # 処理期限: the day of receipt plus the procedure's 標準処理日数 (calendar days).
+    due_date = models.DateField(_("処理期限"))
+    # Search keys: name and kana folded for width, spaces, kana and old forms, so that a
+    # prefix search finds 髙橋 from たかはし or ﾀｶﾊｼ (lib.text.normalize_for_match).
+    name_key = models.CharField(max_length=100, blank=True, default="")
+    kana_key = models.CharField(max_length=100, blank=True, default="")
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -68,8 +85,18 @@ class Application(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "-received_at"]),
+            # The inbox pages by (received_at, id) from any of these starting points.
+            models.Index(fields=["-received_at", "-id"], name="application_inbox"),
+            models.Index(fields=["status", "-received_at", "-id"], name="application_by_status"),
             models.Index(fields=["procedure", "status"]),
+            models.Index(fields=["assignee", "-received_at"], name="application_by_assignee"),
+            models.Index(fields=["due_date"], name="application_due"),
+            models.Index(
+                fields=["name_key"], opclasses=["varchar_pattern_ops"], name="application_name_key"
+            ),
+            models.Index(
+                fields=["kana_key"], opclasses=["varchar_pattern_ops"], name="application_kana_key"
+            ),
         ]
         verbose_name = _("申請")
         verbose_name_plural = _("申請")
@@ -80,6 +107,18 @@ class Application(models.Model):
     @property
     def has_form_errors(self) -> bool:
         return bool(self.form_errors)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_date < timezone.localdate()
+
+    def set_search_keys(self) -> None:
+        self.name_key = normalize_for_match(self.applicant_name)[:100]
+        self.kana_key = normalize_for_match(self.applicant_kana)[:100]
 
 
 class Evidence(models.Model):
@@ -120,4 +159,21 @@ class PortalStatusUpdate(models.Model):
             models.Index(
                 fields=["id"], condition=Q(sent_at__isnull=True), name="portal_update_unsent"
             )
+        ]
+
+
+class SavedFilter(models.Model):
+    """An inbox search a member of staff keeps under a name (their own, no one else's)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    name = models.CharField(_("名前"), max_length=50)
+    query = models.CharField(_("条件"), max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_filter_name_per_user")
         ]

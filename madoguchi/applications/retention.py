@@ -65,6 +65,7 @@ def purge(application_id: int, now: dt.datetime | None = None) -> None:
     application.attachments = []
     application.applicant_name = ""
     application.applicant_kana = ""
+    application.set_search_keys()
     application.resident = None
     application.signer = None
     application.identification_notes = []

@@ -7,8 +7,13 @@ app_name = "applications"
 urlpatterns = [
     path("", views.application_list, name="list"),
     path("queue/identification/", views.identification_queue, name="identification_queue"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("filters/", views.saved_filter_create, name="saved_filter_create"),
+    path("filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<str:receipt_number>/", views.application_detail, name="detail"),
     path("<str:receipt_number>/transition/", views.application_transition, name="transition"),
     path("<str:receipt_number>/resolve/", views.application_resolve, name="resolve"),
     path("<str:receipt_number>/my-number/", views.application_my_number, name="my_number"),
+    path("<str:receipt_number>/assign/", views.application_assign, name="assign"),
+    path("<str:receipt_number>/attachments/<int:index>/", views.attachment, name="attachment"),
 ]

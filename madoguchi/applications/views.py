@@ -1,18 +1,24 @@
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.certs import BasicFour
 from madoguchi.lib.mynumber import MASKED
@@ -26,35 +32,71 @@ from .access import access_application
 from .actions import (
     MANUAL_MATCH_FROM,
     allowed_transitions,
+    assign,
     change_status,
+    for_each,
     record_view,
     resolve_identification,
 )
 from .constants import REASON_REQUIRED, Status
-from .forms import InboxFilterForm, ResolveForm, TransitionForm
-from .models import Application
-from .queries import ApplicationQuerySet
+from .forms import (
+    AssignForm,
+    BulkForm,
+    InboxFilterForm,
+    ResolveForm,
+    SavedFilterForm,
+    TransitionForm,
+    colleagues,
+)
+from .models import Application, SavedFilter
+from .queries import ApplicationQuerySet, keyset_page
 
 PAGE_SIZE = 50
 
 
 def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) -> HttpResponse:
-    form = InboxFilterForm(request.GET or None)
-    applications = applications.select_related("procedure").only(
+    """The inbox: filters, search and keyset paging; with htmx only the results are sent."""
+    user = staff_user(request)
+    form = InboxFilterForm(request.GET or None, user=user)
+    applications = applications.select_related("procedure", "assignee").only(
         "receipt_number",
         "status",
         "received_at",
+        "due_date",
         "applicant_name",
         "identification",
         "form_errors",
         "procedure__name",
+        "assignee__username",
+        "assignee__display_name",
     )
+    sort = "new"
     if form.is_valid():
-        applications = applications.search(form.cleaned_data["q"])
-        if form.cleaned_data["status"]:
-            applications = applications.filter(status=form.cleaned_data["status"])
-    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "applications/list.html", {"form": form, "page": page, "title": title})
+        applications = form.apply(applications)
+        sort = form.cleaned_data["sort"] or "new"
+    page = keyset_page(
+        applications,
+        sort,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+        size=PAGE_SIZE,
+    )
+    query = request.GET.copy()
+    for key in ("after", "before"):
+        query.pop(key, None)
+    context = {
+        "form": form,
+        "page": page,
+        "title": title,
+        "query": query.urlencode(),
+        "today": timezone.localdate(),
+        "saved_filters": SavedFilter.objects.filter(user=user),
+        "bulk_statuses": [s for s in Status if s != Status.HANDED_OFF and s != Status.RECEIVED],
+        "colleagues": colleagues(user),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "applications/_results.html", context)
+    return render(request, "applications/list.html", context)
 
 
 @contextmanager
@@ -133,6 +175,13 @@ def _render_detail(
             "fields": fields,
             "transitions": allowed_transitions(application),
             "deliveries": Delivery.objects.filter(application=application),
+            "assign_form": AssignForm(
+                initial={"assignee": str(application.assignee_id or "")}, user=user
+            ),
+            "attachments": [
+                {"index": i, **a, "inline": a["media_type"] in INLINE_TYPES}
+                for i, a in enumerate(application.attachments)
+            ],
             "reason_required": [s.value for s in REASON_REQUIRED],
             "timeline": timeline,
             "comparison": _comparison(application, basic_four) if basic_four else [],
@@ -205,3 +254,133 @@ def application_resolve(request: HttpRequest, receipt_number: str) -> HttpRespon
         resolve_identification(application.pk, resident, actor=user, note=form.cleaned_data["note"])
         messages.success(request, _("%(name)s として本人を特定しました") % {"name": resident.name})
     return redirect("applications:detail", receipt_number=receipt_number)
+
+
+@login_required
+@require_POST
+def application_assign(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    form = AssignForm(request.POST, user=user)
+    if not form.is_valid():
+        messages.error(request, _("担当者を選び直してください"))
+        return redirect("applications:detail", receipt_number=receipt_number)
+    chosen = form.cleaned_data["assignee"]
+    assignee = colleagues(user).get(pk=int(chosen)) if chosen else None
+    with _refusals_as_messages(request):
+        assign(application.pk, assignee, actor=user)
+        messages.success(
+            request,
+            _("担当者を %(name)s にしました") % {"name": assignee}
+            if assignee
+            else _("担当者を外しました"),
+        )
+    return redirect("applications:detail", receipt_number=receipt_number)
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Several applications at once; every item gets its own result (一括処理)."""
+    user = staff_user(request)
+    form = BulkForm(request.POST, user=user)
+    if not form.is_valid():
+        messages.error(request, _("対象の申請と操作を選んでください"))
+        return redirect("applications:list")
+    data = form.cleaned_data
+    receipt_numbers = data["receipt_numbers"]
+    if data["action"] == "transition":
+        if not data["to_status"]:
+            messages.error(request, _("変更後のステータスを選んでください"))
+            return redirect("applications:list")
+        to_status = Status(data["to_status"])
+
+        def do(application: Application) -> str:
+            change_status(application.pk, to_status, actor=user, reason=data["reason"])
+            return _("「%(s)s」に変更しました") % {"s": to_status.label}
+
+    else:
+        if not data["assignee"]:
+            messages.error(request, _("担当者を選んでください"))
+            return redirect("applications:list")
+        assignee = (
+            None if data["assignee"] == "none" else colleagues(user).get(pk=int(data["assignee"]))
+        )
+
+        def do(application: Application) -> str:
+            assign(application.pk, assignee, actor=user)
+            return _("担当者を %(name)s にしました") % {"name": assignee or _("なし")}
+
+    results = for_each(receipt_numbers, user, do)
+    return render(
+        request,
+        "applications/bulk_results.html",
+        {
+            "results": results,
+            "done": sum(r.ok for r in results),
+            "refused": sum(not r.ok for r in results),
+        },
+    )
+
+
+@login_required
+@require_POST
+def saved_filter_create(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    form = SavedFilterForm(request.POST)
+    if form.is_valid():
+        SavedFilter.objects.update_or_create(
+            user=user,
+            name=form.cleaned_data["name"],
+            defaults={"query": form.cleaned_data["query"]},
+        )
+        messages.success(request, _("条件「%(name)s」を保存しました") % form.cleaned_data)
+        return redirect(f"{reverse('applications:list')}?{form.cleaned_data['query']}")
+    messages.error(request, _("保存する条件に名前を付けてください"))
+    return redirect("applications:list")
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    saved = get_object_or_404(SavedFilter, pk=pk, user=staff_user(request))
+    saved.delete()
+    messages.success(request, _("条件「%(name)s」を削除しました") % {"name": saved.name})
+    return redirect("applications:list")
+
+
+# Media types shown in the browser; anything else is only downloaded.
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+
+
+@login_required
+def attachment(request: HttpRequest, receipt_number: str, index: int) -> HttpResponse:
+    """An attachment as the applicant signed it (its digest was checked at intake): shown
+    inline (PDF, images) or downloaded; either is an audited read."""
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    if not 0 <= index < len(application.attachments):
+        raise Http404
+    meta = application.attachments[index]
+    evidence = getattr(application, "evidence", None)
+    if evidence is None or not evidence.package:
+        raise Http404
+    with zipfile.ZipFile(io.BytesIO(evidence.package)) as archive:
+        content = archive.read(f"attachments/{meta['name']}")
+    inline = request.GET.get("download") != "1" and meta["media_type"] in INLINE_TYPES
+    record(
+        AuditAction.ATTACHMENT_VIEWED,
+        actor=user,
+        target_type="application",
+        target_id=receipt_number,
+        extra={"name": meta["name"], "inline": inline},
+    )
+    response = HttpResponse(
+        content, content_type=meta["media_type"] if inline else "application/octet-stream"
+    )
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(meta['name'])}"
+    # The file is the applicant's: it may not run script or be framed by anything.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -20,7 +20,9 @@ class AuditAction(IntEnum):
     PACKAGE_DOWNLOADED = 202
     APPLICATION_STATUS_CHANGED = 300
     IDENTIFICATION_CHANGED = 301
+    APPLICATION_ASSIGNED = 302
     RECORD_DOWNLOADED = 203
+    ATTACHMENT_VIEWED = 204
     APPLICATIONS_EXPORTED = 400
     HANDOFF_ACKNOWLEDGED = 401
     HANDOFF_FAILED = 402
@@ -53,7 +55,9 @@ AUDIT_LABELS = {
     AuditAction.PACKAGE_DOWNLOADED: _("申請データのダウンロード"),
     AuditAction.APPLICATION_STATUS_CHANGED: _("ステータス変更"),
     AuditAction.IDENTIFICATION_CHANGED: _("本人特定の変更"),
+    AuditAction.APPLICATION_ASSIGNED: _("担当者の割当"),
     AuditAction.RECORD_DOWNLOADED: _("連携データのダウンロード"),
+    AuditAction.ATTACHMENT_VIEWED: _("添付ファイルの閲覧"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
     AuditAction.HANDOFF_ACKNOWLEDGED: _("基幹システム取込済"),
     AuditAction.HANDOFF_FAILED: _("基幹連携の失敗"),
