@@ -1,4 +1,4 @@
-"""The permission matrix: every screen × persona, each expected to allow or deny.
+"""The permission matrix: every screen and API route × persona, each expected to allow or deny.
 
 ok = answered (200, or a redirect back into the application); login = sent to log in;
 denied = 403; hidden = 404 (another department's application does not exist for them).
@@ -6,9 +6,12 @@ denied = 403; hidden = 404 (another department's application does not exist for 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import sign_in
+from madoguchi.api.models import ApiToken
 from madoguchi.applications.models import Application
 from madoguchi.intake.pipeline import import_package
 from madoguchi.linking.models import Delivery
@@ -25,6 +28,10 @@ MATRIX = [
     (f"/applications/{R}/transition/", "post", ["login", "ok", "ok", "hidden", "ok"]),
     (f"/applications/{R}/my-number/", "post", ["login", "denied", "ok", "hidden", "denied"]),
     (f"/applications/{R}/resolve/", "post", ["login", "denied", "ok", "hidden", "denied"]),
+    (f"/applications/{R}/assign/", "post", ["login", "ok", "ok", "hidden", "ok"]),
+    (f"/applications/{R}/attachments/0/", "get", ["login", "ok", "ok", "hidden", "ok"]),
+    ("/applications/bulk/", "post", ["login", "ok", "ok", "ok", "ok"]),
+    ("/applications/filters/", "post", ["login", "ok", "ok", "ok", "ok"]),
     ("/linking/", "get", ["login", "ok", "ok", "ok", "ok"]),
     (f"/linking/{R}/", "get", ["login", "ok", "ok", "hidden", "ok"]),
     (f"/linking/{R}/record.json", "get", ["login", "ok", "ok", "hidden", "ok"]),
@@ -69,9 +76,50 @@ def test_permission_matrix(client, request, kosodate_application, route, method,
         sign_in(client, request.getfixturevalue(persona))
     url = route.replace(R, kosodate_application.receipt_number)
     data = {
+        "receipt_numbers": [kosodate_application.receipt_number],
+        "action": "transition",
+        "name": "mine",
         "to_status": "in_review",
         "resident": kosodate_application.resident.atena_number,
         "note": "電話で確認",
     }
     response = getattr(client, method)(url, data) if method == "post" else client.get(url)
     assert outcome(response) == expected
+
+
+# The REST API, with each persona's own token (anonymous: none). A member of staff's token
+# opens nothing of the core systems' pull API.
+API_MATRIX = [
+    ("/api/v1/applications", "get", ["login", "ok", "ok", "ok", "ok"]),
+    (f"/api/v1/applications/{R}", "get", ["login", "ok", "ok", "hidden", "ok"]),
+    (f"/api/v1/applications/{R}/transition", "post", ["login", "ok", "ok", "hidden", "ok"]),
+    (f"/api/v1/applications/{R}/my-number", "post", ["login", "denied", "ok", "hidden", "denied"]),
+    ("/api/v1/core-systems/jidou_teate/records", "get", ["login"] * 5),
+    (f"/api/v1/core-systems/jidou_teate/records/{R}", "get", ["login"] * 5),
+]
+API_CASES = [
+    pytest.param(route, method, persona, expected[i], id=f"{method} {route} {persona}")
+    for route, method, expected in API_MATRIX
+    for i, persona in enumerate(PERSONAS)
+]
+
+
+@pytest.mark.parametrize(("route", "method", "persona", "expected"), API_CASES)
+def test_api_permission_matrix(
+    client, request, kosodate_application, route, method, persona, expected
+):
+    headers = {}
+    if persona != "anonymous":
+        _row, token = ApiToken.issue(request.getfixturevalue(persona), "matrix")
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    url = route.replace(R, kosodate_application.receipt_number)
+    if method == "post":
+        response = client.post(
+            url, json.dumps({"to_status": "in_review"}), content_type="application/json", **headers
+        )
+    else:
+        response = client.get(url, **headers)
+    answer = {200: "ok", 401: "login", 403: "denied", 404: "hidden"}.get(
+        response.status_code, str(response.status_code)
+    )
+    assert answer == expected

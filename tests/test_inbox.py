@@ -1,0 +1,241 @@
+"""The clerk's inbox: search, filters, keyset paging, saved filters, assignment, deadlines,
+bulk transitions and the attachment viewer — each inside the department boundary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import re
+from urllib.parse import parse_qsl
+
+import pytest
+from django.utils import timezone
+
+from conftest import sign_in
+from madoguchi.applications.actions import assign
+from madoguchi.applications.constants import Status
+from madoguchi.applications.models import Application, SavedFilter
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.pipeline import import_package
+from tests.factories import make_application
+
+pytestmark = pytest.mark.django_db
+
+
+def listed(response) -> list[str]:
+    return re.findall(r'<tr data-receipt-number="(\d+)"', response.content.decode())
+
+
+def pager_link(response, testid: str) -> dict[str, str] | None:
+    """The query of the 次へ / 前へ link, as a browser would follow it."""
+    found = re.search(rf'href="\?([^"]*)" data-testid="{testid}"', response.content.decode())
+    return dict(parse_qsl(html.unescape(found.group(1)))) if found else None
+
+
+@pytest.fixture
+def people(catalog):
+    return {
+        "yamada": make_application(name="山田　花子", kana="ヤマダ　ハナコ"),
+        "takahashi": make_application(name="髙橋　一郎", kana="タカハシ　イチロウ"),
+        "yoshida": make_application(name="𠮷田　太郎", kana="ヨシダ　タロウ"),
+        "kaigo": make_application("kaigo-nintei", name="山田　次郎", kana="ヤマダ　ジロウ"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("山田", {"yamada"}),
+        ("山田 花", {"yamada"}),  # spaces do not matter
+        ("ﾔﾏﾀﾞ", {"yamada"}),  # half-width kana
+        ("やまだ", {"yamada"}),  # hiragana
+        ("高橋", {"takahashi"}),  # the registry's 髙 found from the common form
+        ("吉田", {"yoshida"}),
+        ("田", set()),  # the start of the name, not anywhere in it
+    ],
+)
+def test_name_search_folds_width_kana_and_old_forms(client, people, counter_clerk, text, expected):
+    sign_in(client, counter_clerk)
+    found = set(listed(client.get("/applications/", {"q": text})))
+    assert found == {people[k].receipt_number for k in expected}
+
+
+def test_search_by_receipt_and_atena_number(client, trusted, counter_clerk):
+    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(path.read_bytes(), path.name)
+    application = Application.objects.get()
+    sign_in(client, counter_clerk)
+    by_receipt = client.get("/applications/", {"q": application.receipt_number})
+    assert listed(by_receipt) == [application.receipt_number]
+    full_width = application.resident.atena_number.translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
+    assert listed(client.get("/applications/", {"q": full_width})) == [application.receipt_number]
+
+
+def test_another_departments_applications_are_not_found_or_counted(client, people, kaigo_clerk):
+    sign_in(client, kaigo_clerk)
+    response = client.get("/applications/", {"q": "山田"})
+    assert listed(response) == [people["kaigo"].receipt_number]
+    assert "1 件" in response.content.decode()
+
+
+def test_filters_combine(client, people, counter_clerk, reviewer):
+    yamada, takahashi = people["yamada"], people["takahashi"]
+    assign(yamada.pk, counter_clerk, actor=counter_clerk)
+    Application.objects.filter(pk=takahashi.pk).update(
+        due_date=timezone.localdate() - dt.timedelta(days=1), status=Status.IN_REVIEW
+    )
+    sign_in(client, counter_clerk)
+
+    def only(**params) -> set[str]:
+        return set(listed(client.get("/applications/", params)))
+
+    assert only(assignee="me") == {yamada.receipt_number}
+    assert yamada.receipt_number not in only(assignee="none")
+    assert only(overdue="on") == {takahashi.receipt_number}
+    assert only(status="in_review") == {takahashi.receipt_number}
+    assert only(procedure="jidou-teate-nintei", status="open") == {
+        people[k].receipt_number for k in ("yamada", "takahashi", "yoshida")
+    }
+    today = timezone.localdate()
+    assert len(only(received_from=today.isoformat(), received_to=today.isoformat())) == 3
+    assert only(received_from=(today + dt.timedelta(days=1)).isoformat()) == set()
+    overdue_page = client.get("/applications/", {"overdue": "on"}).content.decode()
+    assert 'data-overdue="1"' in overdue_page and "期限超過" in overdue_page
+
+
+def test_keyset_pages_cover_everything_once_and_come_back(client, catalog, counter_clerk):
+    start = timezone.now() - dt.timedelta(days=1)
+    made = [
+        make_application(received_at=start + dt.timedelta(minutes=n // 3)).receipt_number
+        for n in range(130)  # three at each time: the id breaks the ties
+    ]
+    sign_in(client, counter_clerk)
+    pages, params = [], {"sort": "old"}
+    while params:
+        response = client.get("/applications/", params)
+        pages.append(listed(response))
+        last, params = params, pager_link(response, "next-page")
+    assert [len(p) for p in pages] == [50, 50, 30]
+    assert [r for page in pages for r in page] == made  # oldest first, each once
+
+    # From the third page, 前へ gives the second again.
+    third = client.get("/applications/", last)
+    assert listed(client.get("/applications/", pager_link(third, "previous-page"))) == pages[1]
+
+
+def test_htmx_gets_only_the_results(client, people, counter_clerk):
+    sign_in(client, counter_clerk)
+    response = client.get("/applications/", {"q": "山田"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body and listed(response) == [people["yamada"].receipt_number]
+
+
+def test_saved_filters_belong_to_their_owner(client, people, counter_clerk, reviewer):
+    sign_in(client, counter_clerk)
+    client.post("/applications/filters/", {"name": "期限超過", "query": "overdue=on"})
+    saved = SavedFilter.objects.get(user=counter_clerk)
+    assert 'href="?overdue=on"' in client.get("/applications/").content.decode()
+    sign_in(client, reviewer)
+    assert "期限超過</a>" not in client.get("/applications/").content.decode()
+    assert client.post(f"/applications/filters/{saved.pk}/delete/").status_code == 404
+    sign_in(client, counter_clerk)
+    client.post(f"/applications/filters/{saved.pk}/delete/")
+    assert not SavedFilter.objects.exists()
+
+
+def test_assignment_stays_in_the_department_and_is_audited(
+    client, people, counter_clerk, reviewer, kaigo_clerk
+):
+    application = people["yamada"]
+    sign_in(client, counter_clerk)
+    client.post(f"/applications/{application.receipt_number}/assign/", {"assignee": reviewer.pk})
+    application.refresh_from_db()
+    assert application.assignee == reviewer
+    event = AuditEvent.objects.get(action=AuditAction.APPLICATION_ASSIGNED)
+    assert (event.actor, event.extra["to"]) == (counter_clerk, reviewer.username)
+    # A clerk of 介護保険課 is not among the choices, and cannot be given it by hand.
+    client.post(f"/applications/{application.receipt_number}/assign/", {"assignee": kaigo_clerk.pk})
+    application.refresh_from_db()
+    assert application.assignee == reviewer
+
+
+def test_bulk_transition_reports_each_item(client, people, counter_clerk):
+    yamada, takahashi, kaigo = people["yamada"], people["takahashi"], people["kaigo"]
+    Application.objects.filter(pk=takahashi.pk).update(status=Status.COMPLETED)
+    sign_in(client, counter_clerk)
+    response = client.post(
+        "/applications/bulk/",
+        {
+            "action": "transition",
+            "to_status": "in_review",
+            "receipt_numbers": [
+                yamada.receipt_number,
+                takahashi.receipt_number,
+                kaigo.receipt_number,
+            ],
+        },
+    )
+    body = response.content.decode()
+    rows = dict(re.findall(r'data-receipt-number="(\d+)" data-ok="(\d)"', body))
+    assert rows == {
+        yamada.receipt_number: "1",
+        takahashi.receipt_number: "0",
+        kaigo.receipt_number: "0",
+    }
+    assert "「完了」から「審査中」には変更できません" in body
+    assert "申請が見つかりません" in body  # another department's: not disclosed
+    assert Application.objects.get(pk=yamada.pk).status == Status.IN_REVIEW
+    assert Application.objects.get(pk=kaigo.pk).status == Status.RECEIVED
+
+
+def test_bulk_assignment(client, people, counter_clerk, reviewer):
+    sign_in(client, counter_clerk)
+    targets = [people["yamada"].receipt_number, people["yoshida"].receipt_number]
+    client.post(
+        "/applications/bulk/",
+        {"action": "assign", "assignee": str(reviewer.pk), "receipt_numbers": targets},
+    )
+    assert set(
+        Application.objects.filter(receipt_number__in=targets).values_list("assignee", flat=True)
+    ) == {reviewer.pk}
+
+
+def test_the_deadline_follows_the_procedures_processing_days(trusted):
+    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(path.read_bytes(), path.name)
+    application = Application.objects.get()
+    assert application.due_date == timezone.localdate() + dt.timedelta(
+        days=application.procedure.processing_days
+    )
+    assert not application.is_overdue
+
+
+def test_attachments_are_shown_inline_or_downloaded_and_audited(
+    client, trusted, counter_clerk, kaigo_clerk
+):
+    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(path.read_bytes(), path.name)
+    application = Application.objects.get()
+    url = f"/applications/{application.receipt_number}/attachments/0/"
+    sign_in(client, kaigo_clerk)
+    assert client.get(url).status_code == 404
+    sign_in(client, counter_clerk)
+    detail = client.get(f"/applications/{application.receipt_number}/").content.decode()
+    assert application.attachments[0]["name"] in detail
+    shown = client.get(url)
+    meta = application.attachments[0]
+    assert shown["Content-Type"] == meta["media_type"]
+    assert shown["Content-Disposition"].startswith("inline")
+    assert "sandbox" in shown["Content-Security-Policy"]
+    assert hashlib.sha256(shown.content).hexdigest() == meta["sha256"]
+    downloaded = client.get(url, {"download": "1"})
+    assert downloaded["Content-Disposition"].startswith("attachment")
+    assert (
+        client.get(f"/applications/{application.receipt_number}/attachments/99/").status_code == 404
+    )
+    events = AuditEvent.objects.filter(action=AuditAction.ATTACHMENT_VIEWED, actor=counter_clerk)
+    assert [e.extra["inline"] for e in events.order_by("seq")] == [True, False]
