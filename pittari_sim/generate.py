@@ -5,13 +5,19 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
+import json
 import os
 import random
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .forms import fill_form, load_procedures
 from .package import PackageSpec, build_package
@@ -243,6 +249,7 @@ def generate(
             )
             path = packages / f"{receipt}.zip"
             path.write_bytes(build_package(spec, key, certificate))
+            save_card(out, receipt, key, certificate)
             if rng.random() < unlinked_rate:
                 # The card was renewed after the last 住基 export: the registry still knows
                 # only the previous serial, so madoguchi cannot link this one (特定不可).
@@ -254,6 +261,73 @@ def generate(
                 writer.writerow(_link_row(signer, format(certificate.serial_number, "X"), issued))
             generated.append(Generated(receipt, definition["id"], spec.form, path))
     return generated
+
+
+def save_card(
+    out: Path, receipt: str, key: rsa.RSAPrivateKey, certificate: x509.Certificate
+) -> None:
+    """The applicant's card (key and certificate) as it signed this application: the
+    simulated applicant signs a 補正 reply with the same card."""
+    cards = out / "cards"
+    cards.mkdir(exist_ok=True)
+    (cards / f"{receipt}.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        + certificate.public_bytes(serialization.Encoding.PEM)
+    )
+
+
+def load_card(out: Path, receipt: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate] | None:
+    path = out / "cards" / f"{receipt}.pem"
+    if not path.exists():
+        return None
+    data = path.read_bytes()
+    key = serialization.load_pem_private_key(data, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key, x509.load_pem_x509_certificate(data)
+
+
+def correction_reply(out: Path, original: Path, changes: dict[str, str]) -> Path | None:
+    """The applicant answers a 補正 request: the same procedure and card, the form with
+    ``changes``, signed again, under a new receipt number. None if the card is unknown."""
+    from lxml import etree
+
+    from .package import NS
+
+    with zipfile.ZipFile(original) as archive:
+        envelope = json.loads(archive.read("envelope.json"))
+        root = etree.fromstring(archive.read("application.xml"))
+        attachments = [
+            (a["name"], a["media_type"], archive.read(f"attachments/{a['name']}"))
+            for a in envelope["attachments"]
+        ]
+    card = load_card(out, envelope["receipt_number"])
+    if card is None:
+        return None
+    form = {str(item.get("id")): item.text or "" for item in root.iter(f"{{{NS}}}Item")}
+    now = dt.datetime.now(JST)
+    receipt = _receipt_number(random.Random(), now, out / "packages")
+    spec = PackageSpec(
+        receipt_number=receipt,
+        procedure_id=envelope["procedure_id"],
+        procedure_version=envelope["procedure_version"],
+        submitted_at=now,
+        municipality_code=envelope["municipality_code"],
+        submitter=envelope["submitter"],
+        form=form | changes,
+        attachments=attachments,
+        correction_of=envelope["receipt_number"],
+    )
+    key, certificate = card
+    path = out / "packages" / f"{receipt}.zip"
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(build_package(spec, key, certificate))
+    os.replace(tmp, path)
+    save_card(out, receipt, key, certificate)
+    return path
 
 
 def _receipt_number(rng: random.Random, submitted_at: dt.datetime, packages: Path) -> str:

@@ -30,6 +30,8 @@ class PackageSpec:
     submitter: str
     form: dict[str, str]
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)  # name, type, bytes
+    # 補正: the receipt number of the returned application this one answers.
+    correction_of: str = ""
 
 
 def application_xml(spec: PackageSpec) -> etree._Element:
@@ -41,6 +43,8 @@ def application_xml(spec: PackageSpec) -> etree._Element:
         ("Submitter", spec.submitter),
     ):
         etree.SubElement(root, f"{{{NS}}}{tag}").text = value
+    if spec.correction_of:
+        etree.SubElement(root, f"{{{NS}}}CorrectionOf").text = spec.correction_of
     form = etree.SubElement(root, f"{{{NS}}}Form")
     for key, value in spec.form.items():
         item = etree.SubElement(form, f"{{{NS}}}Item", id=key)
@@ -97,6 +101,7 @@ def envelope(spec: PackageSpec) -> dict[str, object]:
         "submitted_at": spec.submitted_at.isoformat(),
         "municipality_code": spec.municipality_code,
         "submitter": spec.submitter,
+        **({"correction_of": spec.correction_of} if spec.correction_of else {}),
         "attachments": [
             {"name": n, "media_type": t, "sha256": hashlib.sha256(c).hexdigest()}
             for n, t, c in spec.attachments

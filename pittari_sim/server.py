@@ -9,6 +9,11 @@ POST /api/v1/applications/<受付番号>/status    {"status", "message"}: shown 
 GET  /api/v1/statuses                         the processing status codes
 GET  /crl/ca.crl                              the test CA's current CRL (DER), freshly signed
 GET  /                                        what applicants see: each application's status
+POST /applicant/applications/<受付番号>/reply  the applicant answers a 補正 (返戻) request:
+                                              {"form": {field: value}} changes (JSON, or an
+                                              empty HTML form post from the page at /); a new
+                                              application signed with the same card, naming
+                                              the returned one in its signed CorrectionOf
 
 Faults on demand (``--faults``) make it behave like a portal on a bad day: latency, 5xx
 answers, truncated bodies, duplicate and out-of-order listings, tokens that expire early.
@@ -33,12 +38,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from .generate import load_or_create_ca
+from .generate import correction_reply, load_or_create_ca
 
 RECEIPT = r"([0-9A-Za-z][0-9A-Za-z-]{0,39})"
 ONE = re.compile(rf"^/api/v1/applications/{RECEIPT}$")
 PACKAGE = re.compile(rf"^/api/v1/applications/{RECEIPT}/package$")
 STATUS = re.compile(rf"^/api/v1/applications/{RECEIPT}/status$")
+REPLY = re.compile(rf"^/applicant/applications/{RECEIPT}/reply$")
 # Processing statuses as the portal shows them to the applicant.
 STATUSES = {
     "received": "受付",
@@ -89,6 +95,7 @@ class Entry:
     submitted_at: str
     sha256: str
     path: Path
+    correction_of: str = ""
 
 
 class Portal:
@@ -144,8 +151,20 @@ class Portal:
             entries = sorted(self._index.values(), key=lambda e: (e.submitted_at, e.receipt_number))
         if self.release_initial is not None and self.release_every:
             elapsed = time.monotonic() - self.started
-            entries = entries[: self.release_initial + int(elapsed / self.release_every)]
+            released = self.release_initial + int(elapsed / self.release_every)
+            # Replies to 補正 requests are there at once, whatever the release schedule.
+            generated = [e for e in entries if not e.correction_of]
+            shown = {e.receipt_number for e in generated[:released]}
+            entries = [e for e in entries if e.correction_of or e.receipt_number in shown]
         return entries
+
+    def reply(self, receipt_number: str, changes: dict[str, str]) -> str | None:
+        """The applicant's 補正: a new signed application answering the returned one."""
+        entry = self.find(receipt_number)
+        if entry is None or self.status_of(receipt_number) != "returned":
+            return None
+        path = correction_reply(self.data, entry.path, changes)
+        return path.stem if path is not None else None
 
     def find(self, receipt_number: str) -> Entry | None:
         return next((e for e in self.entries() if e.receipt_number == receipt_number), None)
@@ -202,6 +221,7 @@ def _entry(path: Path) -> Entry:
         submitted_at=str(envelope.get("submitted_at", "")),
         sha256=hashlib.sha256(data).hexdigest(),
         path=path,
+        correction_of=str(envelope.get("correction_of", "")),
     )
 
 
@@ -248,6 +268,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (stdlib name)
         url = urlparse(self.path)
+        if match := REPLY.match(url.path):
+            self._reply(match.group(1))
+            return
         if url.path == "/api/v1/auth/token":
             if self._faulty():
                 return
@@ -339,6 +362,29 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"error": "not_found"})
 
+    def _reply(self, receipt_number: str) -> None:
+        changes: dict[str, str] = {}
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            try:
+                body = self._body()
+                changes = {str(k): str(v) for k, v in dict(body.get("form", {})).items()}
+            except (ValueError, TypeError, AttributeError):
+                self._json(400, {"error": "invalid_request"})
+                return
+        else:
+            self.rfile.read(min(int(self.headers.get("Content-Length", "0") or 0), 100_000))
+        new = self.portal.reply(receipt_number, changes)
+        if new is None:
+            self._json(409, {"error": "not_returned", "message": "返戻中の申請ではありません"})
+            return
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            self._json(201, {"receipt_number": new, "correction_of": receipt_number})
+        else:
+            self.send_response(303)
+            self.send_header("Location", "/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
     def _item(self, entry: Entry) -> dict[str, str]:
         return {
             "receipt_number": entry.receipt_number,
@@ -395,12 +441,19 @@ class Handler(BaseHTTPRequestHandler):
         for entry in reversed(self.portal.entries()[-200:]):
             events = self.portal.history.get(entry.receipt_number, [])
             last = events[-1] if events else {"status": "received", "message": ""}
+            action = ""
+            if last["status"] == "returned":
+                target = f"/applicant/applications/{html.escape(entry.receipt_number)}/reply"
+                action = (
+                    f"<form method='post' action='{target}'>"
+                    "<button type='submit'>補正して再申請する</button></form>"
+                )
             rows.append(
                 f"<tr><td>{html.escape(entry.receipt_number)}</td>"
                 f"<td>{html.escape(entry.procedure_id)}</td>"
                 f"<td>{html.escape(entry.submitted_at[:16])}</td>"
                 f"<td>{STATUSES.get(last['status'], last['status'])}</td>"
-                f"<td>{html.escape(last['message'])}</td></tr>"
+                f"<td>{html.escape(last['message'])}{action}</td></tr>"
             )
         body = (
             "<!doctype html><html lang='ja'><meta charset='utf-8'>"

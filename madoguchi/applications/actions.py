@@ -37,7 +37,7 @@ from .constants import (
     Status,
     Submitter,
 )
-from .models import Application, Evidence, PortalStatusUpdate
+from .models import Application, CorrectionReply, Evidence, PortalStatusUpdate
 
 
 def _identify(
@@ -103,6 +103,7 @@ def receive_application(
         identification=outcome,
         identification_notes=notes,
         due_date=timezone.localdate(now) + dt.timedelta(days=procedure.processing_days),
+        correction_of=package.correction_of,
     )
     application.set_search_keys()
     application.save()
@@ -130,6 +131,85 @@ def receive_application(
         extra={"sha256": sha256, "identification": outcome, "procedure": procedure.procedure_id},
     )
     return application
+
+
+@transaction.atomic
+def receive_correction(
+    package: VerifiedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
+) -> Application | None:
+    """Take a 補正 answer into the application it answers, if that one is 補正依頼中 and of
+    the same procedure; None otherwise (the caller then receives it as a new application)."""
+    original = (
+        Application.objects.select_for_update()
+        .filter(
+            receipt_number=package.correction_of,
+            status=Status.CORRECTION_REQUESTED,
+            procedure__procedure_id=procedure.procedure_id,
+        )
+        .first()
+    )
+    if original is None:
+        return None
+    serial = serial_hex(package.certificate)
+    signer = identify(serial, package.submitted_at, BasicFour.from_certificate(package.certificate))
+    reply = CorrectionReply.objects.create(
+        application=original,
+        receipt_number=package.receipt_number,
+        submitted_at=package.submitted_at,
+        file_name=file_name,
+        package=data,
+        package_sha256=sha256,
+        signer_serial=serial,
+        form=package.form,
+        previous_form=original.form,
+    )
+    expected_signer = original.signer_id if original.signer_id else original.resident_id
+    if signer.resident is None or signer.resident.pk != expected_signer:
+        original.identification_notes = [
+            *original.identification_notes,
+            _(
+                "補正の回答(受付番号 %(r)s)の署名者が元の申請の署名者と一致しません。"
+                "確認してください"
+            )
+            % {"r": package.receipt_number},
+        ]
+    original.procedure = procedure
+    original.form = package.form
+    original.form_errors = validate_form(procedure.fields, package.form)
+    original.attachments = [
+        {
+            "name": a.name,
+            "media_type": a.media_type,
+            "sha256": a.sha256,
+            "size": len(a.content),
+            "reply": reply.pk,
+        }
+        for a in package.attachments
+    ]
+    problems = validate_attachments(procedure.attachments, original.attachments)
+    if problems:
+        original.form_errors[ATTACHMENTS_KEY] = problems
+    original.applicant_name = package.form.get(procedure.field_for("applicant.name") or "", "")
+    original.applicant_kana = package.form.get(procedure.field_for("applicant.kana") or "", "")
+    original.set_search_keys()
+    original.save()
+    record(
+        AuditAction.CORRECTION_RECEIVED,
+        actor=None,
+        target_type="application",
+        target_id=original.receipt_number,
+        extra={
+            "reply": package.receipt_number,
+            "sha256": sha256,
+            "changed": [k for k, _b, _a in reply.changes],
+        },
+    )
+    return change_status(
+        original.pk,
+        Status.IN_REVIEW,
+        actor=None,
+        reason=_("補正の回答を受け付けました(受付番号 %(r)s)") % {"r": package.receipt_number},
+    )
 
 
 @transaction.atomic

@@ -64,6 +64,9 @@ class Application(models.Model):
     # prefix search finds 髙橋 from たかはし or ﾀｶﾊｼ (lib.text.normalize_for_match).
     name_key = models.CharField(max_length=100, blank=True, default="")
     kana_key = models.CharField(max_length=100, blank=True, default="")
+    # A 補正 answer received on its own (its returned application was unknown or no longer
+    # waiting): the receipt number it names.
+    correction_of = models.CharField(_("補正の対象"), max_length=64, blank=True, default="")
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -138,6 +141,40 @@ class Evidence(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["signer_serial"])]
+
+
+class CorrectionReply(models.Model):
+    """The applicant's answer to a 補正 request (返戻), taken into the application it answers.
+
+    The application's form becomes the answer's; the answer's package is kept here as
+    evidence beside the first one, and what it replaced is kept too.
+    """
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="correction_replies"
+    )
+    receipt_number = models.CharField(_("受付番号"), max_length=64, unique=True)
+    submitted_at = models.DateTimeField(_("申請日時"))
+    received_at = models.DateTimeField(_("受付日時"), auto_now_add=True)
+    file_name = models.CharField(max_length=255)
+    package = models.BinaryField()
+    package_sha256 = models.CharField(_("パッケージSHA-256"), max_length=64, db_index=True)
+    signer_serial = models.CharField(_("証明書シリアル番号"), max_length=64)
+    form = models.JSONField(_("補正後の申請内容"))
+    previous_form = models.JSONField(_("補正前の申請内容"))
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(field id, before, after) for each field the answer changed."""
+        keys = sorted(set(self.form) | set(self.previous_form))
+        return [
+            (k, str(self.previous_form.get(k, "")), str(self.form.get(k, "")))
+            for k in keys
+            if self.previous_form.get(k) != self.form.get(k)
+        ]
 
 
 class PortalStatusUpdate(models.Model):

@@ -16,7 +16,7 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.procedures.models import Procedure
 
 from .constants import OPEN_STATUSES, Status
-from .models import Application, Evidence, PortalStatusUpdate
+from .models import Application, CorrectionReply, Evidence, PortalStatusUpdate
 
 CLOSED = [status for status in Status if status not in OPEN_STATUSES]
 
@@ -81,6 +81,9 @@ def purge(application_id: int, now: dt.datetime | None = None) -> None:
         evidence.file_name = ""
         evidence.save()
     PortalStatusUpdate.objects.filter(application=application).update(message="")
+    CorrectionReply.objects.filter(application=application).update(
+        package=b"", form={}, previous_form={}, file_name=""
+    )
     record(
         AuditAction.RETENTION_PURGED,
         actor=None,

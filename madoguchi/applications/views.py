@@ -166,6 +166,7 @@ def _render_detail(
     ).select_related("actor")
     resolvable = application.identification in MANUAL_MATCH_FROM and user.may_resolve_identification
     resident = application.resident
+    labels = {f["id"]: f["label"] for f in application.procedure.fields}
     return render(
         request,
         "applications/detail.html",
@@ -175,6 +176,15 @@ def _render_detail(
             "fields": fields,
             "transitions": allowed_transitions(application),
             "deliveries": Delivery.objects.filter(application=application),
+            "correction_replies": [
+                {
+                    "reply": reply,
+                    "changes": [
+                        (labels.get(k, k), before, after) for k, before, after in reply.changes
+                    ],
+                }
+                for reply in application.correction_replies.all()
+            ],
             "assign_form": AssignForm(
                 initial={"assignee": str(application.assignee_id or "")}, user=user
             ),
@@ -362,10 +372,14 @@ def attachment(request: HttpRequest, receipt_number: str, index: int) -> HttpRes
     if not 0 <= index < len(application.attachments):
         raise Http404
     meta = application.attachments[index]
-    evidence = getattr(application, "evidence", None)
-    if evidence is None or not evidence.package:
+    if "reply" in meta:  # brought by a 補正 answer
+        package = application.correction_replies.get(pk=meta["reply"]).package
+    else:
+        evidence = getattr(application, "evidence", None)
+        package = evidence.package if evidence is not None else b""
+    if not package:
         raise Http404
-    with zipfile.ZipFile(io.BytesIO(evidence.package)) as archive:
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
         content = archive.read(f"attachments/{meta['name']}")
     inline = request.GET.get("download") != "1" and meta["media_type"] in INLINE_TYPES
     record(

@@ -15,6 +15,7 @@ class AuditAction(IntEnum):
     APPLICATION_RECEIVED = 100
     APPLICATION_QUARANTINED = 101
     QUARANTINE_REPROCESSED = 102
+    CORRECTION_RECEIVED = 103
     APPLICATION_VIEWED = 200
     MY_NUMBER_VIEWED = 201
     PACKAGE_DOWNLOADED = 202
@@ -50,6 +51,7 @@ AUDIT_LABELS = {
     AuditAction.APPLICATION_RECEIVED: _("申請受付"),
     AuditAction.APPLICATION_QUARANTINED: _("隔離"),
     AuditAction.QUARANTINE_REPROCESSED: _("隔離データの再処理"),
+    AuditAction.CORRECTION_RECEIVED: _("補正の回答の受付"),
     AuditAction.APPLICATION_VIEWED: _("申請閲覧"),
     AuditAction.MY_NUMBER_VIEWED: _("個人番号閲覧"),
     AuditAction.PACKAGE_DOWNLOADED: _("申請データのダウンロード"),

@@ -14,14 +14,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from madoguchi.applications.actions import receive_application
-from madoguchi.applications.models import Application, Evidence
+from madoguchi.applications.actions import receive_application, receive_correction
+from madoguchi.applications.models import Application, CorrectionReply, Evidence
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.procedures.models import Procedure
 
 from .constants import Outcome, Reason, Rejection
-from .formats.madoguchi_pittari import peek_receipt_number, read_package
+from .formats.madoguchi_pittari import VerifiedPackage, peek_receipt_number, read_package
 from .models import QuarantinedPackage
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,9 @@ def import_package(data: bytes, file_name: str) -> ImportResult:
     known = Evidence.objects.filter(package_sha256=sha256).select_related("application").first()
     if known is not None:
         return ImportResult(file_name, known.application.receipt_number, Outcome.DUPLICATE)
+    answer = CorrectionReply.objects.filter(package_sha256=sha256).first()
+    if answer is not None:
+        return ImportResult(file_name, answer.receipt_number, Outcome.DUPLICATE)
     try:
         try:
             with time_limit(settings.INTAKE_TIME_LIMIT_SECONDS):
@@ -91,13 +94,19 @@ def import_package(data: bytes, file_name: str) -> ImportResult:
             raise Rejection(
                 Reason.PROCEDURE_UNKNOWN, f"{package.procedure_id}@{package.procedure_version}"
             )
-        if Application.objects.filter(receipt_number=package.receipt_number).exists():
+        if (
+            Application.objects.filter(receipt_number=package.receipt_number).exists()
+            or CorrectionReply.objects.filter(receipt_number=package.receipt_number).exists()
+        ):
             raise Rejection(Reason.RECEIPT_CONFLICT, package.receipt_number)
         try:
-            receive_application(package, procedure, data=data, sha256=sha256, file_name=file_name)
+            _receive(package, procedure, data=data, sha256=sha256, file_name=file_name)
         except IntegrityError:
             # Another worker stored the same receipt number between our check and insert.
-            if Evidence.objects.filter(package_sha256=sha256).exists():
+            if (
+                Evidence.objects.filter(package_sha256=sha256).exists()
+                or CorrectionReply.objects.filter(package_sha256=sha256).exists()
+            ):
                 return ImportResult(file_name, package.receipt_number, Outcome.DUPLICATE)
             raise Rejection(Reason.RECEIPT_CONFLICT, package.receipt_number) from None
         return ImportResult(file_name, package.receipt_number, Outcome.ACCEPTED)
@@ -107,6 +116,18 @@ def import_package(data: bytes, file_name: str) -> ImportResult:
         return ImportResult(
             file_name, receipt_number, Outcome.QUARANTINED, rejection.reason, rejection.detail
         )
+
+
+@transaction.atomic
+def _receive(
+    package: VerifiedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
+) -> None:
+    """A 補正 answer goes into the application waiting for it; anything else is new."""
+    if package.correction_of and receive_correction(
+        package, procedure, data=data, sha256=sha256, file_name=file_name
+    ):
+        return
+    receive_application(package, procedure, data=data, sha256=sha256, file_name=file_name)
 
 
 @transaction.atomic

@@ -57,6 +57,8 @@ class VerifiedPackage:
     attachments: tuple[Attachment, ...]
     certificate: x509.Certificate
     certificate_check: CertificateCheck
+    # 補正: the receipt number of the returned application this one answers (signed).
+    correction_of: str = ""
 
 
 def peek_receipt_number(data: bytes) -> str:
@@ -81,6 +83,8 @@ def read_package(data: bytes, now: dt.datetime) -> VerifiedPackage:
     for key in ("receipt_number", "procedure_id", "procedure_version", "submitter"):
         if envelope[key] != signed[key]:
             raise Rejection(Reason.ENVELOPE_MISMATCH, key)
+    if envelope.get("correction_of", "") != signed["correction_of"]:
+        raise Rejection(Reason.ENVELOPE_MISMATCH, "correction_of")
     envelope_attachments = {(a["name"], a["sha256"]) for a in envelope["attachments"]}
     signed_attachments = {(a["name"], a["sha256"]) for a in signed["attachments"]}
     if envelope_attachments != signed_attachments:
@@ -112,6 +116,7 @@ def read_package(data: bytes, now: dt.datetime) -> VerifiedPackage:
         attachments=tuple(attachments),
         certificate=verified.certificate,
         certificate_check=verified.check,
+        correction_of=signed["correction_of"],
     )
 
 
@@ -170,6 +175,16 @@ def _text(root: etree._Element, name: str) -> str:
     return _all_text(element).strip()
 
 
+def _optional_text(root: etree._Element, name: str) -> str:
+    element = root.find(_q(name))
+    if element is None:
+        return ""
+    value = _all_text(element).strip()
+    if not RECEIPT_RE.match(value):
+        raise Rejection(Reason.XML_INVALID, f"{name} is not a receipt number")
+    return value
+
+
 def _read_signed_content(root: etree._Element) -> dict[str, Any]:
     if root.tag != _q("Application"):
         raise Rejection(Reason.XML_INVALID, f"root element {root.tag}")
@@ -199,6 +214,7 @@ def _read_signed_content(root: etree._Element) -> dict[str, Any]:
         "procedure_id": _text(root, "ProcedureId"),
         "procedure_version": _text(root, "ProcedureVersion"),
         "submitter": _text(root, "Submitter"),
+        "correction_of": _optional_text(root, "CorrectionOf"),
         "form": form,
         "attachments": attachments,
     }
