@@ -6,7 +6,11 @@ system administrator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +19,18 @@ import pytest
 from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
 from madoguchi.accounts.second_factor import VERIFIED
+from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
+from madoguchi.intake.management.commands.worker import drain
 from madoguchi.intake.trust import add_trust_anchor, load_crl
 from madoguchi.procedures.catalog import load_catalog
+from madoguchi.relay.management.commands.relay import pull_once, push_statuses
+from madoguchi.relay.portal import PortalClient
+from madoguchi.relay.spool import Spool
 from madoguchi.residents.loader import load_links
 from pittari_sim.generate import Generated, generate, load_or_create_ca
 from pittari_sim.pki import CA
+from pittari_sim.server import Portal as SimulatedPortal
+from pittari_sim.server import make_server
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -101,3 +112,54 @@ def sign_in(client, user: User) -> None:
     session = client.session
     session[VERIFIED] = True
     session.save()
+
+
+TOWN_SECRET = "town-secret"
+
+
+@dataclass
+class Town:
+    """A portal of its own (answers add packages to it), the relay's client and spool."""
+
+    url: str
+    client: PortalClient
+    spool: Spool
+
+    def cycle(self) -> None:
+        """One pass of relay and worker: statuses out, packages in."""
+        export_portal_updates(self.spool)
+        push_statuses(self.client, self.spool)
+        collect_acknowledgements(self.spool)
+        pull_once(self.client, self.spool)
+        drain(self.spool)
+
+    def reply(self, receipt_number: str, form: dict[str, str]) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            f"{self.url}/applicant/applications/{receipt_number}/reply",
+            data=json.dumps({"form": form}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def town(catalog: None, tmp_path: Path) -> Iterator[Town]:
+    """One 児童手当 application on a running portal of its own, trusted and linked."""
+    root = tmp_path / "portal"
+    generate(root, 1, seed=11, procedure_id="jidou-teate-nintei", unlinked_rate=0.0)
+    add_trust_anchor((root / "trust" / "ca.pem").read_bytes())
+    load_crl(load_or_create_ca(root).crl([], number=1))
+    load_links(root / "registry" / "links.csv")
+    server = make_server(SimulatedPortal(root, "madoguchi-demo", TOWN_SECRET), port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    yield Town(
+        url, PortalClient(url, "madoguchi-demo", TOWN_SECRET), Spool(tmp_path / "spool", b"k")
+    )
+    server.shutdown()
+    server.server_close()

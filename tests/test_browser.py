@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import PASSWORD
@@ -15,6 +17,7 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.pipeline import import_package
 from madoguchi.lib import totp
+from tests.factories import make_application
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -130,3 +133,75 @@ def test_a_wrong_password_gets_a_japanese_message(live_server, page, reviewer):
     expect(page.get_by_role("alert")).to_contain_text(
         "ユーザー名またはパスワードが正しくありません"
     )
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """axe-core (WCAG 2.1 A and AA rules) on the page as it stands."""
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+            "resultTypes": ["violations"],
+        },
+    )
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+        for v in results.response["violations"]
+    ]
+
+
+def test_a_clerks_day_search_correct_approve_hand_over(live_server, page, town, reviewer):
+    """Search, open, request a correction, see the applicant's answer arrive through the
+    portal, approve, and hand over by transcription — with no accessibility violations on
+    the inbox and the detail screens."""
+    town.cycle()
+    application = Application.objects.get()
+    surname = application.applicant_name.split("\u3000")[0]
+    for name in ("綾瀬　はるか", "渥美　清", "五十嵐　一"):  # others in the inbox
+        make_application(name=name, kana="")
+
+    login(page, live_server.url, reviewer.username)
+    assert accessibility_violations(page) == []
+    page.get_by_role("searchbox", name="検索").fill(
+        surname
+    )  # htmx narrows the list as the clerk types
+    rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-receipt-number", application.receipt_number)
+    expect(page).to_have_url(re.compile(r"q="))  # in the address, to bookmark or go back to
+    page.get_by_role("link", name=application.receipt_number).click()
+    assert accessibility_violations(page) == []
+
+    page.get_by_label("審査中").check()
+    page.get_by_test_id("change-status").click()
+    expect(page.get_by_test_id("status")).to_have_text("審査中")
+    page.get_by_label("補正依頼中").check()
+    page.get_by_label("理由(補正依頼・却下・取下げのとき必須)").fill("口座番号を確認してください")
+    page.get_by_test_id("change-status").click()
+    expect(page.get_by_test_id("status")).to_have_text("補正依頼中")
+
+    town.cycle()  # the relay tells the portal: 返戻
+    status, _answer = town.reply(application.receipt_number, {"account_number": "7654321"})
+    assert status == 201
+    town.cycle()  # the applicant's answer comes back
+    page.reload()
+    expect(page.get_by_test_id("status")).to_have_text("審査中")
+    expect(page.get_by_test_id("correction-replies")).to_contain_text("7654321")
+
+    page.get_by_label("基幹連携待ち").check()
+    page.get_by_test_id("change-status").click()
+    expect(page.get_by_test_id("status")).to_have_text("基幹連携待ち")
+    page.get_by_test_id("transcription-link").click()
+    expect(page.locator("#record")).to_have_attribute("data-state", "pending")
+    assert accessibility_violations(page) == []
+    page.get_by_test_id("mark-transcribed").click()
+    expect(page.get_by_test_id("delivery-state")).to_have_text("取込済")
+    page.get_by_role("link", name="申請の詳細へ戻る").click()
+    expect(page.get_by_test_id("status")).to_have_text("基幹連携済")
+    assert accessibility_violations(page) == []
+
+
+def test_the_accessibility_check_can_fail(page):
+    """The check above is only worth something if it reports what it should."""
+    page.set_content("<html lang='ja'><title>t</title><main><input type='text'></main></html>")
+    assert any(v.startswith("label:") for v in accessibility_violations(page))
