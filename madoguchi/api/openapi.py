@@ -330,7 +330,7 @@ SCHEMA: dict[str, Any] = {
             "Page": {
                 "type": "object",
                 "properties": {
-                    "count": {"type": "integer", "description": "10,000 件まで数える"},
+                    "count": {"type": "integer", "description": "1,000 件まで数える"},
                     "count_is_capped": {"type": "boolean"},
                     "next_after": {"type": ["string", "null"]},
                     "results": {"type": "array", "items": {"$ref": "#/components/schemas/Summary"}},

@@ -95,7 +95,7 @@ def application_list(request: HttpRequest, *, user: User) -> JsonResponse:
     applications = form.apply(Application.objects.visible_to(user).select_related("procedure"))
     page = keyset_page(
         applications,
-        form.cleaned_data["sort"] or "new",
+        form.cleaned_data["sort"] or ("due" if form.cleaned_data["overdue"] else "new"),
         after=request.GET.get("after", ""),
         size=PAGE_SIZE,
     )

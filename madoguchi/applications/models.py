@@ -93,7 +93,12 @@ class Application(models.Model):
             models.Index(fields=["status", "-received_at", "-id"], name="application_by_status"),
             models.Index(fields=["procedure", "status"]),
             models.Index(fields=["assignee", "-received_at"], name="application_by_assignee"),
-            models.Index(fields=["due_date"], name="application_due"),
+            # Open applications by deadline: the 期限超過 list, most overdue first.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="application_open_due",
+            ),
             models.Index(
                 fields=["name_key"], opclasses=["varchar_pattern_ops"], name="application_name_key"
             ),

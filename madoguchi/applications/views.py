@@ -73,7 +73,8 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
     sort = "new"
     if form.is_valid():
         applications = form.apply(applications)
-        sort = form.cleaned_data["sort"] or "new"
+        # Overdue ones are read most overdue first, unless the clerk asks otherwise.
+        sort = form.cleaned_data["sort"] or ("due" if form.cleaned_data["overdue"] else "new")
     page = keyset_page(
         applications,
         sort,
