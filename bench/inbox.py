@@ -120,10 +120,8 @@ def main() -> None:
                 )  # fmt: skip
     raw.commit()
     # As autovacuum would have done by the time a city has a million applications.
-    raw.autocommit = True
-    with raw.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    raw.autocommit = False
     print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
 
     kosodate = Department.objects.get(code="kosodate")
