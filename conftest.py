@@ -102,6 +102,11 @@ def kaigo_clerk(make_staff: Callable[..., User]) -> User:
 
 
 @pytest.fixture
+def kaigo_reviewer(make_staff: Callable[..., User]) -> User:
+    return make_staff("kaigo-shinsa", Role.REVIEWER, "kaigo")
+
+
+@pytest.fixture
 def administrator(make_staff: Callable[..., User]) -> User:
     return make_staff("kanri", Role.ADMINISTRATOR, None)
 

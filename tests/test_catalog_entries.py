@@ -67,7 +67,7 @@ def test_an_entry_renders_and_round_trips(
 
 
 def test_an_old_version_keeps_its_own_form_validation_and_layout(
-    trusted, tmp_path: Path, kaigo_clerk, capsys, django_capture_on_commit_callbacks
+    trusted, tmp_path: Path, kaigo_reviewer, capsys, django_capture_on_commit_callbacks
 ):
     """要介護認定 2026.1 had 申請区分 and 2026.2 dropped it: what was filed on 2026.1 keeps it."""
     old_form = {
@@ -98,7 +98,7 @@ def test_an_old_version_keeps_its_own_form_validation_and_layout(
     assert application.form_errors == {}
     assert Procedure.objects.filter(procedure_id="kaigo-nintei", version="2026.2").exists()
 
-    make_ready([application], kaigo_clerk)
+    make_ready([application], kaigo_reviewer)
     with django_capture_on_commit_callbacks(execute=True):
         files = export_csv("kaigo-nintei", tmp_path, capsys)["files"]
     assert [Path(f).name.split("_")[1] for f in files] == ["2026.1"]

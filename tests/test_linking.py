@@ -60,7 +60,8 @@ def nintei(trusted, reviewer) -> list[Application]:
     return applications
 
 
-def kaigo_application(trusted, kaigo_clerk, receipt_number="2026112600000501") -> Application:
+def kaigo_application(trusted, approver, receipt_number="2026112600000501") -> Application:
+    """A 要介護認定 application, approved for hand-over by a reviewer of 介護保険課."""
     form = {
         "applicant_name": "鈴木　一郎",
         "applicant_birth_date": "1950-04-01",
@@ -71,7 +72,7 @@ def kaigo_application(trusted, kaigo_clerk, receipt_number="2026112600000501") -
     )
     import_package(build(trusted.ca, package), f"{receipt_number}.zip")
     application = Application.objects.get(receipt_number=receipt_number)
-    make_ready([application], kaigo_clerk)
+    make_ready([application], approver)
     return application
 
 
@@ -120,10 +121,10 @@ def test_a_configuration_mistake_is_named(configure, catalog, text, message):
 
 
 def test_transcription_screen_in_the_core_systems_order_with_wareki_then_transcribed(
-    client, configure, trusted, kaigo_clerk, counter_clerk
+    client, configure, trusted, kaigo_clerk, kaigo_reviewer, counter_clerk
 ):
     configure('[kaigo_hoken]\nera_dates = true\nmethod = "transcription"\n')
-    application = kaigo_application(trusted, kaigo_clerk)
+    application = kaigo_application(trusted, kaigo_reviewer)
     url = f"/linking/{application.receipt_number}/"
 
     sign_in(client, counter_clerk)  # 子育て支援課: another department's record does not exist
@@ -152,8 +153,10 @@ def test_transcription_screen_in_the_core_systems_order_with_wareki_then_transcr
     ).exists()
 
 
-def test_rpa_reads_stable_ids_and_downloads_one_record(client, trusted, kaigo_clerk):
-    application = kaigo_application(trusted, kaigo_clerk)
+def test_rpa_reads_stable_ids_and_downloads_one_record(
+    client, trusted, kaigo_clerk, kaigo_reviewer
+):
+    application = kaigo_application(trusted, kaigo_reviewer)
     sign_in(client, kaigo_clerk)
     base = f"/linking/{application.receipt_number}"
     page = client.get(base + "/").content.decode()
@@ -176,10 +179,10 @@ def test_rpa_reads_stable_ids_and_downloads_one_record(client, trusted, kaigo_cl
 
 
 def test_the_pull_api_lists_gives_and_takes_acknowledgements(
-    client, configure, trusted, kaigo_clerk, reviewer, capsys
+    client, configure, trusted, kaigo_clerk, kaigo_reviewer, reviewer, capsys
 ):
     configure('[kaigo_hoken]\nmethod = "pull_api"\n[jidou_teate]\nmethod = "pull_api"\n')
-    application = kaigo_application(trusted, kaigo_clerk)
+    application = kaigo_application(trusted, kaigo_reviewer)
     receipt = application.receipt_number
     call_command("linking", "token", "kaigo_hoken")
     token = capsys.readouterr().out.strip()

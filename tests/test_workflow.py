@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from madoguchi.applications.actions import change_status
+from madoguchi.applications.actions import allowed_transitions, change_status
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
@@ -82,3 +82,19 @@ def test_concurrent_transitions_exactly_one_wins(received, reviewer, counter_cle
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["ok", "refused"]
+
+
+def test_the_decisions_are_the_reviewers(received, counter_clerk, reviewer):
+    """A 窓口担当 takes an application into review, asks for corrections and records a
+    withdrawal; approving it for hand-over, rejecting and completing are the reviewer's."""
+    change_status(received.pk, Status.IN_REVIEW, actor=counter_clerk)
+    for decision in (Status.READY_FOR_HANDOFF, Status.REJECTED):
+        with pytest.raises(ValidationError, match="審査担当または所属長"):
+            change_status(received.pk, decision, actor=counter_clerk, reason="理由")
+    received.refresh_from_db()
+    assert allowed_transitions(received, counter_clerk) == [
+        Status.CORRECTION_REQUESTED,
+        Status.WITHDRAWN,
+    ]
+    assert Status.READY_FOR_HANDOFF in allowed_transitions(received, reviewer)
+    change_status(received.pk, Status.READY_FOR_HANDOFF, actor=reviewer)

@@ -30,6 +30,7 @@ from madoguchi.residents.identification import (
 from madoguchi.residents.models import Resident
 
 from .constants import (
+    MAY_MOVE_TO,
     PORTAL_STATUS,
     REASON_REQUIRED,
     TRANSITIONS,
@@ -310,11 +311,16 @@ def resolve_identification(
     return application
 
 
-def allowed_transitions(application: Application) -> list[Status]:
-    """What a member of staff may choose on the screen: 基幹連携済 is not among them, it
+def allowed_transitions(application: Application, user: User) -> list[Status]:
+    """What this member of staff may choose on the screen: 基幹連携済 is not among them, it
     follows from the core system's acknowledgement (or 転記済 on the transcription screen)."""
     return sorted(
-        TRANSITIONS[Status(application.status)] - {Status.HANDED_OFF}, key=list(Status).index
+        (
+            s
+            for s in TRANSITIONS[Status(application.status)] - {Status.HANDED_OFF}
+            if user.role in MAY_MOVE_TO[s]
+        ),
+        key=list(Status).index,
     )
 
 
@@ -342,6 +348,10 @@ def change_status(
     ):
         raise PermissionDenied
     current = Status(application.status)
+    if actor is not None and actor.role not in MAY_MOVE_TO[to_status]:
+        raise ValidationError(
+            _("「%(to)s」にできるのは審査担当または所属長です") % {"to": to_status.label}
+        )
     if to_status not in TRANSITIONS[current]:
         raise ValidationError(
             _("「%(from)s」から「%(to)s」には変更できません")

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.accounts.constants import Role
+
 
 class Status(models.TextChoices):
     RECEIVED = "received", _("受付")
@@ -35,6 +37,20 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.COMPLETED: frozenset(),
     Status.REJECTED: frozenset(),
     Status.WITHDRAWN: frozenset(),
+}
+
+# Who may move an application into each status: the decisions (承認して基幹連携へ, 却下,
+# 完了) are the reviewer's or the manager's; the administrator may act for any department.
+_EVERYONE = frozenset({Role.COUNTER_CLERK, Role.REVIEWER, Role.MANAGER, Role.ADMINISTRATOR})
+_DECIDERS = frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMINISTRATOR})
+MAY_MOVE_TO: dict[Status, frozenset[Role]] = {
+    Status.IN_REVIEW: _EVERYONE,
+    Status.CORRECTION_REQUESTED: _EVERYONE,
+    Status.WITHDRAWN: _EVERYONE,
+    Status.READY_FOR_HANDOFF: _DECIDERS,
+    Status.REJECTED: _DECIDERS,
+    Status.COMPLETED: _DECIDERS,
+    Status.HANDED_OFF: _EVERYONE,  # follows from the hand-over (actions.change_status)
 }
 
 # Transitions the law or practice expects a written reason for.

@@ -38,7 +38,7 @@ from .actions import (
     record_view,
     resolve_identification,
 )
-from .constants import REASON_REQUIRED, Status
+from .constants import MAY_MOVE_TO, REASON_REQUIRED, Status
 from .forms import (
     AssignForm,
     BulkForm,
@@ -92,7 +92,11 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
         "query": query.urlencode(),
         "today": timezone.localdate(),
         "saved_filters": SavedFilter.objects.filter(user=user),
-        "bulk_statuses": [s for s in Status if s != Status.HANDED_OFF and s != Status.RECEIVED],
+        "bulk_statuses": [
+            s
+            for s in Status
+            if s not in (Status.HANDED_OFF, Status.RECEIVED) and user.role in MAY_MOVE_TO[s]
+        ],
         "colleagues": colleagues(user),
     }
     if request.headers.get("HX-Request"):
@@ -175,7 +179,7 @@ def _render_detail(
             "application": application,
             "evidence": evidence,
             "fields": fields,
-            "transitions": allowed_transitions(application),
+            "transitions": allowed_transitions(application, user),
             "deliveries": Delivery.objects.filter(application=application),
             "correction_replies": [
                 {
