@@ -15,12 +15,12 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.setup import start_django, trust_portal  # noqa: E402
 
 
 def run_export(file_format: str, out: Path) -> tuple[float, float]:
@@ -43,16 +43,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
-    os.environ["MADOGUCHI_DATA_DIR"] = str(work / "data")
-    os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    work = start_django(args.database_url)
     from django.db import connection
     from django.utils import timezone
 
@@ -60,21 +51,13 @@ def main() -> None:
     from madoguchi.applications.constants import Status
     from madoguchi.applications.models import Application
     from madoguchi.intake.pipeline import import_package
-    from madoguchi.intake.trust import add_trust_anchor, load_crl
     from madoguchi.linking.constants import DeliveryState, HandoffMethod
     from madoguchi.linking.models import Delivery
-    from madoguchi.procedures.catalog import load_catalog
-    from madoguchi.residents.loader import load_links
-    from pittari_sim.generate import generate, load_or_create_ca
+    from pittari_sim.generate import generate
 
-    call_command("migrate", verbosity=0)
-    load_catalog()
     portal = work / "portal"
     generated = generate(portal, 40, seed=3, procedure_id="jidou-teate-nintei", key_pool=8)
-    ca = load_or_create_ca(portal)
-    add_trust_anchor(ca.cert_pem())
-    load_crl((portal / "trust" / "ca.crl").read_bytes())
-    load_links(portal / "registry" / "links.csv")
+    trust_portal(portal)
     for item in generated:
         import_package(item.path.read_bytes(), item.path.name)
     sources = list(Application.objects.filter(procedure__version="2026.2"))

@@ -24,11 +24,12 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.setup import start_django  # noqa: E402
 
 
 def main() -> None:
@@ -37,17 +38,8 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=60)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
-    os.environ["MADOGUCHI_DATA_DIR"] = str(work / "data")
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["ALLOWED_HOSTS"] = "testserver"
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    start_django(args.database_url)
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
@@ -59,13 +51,10 @@ def main() -> None:
     from madoguchi.applications.models import Application
     from madoguchi.applications.queries import ORDERS, _encode
     from madoguchi.lib.text import normalize_for_match
-    from madoguchi.procedures.catalog import load_catalog
     from madoguchi.procedures.models import Procedure
     from pittari_sim.generate import WEIGHTS
     from pittari_sim.people import make_person
 
-    call_command("migrate", verbosity=0)
-    load_catalog()
     rng = random.Random(1)
     today = dt.date(2026, 11, 26)
     people = [make_person(rng, age_range=(20, 90), today=today) for _ in range(5000)]

@@ -10,13 +10,13 @@ drain() of a spool holding COUNT signed packages.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.setup import start_django, trust_portal  # noqa: E402
 
 
 def main() -> None:
@@ -24,35 +24,18 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
-    os.environ["MADOGUCHI_DATA_DIR"] = str(work / "data")
-    os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    work = start_django(args.database_url)
     from django.db import connection
 
     from bench.machine import describe
     from madoguchi.applications.models import Application
     from madoguchi.intake.management.commands.worker import drain
-    from madoguchi.intake.trust import add_trust_anchor, load_crl
-    from madoguchi.procedures.catalog import load_catalog
     from madoguchi.relay.management.commands.relay import relay_spool
-    from madoguchi.residents.loader import load_links
-    from pittari_sim.generate import generate, load_or_create_ca
+    from pittari_sim.generate import generate
 
-    call_command("migrate", verbosity=0)
-    load_catalog()
     portal = work / "portal"
     generated = generate(portal, args.count, seed=1, key_pool=32)
-    ca = load_or_create_ca(portal)
-    add_trust_anchor(ca.cert_pem())
-    load_crl((portal / "trust" / "ca.crl").read_bytes())
-    load_links(portal / "registry" / "links.csv")
+    trust_portal(portal)
     spool = relay_spool()
     for item in generated:
         spool.put(item.receipt_number, item.path.read_bytes())

@@ -105,7 +105,7 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
 
 
 @contextmanager
-def _refusals_as_messages(request: HttpRequest) -> Iterator[None]:
+def refusals_as_messages(request: HttpRequest) -> Iterator[None]:
     """An action's refusal (a ValidationError) becomes an error message on the next page."""
     try:
         yield
@@ -244,7 +244,7 @@ def application_transition(request: HttpRequest, receipt_number: str) -> HttpRes
         messages.error(request, _("入力内容を確認してください"))
         return redirect("applications:detail", receipt_number=receipt_number)
     to_status = Status(form.cleaned_data["to_status"])
-    with _refusals_as_messages(request):
+    with refusals_as_messages(request):
         change_status(application.pk, to_status, actor=user, reason=form.cleaned_data["reason"])
         messages.success(request, _("ステータスを「%(s)s」に変更しました") % {"s": to_status.label})
     return redirect("applications:detail", receipt_number=receipt_number)
@@ -265,7 +265,7 @@ def application_resolve(request: HttpRequest, receipt_number: str) -> HttpRespon
     if resident is None:
         messages.error(request, _("宛名番号または住民票コードに該当する住民がいません"))
         return redirect("applications:detail", receipt_number=receipt_number)
-    with _refusals_as_messages(request):
+    with refusals_as_messages(request):
         resolve_identification(application.pk, resident, actor=user, note=form.cleaned_data["note"])
         messages.success(request, _("%(name)s として本人を特定しました") % {"name": resident.name})
     return redirect("applications:detail", receipt_number=receipt_number)
@@ -282,7 +282,7 @@ def application_assign(request: HttpRequest, receipt_number: str) -> HttpRespons
         return redirect("applications:detail", receipt_number=receipt_number)
     chosen = form.cleaned_data["assignee"]
     assignee = colleagues(user).get(pk=int(chosen)) if chosen else None
-    with _refusals_as_messages(request):
+    with refusals_as_messages(request):
         assign(application.pk, assignee, actor=user)
         messages.success(
             request,

@@ -9,7 +9,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.accounts.access import staff_user
 from madoguchi.applications.access import access_application
 from madoguchi.applications.models import Application
+from madoguchi.applications.views import refusals_as_messages
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 
@@ -144,12 +144,8 @@ def transcribed(request: HttpRequest, receipt_number: str) -> HttpResponse:
     """転記済: the record is in the core system; the application becomes 基幹連携済."""
     user = staff_user(request)
     _application, delivery = _delivery_for(request, receipt_number)
-    try:
+    with refusals_as_messages(request):
         mark_transcribed(delivery.pk, actor=user)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
         messages.success(request, _("転記済にしました"))
     return redirect("linking:transcription", receipt_number=receipt_number)
 
@@ -159,12 +155,8 @@ def transcribed(request: HttpRequest, receipt_number: str) -> HttpResponse:
 def resend_view(request: HttpRequest, receipt_number: str) -> HttpResponse:
     user = staff_user(request)
     _application, delivery = _delivery_for(request, receipt_number)
-    try:
+    with refusals_as_messages(request):
         resend(delivery.pk, actor=user)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
         messages.success(request, _("再送待ちにしました。次の連携で送ります"))
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
