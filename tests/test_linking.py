@@ -290,7 +290,14 @@ def test_scheduled_batch_to_the_demo_core_system_and_its_result_file(
 
 
 def test_a_failing_core_system_is_retried_with_back_off_then_left_to_a_clerk(
-    configure, nintei, reviewer, counter_clerk, settings, django_capture_on_commit_callbacks
+    client,
+    configure,
+    nintei,
+    reviewer,
+    counter_clerk,
+    kaigo_clerk,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     settings.DIGEST_HOUR = 24  # no digest during the runs; it is sent below, by hand
     configure(
@@ -318,6 +325,14 @@ def test_a_failing_core_system_is_retried_with_back_off_then_left_to_a_clerk(
     }
     run(dt.timedelta(hours=5))
     assert {d.attempts for d in deliveries.all()} == {3}
+
+    # On the 基幹連携 screen, for the department's staff only.
+    sign_in(client, counter_clerk)
+    page = client.get("/linking/").content.decode()
+    assert 'data-testid="failure-digest"' in page
+    assert all(a.receipt_number in page for a in nintei)
+    sign_in(client, kaigo_clerk)
+    assert 'data-testid="failure-digest"' not in client.get("/linking/").content.decode()
 
     # The day's digest reaches the department's staff, once.
     settings.DIGEST_HOUR = 8

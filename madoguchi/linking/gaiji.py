@@ -14,6 +14,7 @@ Python's cp932 codec already writes 〜 (U+301C) and − (U+2212) as CP932's 0x8
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from pathlib import Path
 
@@ -37,6 +38,13 @@ def _replacement(text: str, line: int) -> str:
 
 
 def load_table(path: Path) -> dict[str, str]:
+    """The table in the file; read again only when the file changes (the worker asks for it
+    on every pass)."""
+    return dict(_load_table(path, path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=32)
+def _load_table(path: Path, _mtime: int) -> tuple[tuple[str, str], ...]:
     table: dict[str, str] = {}
     with open(path, encoding="utf-8-sig", newline="") as f:
         for line, row in enumerate(csv.reader(f), start=1):
@@ -47,7 +55,7 @@ def load_table(path: Path) -> dict[str, str]:
             if len(row[0]) != 1:
                 raise GaijiTableError(f"{path.name} {line}行目: 「{row[0]}」は1文字ではありません")
             table[row[0]] = _replacement(row[1], line)
-    return table
+    return tuple(table.items())
 
 
 class GaijiMap:

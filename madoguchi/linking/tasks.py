@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
@@ -88,12 +88,13 @@ def import_result_files() -> int:
     return done
 
 
-def failures(since: dt.datetime) -> list[Delivery]:
-    """What staff should hear about: failures since then, and what was sent over a day ago
-    without any result."""
+def failures(since: dt.datetime, among: QuerySet[Delivery] | None = None) -> list[Delivery]:
+    """What staff should hear about (of ``among``, by default all): failures since then,
+    and what was sent over a day ago without any result."""
     stale = timezone.now() - dt.timedelta(days=1)
     return list(
-        Delivery.objects.filter(
+        (Delivery.objects.all() if among is None else among)
+        .filter(
             Q(state=DeliveryState.FAILED, failed_at__gte=since)
             | Q(state=DeliveryState.FAILED, next_attempt_at__isnull=True)
             | Q(state=DeliveryState.SENT, sent_at__lt=stale)

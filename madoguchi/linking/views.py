@@ -37,17 +37,12 @@ PAGE_SIZE = 50
 def delivery_list(request: HttpRequest) -> HttpResponse:
     """基幹連携: every hand-over of the user's department, failures first in view."""
     user = staff_user(request)
-    deliveries = Delivery.objects.filter(
-        application__in=Application.objects.visible_to(user)
-    ).select_related("application__procedure")
+    visible = Delivery.objects.filter(application__in=Application.objects.visible_to(user))
+    recent = failures(timezone.now() - dt.timedelta(days=1), among=visible)[:100]
+    deliveries = visible.select_related("application__procedure")
     state = request.GET.get("state", "")
     if state in DeliveryState.values:
         deliveries = deliveries.filter(state=state)
-    recent = [
-        d
-        for d in failures(timezone.now() - dt.timedelta(days=1))
-        if Application.objects.visible_to(user).filter(pk=d.application_id).exists()
-    ][:100]
     return render(
         request,
         "linking/list.html",
