@@ -23,12 +23,17 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.pipeline import import_package
-from madoguchi.linking.actions import resend
+from madoguchi.linking.actions import mark_transcribed, resend
 from madoguchi.linking.constants import DeliveryState, HandoffMethod
 from madoguchi.linking.models import BatchFile, Delivery
 from madoguchi.linking.plugins import core_system
 from madoguchi.linking.plugins.registry import ConfigurationError
-from madoguchi.linking.tasks import hand_over, import_result_files, send_failure_digest
+from madoguchi.linking.tasks import (
+    failures,
+    hand_over,
+    import_result_files,
+    send_failure_digest,
+)
 from tests.builders import build, make_ready, spec
 
 pytestmark = pytest.mark.django_db
@@ -487,7 +492,7 @@ def records(report, file_format) -> dict[str, list[bytes]]:
 
 @pytest.mark.parametrize("file_format", ["csv-cp932", "fixed"])
 def test_names_are_exported_exactly_or_held_back_with_their_field(
-    named, tmp_path, capsys, django_capture_on_commit_callbacks, file_format
+    named, reviewer, tmp_path, capsys, django_capture_on_commit_callbacks, file_format
 ):
     report = export(file_format, tmp_path, capsys, django_capture_on_commit_callbacks)
     held = {h["receipt_number"]: h for h in report["held_back"]}
@@ -501,10 +506,17 @@ def test_names_are_exported_exactly_or_held_back_with_their_field(
         assert rows[receipt][3] == name  # 請求者氏名, byte for byte
         assert dash in rows[receipt][7]  # 住所
         assert b"?" not in rows[receipt][7]
-    # Held back means still waiting, for a clerk: nothing was sent in their name.
+    # Held back means still waiting, for a clerk: nothing was sent in their name, and the
+    # reason is on the 基幹連携 screen; the clerk may key it in by hand.
     for receipt in held:
         delivery = Delivery.objects.get(application__receipt_number=receipt)
         assert delivery.state == DeliveryState.PENDING
+        assert delivery.last_error.startswith("保留: 「請求者氏名」の")
+    assert {d.application.receipt_number for d in failures(timezone.now())} == set(held)
+    mark_transcribed(
+        Delivery.objects.get(application__receipt_number="2026112600000703").pk, actor=reviewer
+    )
+    assert Application.objects.get(receipt_number="2026112600000703").status == "handed_off"
 
 
 def test_the_gaiji_table_applies_before_encoding(

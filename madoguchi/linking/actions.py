@@ -106,11 +106,12 @@ def acknowledge(
 
 @transaction.atomic
 def mark_transcribed(delivery_id: int, *, actor: User) -> Delivery:
-    """転記済: a clerk (or an RPA tool under a clerk's login) has keyed the record in."""
+    """転記済: a clerk (or an RPA tool under a clerk's login) has keyed the record in; also
+    the way out for a record a batch file could not carry (held back, still 待ち)."""
     delivery = Delivery.objects.select_related("application").get(pk=delivery_id)
     if not Application.objects.visible_to(actor).filter(pk=delivery.application_id).exists():
         raise PermissionDenied
-    if delivery.method not in MARKED_BY_STAFF:
+    if delivery.method not in MARKED_BY_STAFF and not delivery.is_held_back:
         raise ValidationError(_("この申請は転記ではなく基幹システムが取り込みます"))
     return acknowledge(delivery_id, ok=True, actor=actor, via="transcription")
 

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
@@ -187,6 +188,11 @@ def _write_file(
         data = writer.encode(record.receipt_number, [get(record) for get in getters])
         if isinstance(data, HeldBack):
             report.held_back.append(data)
+            # Shown to the department's staff as needing attention (the record stays 待ち).
+            Delivery.objects.filter(pk=pk).update(
+                last_error=_("保留: 「%(column)s」の%(reason)s")
+                % {"column": data.column, "reason": data.reason}
+            )
             continue
         put(data)
         ids.append(pk)

@@ -106,6 +106,12 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.application_id}→{self.core_system}"
 
+    @property
+    def is_held_back(self) -> bool:
+        """Left out of a batch file (a character or a length it could not carry): still 待ち,
+        with the reason; a clerk may key it in by hand instead."""
+        return self.state == DeliveryState.PENDING and bool(self.last_error)
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -90,13 +90,15 @@ def import_result_files() -> int:
 
 def failures(since: dt.datetime, among: QuerySet[Delivery] | None = None) -> list[Delivery]:
     """What staff should hear about (of ``among``, by default all): failures since then,
-    and what was sent over a day ago without any result."""
+    records held back from a file (a character or a length), and what was sent over a day
+    ago without any result."""
     stale = timezone.now() - dt.timedelta(days=1)
     return list(
         (Delivery.objects.all() if among is None else among)
         .filter(
             Q(state=DeliveryState.FAILED, failed_at__gte=since)
             | Q(state=DeliveryState.FAILED, next_attempt_at__isnull=True)
+            | (Q(state=DeliveryState.PENDING) & ~Q(last_error=""))
             | Q(state=DeliveryState.SENT, sent_at__lt=stale)
         )
         .select_related("application__procedure__department")

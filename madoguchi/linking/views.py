@@ -86,8 +86,8 @@ def transcription(request: HttpRequest, receipt_number: str) -> HttpResponse:
             "plugin": plugin,
             "items": plugin.items(application),
             "era_dates": plugin.config.era_dates,
-            "may_mark": delivery.method in MARKED_BY_STAFF
-            and delivery.state != DeliveryState.ACKNOWLEDGED,
+            "may_mark": delivery.state != DeliveryState.ACKNOWLEDGED
+            and (delivery.method in MARKED_BY_STAFF or delivery.is_held_back),
         },
     )
 
