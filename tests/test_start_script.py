@@ -60,6 +60,7 @@ def test_start_brings_the_demo_up_with_applications_arriving(tmp_path: Path):
             "madoguchi",
             "shinsa",
             "kaigo",
+            "kaigoshinsa",
             "admin",
         }
     finally:
