@@ -4,13 +4,14 @@ against a web server on 127.0.0.1 only. Bounded in time and in requests; stops b
     bench/run load [SECONDS] [CLERKS]      defaults: 300 s, 50 clerks
 
 Each clerk logs in and then loops: inbox first page, a search by name, one application's
-detail, a later inbox page, and the same through the REST API (a list page, a detail).
+detail, the next inbox page (its cursor link), and the REST API (the list, a detail).
 Reported: requests, error rate, p50/p95/max latency per kind.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import http.cookiejar
 import os
 import re
@@ -126,8 +127,10 @@ class Clerk(threading.Thread):
             self.fetch("search", "/applications/?q=" + urllib.parse.quote("佐藤"))
             if receipts:
                 self.fetch("detail", f"/applications/{receipts[len(receipts) // 2]}/")
-            self.fetch("inbox_page_5", "/applications/?page=5")
-            self.fetch("api_list", "/api/v1/applications?page=2", api=True)
+            later = re.search(r'href="(\?[^"]*after=[^"]*)" data-testid="next-page"', inbox)
+            if later:
+                self.fetch("inbox_next", "/applications/" + html.unescape(later.group(1)))
+            self.fetch("api_list", "/api/v1/applications", api=True)
             if receipts:
                 self.fetch("api_detail", f"/api/v1/applications/{receipts[0]}", api=True)
 

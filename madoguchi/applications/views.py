@@ -91,6 +91,7 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
         "title": title,
         "query": query.urlencode(),
         "today": timezone.localdate(),
+        "overdue_label": _("期限超過"),
         "saved_filters": SavedFilter.objects.filter(user=user),
         "bulk_statuses": [
             s
