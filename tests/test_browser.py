@@ -205,3 +205,34 @@ def test_the_accessibility_check_can_fail(page):
     """The check above is only worth something if it reports what it should."""
     page.set_content("<html lang='ja'><title>t</title><main><input type='text'></main></html>")
     assert any(v.startswith("label:") for v in accessibility_violations(page))
+
+
+def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
+    live_server, page, trusted, reviewer
+):
+    """A 1280-pixel screen at 200 %: 640 CSS pixels. The page does not scroll sideways (the
+    list scrolls in its own focusable box), the skip link comes first, and the search works
+    from the keyboard alone."""
+    for path in trusted.packages:
+        import_package(path.read_bytes(), path.name)
+    target = Application.objects.filter(procedure__department=reviewer.department).first()
+    page.set_viewport_size({"width": 640, "height": 800})
+    login(page, live_server.url, reviewer.username)
+
+    def page_width_fits() -> bool:
+        return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    assert page_width_fits()
+    assert accessibility_violations(page) == []
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="本文へ移動")).to_be_focused()
+    page.get_by_role("searchbox", name="検索").focus()
+    page.keyboard.type(target.receipt_number)
+    page.keyboard.press("Enter")
+    rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
+    expect(rows).to_have_count(1)
+    page.get_by_role("link", name=target.receipt_number).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(target.receipt_number)
+    assert page_width_fits()
+    assert accessibility_violations(page) == []
