@@ -26,7 +26,7 @@ from madoguchi.intake.pipeline import import_package
 from madoguchi.linking.actions import mark_transcribed, resend
 from madoguchi.linking.constants import DeliveryState, HandoffMethod
 from madoguchi.linking.models import BatchFile, Delivery
-from madoguchi.linking.plugins import core_system
+from madoguchi.linking.plugins import all_core_systems, core_system
 from madoguchi.linking.plugins.registry import ConfigurationError
 from madoguchi.linking.tasks import (
     failures,
@@ -408,7 +408,7 @@ def test_the_result_folder_keeps_an_unreadable_file_apart(configure, catalog, tm
     results.mkdir()
     configure(f'[jidou_teate]\nresult_dir = "{results}"\n')
     (results / "broken.csv").write_bytes(b"\x00\x01 not csv")
-    assert import_result_files() == 1
+    assert import_result_files(all_core_systems()) == 1
     assert (results / "unreadable" / "broken.csv").exists()
 
 

@@ -10,6 +10,8 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from madoguchi.lib.text import normalize_for_match
+from madoguchi.procedures.models import Procedure
+from madoguchi.residents.models import Resident
 
 from .constants import OPEN_STATUSES
 
@@ -31,8 +33,6 @@ class ApplicationQuerySet(models.QuerySet):
             return self.none()
         # The department's procedure ids as a list, not a join: the database then filters
         # each row by its own column, whatever index it walks.
-        from madoguchi.procedures.models import Procedure
-
         mine = Procedure.objects.filter(department_id=user.department_id).values_list("id")
         return self.filter(procedure_id__in=[pk for (pk,) in mine])
 
@@ -46,8 +46,6 @@ class ApplicationQuerySet(models.QuerySet):
         if not text:
             return self
         if text.isascii() and text.isdigit():
-            from madoguchi.residents.models import Resident
-
             return self.filter(
                 Q(receipt_number=text)
                 | Q(resident_id__in=Resident.objects.filter(atena_number=text).values("id"))

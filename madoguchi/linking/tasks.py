@@ -20,7 +20,7 @@ from .actions import retry_due
 from .batch import ExportReport, export_version
 from .constants import DeliveryState, HandoffMethod
 from .models import BatchFile, Delivery, DigestRun
-from .plugins import all_core_systems
+from .plugins import CoreSystem, all_core_systems
 from .reconcile import ResultFileError, import_results
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,12 @@ def outgoing_dir(key: str) -> Path:
     return Path(settings.DATA_DIR) / "handoff" / key / "outgoing"
 
 
-def run_scheduled_batches(now: dt.datetime | None = None) -> int:
+def run_scheduled_batches(systems: list[CoreSystem], now: dt.datetime | None = None) -> int:
     """方式4 on schedule: for each core system configured with ``batch_every_minutes``, when
     the interval has passed, one file per procedure version of what is waiting, delivered."""
     now = now or timezone.now()
     files = 0
-    for plugin in all_core_systems():
+    for plugin in systems:
         every = plugin.config.batch_every_minutes
         if not every:
             continue
@@ -67,11 +67,11 @@ def run_scheduled_batches(now: dt.datetime | None = None) -> int:
     return files
 
 
-def import_result_files() -> int:
+def import_result_files(systems: list[CoreSystem]) -> int:
     """Reconcile every result file a core system has left in its ``result_dir``; a file is
     moved to ``done/`` (or ``unreadable/``) once read, so it is never read twice."""
     done = 0
-    for plugin in all_core_systems():
+    for plugin in systems:
         folder = plugin.config.result_dir
         if folder is None or not folder.is_dir():
             continue
@@ -153,6 +153,7 @@ def send_failure_digest(now: dt.datetime | None = None) -> int:
 def hand_over(now: dt.datetime | None = None) -> None:
     """One pass of the worker's hand-over duties."""
     retry_due(now)
-    run_scheduled_batches(now)
-    import_result_files()
+    systems = all_core_systems()  # the configuration, read once per pass
+    run_scheduled_batches(systems, now)
+    import_result_files(systems)
     send_failure_digest(now)
