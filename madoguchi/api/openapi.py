@@ -17,6 +17,13 @@ _CORE_SYSTEM = {
     "description": "基幹システム(カタログの core_system、例: kaigo_hoken)。"
     "トークンの基幹システムと同じであること",
 }
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    parameter = {"name": name, "in": "query", "schema": schema}
+    return parameter | ({"description": description} if description else {})
+
+
 _CORE_SYSTEM_TOKEN: list[dict[str, list[str]]] = [{"coreSystemBearer": []}]
 
 
@@ -54,51 +61,20 @@ SCHEMA: dict[str, Any] = {
             "get": {
                 "summary": "申請の一覧(所属の範囲、50件ずつ、位置による続き読み)",
                 "parameters": [
-                    {
-                        "name": "q",
-                        "in": "query",
-                        "schema": {"type": "string"},
-                        "description": "数字なら受付番号・宛名番号、それ以外は氏名・カナの前方一致",
-                    },
-                    {
-                        "name": "status",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": ["open", *Status.values]},
-                    },
-                    {"name": "procedure", "in": "query", "schema": {"type": "string"}},
-                    {
-                        "name": "assignee",
-                        "in": "query",
-                        "schema": {"type": "string"},
-                        "description": "me、none、または職員ID",
-                    },
-                    {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
-                    {
-                        "name": "identification",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": Identification.values},
-                    },
-                    {
-                        "name": "received_from",
-                        "in": "query",
-                        "schema": {"type": "string", "format": "date"},
-                    },
-                    {
-                        "name": "received_to",
-                        "in": "query",
-                        "schema": {"type": "string", "format": "date"},
-                    },
-                    {
-                        "name": "sort",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": ["new", "old", "due"]},
-                    },
-                    {
-                        "name": "after",
-                        "in": "query",
-                        "schema": {"type": "string"},
-                        "description": "前のページの next_after",
-                    },
+                    _query(
+                        "q",
+                        {"type": "string"},
+                        "数字なら受付番号・宛名番号、それ以外は氏名・カナの前方一致",
+                    ),
+                    _query("status", {"type": "string", "enum": ["open", *Status.values]}),
+                    _query("procedure", {"type": "string"}),
+                    _query("assignee", {"type": "string"}, "me、none、または職員ID"),
+                    _query("overdue", {"type": "boolean"}),
+                    _query("identification", {"type": "string", "enum": Identification.values}),
+                    _query("received_from", {"type": "string", "format": "date"}),
+                    _query("received_to", {"type": "string", "format": "date"}),
+                    _query("sort", {"type": "string", "enum": ["new", "old", "due"]}),
+                    _query("after", {"type": "string"}, "前のページの next_after"),
                 ],
                 "responses": _responses({"$ref": "#/components/schemas/Page"}, 400, 401),
             }
@@ -158,21 +134,15 @@ SCHEMA: dict[str, Any] = {
                 "security": _CORE_SYSTEM_TOKEN,
                 "parameters": [
                     _CORE_SYSTEM,
-                    {
-                        "name": "state",
-                        "in": "query",
-                        "schema": {
+                    _query(
+                        "state",
+                        {
                             "type": "string",
                             "enum": DeliveryState.values,
                             "default": "pending",
                         },
-                    },
-                    {
-                        "name": "after",
-                        "in": "query",
-                        "schema": {"type": "integer"},
-                        "description": "前のページの next_after",
-                    },
+                    ),
+                    _query("after", {"type": "integer"}, "前のページの next_after"),
                 ],
                 "responses": _responses(
                     {
