@@ -7,6 +7,7 @@ system administrator.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -33,6 +34,16 @@ from pittari_sim.server import Portal as SimulatedPortal
 from pittari_sim.server import make_server
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+# Commands the tests start as processes read it from the environment.
+os.environ.setdefault("MADOGUCHI_MUNICIPALITY_CODE", "131016")
+
+
+@pytest.fixture(autouse=True)
+def municipality(settings) -> None:
+    """The test municipality, as pittari-sim generates it (東京都千代田区), however pytest runs."""
+    settings.MUNICIPALITY_CODE = settings.MUNICIPALITY_CODE or "131016"
 
 
 @dataclass

@@ -206,6 +206,9 @@ PORTAL_POLL_SECONDS = envint("MADOGUCHI_PORTAL_POLL_SECONDS", 10)
 # Pause before repeating a failed portal call (times 1, 2 …), within one pass.
 PORTAL_RETRY_DELAY = float(os.environ.get("MADOGUCHI_PORTAL_RETRY_DELAY", "0.5"))
 # Seconds one package's checks may take before it is quarantined (processing_timeout).
+# 地方公共団体コード (6 digits with its check digit) of this municipality: packages for any other
+# code are quarantined (municipality_mismatch). Required; `madoguchi check` warns when unset.
+MUNICIPALITY_CODE = os.environ.get("MADOGUCHI_MUNICIPALITY_CODE", "").strip()
 INTAKE_TIME_LIMIT_SECONDS = float(os.environ.get("MADOGUCHI_INTAKE_TIME_LIMIT_SECONDS", "30"))
 # CRLs fetched by the worker on a schedule (comma-separated URLs or paths).
 CRL_SOURCES = [u for u in os.environ.get("MADOGUCHI_CRL_SOURCES", "").split(",") if u.strip()]

@@ -228,12 +228,16 @@ def generate(
             receipt = _receipt_number(rng, submitted_at, packages)
             key = rng.choice(keys) if keys else new_key()
             issued = submitted_at - dt.timedelta(days=rng.randint(30, 900))
+            card_name, name_substitutes = certificate_form(signer.name)
+            card_address, address_substitutes = certificate_form(signer.address)
             certificate = ca.issue_signing_certificate(
                 key,
-                name=certificate_form(signer.name),
-                birth_date=signer.birth_date.strftime("%Y%m%d"),
+                name=card_name,
+                name_substitutes=name_substitutes,
+                birth_date=signer.birth_date,
                 sex=signer.sex,
-                address=signer.address,
+                address=card_address,
+                address_substitutes=address_substitutes,
                 not_before=issued,
                 not_after=issued + dt.timedelta(days=365 * 5),
             )

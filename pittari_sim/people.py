@@ -37,12 +37,15 @@ SURNAMES = [
     ("山﨑", "ヤマザキ"),
     ("𠮷田", "ヨシダ"),
 ]
-JPKI_SUBSTITUTES = str.maketrans({"髙": "高", "﨑": "崎", "𠮷": "吉"})
+# Characters a card cannot print, and the 代替文字 it prints instead.
+JPKI_SUBSTITUTES = {"髙": "高", "﨑": "崎", "𠮷": "吉"}
 
 
-def certificate_form(name: str) -> str:
-    """The name as a 署名用電子証明書 would carry it: outside characters substituted."""
-    return name.translate(JPKI_SUBSTITUTES)
+def certificate_form(value: str) -> tuple[str, set[int]]:
+    """The name or address as a 署名用電子証明書 carries it: characters outside the card's
+    character set replaced by a 代替文字, and the positions replaced."""
+    positions = {i for i, char in enumerate(value) if char in JPKI_SUBSTITUTES}
+    return "".join(JPKI_SUBSTITUTES.get(char, char) for char in value), positions
 
 
 GIVEN_FEMALE = [

@@ -11,10 +11,33 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-OID_NAME = "1.2.392.200149.8.5.5.1"
-OID_BIRTH_DATE = "1.2.392.200149.8.5.5.3"
-OID_SEX = "1.2.392.200149.8.5.5.4"
-OID_ADDRESS = "1.2.392.200149.8.5.5.5"
+# The J-LIS profile of the 署名用電子証明書 (公的個人認証サービス 証明書プロファイル): the 基本4情報
+# and where they use 代替文字, as subjectAltName otherName entries.
+OID_NAME = "1.2.392.200149.8.5.5.1"  # 氏名, surname and given name split by U+3000
+OID_NAME_SUBSTITUTES = "1.2.392.200149.8.5.5.2"  # 氏名代替文字の使用位置
+OID_SEX = "1.2.392.200149.8.5.5.3"  # 1 男, 2 女, 3 不明
+OID_BIRTH_DATE = "1.2.392.200149.8.5.5.4"  # 元号区分 (0 不明 1 明治 … 5 令和) + YYYYMMDD
+OID_ADDRESS = "1.2.392.200149.8.5.5.5"  # 住所, from the prefecture
+OID_ADDRESS_SUBSTITUTES = "1.2.392.200149.8.5.5.6"  # 住所代替文字の使用位置
+# 改元日 of each era and its 元号区分 digit, newest first.
+ERA_STARTS = [
+    (dt.date(2019, 5, 1), "5"),
+    (dt.date(1989, 1, 8), "4"),
+    (dt.date(1926, 12, 25), "3"),
+    (dt.date(1912, 7, 30), "2"),
+    (dt.date(1868, 1, 25), "1"),
+]
+
+
+def card_birth_date(day: dt.date) -> str:
+    """生年月日 as the card carries it: the era digit, then the Gregorian date."""
+    era = next((code for start, code in ERA_STARTS if day >= start), "0")
+    return f"{era}{day:%Y%m%d}"
+
+
+def positions_field(value: str, substituted: set[int]) -> str:
+    """代替文字の使用位置: one flag per character of the value, 1 where it is a substitute."""
+    return "".join("1" if i in substituted else "0" for i in range(len(value)))
 
 
 def _now() -> dt.datetime:
@@ -35,7 +58,10 @@ def _der_utf8(value: str) -> bytes:
 
 def _der_printable(value: str) -> bytes:
     body = value.encode("ascii")
-    return bytes([0x13, len(body)]) + body
+    if len(body) < 0x80:
+        return bytes([0x13, len(body)]) + body
+    length = len(body).to_bytes((len(body).bit_length() + 7) // 8, "big")
+    return bytes([0x13, 0x80 | len(length)]) + length + body
 
 
 @dataclass
@@ -105,23 +131,38 @@ class CA:
         key: rsa.RSAPrivateKey,
         *,
         name: str,
-        birth_date: str,
+        birth_date: dt.date | str,
         sex: str,
         address: str,
+        name_substitutes: set[int] | None = None,
+        address_substitutes: set[int] | None = None,
         not_before: dt.datetime | None = None,
         not_after: dt.datetime | None = None,
         serial: int | None = None,
         key_usage: str = "signing",
     ) -> x509.Certificate:
-        """A 署名用電子証明書: 基本4情報 in subjectAltName otherName, nonRepudiation usage."""
+        """A 署名用電子証明書: 基本4情報 in subjectAltName otherName, nonRepudiation usage.
+
+        ``birth_date`` is a date (written with its era digit) or the field's raw text, for
+        malformed cases; the ``*_substitutes`` are the character indexes that are 代替文字."""
         now = _now()
+        raw_birth_date = birth_date if isinstance(birth_date, str) else card_birth_date(birth_date)
+        entries = [
+            (OID_NAME, _der_utf8(name)),
+            (
+                OID_NAME_SUBSTITUTES,
+                _der_printable(positions_field(name, name_substitutes or set())),
+            ),
+            (OID_SEX, _der_printable(sex)),
+            (OID_BIRTH_DATE, _der_printable(raw_birth_date)),
+            (OID_ADDRESS, _der_utf8(address)),
+            (
+                OID_ADDRESS_SUBSTITUTES,
+                _der_printable(positions_field(address, address_substitutes or set())),
+            ),
+        ]
         san = x509.SubjectAlternativeName(
-            [
-                x509.OtherName(x509.ObjectIdentifier(OID_NAME), _der_utf8(name)),
-                x509.OtherName(x509.ObjectIdentifier(OID_BIRTH_DATE), _der_printable(birth_date)),
-                x509.OtherName(x509.ObjectIdentifier(OID_SEX), _der_printable(sex)),
-                x509.OtherName(x509.ObjectIdentifier(OID_ADDRESS), _der_utf8(address)),
-            ]
+            [x509.OtherName(x509.ObjectIdentifier(oid), value) for oid, value in entries]
         )
         signing = key_usage == "signing"
         usage = x509.KeyUsage(

@@ -60,7 +60,7 @@ def build(
     key = shared_key()
     kwargs = {
         "name": "山田　花子",
-        "birth_date": "19900101",
+        "birth_date": dt.date(1990, 1, 1),
         "sex": "2",
         "address": "東京都千代田区千代田1番1号",
     } | (cert_kwargs or {})

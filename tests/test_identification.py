@@ -201,7 +201,7 @@ def test_old_character_forms_and_width_do_not_need_review(tmp_path: Path, truste
         cert_kwargs={
             "serial": 777,
             "name": "高橋 花子",
-            "birth_date": "19900101",
+            "birth_date": "419900101",
             "sex": "2",
             "address": "東京都千代田区千代田１番１号",
         },
@@ -246,7 +246,7 @@ def proxy_package(ca, receipt: str, subject_name: str) -> bytes:
         cert_kwargs={
             "serial": 888,
             "name": SIGNER["name"],
-            "birth_date": "19700505",
+            "birth_date": "319700505",
             "sex": "1",
             "address": SIGNER["address"],
         },
@@ -288,7 +288,7 @@ def test_after_a_delta_load_re_issues_a_serial_old_and_new_applications_identify
         ),
         delta=True,
     )
-    person = {"name": ROW["name"], "birth_date": "19900101", "sex": "2", "address": ROW["address"]}
+    person = {"name": ROW["name"], "birth_date": "419900101", "sex": "2", "address": ROW["address"]}
     before = build(
         trusted.ca,
         spec("2026112600000501", submitted_at=now - dt.timedelta(days=3)),

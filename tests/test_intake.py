@@ -227,7 +227,7 @@ def test_certificate_and_registry_disagreeing_needs_review(trusted):
         cert_kwargs={
             "serial": int(row["serial_number"], 16),
             "name": "別人　太郎",
-            "birth_date": row["birth_date"].replace("-", ""),
+            "birth_date": dt.date.fromisoformat(row["birth_date"]),
             "sex": row["sex"],
             "address": row["address"],
         },
@@ -308,15 +308,14 @@ def test_japanese_element_names_in_the_signed_form_verify(trusted):
     note.text = "窓口で相談済み"
     root.append(note)
     certificate = trusted.ca.issue_signing_certificate(
-        shared_key(), name="山田　花子", birth_date="19900101", sex="2", address="千代田"
+        shared_key(), name="山田　花子", birth_date=dt.date(1990, 1, 1), sex="2", address="千代田"
     )
     data = build_zip(package_files(package_spec, sign(root, shared_key(), certificate)))
     assert import_package(data, "j.zip").outcome == Outcome.ACCEPTED
 
 
-@pytest.mark.parametrize("change", [{"municipality_code": "13101\x00"}, {"submitter": "robot"}])
-def test_envelope_fields_are_checked_before_anything_is_stored(trusted, change):
-    result = import_package(build(trusted.ca, edit_files=edit_envelope(**change)), "e.zip")
+def test_envelope_fields_are_checked_before_anything_is_stored(trusted):
+    result = import_package(build(trusted.ca, edit_files=edit_envelope(submitter="robot")), "e.zip")
     assert (result.outcome, result.reason) == (Outcome.QUARANTINED, Reason.ENVELOPE_INVALID)
 
 

@@ -38,7 +38,7 @@ def test_one_bad_row_refuses_the_whole_file_naming_each_line(tmp_path: Path):
     with pytest.raises(LoadError) as caught:
         load_links(write(tmp_path, GOOD, bad_code, bad_sex))
     assert caught.value.problems == [
-        "3 行目: 住民票コードは11桁の数字です",
+        "3 行目: 住民票コードは半角数字11桁です",
         "4 行目: 性別コードは 1・2・3 のいずれかです",
     ]
     assert not SerialLink.objects.exists()

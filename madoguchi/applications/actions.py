@@ -16,12 +16,18 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
-from madoguchi.intake.certs import BasicFour, check_certificate, serial_hex
+from madoguchi.intake.certs import check_certificate
 from madoguchi.intake.constants import Reason, Rejection
 from madoguchi.intake.formats.madoguchi_pittari import VerifiedPackage
 from madoguchi.intake.models import RevocationList, RevokedSerial
+from madoguchi.lib.jpki import BasicFour, serial_hex
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import ATTACHMENTS_KEY, validate_attachments, validate_form
+from madoguchi.procedures.schema import (
+    ATTACHMENTS_KEY,
+    clean_form,
+    validate_attachments,
+    validate_form,
+)
 from madoguchi.residents.identification import (
     IdentificationResult,
     identify,
@@ -67,8 +73,9 @@ def receive_application(
     """Store a verified package and its parsed form; the caller has checked for duplicates."""
     basic_four = BasicFour.from_certificate(package.certificate)
     serial = serial_hex(package.certificate)
+    form = clean_form(package.form)
     signer, result = _identify(
-        serial, package.submitted_at, basic_four, package.submitter, procedure, package.form
+        serial, package.submitted_at, basic_four, package.submitter, procedure, form
     )
     outcome, resident, notes = result.outcome, result.resident, result.notes
     if package.certificate_check.revocation_pending:
@@ -81,7 +88,7 @@ def receive_application(
         {"name": a.name, "media_type": a.media_type, "sha256": a.sha256, "size": len(a.content)}
         for a in package.attachments
     ]
-    form_errors = validate_form(procedure.fields, package.form)
+    form_errors = validate_form(procedure.fields, form)
     attachment_problems = validate_attachments(procedure.attachments, attachments)
     if attachment_problems:
         form_errors[ATTACHMENTS_KEY] = attachment_problems
@@ -94,11 +101,11 @@ def receive_application(
         status_changed_at=now,
         submitter=package.submitter,
         municipality_code=package.municipality_code,
-        form=package.form,
+        form=form,
         form_errors=form_errors,
         attachments=attachments,
-        applicant_name=package.form.get(procedure.field_for("applicant.name") or "", ""),
-        applicant_kana=package.form.get(procedure.field_for("applicant.kana") or "", ""),
+        applicant_name=form.get(procedure.field_for("applicant.name") or "", ""),
+        applicant_kana=form.get(procedure.field_for("applicant.kana") or "", ""),
         resident=resident,
         signer=signer.resident,
         identification=outcome,
@@ -118,7 +125,7 @@ def receive_application(
             serialization.Encoding.PEM
         ).decode(),
         signer_serial=serial,
-        signer_basic_four=basic_four.__dict__ if basic_four else {},
+        signer_basic_four=basic_four.as_dict() if basic_four else {},
         trust_anchor_subject=check.anchor.subject,
         crl_number=check.crl.crl_number if check.crl else None,
         crl_this_update=check.crl.this_update if check.crl else None,
@@ -152,6 +159,7 @@ def receive_correction(
     if original is None:
         return None
     serial = serial_hex(package.certificate)
+    form = clean_form(package.form)
     signer = identify(serial, package.submitted_at, BasicFour.from_certificate(package.certificate))
     reply = CorrectionReply.objects.create(
         application=original,
@@ -161,7 +169,7 @@ def receive_correction(
         package=data,
         package_sha256=sha256,
         signer_serial=serial,
-        form=package.form,
+        form=form,
         previous_form=original.form,
     )
     expected_signer = original.signer_id if original.signer_id else original.resident_id
@@ -175,8 +183,8 @@ def receive_correction(
             % {"r": package.receipt_number},
         ]
     original.procedure = procedure
-    original.form = package.form
-    original.form_errors = validate_form(procedure.fields, package.form)
+    original.form = form
+    original.form_errors = validate_form(procedure.fields, form)
     original.attachments = [
         {
             "name": a.name,
@@ -190,8 +198,8 @@ def receive_correction(
     problems = validate_attachments(procedure.attachments, original.attachments)
     if problems:
         original.form_errors[ATTACHMENTS_KEY] = problems
-    original.applicant_name = package.form.get(procedure.field_for("applicant.name") or "", "")
-    original.applicant_kana = package.form.get(procedure.field_for("applicant.kana") or "", "")
+    original.applicant_name = form.get(procedure.field_for("applicant.name") or "", "")
+    original.applicant_kana = form.get(procedure.field_for("applicant.kana") or "", "")
     original.set_search_keys()
     original.save()
     record(

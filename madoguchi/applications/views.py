@@ -20,7 +20,7 @@ from madoguchi.accounts.access import staff_user
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.certs import BasicFour
+from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.linking.models import Delivery
 from madoguchi.residents.actions import reveal_my_number
@@ -129,25 +129,32 @@ def identification_queue(request: HttpRequest) -> HttpResponse:
     return _inbox(request, applications, _("本人確認待ち"))
 
 
-def _comparison(application: Application, basic_four: dict[str, str]) -> list[dict[str, str]]:
+def _comparison(application: Application, basic_four: BasicFour) -> list[dict[str, str]]:
     """The certificate's 基本4情報 beside the registry's, as a clerk reads them."""
-
-    def day(yyyymmdd: str) -> str:
-        return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}" if len(yyyymmdd) == 8 else yyyymmdd
 
     def sex(code: str) -> str:
         return str(Sex(code).label) if code in Sex.values else code
 
+    def with_substitutes(value: str, positions: frozenset[int] | None) -> str:
+        return f"{value} ({_('代替文字あり')})" if positions is None or positions else value
+
+    birth_date = basic_four.birth_date or basic_four.raw_birth_date
+    if basic_four.era in ERA_CODES and basic_four.birth_date:
+        birth_date = f"{birth_date} ({_('元号区分')} {ERA_CODES[basic_four.era]})"
     resident = application.resident
     rows = [
-        (_("氏名"), basic_four.get("name", ""), resident.name if resident else ""),
         (
-            _("生年月日"),
-            day(basic_four.get("birth_date", "")),
-            resident.birth_date.isoformat() if resident else "",
+            _("氏名"),
+            with_substitutes(basic_four.name, basic_four.name_positions),
+            resident.name if resident else "",
         ),
-        (_("性別"), sex(basic_four.get("sex", "")), sex(resident.sex) if resident else ""),
-        (_("住所"), basic_four.get("address", ""), resident.address if resident else ""),
+        (_("生年月日"), birth_date, resident.birth_date.isoformat() if resident else ""),
+        (_("性別"), sex(basic_four.sex), sex(resident.sex) if resident else ""),
+        (
+            _("住所"),
+            with_substitutes(basic_four.address, basic_four.address_positions),
+            resident.address if resident else "",
+        ),
     ]
     return [{"item": item, "certificate": c, "registry": r} for item, c, r in rows]
 
@@ -158,7 +165,11 @@ def _render_detail(
     user = staff_user(request)
     # The package bytes stay in the database: the screen shows their hash and certificate.
     evidence = Evidence.objects.filter(application=application).defer("package").first()
-    basic_four = evidence.signer_basic_four if evidence else {}
+    basic_four = (
+        BasicFour.from_dict(evidence.signer_basic_four)
+        if evidence and evidence.signer_basic_four
+        else None
+    )
     fields = [
         {
             "id": field["id"],
@@ -203,9 +214,7 @@ def _render_detail(
             "timeline": timeline,
             "comparison": _comparison(application, basic_four) if basic_four else [],
             "resolvable": resolvable,
-            "candidates": candidates(BasicFour(**basic_four) if basic_four else None)
-            if resolvable
-            else [],
+            "candidates": candidates(basic_four) if resolvable else [],
             "has_my_number": bool(resident and resident.my_number_encrypted is not None),
             "my_number_masked": MASKED,
             "my_number": my_number,

@@ -9,73 +9,14 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 
+from madoguchi.lib.jpki import serial_hex
+
 from .constants import Reason, Rejection
 from .models import RevocationList, RevokedSerial, TrustAnchor
-
-# subjectAltName otherName OIDs of the 署名用電子証明書 (基本4情報).
-OID_NAME = x509.ObjectIdentifier("1.2.392.200149.8.5.5.1")
-OID_BIRTH_DATE = x509.ObjectIdentifier("1.2.392.200149.8.5.5.3")
-OID_SEX = x509.ObjectIdentifier("1.2.392.200149.8.5.5.4")
-OID_ADDRESS = x509.ObjectIdentifier("1.2.392.200149.8.5.5.5")
-
-_STRING_TAGS = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii", 0x1E: "utf-16-be"}
-
-
-def serial_hex(certificate: x509.Certificate) -> str:
-    return format(certificate.serial_number, "X")
 
 
 def fingerprint(certificate: x509.Certificate) -> str:
     return certificate.fingerprint(hashes.SHA256()).hex()
-
-
-def _der_string(value: bytes) -> str:
-    """Decode one DER string (UTF8String, PrintableString, IA5String or BMPString)."""
-    if len(value) < 2 or value[0] not in _STRING_TAGS:
-        raise ValueError("not a DER string")
-    length = value[1]
-    offset = 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 3:
-            raise ValueError("bad DER length")
-        length = int.from_bytes(value[2 : 2 + count], "big")
-        offset = 2 + count
-    body = value[offset : offset + length]
-    if len(body) != length:
-        raise ValueError("truncated DER string")
-    return body.decode(_STRING_TAGS[value[0]])
-
-
-@dataclass(frozen=True)
-class BasicFour:
-    """基本4情報 as the certificate carries them."""
-
-    name: str
-    birth_date: str
-    sex: str
-    address: str
-
-    @classmethod
-    def from_certificate(cls, certificate: x509.Certificate) -> BasicFour | None:
-        try:
-            san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except x509.ExtensionNotFound:
-            return None
-        values: dict[x509.ObjectIdentifier, str] = {}
-        for other in san.value.get_values_for_type(x509.OtherName):
-            try:
-                values[other.type_id] = _der_string(other.value)
-            except (ValueError, UnicodeDecodeError):
-                continue
-        if OID_NAME not in values:
-            return None
-        return cls(
-            name=values.get(OID_NAME, ""),
-            birth_date=values.get(OID_BIRTH_DATE, ""),
-            sex=values.get(OID_SEX, ""),
-            address=values.get(OID_ADDRESS, ""),
-        )
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,14 @@ class Reason(models.TextChoices):
     )
     CERTIFICATE_REVOKED = "certificate_revoked", _("署名用電子証明書は署名時点で失効しています")
     CERTIFICATE_USAGE = "certificate_usage", _("署名用ではない証明書で署名されています")
+    MUNICIPALITY_INVALID = (
+        "municipality_invalid",
+        _("地方公共団体コードが正しくありません(半角数字6桁・検査数字)"),
+    )
+    MUNICIPALITY_MISMATCH = (
+        "municipality_mismatch",
+        _("この団体あての申請ではありません(地方公共団体コードが異なります)"),
+    )
     PROCEDURE_UNKNOWN = "procedure_unknown", _("手続IDまたは版が手続カタログにありません")
     PROCESSING_TIMEOUT = (
         "processing_timeout",

@@ -12,15 +12,21 @@ ERAS = [
     (dt.date(1912, 7, 30), "大正"),
     (dt.date(1868, 10, 23), "明治"),
 ]
+# Japan counted days by the lunisolar calendar until 明治5年12月2日; the next day was
+# 明治6年1月1日 = 1873-01-01. An earlier Gregorian date has no 和暦 written the same way.
+GREGORIAN_ADOPTED = dt.date(1873, 1, 1)
 
 
 def to_wareki(day: dt.date) -> str:
-    """2026-11-26 → 令和8年11月26日; the first year of an era is 元年."""
+    """2026-11-26 → 令和8年11月26日; the first year of an era is 元年. A date before the
+    Gregorian calendar was adopted stays 西暦, with a note, rather than a wrong 和暦."""
+    if day < GREGORIAN_ADOPTED:
+        return f"西暦{day.year}年{day.month}月{day.day}日(和暦に換算できません)"
     for start, name in ERAS:
         if day >= start:
             year = day.year - start.year + 1
             return f"{name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
-    raise ValueError(f"明治より前の日付です: {day.isoformat()}")
+    raise AssertionError("every date from 1873 on falls in an era")
 
 
 def iso_to_wareki(value: str) -> str:

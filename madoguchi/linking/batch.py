@@ -26,7 +26,9 @@ from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.schema import ASCII_TYPES, max_length
 
 from .actions import mark_sent, record_send_failure
 from .constants import BatchFormat, DeliveryState, HandoffMethod
@@ -43,11 +45,10 @@ ENCODINGS = {
 EXTENSIONS = {BatchFormat.CSV_UTF8: "csv", BatchFormat.CSV_CP932: "csv", BatchFormat.FIXED: "dat"}
 # Fixed-length widths in CP932 bytes for what is not a form field.
 FIXED_WIDTHS = {
-    "application.receipt_number": 20,
+    "application.receipt_number": RECEIPT_NUMBER_MAX_LENGTH,
     "application.submitted_date": 10,
-    "resident.atena_number": 15,
+    "resident.atena_number": ATENA_NUMBER_MAX_LENGTH,
 }
-FIXED_TYPE_WIDTHS = {"date": 10, "postal_code": 8, "phone": 13}
 MANIFEST_FORMAT = "madoguchi-handoff/1"
 CRLF = b"\r\n"
 
@@ -59,13 +60,9 @@ def fixed_width(procedure: Procedure, source: str) -> int:
         return FIXED_WIDTHS[source]
     field_id = source.removeprefix("form.")
     field = next(f for f in procedure.fields if f["id"] == field_id)
-    if field["type"] in FIXED_TYPE_WIDTHS:
-        return FIXED_TYPE_WIDTHS[field["type"]]
-    if field["type"] == "digits":
-        return int(field.get("length") or field.get("max_length") or 10)
-    if field["type"] == "choice":
-        return 2 * max(len(choice) for choice in field["choices"])
-    return 2 * int(field.get("max_length") or 50)
+    # ASCII-only types take a byte a character; others up to two in CP932.
+    per_character = 1 if field["type"] in ASCII_TYPES else 2
+    return per_character * max_length(field)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from madoguchi.applications.constants import Status
+from madoguchi.lib.codes import is_digits, is_valid_corporate_number
 
 FIELD_TYPE_LABELS = {
     "text": gettext_lazy("文字"),
@@ -20,11 +21,22 @@ FIELD_TYPE_LABELS = {
     "phone": gettext_lazy("電話番号"),
     "digits": gettext_lazy("半角数字"),
     "choice": gettext_lazy("選択肢"),
+    "corporate_number": gettext_lazy("法人番号"),
 }
 FIELD_TYPES = set(FIELD_TYPE_LABELS)
-KANA_RE = re.compile(r"^[\u30A0-\u30FF\u3000 ー・]+$")
-POSTAL_RE = re.compile(r"^\d{3}-?\d{4}$")
-PHONE_RE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
+# Types whose valid values are ASCII only: a byte a character in every export encoding.
+ASCII_TYPES = {"date", "postal_code", "phone", "digits", "corporate_number"}
+# The longest valid value of each type, in characters; text and kana default to 50, digits
+# without a length to 10. Exports derive their fixed widths from this too (linking/batch.py).
+TYPE_MAX_LENGTHS = {"date": 10, "postal_code": 8, "phone": 13, "corporate_number": 13}
+DEFAULT_MAX_LENGTHS = {"text": 50, "kana": 50, "digits": 10}
+KANA_RE = re.compile(r"[\u30A0-\u30FF\u3000 ー・]+")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+POSTAL_RE = re.compile(r"[0-9]{3}-[0-9]{4}", re.ASCII)
+# Japanese numbers: 10 or 11 digits starting with 0, hyphens where people put them.
+PHONE_RE = re.compile(r"0[0-9]*(-[0-9]+){0,2}", re.ASCII)
+# Single-line text: no control character (C0, C1, DEL) and no bidirectional override.
+FORBIDDEN_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 SOURCE_RE = re.compile(
     r"^(form\.[a-z0-9_]+|application\.(receipt_number|submitted_date)|resident\.atena_number)$"
 )
@@ -144,12 +156,31 @@ def validate_attachments(
     return problems
 
 
+def max_length(field: dict[str, Any]) -> int:
+    """The longest value the validator lets through for this field, in characters."""
+    kind = field["type"]
+    if kind in TYPE_MAX_LENGTHS:
+        return TYPE_MAX_LENGTHS[kind]
+    if kind == "choice":
+        return max(len(choice) for choice in field["choices"])
+    if kind == "digits" and field.get("length"):
+        return int(field["length"])
+    return int(field.get("max_length") or DEFAULT_MAX_LENGTHS[kind])
+
+
+def clean_form(form: dict[str, str]) -> dict[str, str]:
+    """The form as it is stored, validated and handed over: surrounding spaces (half- or
+    full-width) dropped, once, here. The signed original stays in the evidence."""
+    return {key: value.strip(" \t\u3000") for key, value in form.items()}
+
+
 def validate_form(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[str, list[str]]:
-    """Field-level errors in Japanese; empty when the form satisfies its procedure."""
+    """Field-level errors in Japanese on a cleaned form (``clean_form``); empty when the
+    form satisfies its procedure."""
     errors: dict[str, list[str]] = {}
     known = {field["id"] for field in fields}
     for field in fields:
-        value = form.get(field["id"], "").strip()
+        value = form.get(field["id"], "")
         problems = _field_errors(field, value)
         if problems:
             errors[field["id"]] = problems
@@ -161,27 +192,40 @@ def validate_form(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[st
 def _field_errors(field: dict[str, Any], value: str) -> list[str]:
     if not value:
         return [_("必須項目が入力されていません")] if field.get("required") else []
+    if FORBIDDEN_IN_TEXT.search(value):
+        return [_("改行・制御文字・文字の向きを変える記号は使えません")]
     kind = field["type"]
-    max_length = field.get("max_length")
-    if max_length and len(value) > max_length:
-        return [_("%(n)d 文字以内で入力してください") % {"n": max_length}]
-    if kind == "kana" and not KANA_RE.match(value):
+    if len(value) > max_length(field):
+        return [_("%(n)d 文字以内で入力してください") % {"n": max_length(field)}]
+    if kind == "kana" and not KANA_RE.fullmatch(value):
         return [_("全角カタカナで入力してください")]
-    if kind == "date":
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            return [_("日付(YYYY-MM-DD)が正しくありません")]
-    if kind == "postal_code" and not POSTAL_RE.match(value):
-        return [_("郵便番号は7桁で入力してください")]
-    if kind == "phone" and not PHONE_RE.match(value):
-        return [_("電話番号が正しくありません")]
+    if kind == "date" and not _is_date(value):
+        return [_("日付は YYYY-MM-DD の形で、実在する日を入力してください")]
+    if kind == "postal_code" and not POSTAL_RE.fullmatch(value):
+        return [_("郵便番号は半角で 123-4567 の形で入力してください")]
+    if kind == "phone" and not (
+        PHONE_RE.fullmatch(value) and 10 <= len(value.replace("-", "")) <= 11
+    ):
+        return [_("電話番号は 0 から始まる10桁か11桁の半角数字で入力してください")]
     if kind == "digits":
         length = field.get("length")
-        if not value.isascii() or not value.isdigit():
+        if not is_digits(value):
             return [_("半角数字で入力してください")]
         if length and len(value) != length:
             return [_("%(n)d 桁の数字で入力してください") % {"n": length}]
+    if kind == "corporate_number" and not is_valid_corporate_number(value):
+        return [_("法人番号が正しくありません(半角数字13桁・検査用数字)")]
     if kind == "choice" and value not in field["choices"]:
         return [_("選択肢にない値です")]
     return []
+
+
+def _is_date(value: str) -> bool:
+    """Strictly YYYY-MM-DD (fromisoformat also takes 20261126 and 2026-W48-4)."""
+    if not DATE_RE.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from madoguchi.applications.constants import Identification
-from madoguchi.intake.certs import BasicFour
-from madoguchi.lib.text import normalize_for_match
+from madoguchi.lib.jpki import BasicFour
+from madoguchi.lib.text import matches_with_substitutes, normalize_for_match
 
 from .models import Resident, SerialLink
 
@@ -32,17 +32,27 @@ def find_link(serial: str, signing_time: dt.datetime) -> SerialLink | None:
     )
 
 
-def compare_basic_four(resident: Resident, basic_four: BasicFour) -> list[str]:
-    differences = []
-    if normalize_for_match(resident.name) != normalize_for_match(basic_four.name):
-        differences.append("氏名")
-    if resident.birth_date.strftime("%Y%m%d") != basic_four.birth_date:
-        differences.append("生年月日")
-    if resident.sex != basic_four.sex:
-        differences.append("性別")
-    if normalize_for_match(resident.address) != normalize_for_match(basic_four.address):
-        differences.append("住所")
-    return differences
+SUBSTITUTE_NOTE = "%sに代替文字あり(外字のため住民記録と異なる文字が使われています)"
+
+
+def compare_basic_four(resident: Resident, basic_four: BasicFour) -> tuple[list[str], list[str]]:
+    """(items that differ, items that use a 代替文字), in the order 氏名 生年月日 性別 住所.
+
+    A substitute position may differ from the registry without blocking identification
+    (DESIGN.md §3.1)."""
+    name_positions, address_positions = basic_four.name_positions, basic_four.address_positions
+    checks = [
+        ("氏名", matches_with_substitutes(resident.name, basic_four.name, name_positions)),
+        ("生年月日", resident.birth_date.isoformat() == basic_four.birth_date),
+        ("性別", resident.sex == basic_four.sex),
+        ("住所", matches_with_substitutes(resident.address, basic_four.address, address_positions)),
+    ]
+    substituted = [
+        item
+        for item, positions in (("氏名", name_positions), ("住所", address_positions))
+        if positions is None or positions
+    ]
+    return [item for item, same in checks if not same], substituted
 
 
 def residents_named(name: str, birth_date: str, limit: int = 10) -> list[Resident]:
@@ -96,8 +106,9 @@ def identify(
         return IdentificationResult(
             Identification.NEEDS_REVIEW, link.resident, ["証明書に基本4情報がありません"]
         )
-    differences = compare_basic_four(link.resident, basic_four)
+    differences, substituted = compare_basic_four(link.resident, basic_four)
+    notes = [SUBSTITUTE_NOTE % item for item in substituted]
     if differences:
-        notes = [f"{item}が住民記録と異なります" for item in differences]
+        notes = [f"{item}が住民記録と異なります" for item in differences] + notes
         return IdentificationResult(Identification.NEEDS_REVIEW, link.resident, notes)
-    return IdentificationResult(Identification.IDENTIFIED, link.resident)
+    return IdentificationResult(Identification.IDENTIFIED, link.resident, notes)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, is_digits
 from madoguchi.lib.mynumber import is_valid_my_number
 
 from . import crypto
@@ -44,7 +45,7 @@ OPTIONAL_COLUMNS = ("my_number",)
 FIXED_LAYOUT = (
     ("serial_number", 40),
     ("resident_code", 11),
-    ("atena_number", 15),
+    ("atena_number", ATENA_NUMBER_MAX_LENGTH),
     ("name", 60),
     ("name_kana", 60),
     ("birth_date", 8),
@@ -132,7 +133,8 @@ def read_fixed(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]
             chunk = fixed_record[offset : offset + width]
             offset += width
             try:
-                row[column] = chunk.decode("cp932").rstrip(" ")
+                # Padding is half-width spaces, or 全角スペース in the kanji columns.
+                row[column] = chunk.decode("cp932").rstrip(" \u3000")
             except UnicodeDecodeError:
                 problems.append(
                     _("%(line)d 行目: 「%(c)s」を CP932 として読めません")
@@ -141,7 +143,7 @@ def read_fixed(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]
                 break
         else:
             birth = row["birth_date"]
-            if len(birth) == 8 and birth.isdigit():
+            if is_digits(birth, 8):
                 row["birth_date"] = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"
             row["valid_from"] = _fixed_time(row["valid_from"])
             row["valid_to"] = _fixed_time(row["valid_to"])
@@ -156,27 +158,42 @@ def _parse_time(value: str) -> dt.datetime:
     return parsed
 
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 control characters and DEL; private-use characters (a 外字 of some other system
+# that no screen, file or comparison here can read).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u3000 ]*")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def check_row(row: dict[str, str]) -> list[str]:
     problems = []
-    if any(CONTROL.search(value) for value in row.values()):
-        return [_("制御文字が含まれています")]
-    if not SERIAL_RE.match(row["serial_number"].upper()):
+    for column, value in row.items():
+        if CONTROL.search(value):
+            problems.append(_("「%(c)s」に制御文字が含まれています") % {"c": column})
+        elif PRIVATE_USE.search(value):
+            problems.append(_("「%(c)s」に外字(私用領域の文字)が含まれています") % {"c": column})
+    if problems:
+        return problems
+    if not SERIAL_RE.fullmatch(row["serial_number"].upper()):
         problems.append(_("シリアル番号は16進数で書いてください"))
-    if not re.fullmatch(r"\d{11}", row["resident_code"]):
-        problems.append(_("住民票コードは11桁の数字です"))
-    if not re.fullmatch(r"\d{1,20}", row["atena_number"]):
-        problems.append(_("宛名番号は数字です"))
+    if not is_digits(row["resident_code"], 11):
+        problems.append(_("住民票コードは半角数字11桁です"))
+    if not is_digits(row["atena_number"]) or len(row["atena_number"]) > ATENA_NUMBER_MAX_LENGTH:
+        problems.append(_("宛名番号は半角数字%(n)d桁以内です") % {"n": ATENA_NUMBER_MAX_LENGTH})
     if not row["name"].strip():
         problems.append(_("氏名がありません"))
+    if not KATAKANA.fullmatch(row["name_kana"]):
+        problems.append(_("カナ氏名は全角カタカナで書いてください"))
     if row["sex"] not in Sex.values:
         problems.append(_("性別コードは 1・2・3 のいずれかです"))
     try:
-        dt.date.fromisoformat(row["birth_date"])
+        if not ISO_DATE.fullmatch(row["birth_date"]):
+            raise ValueError(row["birth_date"])
+        if dt.date.fromisoformat(row["birth_date"]) > timezone.localdate():
+            problems.append(_("生年月日が未来の日付です"))
     except ValueError:
-        problems.append(_("生年月日が正しくありません"))
+        problems.append(_("生年月日が正しくありません (YYYY-MM-DD)"))
     for key in ("valid_from", "valid_to"):
         if key == "valid_to" and not row[key]:
             continue

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+from django.conf import settings
 from lxml import etree
+
+from madoguchi.lib.codes import RECEIPT_NUMBER, is_valid_municipality_code
 
 from ..certs import CertificateCheck
 from ..constants import Reason, Rejection
@@ -23,7 +25,7 @@ from ..zipsafe import read_zip
 
 FORMAT = "madoguchi-pittari/1"
 XML_NS = "urn:madoguchi:pittari:1"
-RECEIPT_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,39}$")
+RECEIPT_RE = RECEIPT_NUMBER
 ENVELOPE_FIELDS = (
     "format",
     "receipt_number",
@@ -66,7 +68,7 @@ def peek_receipt_number(data: bytes) -> str:
     try:
         envelope = json.loads(read_zip(data).get("envelope.json", b"{}"))
         value = envelope.get("receipt_number", "") if isinstance(envelope, dict) else ""
-        return value if isinstance(value, str) and RECEIPT_RE.match(value) else ""
+        return value if isinstance(value, str) and RECEIPT_RE.fullmatch(value) else ""
     except (Rejection, ValueError):
         return ""
 
@@ -137,10 +139,16 @@ def _read_envelope(raw: bytes | None, now: dt.datetime) -> dict[str, Any]:
     for key in ENVELOPE_FIELDS[1:7]:
         if not isinstance(envelope[key], str):
             raise Rejection(Reason.ENVELOPE_INVALID, f"{key} is not a string")
-    if not RECEIPT_RE.match(envelope["receipt_number"]):
+    if not RECEIPT_RE.fullmatch(envelope["receipt_number"]):
         raise Rejection(Reason.ENVELOPE_INVALID, "receipt_number")
-    if not re.fullmatch(r"\d{6}", envelope["municipality_code"]):
-        raise Rejection(Reason.ENVELOPE_INVALID, "municipality_code")
+    code = envelope["municipality_code"]
+    if not is_valid_municipality_code(code):
+        raise Rejection(Reason.MUNICIPALITY_INVALID, repr(code))
+    if code != settings.MUNICIPALITY_CODE:
+        raise Rejection(
+            Reason.MUNICIPALITY_MISMATCH,
+            f"{code} (this municipality: {settings.MUNICIPALITY_CODE or 'not configured'})",
+        )
     if envelope["submitter"] not in ("self", "proxy"):
         raise Rejection(Reason.ENVELOPE_INVALID, "submitter")
     try:
@@ -180,7 +188,7 @@ def _optional_text(root: etree._Element, name: str) -> str:
     if element is None:
         return ""
     value = _all_text(element).strip()
-    if not RECEIPT_RE.match(value):
+    if not RECEIPT_RE.fullmatch(value):
         raise Rejection(Reason.XML_INVALID, f"{name} is not a receipt number")
     return value
 
