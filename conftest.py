@@ -41,9 +41,12 @@ os.environ.setdefault("MADOGUCHI_MUNICIPALITY_CODE", "131016")
 
 
 @pytest.fixture(autouse=True)
-def municipality(settings) -> None:
-    """The test municipality, as pittari-sim generates it (東京都千代田区), however pytest runs."""
+def test_settings(settings) -> None:
+    """The test municipality, as pittari-sim generates it (東京都千代田区), however pytest
+    runs; and a fast password hasher (healthchecks does the same): PBKDF2 at full cost took
+    a quarter of a second for every persona."""
     settings.MUNICIPALITY_CODE = settings.MUNICIPALITY_CODE or "131016"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

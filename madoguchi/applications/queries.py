@@ -42,13 +42,13 @@ class ApplicationQuerySet(models.QuerySet):
 
         Each branch is one index lookup, so a search stays fast at a city's scale.
         """
-        text = unicodedata.normalize("NFKC", text).strip()
-        if not text:
+        number = unicodedata.normalize("NFKC", text).strip()
+        if not number:
             return self
-        if text.isascii() and text.isdigit():
+        if number.isascii() and number.isdigit():
             return self.filter(
-                Q(receipt_number=text)
-                | Q(resident_id__in=Resident.objects.filter(atena_number=text).values("id"))
+                Q(receipt_number=number)
+                | Q(resident_id__in=Resident.objects.filter(atena_number=number).values("id"))
             )
         key = normalize_for_match(text)
         by_name = Q(name_key__startswith=key) | Q(kana_key__startswith=key)

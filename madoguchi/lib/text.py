@@ -52,7 +52,8 @@ def normalize_for_match(value: str) -> str:
     value = hiragana_to_katakana(value.translate(_variants()))
     value = _CHOON_AS_HYPHEN.sub("-", value.translate(_HYPHENS).translate(_WAVES))
     value = _KA_KE.sub("ケ", value)
-    return _SPACES.sub("", value)
+    # A sound mark left after a removed space (NFKC writes ゛ as space + U+3099) composes.
+    return unicodedata.normalize("NFC", _SPACES.sub("", value))
 
 
 def matches_with_substitutes(
