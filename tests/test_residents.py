@@ -59,3 +59,50 @@ def test_a_reissued_serial_resolves_by_signing_time(tmp_path: Path):
 def test_a_control_character_is_refused_not_stored(tmp_path: Path):
     with pytest.raises(LoadError, match="制御文字"):
         load_links(write(tmp_path, GOOD.replace("山田", "山\x00田")))
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("12345678901", "１2345678901"), "住民票コードは半角数字11桁です"),
+        (("1000000001", "１000000001"), "宛名番号は半角数字15桁以内です"),
+        (("1000000001", "1" * 16), "宛名番号は半角数字15桁以内です"),
+        (("ヤマダ　ハナコ", "やまだ　はなこ"), "カナ氏名は全角カタカナで書いてください"),
+        (("ヤマダ　ハナコ", "ﾔﾏﾀﾞ"), "カナ氏名は全角カタカナで書いてください"),
+        (("1990-01-01", "2999-01-01"), "生年月日が未来の日付です"),
+        (("1990-01-01", "19900101"), "生年月日が正しくありません (YYYY-MM-DD)"),
+        (("山田　花子", "山田\x85花子"), "「name」に制御文字が含まれています"),
+        (("山田　花子", "山田\ue000子"), "「name」に外字(私用領域の文字)が含まれています"),
+    ],
+)
+def test_registry_rows_take_ascii_codes_katakana_and_no_hidden_characters(
+    tmp_path: Path, change, problem
+):
+    with pytest.raises(LoadError) as caught:
+        load_links(write(tmp_path, GOOD.replace(*change)))
+    assert caught.value.problems == [f"2 行目: {problem}"]
+    assert not Resident.objects.exists()
+
+
+def test_a_typed_my_number_is_read_and_degenerate_ones_are_refused():
+    from madoguchi.lib.mynumber import parse_my_number
+
+    assert parse_my_number("1234 5678 9018") == "123456789018"
+    assert parse_my_number("1234-5678-9018") == "123456789018"
+    assert parse_my_number("１２３４５６７８９０１８") is None
+    assert parse_my_number("000000000000") is None
+    assert parse_my_number("123456789011") is None
+
+
+def test_full_width_space_padding_of_fixed_length_fields_is_stripped(tmp_path: Path):
+    from tests.test_identification import ROW, fixed_record
+
+    record = bytearray(fixed_record(ROW))
+    name_at = 40 + 11 + 15
+    name = ROW["name"].encode("cp932")
+    padded = (name + "　".encode("cp932") * 30)[:60]
+    record[name_at : name_at + 60] = padded
+    path = tmp_path / "links.dat"
+    path.write_bytes(bytes(record) + b"\r\n")
+    load_links(path)
+    assert Resident.objects.get().name == ROW["name"]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from .codes import clean_number
+
 
 def check_digit(first_eleven: str) -> int:
     """Weights are n+1 for the 1st–6th digit from the right, n−5 for the 7th–11th."""
@@ -21,6 +23,15 @@ def is_valid_my_number(value: str) -> bool:
         and value.isdigit()
         and check_digit(value[:11]) == int(value[11])
     )
+
+
+def parse_my_number(typed: str) -> str | None:
+    """A 個人番号 as a person types it (spaces and hyphens allowed), or None when it is not
+    one. Twelve identical digits pass the formula but are never issued: refused."""
+    value = clean_number(typed)
+    if not is_valid_my_number(value) or len(set(value)) == 1:
+        return None
+    return value
 
 
 # What a screen shows in place of a 個人番号.

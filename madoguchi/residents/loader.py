@@ -22,7 +22,7 @@ from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, is_digits
-from madoguchi.lib.mynumber import is_valid_my_number
+from madoguchi.lib.mynumber import parse_my_number
 
 from . import crypto
 from .constants import Sex
@@ -201,7 +201,7 @@ def check_row(row: dict[str, str]) -> list[str]:
             _parse_time(row[key])
         except ValueError:
             problems.append(_("%(k)s は時差付きの日時で書いてください") % {"k": key})
-    if row["my_number"] and not is_valid_my_number(row["my_number"]):
+    if row["my_number"] and parse_my_number(row["my_number"]) is None:
         problems.append(_("個人番号が正しくありません (桁数または検査用数字)"))
     return problems
 
@@ -254,8 +254,9 @@ def _store(row: dict[str, str], report: LoadReport) -> int:
         "sex": row["sex"],
         "address": row["address"],
     }
-    if row["my_number"]:
-        defaults["my_number_encrypted"] = crypto.encrypt(row["my_number"])
+    my_number = parse_my_number(row["my_number"]) if row["my_number"] else None
+    if my_number:
+        defaults["my_number_encrypted"] = crypto.encrypt(my_number)
     resident, created = Resident.objects.update_or_create(
         resident_code=row["resident_code"], defaults=defaults
     )
