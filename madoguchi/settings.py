@@ -206,6 +206,26 @@ PORTAL_POLL_SECONDS = envint("MADOGUCHI_PORTAL_POLL_SECONDS", 10)
 # Pause before repeating a failed portal call (times 1, 2 …), within one pass.
 PORTAL_RETRY_DELAY = float(os.environ.get("MADOGUCHI_PORTAL_RETRY_DELAY", "0.5"))
 # Seconds one package's checks may take before it is quarantined (processing_timeout).
+# Keys of the audit chain's HMAC, newest first: kept outside the database (like the 個人番号
+# keys), so someone who can write the database cannot re-chain it. Rotation: prepend a key;
+# events keep the id of the key that sealed them.
+AUDIT_KEYS = [
+    key.strip()
+    for key in (
+        envsecret("MADOGUCHI_AUDIT_KEYS") or _generated_secret("audit-key", secrets.token_hex(32))
+    )
+    .replace("\n", ",")
+    .split(",")
+    if key.strip()
+]
+# Signed checkpoints of the chain's head (`madoguchi audit anchor`, hourly by the worker),
+# one JSON line each, in a file the database cannot rewrite: in production, outside the
+# data folder on another disk or an append-only mount.
+AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("MADOGUCHI_AUDIT_ANCHOR_FILE", DATA_DIR / "audit-anchors.jsonl")
+)
+AUDIT_ANCHOR_SECONDS = envint("MADOGUCHI_AUDIT_ANCHOR_SECONDS", 3600)
+
 # 地方公共団体コード (6 digits with its check digit) of this municipality: packages for any other
 # code are quarantined (municipality_mismatch). Required; `madoguchi check` warns when unset.
 MUNICIPALITY_CODE = os.environ.get("MADOGUCHI_MUNICIPALITY_CODE", "").strip()

@@ -68,7 +68,9 @@ def test_a_file_dropped_into_the_spool_by_someone_else_is_refused(trusted, tmp_p
     (spool.incoming / "loose.zip").write_bytes(trusted.packages[1].read_bytes())
     assert drain(spool) == 0
     assert Application.objects.count() == 0
-    assert len(list(spool.rejected.iterdir())) == 2
+    assert len(list(spool.rejected.glob("*.zip"))) == 2
+    reasons = [p.read_text() for p in spool.rejected.glob("*.reason.txt")]
+    assert reasons == ["incoming/ のファイルとして認証できません (名前・MAC・種類)\n"] * 2
 
 
 def test_a_status_change_reaches_the_applicant_through_the_relay(

@@ -1,16 +1,23 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
 
 from .constants import AuditAction
-from .models import GENESIS_HASH, AuditEvent, ChainHead
+from .models import GENESIS_HASH, AuditEvent, ChainHead, audit_keys
 
 SYSTEM_ACTOR = "system"
+ANCHOR_FORMAT = "madoguchi-audit-anchor/1"
 
 
 def record(
@@ -22,6 +29,7 @@ def record(
     extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction."""
+    current_id, key = next(iter(audit_keys().items()))
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
@@ -34,8 +42,9 @@ def record(
             target_id=target_id,
             extra=extra or {},
             prev_hash=head.last_hash,
+            key_id=current_id,
         )
-        event.hash = event.compute_hash()
+        event.hash = event.compute_hash(key)
         event.save()
         head.last_seq = event.seq
         head.last_hash = event.hash
@@ -43,22 +52,98 @@ def record(
     return event
 
 
-def verify_chain() -> list[str]:
-    """Problems found walking the chain from the start; empty when it is intact."""
+def _anchor_mac(key: bytes, body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def anchor(path: Path | None = None) -> dict[str, Any] | None:
+    """Append a signed checkpoint of the chain's head (sequence, hash, time) to the anchor
+    file; None when the log is empty or the head is already anchored."""
+    path = path or settings.AUDIT_ANCHOR_FILE
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is None or head.last_seq == 0:
+        return None
+    last = read_anchors(path)[-1:] if path.exists() else []
+    if last and last[0].get("seq") == head.last_seq:
+        return None
+    current_id, key = next(iter(audit_keys().items()))
+    body = {
+        "format": ANCHOR_FORMAT,
+        "seq": head.last_seq,
+        "hash": head.last_hash,
+        "at": timezone.now().isoformat(timespec="seconds"),
+        "key_id": current_id,
+    }
+    checkpoint = body | {"mac": _anchor_mac(key, body)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(json.dumps(checkpoint, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return checkpoint
+
+
+def read_anchors(path: Path) -> list[dict[str, Any]]:
+    anchors = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            value = {"unreadable": line[:80]}
+        anchors.append(value if isinstance(value, dict) else {"unreadable": line[:80]})
+    return anchors
+
+
+def verify_chain(anchor_path: Path | None = None) -> list[str]:
+    """Problems found walking the chain from the start and checking every checkpoint of the
+    anchor file against it; empty when both are intact."""
+    keys = audit_keys()
     problems: list[str] = []
     prev_hash = GENESIS_HASH
     expected_seq = 1
+    hashes: dict[int, str] = {}
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             problems.append(f"seq {expected_seq}: 記録が欠落しています (次は seq {event.seq})")
             expected_seq = event.seq
         if event.prev_hash != prev_hash:
             problems.append(f"seq {event.seq}: 直前の記録とつながっていません")
-        if event.compute_hash() != event.hash:
+        key = keys.get(event.key_id)
+        if key is None:
+            problems.append(
+                f"seq {event.seq}: 封印した鍵 ({event.key_id or 'なし'}) が設定にありません"
+            )
+        elif not hmac.compare_digest(event.compute_hash(key), event.hash):
             problems.append(f"seq {event.seq}: 内容が改ざんされています")
+        hashes[event.seq] = event.hash
         prev_hash = event.hash
         expected_seq += 1
+    last_seq = expected_seq - 1
     head = ChainHead.objects.filter(pk=1).first()
-    if head and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
+    if head and (head.last_seq != last_seq or head.last_hash != prev_hash):
         problems.append("末尾の記録が削除されています")
+    path = anchor_path or settings.AUDIT_ANCHOR_FILE
+    if path.exists():
+        problems += _check_anchors(read_anchors(path), hashes, keys)
+    return problems
+
+
+def _check_anchors(
+    anchors: list[dict[str, Any]], hashes: dict[int, str], keys: dict[str, bytes]
+) -> list[str]:
+    problems = []
+    for number, checkpoint in enumerate(anchors, start=1):
+        where = f"アンカー {number} 行目"
+        mac = checkpoint.pop("mac", "")
+        key = keys.get(str(checkpoint.get("key_id", "")))
+        if key is None or not hmac.compare_digest(_anchor_mac(key, checkpoint), str(mac)):
+            problems.append(f"{where}: 署名を確認できません")
+            continue
+        seq = checkpoint["seq"]
+        if seq not in hashes:
+            problems.append(f"{where}: seq {seq} までの記録がありません (切り詰められています)")
+        elif hashes[seq] != checkpoint["hash"]:
+            problems.append(f"{where}: seq {seq} の記録がアンカーと一致しません")
     return problems

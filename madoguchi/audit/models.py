@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -35,6 +36,8 @@ class AuditEvent(models.Model):
     extra = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Which of AUDIT_KEYS sealed this event (see key_id).
+    key_id = models.CharField(max_length=16, default="")
 
     class Meta:
         ordering = ["seq"]
@@ -49,8 +52,8 @@ class AuditEvent(models.Model):
         except ValueError:
             return str(self.action)
 
-    def compute_hash(self) -> str:
-        return chain_hash(self.prev_hash, self.payload())
+    def compute_hash(self, key: bytes) -> str:
+        return chain_hash(key, self.prev_hash, self.payload())
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,18 @@ class AuditEvent(models.Model):
         }
 
 
-def chain_hash(prev_hash: str, payload: dict[str, Any]) -> str:
+def key_id(key: bytes) -> str:
+    """A short public name of an audit key: the start of its SHA-256."""
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def audit_keys() -> dict[str, bytes]:
+    """The configured audit keys by id; the first is the one that seals new events."""
+    return {key_id(k.encode()): k.encode() for k in settings.AUDIT_KEYS}
+
+
+def chain_hash(key: bytes, prev_hash: str, payload: dict[str, Any]) -> str:
+    """HMAC-SHA256 over the previous hash and the event: without the key (which is not in
+    the database) nobody can re-chain the log after deleting or changing an event."""
     canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    return hmac.new(key, (prev_hash + canonical).encode("utf-8"), hashlib.sha256).hexdigest()

@@ -60,6 +60,10 @@ class Reason(models.TextChoices):
         "processing_timeout",
         _("検査が制限時間内に終わりませんでした(異常に重いデータの可能性があります)"),
     )
+    STORAGE_REFUSED = (
+        "storage_refused",
+        _("データベースが値を受け付けませんでした(長すぎる値や使えない文字)"),
+    )
     RECEIPT_CONFLICT = (
         "receipt_conflict",
         _("同じ受付番号で内容の異なる申請がすでに受け付けられています"),

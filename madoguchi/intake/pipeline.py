@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from madoguchi.applications.actions import receive_application, receive_correction
@@ -109,6 +109,10 @@ def import_package(data: bytes, file_name: str) -> ImportResult:
             ):
                 return ImportResult(file_name, package.receipt_number, Outcome.DUPLICATE)
             raise Rejection(Reason.RECEIPT_CONFLICT, package.receipt_number) from None
+        except DataError as exc:
+            # A value the database refuses (too long for its column, NUL on PostgreSQL):
+            # this package can never be stored, so it is kept aside, not retried forever.
+            raise Rejection(Reason.STORAGE_REFUSED, str(exc).splitlines()[0][:200]) from None
         return ImportResult(file_name, package.receipt_number, Outcome.ACCEPTED)
     except Rejection as rejection:
         receipt_number = peek_receipt_number(data)

@@ -127,11 +127,14 @@ class PortalClient:
                 raise PortalError("login: unexpected answer") from exc
         return self._token
 
-    def list_applications(self, per_page: int = 100) -> Iterator[Listed]:
-        """Every listed application once, though the portal may repeat or reorder them."""
+    def list_applications(self, per_page: int = 100, max_pages: int = 1000) -> Iterator[Listed]:
+        """Every listed application once, though the portal may repeat or reorder them.
+
+        A listing whose next page does not advance, or that runs past ``max_pages`` in one
+        pass, is cut off with a PortalError: the next pass starts again from page 1."""
         seen: set[str] = set()
         page = 1
-        while True:
+        for _pages in range(max_pages):
             path = f"/api/v1/applications?page={page}&per_page={per_page}"
             answer = self._json("GET", path)
             try:
@@ -148,7 +151,10 @@ class PortalClient:
                     yield listed
             if next_page is None:
                 return
+            if next_page <= page:
+                raise PortalError(f"GET {path}: next_page {next_page} does not advance")
             page = next_page
+        raise PortalError(f"listing longer than {max_pages} pages; the rest next pass")
 
     def get_package(self, listed: Listed) -> bytes:
         quoted = urllib.parse.quote(listed.receipt_number, safe="")

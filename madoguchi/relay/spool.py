@@ -17,9 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SAFE_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,39}$")
+SAFE_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,39}", re.ASCII)
 SPOOLED = re.compile(
-    r"^(?P<name>[0-9A-Za-z][0-9A-Za-z-]{0,39})\.(?P<mac>[0-9a-f]{64})\.(?P<ext>zip|json)$"
+    r"(?P<name>[0-9A-Za-z][0-9A-Za-z-]{0,39})\.(?P<mac>[0-9a-f]{64})\.(?P<ext>zip|json)",
+    re.ASCII,
 )
 
 
@@ -58,13 +59,16 @@ class Spool:
         ):
             folder.mkdir(parents=True, exist_ok=True)
 
-    def mac(self, name: str, data: bytes) -> str:
-        return hmac.new(self.key, name.encode() + b"\0" + data, hashlib.sha256).hexdigest()
+    def mac(self, folder: Path, name: str, ext: str, data: bytes) -> str:
+        """Over the folder (the direction and stage) and the kind as well as the name and
+        content: a file copied into another folder, or renamed, does not verify."""
+        purpose = f"{folder.name}/{ext}/{name}".encode()
+        return hmac.new(self.key, purpose + b"\0" + data, hashlib.sha256).hexdigest()
 
     def _write(self, folder: Path, name: str, ext: str, data: bytes) -> Path:
-        if not SAFE_NAME.match(name):
+        if not SAFE_NAME.fullmatch(name):
             raise SpoolError(f"unsafe name {name!r}")
-        target = folder / f"{name}.{self.mac(name, data)}.{ext}"
+        target = folder / f"{name}.{self.mac(folder, name, ext, data)}.{ext}"
         tmp = self.tmp / f"{name}.{ext}.{os.getpid()}.part"
         with open(tmp, "wb") as f:
             f.write(data)
@@ -78,14 +82,23 @@ class Spool:
         """Files whose MAC matches; any other file is moved to ``rejected/``."""
         found = []
         for path in sorted(folder.iterdir()):
-            match = SPOOLED.match(path.name)
+            match = SPOOLED.fullmatch(path.name)
+            if not path.is_file():
+                self.reject(path, "ファイルではありません")
+                continue
             if match and match["ext"] == ext:
                 data = path.read_bytes()
-                if hmac.compare_digest(self.mac(match["name"], data), match["mac"]):
+                if hmac.compare_digest(self.mac(folder, match["name"], ext, data), match["mac"]):
                     found.append(SpooledFile(path, match["name"]))
                     continue
-            os.replace(path, self.rejected / path.name)
+            self.reject(path, f"{folder.name}/ のファイルとして認証できません (名前・MAC・種類)")
         return found
+
+    def reject(self, path: Path, reason: str) -> None:
+        """Set a file aside in ``rejected/`` with a reason file beside it; never processed."""
+        target = self.rejected / path.name
+        os.replace(path, target)
+        target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
 
     # --- inbound: packages ---
 
@@ -111,8 +124,10 @@ class Spool:
         return self._list(self.outbox, "json")
 
     def mark_sent(self, spooled: SpooledFile) -> None:
-        os.replace(spooled.path, self.sent / spooled.path.name)
-        _fsync_dir(self.sent)
+        """Re-sealed for ``sent/`` (a copy from ``outbox/`` would not verify there)."""
+        self._write(self.sent, spooled.name, "json", spooled.read())
+        spooled.path.unlink()
+        _fsync_dir(self.outbox)
 
     def acknowledged(self) -> list[SpooledFile]:
         return self._list(self.sent, "json")

@@ -4,20 +4,36 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from madoguchi.audit.actions import verify_chain
+from madoguchi.audit.actions import anchor, verify_chain
 from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.cli import print_json
 
 
 class Command(BaseCommand):
-    help = "監査ログの操作 (verify: 改ざん検査)"
+    help = "監査ログの操作 (verify: 改ざん検査, anchor: 先頭の署名付きチェックポイントを書く)"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         verify = sub.add_parser("verify", help="監査ログのハッシュチェーンを検査する")
         verify.add_argument("--json", action="store_true")
+        anchor_parser = sub.add_parser(
+            "anchor", help="チェーンの先頭を署名付きでアンカーファイルに書く"
+        )
+        anchor_parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "anchor":
+            try:
+                checkpoint = anchor()
+            except OSError as exc:
+                raise CommandError(f"アンカーファイルに書けません: {exc}") from exc
+            if options["json"]:
+                print_json({"anchored": checkpoint})
+            elif checkpoint:
+                self.stdout.write(f"seq {checkpoint['seq']} をアンカーしました")
+            else:
+                self.stdout.write("新しい記録はありません")
+            return
         problems = verify_chain()
         count = AuditEvent.objects.count()
         if options["json"]:

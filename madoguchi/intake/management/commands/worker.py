@@ -7,12 +7,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import InterfaceError, OperationalError
 
 from madoguchi.applications.tasks import (
     collect_acknowledgements,
     export_portal_updates,
     recheck_pending_revocations,
 )
+from madoguchi.audit.actions import anchor
 from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import TrustError, fetch, load_crl
 from madoguchi.linking.tasks import hand_over
@@ -23,13 +25,21 @@ log = logging.getLogger(__name__)
 
 
 def drain(spool: Spool) -> int:
-    """Import every spooled package; a file is removed only after its outcome is committed."""
+    """Import every spooled package; a file is removed only after its outcome is committed.
+
+    When the database cannot be reached the pass ends and every file stays for the next;
+    any other failure of one file sets that file aside in ``rejected/`` with its reason, so
+    it cannot stop the worker on every pass."""
     done = 0
     for spooled in spool.pending():
         try:
             result = import_package(spooled.read(), f"{spooled.name}.zip")
-        except Exception:
-            log.exception("worker: could not process %s; it stays in the spool", spooled.name)
+        except (OperationalError, InterfaceError):
+            log.exception("worker: database unavailable; %s stays in the spool", spooled.name)
+            break
+        except Exception as exc:
+            log.exception("worker: could not process %s; set aside in rejected/", spooled.name)
+            spool.reject(spooled.path, f"取り込めませんでした: {type(exc).__name__}: {exc}")
             continue
         log.info("worker: %s → %s %s", spooled.name, result.outcome.value, result.reason or "")
         spooled.path.unlink()
@@ -50,6 +60,9 @@ def refresh_crls() -> None:
             load_crl(fetch(source.strip()))
         except (TrustError, OSError) as exc:
             log.warning("worker: CRL %s not loaded: %s", source, exc)
+        except Exception:
+            # Whatever a source answers (garbage HTTP, a parser's surprise), the loop goes on.
+            log.exception("worker: CRL %s not loaded", source)
     settled = recheck_pending_revocations()
     if settled:
         log.info("worker: %d application(s) held for revocation settled", settled)
@@ -78,17 +91,27 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        next_crl_refresh = 0.0
+        next_crl_refresh = next_anchor = 0.0
         while not stopping:
             drain(spool)
-            exchange_statuses(spool)
-            try:
-                hand_over()
-            except Exception:
-                log.exception("worker: hand-over pass failed; it is tried again next pass")
+            steps = (
+                ("status exchange", lambda: exchange_statuses(spool)),
+                ("hand-over", hand_over),
+            )
+            for name, step in steps:
+                try:
+                    step()
+                except Exception:
+                    log.exception("worker: %s failed; tried again next pass", name)
             if time.monotonic() >= next_crl_refresh:
                 refresh_crls()
                 next_crl_refresh = time.monotonic() + settings.CRL_REFRESH_SECONDS
+            if time.monotonic() >= next_anchor:
+                try:
+                    anchor()
+                except OSError:
+                    log.exception("worker: audit anchor not written")
+                next_anchor = time.monotonic() + settings.AUDIT_ANCHOR_SECONDS
             deadline = time.monotonic() + options["interval"]
             while not stopping and time.monotonic() < deadline:
                 time.sleep(0.2)

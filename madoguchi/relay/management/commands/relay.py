@@ -32,7 +32,7 @@ def pull_once(client: PortalClient, spool: Spool) -> PassResult:
     consecutive = 0
     try:
         for listed in client.list_applications():
-            if not SAFE_NAME.match(listed.receipt_number):
+            if not SAFE_NAME.fullmatch(listed.receipt_number):
                 # Not a receipt number we can name a file by: report it, never fetch it.
                 log.error("relay: refused listing entry %r", listed.receipt_number[:60])
                 result.failed += 1
@@ -61,9 +61,15 @@ def push_statuses(client: PortalClient, spool: Spool) -> int:
     """Post the 申請管理 side's status updates to the portal, oldest first, until one fails."""
     done = 0
     for update in spool.outgoing():
-        body = json.loads(update.read())
         try:
-            client.post_status(body["receipt_number"], body["status"], body["message"], body["ref"])
+            body = json.loads(update.read())
+            fields = [str(body[k]) for k in ("receipt_number", "status", "message", "ref")]
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("relay: status update %s unreadable (%s); set aside", update.name, exc)
+            spool.reject(update.path, f"処理状況として読めません: {exc}")
+            continue
+        try:
+            client.post_status(*fields)
         except PortalError as exc:
             log.warning("relay: status update %s not delivered yet: %s", update.name, exc)
             break
