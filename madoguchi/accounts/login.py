@@ -43,7 +43,9 @@ class LockoutAuthenticationForm(AuthenticationForm):
     locked = False
 
     def clean(self) -> dict[str, Any]:
-        username = (self.data.get("username") or "").strip()
+        # Keyed as Django keys the login (the field strips, then NFKC): ｍａｄｏｇｕｃｈｉ and
+        # " madoguchi" are the same user, and count against the same lock.
+        username = User.normalize_username(str(self.data.get("username") or "").strip())
         if username and is_locked(username):
             self.locked = True
             _attempt(username, succeeded=False, request=self.request)

@@ -35,6 +35,10 @@ class User(AbstractUser):
     # TOTP second factor (RFC 6238); the last accepted time step refuses a replayed code.
     totp_secret = models.CharField(max_length=64, blank=True, editable=False)
     totp_last_counter = models.BigIntegerField(default=0, editable=False)
+    # Wrong codes in a row, counted here (not per session, which a new login renews); at
+    # the limit the second factor is locked until totp_locked_until.
+    totp_failures = models.PositiveIntegerField(default=0, editable=False)
+    totp_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Raised by "logout everywhere": sessions begun under an older value are ended.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -19,12 +20,11 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.lib import totp
 
 from .access import staff_user
+from .actions import record_second_factor_failure, second_factor_locked
 from .models import User
 
 VERIFIED = "second_factor_verified"
 PENDING_KEY = "second_factor_pending"
-FAILURES = "second_factor_failures"
-MAX_FAILURES = 5
 # The API authenticates each request by token, not by this session.
 EXEMPT_PREFIXES = ("/second-factor/", "/login/", "/logout/", "/static/", "/api/")
 
@@ -60,7 +60,8 @@ def _accept(user: User, secret: str, code: str) -> bool:
     enrolling = not locked.totp_secret
     locked.totp_secret = secret
     locked.totp_last_counter = counter
-    locked.save(update_fields=["totp_secret", "totp_last_counter"])
+    locked.totp_failures = 0
+    locked.save(update_fields=["totp_secret", "totp_last_counter", "totp_failures"])
     if enrolling:
         record(
             AuditAction.SECOND_FACTOR_ENROLLED,
@@ -71,34 +72,37 @@ def _accept(user: User, secret: str, code: str) -> bool:
     return True
 
 
+def _locked_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.error(
+        request,
+        _(
+            "確認コードを続けて間違えたため、二要素認証がロックされています。"
+            "時間をおいてやり直すか、システム管理者にリセットを依頼してください。"
+        ),
+    )
+    return redirect("login")
+
+
 @login_required
 def second_factor(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     if not user.needs_second_factor or request.session.get(VERIFIED):
         return redirect("home")
+    if second_factor_locked(user):
+        return _locked_out(request)
     secret = user.totp_secret or request.session.setdefault(PENDING_KEY, totp.new_secret())
     form = CodeForm(request.POST or None)
     if form.is_valid():
         if _accept(user, secret, form.cleaned_data["code"]):
             request.session.pop(PENDING_KEY, None)
-            request.session.pop(FAILURES, None)
             request.session[VERIFIED] = True
             target = request.GET.get("next", "")
             return redirect(
                 target if target.startswith("/") and not target.startswith("//") else "home"
             )
-        failures = request.session.get(FAILURES, 0) + 1
-        request.session[FAILURES] = failures
-        record(
-            AuditAction.SECOND_FACTOR_FAILED,
-            actor=user,
-            target_type="user",
-            target_id=user.username[:64],
-            extra={"failures": failures},
-        )
-        if failures >= MAX_FAILURES:
-            logout(request)
-            return redirect("login")
+        if record_second_factor_failure(user):
+            return _locked_out(request)
         form.add_error("code", _("確認コードが正しくないか、すでに使われています。"))
     return render(
         request,

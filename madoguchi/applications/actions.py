@@ -159,66 +159,99 @@ def receive_correction(
     if original is None:
         return None
     serial = serial_hex(package.certificate)
-    form = clean_form(package.form)
     signer = identify(serial, package.submitted_at, BasicFour.from_certificate(package.certificate))
+    # The answer must come from whoever signed the returned application (本人, or the
+    # 代理人 who filed it) or from the person it concerns; anyone else's answer is held.
+    allowed = {original.signer_id, original.resident_id} - {None}
+    held = signer.resident is None or signer.resident.pk not in allowed
     reply = CorrectionReply.objects.create(
         application=original,
+        procedure=procedure,
         receipt_number=package.receipt_number,
         submitted_at=package.submitted_at,
         file_name=file_name,
         package=data,
         package_sha256=sha256,
         signer_serial=serial,
-        form=form,
+        form=clean_form(package.form),
         previous_form=original.form,
+        attachments=[
+            {"name": a.name, "media_type": a.media_type, "sha256": a.sha256, "size": len(a.content)}
+            for a in package.attachments
+        ],
+        held=held,
     )
-    expected_signer = original.signer_id if original.signer_id else original.resident_id
-    if signer.resident is None or signer.resident.pk != expected_signer:
-        original.identification_notes = [
-            *original.identification_notes,
-            _(
-                "補正の回答(受付番号 %(r)s)の署名者が元の申請の署名者と一致しません。"
-                "確認してください"
-            )
-            % {"r": package.receipt_number},
-        ]
-    original.procedure = procedure
-    original.form = form
-    original.form_errors = validate_form(procedure.fields, form)
-    original.attachments = [
-        {
-            "name": a.name,
-            "media_type": a.media_type,
-            "sha256": a.sha256,
-            "size": len(a.content),
-            "reply": reply.pk,
-        }
-        for a in package.attachments
+    if not held:
+        return _take_reply(original, reply, actor=None)
+    original.identification_notes = [
+        *original.identification_notes,
+        _(
+            "補正の回答(受付番号 %(r)s)の署名者が元の申請の申請者・署名者と一致しません。"
+            "内容は反映していません。確認のうえ採用してください"
+        )
+        % {"r": package.receipt_number},
     ]
-    problems = validate_attachments(procedure.attachments, original.attachments)
-    if problems:
-        original.form_errors[ATTACHMENTS_KEY] = problems
-    original.applicant_name = form.get(procedure.field_for("applicant.name") or "", "")
-    original.applicant_kana = form.get(procedure.field_for("applicant.kana") or "", "")
-    original.set_search_keys()
-    original.save()
+    original.save(update_fields=["identification_notes"])
     record(
-        AuditAction.CORRECTION_RECEIVED,
+        AuditAction.CORRECTION_HELD,
         actor=None,
         target_type="application",
         target_id=original.receipt_number,
+        extra={"reply": package.receipt_number, "sha256": sha256, "signer_serial": serial},
+    )
+    return original
+
+
+def _take_reply(
+    original: Application, reply: CorrectionReply, *, actor: User | None
+) -> Application:
+    """The answer's form and attachments become the application's; back to 審査中."""
+    procedure = reply.procedure or original.procedure
+    original.procedure = procedure
+    original.form = reply.form
+    original.form_errors = validate_form(procedure.fields, reply.form)
+    original.attachments = [{**a, "reply": reply.pk} for a in reply.attachments]
+    problems = validate_attachments(procedure.attachments, original.attachments)
+    if problems:
+        original.form_errors[ATTACHMENTS_KEY] = problems
+    original.applicant_name = reply.form.get(procedure.field_for("applicant.name") or "", "")
+    original.applicant_kana = reply.form.get(procedure.field_for("applicant.kana") or "", "")
+    original.set_search_keys()
+    original.save()
+    record(
+        AuditAction.CORRECTION_ACCEPTED if reply.held else AuditAction.CORRECTION_RECEIVED,
+        actor=actor,
+        target_type="application",
+        target_id=original.receipt_number,
         extra={
-            "reply": package.receipt_number,
-            "sha256": sha256,
+            "reply": reply.receipt_number,
+            "sha256": reply.package_sha256,
             "changed": [k for k, _b, _a in reply.changes],
         },
     )
+    if reply.held:
+        reply.held = False
+        reply.save(update_fields=["held"])
     return change_status(
         original.pk,
         Status.IN_REVIEW,
-        actor=None,
-        reason=_("補正の回答を受け付けました(受付番号 %(r)s)") % {"r": package.receipt_number},
+        actor=actor,
+        reason=_("補正の回答を受け付けました(受付番号 %(r)s)") % {"r": reply.receipt_number},
     )
+
+
+@transaction.atomic
+def accept_held_correction(reply_id: int, *, actor: User) -> Application:
+    """A reviewer takes an answer held for its signer into the application it answers."""
+    if not actor.may_resolve_identification:
+        raise PermissionDenied(_("保留した補正の回答を採用できるのは審査担当です"))
+    reply = CorrectionReply.objects.select_for_update().get(pk=reply_id)
+    original = Application.objects.select_for_update().get(pk=reply.application_id)
+    if not reply.held or original.status != Status.CORRECTION_REQUESTED:
+        raise ValidationError(_("この補正の回答は採用できる状態ではありません"))
+    reply.previous_form = original.form
+    reply.save(update_fields=["previous_form"])
+    return _take_reply(original, reply, actor=actor)
 
 
 @transaction.atomic

@@ -167,6 +167,14 @@ class CorrectionReply(models.Model):
     signer_serial = models.CharField(_("証明書シリアル番号"), max_length=64)
     form = models.JSONField(_("補正後の申請内容"))
     previous_form = models.JSONField(_("補正前の申請内容"))
+    attachments = models.JSONField(_("添付ファイル"), default=list)
+    # The procedure version the answer was filed on.
+    procedure = models.ForeignKey(
+        "procedures.Procedure", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Signed by someone other than the applicant or their 代理人: replaces nothing until a
+    # reviewer accepts it.
+    held = models.BooleanField(_("保留中"), default=False)
 
     class Meta:
         ordering = ["received_at", "id"]

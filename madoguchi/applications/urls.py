@@ -15,5 +15,10 @@ urlpatterns = [
     path("<str:receipt_number>/resolve/", views.application_resolve, name="resolve"),
     path("<str:receipt_number>/my-number/", views.application_my_number, name="my_number"),
     path("<str:receipt_number>/assign/", views.application_assign, name="assign"),
+    path(
+        "<str:receipt_number>/corrections/<int:reply_id>/accept/",
+        views.correction_accept,
+        name="correction_accept",
+    ),
     path("<str:receipt_number>/attachments/<int:index>/", views.attachment, name="attachment"),
 ]

@@ -31,6 +31,7 @@ from madoguchi.residents.models import Resident
 from .access import access_application
 from .actions import (
     MANUAL_MATCH_FROM,
+    accept_held_correction,
     allowed_transitions,
     assign,
     change_status,
@@ -214,6 +215,7 @@ def _render_detail(
             "timeline": timeline,
             "comparison": _comparison(application, basic_four) if basic_four else [],
             "resolvable": resolvable,
+            "may_accept_corrections": user.may_resolve_identification,
             "candidates": candidates(basic_four) if resolvable else [],
             "has_my_number": bool(resident and resident.my_number_encrypted is not None),
             "my_number_masked": MASKED,
@@ -266,6 +268,9 @@ def application_transition(request: HttpRequest, receipt_number: str) -> HttpRes
 def application_resolve(request: HttpRequest, receipt_number: str) -> HttpResponse:
     user = staff_user(request)
     application = access_application(user, receipt_number)
+    # The role first: who may not match must not learn whether a 宛名番号 exists.
+    if not user.may_resolve_identification:
+        raise PermissionDenied(_("本人特定を確定できるのは審査担当です"))
     form = ResolveForm(request.POST)
     resident = None
     if form.is_valid():
@@ -279,6 +284,19 @@ def application_resolve(request: HttpRequest, receipt_number: str) -> HttpRespon
     with refusals_as_messages(request):
         resolve_identification(application.pk, resident, actor=user, note=form.cleaned_data["note"])
         messages.success(request, _("%(name)s として本人を特定しました") % {"name": resident.name})
+    return redirect("applications:detail", receipt_number=receipt_number)
+
+
+@login_required
+@require_POST
+def correction_accept(request: HttpRequest, receipt_number: str, reply_id: int) -> HttpResponse:
+    """A reviewer takes a 補正 answer held for its signer into the application."""
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    reply = get_object_or_404(application.correction_replies, pk=reply_id)
+    with refusals_as_messages(request):
+        accept_held_correction(reply.pk, actor=user)
+        messages.success(request, _("補正の回答を採用しました"))
     return redirect("applications:detail", receipt_number=receipt_number)
 
 

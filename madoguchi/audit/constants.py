@@ -12,10 +12,15 @@ class AuditAction(IntEnum):
     SECOND_FACTOR_ENROLLED = 13
     SECOND_FACTOR_FAILED = 14
     LOGOUT_EVERYWHERE = 15
+    SECOND_FACTOR_LOCKED = 16
+    SECOND_FACTOR_RESET = 17
+    API_TOKEN_ISSUED = 18
     APPLICATION_RECEIVED = 100
     APPLICATION_QUARANTINED = 101
     QUARANTINE_REPROCESSED = 102
     CORRECTION_RECEIVED = 103
+    CORRECTION_HELD = 104
+    CORRECTION_ACCEPTED = 105
     APPLICATION_VIEWED = 200
     MY_NUMBER_VIEWED = 201
     PACKAGE_DOWNLOADED = 202
@@ -48,10 +53,15 @@ AUDIT_LABELS = {
     AuditAction.SECOND_FACTOR_ENROLLED: _("二要素認証の登録"),
     AuditAction.SECOND_FACTOR_FAILED: _("二要素認証の失敗"),
     AuditAction.LOGOUT_EVERYWHERE: _("すべての端末からログアウト"),
+    AuditAction.SECOND_FACTOR_LOCKED: _("二要素認証のロック"),
+    AuditAction.SECOND_FACTOR_RESET: _("二要素認証のリセット"),
+    AuditAction.API_TOKEN_ISSUED: _("職員用APIトークン発行"),
     AuditAction.APPLICATION_RECEIVED: _("申請受付"),
     AuditAction.APPLICATION_QUARANTINED: _("隔離"),
     AuditAction.QUARANTINE_REPROCESSED: _("隔離データの再処理"),
     AuditAction.CORRECTION_RECEIVED: _("補正の回答の受付"),
+    AuditAction.CORRECTION_HELD: _("補正の回答の保留(署名者が異なる)"),
+    AuditAction.CORRECTION_ACCEPTED: _("保留した補正の回答の採用"),
     AuditAction.APPLICATION_VIEWED: _("申請閲覧"),
     AuditAction.MY_NUMBER_VIEWED: _("個人番号閲覧"),
     AuditAction.PACKAGE_DOWNLOADED: _("申請データのダウンロード"),

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from madoguchi.accounts.models import User
-from madoguchi.api.models import ApiToken
+from madoguchi.api.actions import issue_api_token
 
 
 class Command(BaseCommand):
@@ -21,5 +21,4 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"], is_active=True).first()
         if user is None:
             raise CommandError(f"職員がいません: {options['username']}")
-        _token, value = ApiToken.issue(user, options["name"])
-        self.stdout.write(value)
+        self.stdout.write(issue_api_token(user, options["name"], actor=None))
