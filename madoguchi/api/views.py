@@ -23,7 +23,7 @@ from madoguchi.applications.actions import change_status, record_view
 from madoguchi.applications.constants import Status
 from madoguchi.applications.forms import InboxFilterForm
 from madoguchi.applications.models import Application
-from madoguchi.applications.queries import keyset_page
+from madoguchi.applications.queries import InvalidCursor, keyset_page
 from madoguchi.residents.actions import reveal_my_number
 
 from .models import ApiToken, hash_token
@@ -93,12 +93,15 @@ def application_list(request: HttpRequest, *, user: User) -> JsonResponse:
         fields = ", ".join(sorted(form.errors))
         return error(400, "invalid_filter", f"条件が不正です: {fields}")
     applications = form.apply(Application.objects.visible_to(user).select_related("procedure"))
-    page = keyset_page(
-        applications,
-        form.cleaned_data["sort"] or ("due" if form.cleaned_data["overdue"] else "new"),
-        after=request.GET.get("after", ""),
-        size=PAGE_SIZE,
-    )
+    try:
+        page = keyset_page(
+            applications,
+            form.cleaned_data["sort"] or ("due" if form.cleaned_data["overdue"] else "new"),
+            after=request.GET.get("after", ""),
+            size=PAGE_SIZE,
+        )
+    except InvalidCursor:
+        return error(400, "invalid_cursor", "after が不正です")
     return JsonResponse(
         {
             "count": page.count,

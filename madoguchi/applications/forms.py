@@ -14,6 +14,9 @@ from madoguchi.procedures.models import Procedure
 from .constants import Identification, Status
 from .queries import ApplicationQuerySet
 
+# Dates a filter may name: the office's records lie well inside, and the database's and
+# Python's date arithmetic stays safe at both ends.
+FILTER_YEARS = (1900, 2999)
 SORTS = [
     ("new", _("受付の新しい順")),
     ("old", _("受付の古い順")),
@@ -86,6 +89,21 @@ class InboxFilterForm(forms.Form):
         ]
         if not user.sees_all_departments:
             del self.fields["department"]
+
+    def _clean_day(self, name: str) -> dt.date | None:
+        day = self.cleaned_data[name]
+        if day is not None and not FILTER_YEARS[0] <= day.year <= FILTER_YEARS[1]:
+            raise forms.ValidationError(
+                _("%(a)d年から%(b)d年までの日付を入力してください")
+                % {"a": FILTER_YEARS[0], "b": FILTER_YEARS[1]}
+            )
+        return cast(dt.date | None, day)
+
+    def clean_received_from(self) -> dt.date | None:
+        return self._clean_day("received_from")
+
+    def clean_received_to(self) -> dt.date | None:
+        return self._clean_day("received_to")
 
     def apply(self, applications: ApplicationQuerySet) -> ApplicationQuerySet:
         data = self.cleaned_data

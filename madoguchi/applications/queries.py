@@ -100,21 +100,38 @@ def _encode(application: Any, order: list[tuple[str, bool]]) -> str:
     return "_".join(v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values)
 
 
-def _decode(cursor: str, order: list[tuple[str, bool]]) -> list[Any] | None:
+class InvalidCursor(ValueError):
+    """A page cursor that is not one we wrote, or lies outside what the database holds."""
+
+
+CURSOR_YEARS = (1900, 2999)
+MAX_ID = 2**63 - 1
+
+
+def _decode(cursor: str, order: list[tuple[str, bool]]) -> list[Any]:
     parts = cursor.rsplit("_", len(order) - 1)
     if len(parts) != len(order):
-        return None
+        raise InvalidCursor(cursor)
     values: list[Any] = []
     try:
         for (name, _desc), part in zip(order, parts, strict=True):
             if name == "received_at":
-                values.append(dt.datetime.fromisoformat(part))
+                moment = dt.datetime.fromisoformat(part)
+                if moment.tzinfo is None or not CURSOR_YEARS[0] <= moment.year <= CURSOR_YEARS[1]:
+                    raise InvalidCursor(cursor)
+                values.append(moment)
             elif name == "due_date":
-                values.append(dt.date.fromisoformat(part))
+                day = dt.date.fromisoformat(part)
+                if not CURSOR_YEARS[0] <= day.year <= CURSOR_YEARS[1]:
+                    raise InvalidCursor(cursor)
+                values.append(day)
             else:
-                values.append(int(part))
-    except ValueError:
-        return None
+                number = int(part)
+                if not 0 <= number <= MAX_ID:
+                    raise InvalidCursor(cursor)
+                values.append(number)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidCursor(cursor) from exc
     return values
 
 

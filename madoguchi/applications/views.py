@@ -9,7 +9,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -50,7 +50,7 @@ from .forms import (
     colleagues,
 )
 from .models import Application, Evidence, SavedFilter
-from .queries import ApplicationQuerySet, keyset_page
+from .queries import ApplicationQuerySet, InvalidCursor, keyset_page
 
 PAGE_SIZE = 50
 
@@ -72,17 +72,26 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
         "assignee__display_name",
     )
     sort = "new"
+    status = 200
     if form.is_valid():
         applications = form.apply(applications)
         # Overdue ones are read most overdue first, unless the clerk asks otherwise.
         sort = form.cleaned_data["sort"] or ("due" if form.cleaned_data["overdue"] else "new")
-    page = keyset_page(
-        applications,
-        sort,
-        after=request.GET.get("after", ""),
-        before=request.GET.get("before", ""),
-        size=PAGE_SIZE,
-    )
+    elif {"received_from", "received_to"} & set(form.errors):
+        # A date outside what the office holds: the form says what to correct (400).
+        status = 400
+    try:
+        page = keyset_page(
+            applications,
+            sort,
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+            size=PAGE_SIZE,
+        )
+    except InvalidCursor:
+        return HttpResponseBadRequest(
+            _("ページの位置が正しくありません。一覧の最初から開き直してください。")
+        )
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
@@ -102,8 +111,8 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
         "colleagues": colleagues(user),
     }
     if request.headers.get("HX-Request"):
-        return render(request, "applications/_results.html", context)
-    return render(request, "applications/list.html", context)
+        return render(request, "applications/_results.html", context, status=status)
+    return render(request, "applications/list.html", context, status=status)
 
 
 @contextmanager

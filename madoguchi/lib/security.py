@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 # No inline script or style anywhere: every page loads its CSS (and later its JS) as files.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -21,12 +22,35 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+        return True
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        return any("\x00" in v for values in request.POST.lists() for v in values[1])
+    if request.content_type == "application/json":
+        return b"\\u0000" in request.body or b"\x00" in request.body
+    return False
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        if _has_nul(request):
+            # No value here may hold NUL (PostgreSQL refuses it in text): refused up front.
+            response: HttpResponse = HttpResponseBadRequest(
+                _("リクエストに使えない文字 (NUL) が含まれています"),
+                content_type="text/plain; charset=utf-8",
+            )
+        else:
+            response = self.get_response(request)
+        if request.path.startswith("/api/"):
+            # API answers carry personal data and authenticate by token, not by session.
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"

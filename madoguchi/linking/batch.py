@@ -26,6 +26,7 @@ from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import ASCII_TYPES, max_length
@@ -108,8 +109,14 @@ class RecordWriter:
         return self._buffer.getvalue().encode(self.encoding)
 
     def encode(self, receipt_number: str, values: list[str]) -> bytes | HeldBack:
-        """One record; the whole row is mapped and encoded at once (values never hold NUL,
-        and no CP932 byte sequence contains 0x00), cell by cell only to name a problem."""
+        """One record; a value with a control character, a bidi control or a formula start
+        is held back (lib/cells.py). Then the whole row is mapped and encoded at once (values
+        never hold NUL, and no CP932 byte sequence contains 0x00), cell by cell only to name
+        a problem."""
+        for column, value in zip(self.columns, values, strict=True):
+            problem = file_problem(value)
+            if problem:
+                return HeldBack(receipt_number, column["header"], value, problem)
         cells = self.gaiji.apply("\x00".join(values)).split("\x00")
         try:
             if not self.fixed:

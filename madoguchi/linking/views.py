@@ -23,6 +23,7 @@ from madoguchi.applications.models import Application
 from madoguchi.applications.views import refusals_as_messages
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.cells import spreadsheet_safe
 
 from .actions import mark_transcribed, resend
 from .constants import MARKED_BY_STAFF, DeliveryState
@@ -124,8 +125,9 @@ def record_download(request: HttpRequest, receipt_number: str, extension: str) -
     else:
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow([i.header for i in items])
-        writer.writerow([i.value for i in items])
+        # Opened by people in a spreadsheet: no cell may run as a formula.
+        writer.writerow([spreadsheet_safe(i.header) for i in items])
+        writer.writerow([spreadsheet_safe(i.value) for i in items])
         response = HttpResponse(
             ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
         )

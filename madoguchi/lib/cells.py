@@ -1,0 +1,48 @@
+"""Values an applicant signed, on their way into files and onto screens. Django-free.
+
+An applicant controls every value they sign. Three things in such a value can hurt where it
+lands: a control character (CR/LF split a fixed-length record in two), a bidirectional
+control (U+202E turns ``…fdp.html`` around on screen), and a leading ``=`` ``+`` ``-`` ``@``
+(a spreadsheet runs the cell as a formula: OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 control characters and DEL; then the bidirectional embeddings, overrides and
+# isolates (U+202A–202E, U+2066–2069).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# What a spreadsheet takes for the start of a formula (OWASP), tab and CR included.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# A leading + or - followed only by digits, spaces, hyphens or a decimal point is a number.
+_NUMBER = re.compile(r"[+\-][0-9 .\-]*", re.ASCII)
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell for a file people open in a spreadsheet: a value that would start a formula
+    is written as text (the OWASP rule: a leading apostrophe)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def file_problem(value: str) -> str | None:
+    """Why a value may not go into a core system's file as it is, or None. Files for core
+    systems carry values exactly, so such a value is held back for a clerk, never altered."""
+    if CONTROL.search(value):
+        return "改行・制御文字が含まれています"
+    if BIDI_CONTROL.search(value):
+        return "文字の向きを変える制御文字が含まれています"
+    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "表計算ソフトで式として実行される文字 (= + - @) で始まります"
+    return None
+
+
+def visible_controls(value: str) -> str:
+    """For display: every control and bidi control shown as its code (「[U+202E]」), so no
+    name or file name can reorder or hide the text around it."""
+
+    def code(match: re.Match[str]) -> str:
+        return f"[U+{ord(match.group()):04X}]"
+
+    return BIDI_CONTROL.sub(code, CONTROL.sub(code, value))
