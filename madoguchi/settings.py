@@ -121,6 +121,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["madoguchi.applications.templatetags.safe_text"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -225,6 +226,10 @@ AUDIT_ANCHOR_FILE = Path(
     os.environ.get("MADOGUCHI_AUDIT_ANCHOR_FILE", DATA_DIR / "audit-anchors.jsonl")
 )
 AUDIT_ANCHOR_SECONDS = envint("MADOGUCHI_AUDIT_ANCHOR_SECONDS", 3600)
+
+# A full 番号紐付情報 load that would end more than this share of the open links is refused
+# unless --force: a truncated export must not end every link it lost.
+REGISTRY_MAX_END_SHARE = float(os.environ.get("MADOGUCHI_REGISTRY_MAX_END_SHARE", "0.10"))
 
 # 地方公共団体コード (6 digits with its check digit) of this municipality: packages for any other
 # code are quarantined (municipality_mismatch). Required; `madoguchi check` warns when unset.

@@ -104,8 +104,29 @@ def test_a_full_load_ends_links_it_no_longer_lists_and_a_delta_does_not(tmp_path
     load_links(write_csv(tmp_path, ROW, other))
     assert load_links(write_csv(tmp_path, ROW), delta=True).links_ended == 0
     assert SerialLink.objects.filter(valid_to__isnull=True).count() == 2
-    assert load_links(write_csv(tmp_path, ROW)).links_ended == 1
+    # Half the open links would end: refused as a likely truncated export, unless forced.
+    with pytest.raises(LoadError, match="2 件のうち 1 件"):
+        load_links(write_csv(tmp_path, ROW))
+    assert SerialLink.objects.filter(valid_to__isnull=True).count() == 2
+    dry = load_links(write_csv(tmp_path, ROW), force=True, dry_run=True)
+    assert (dry.dry_run, dry.links_ended) == (True, 1)
+    assert SerialLink.objects.filter(valid_to__isnull=True).count() == 2
+    assert load_links(write_csv(tmp_path, ROW), force=True).links_ended == 1
     assert SerialLink.objects.get(valid_to__isnull=False).serial == "DEF456"
+
+
+def test_an_empty_full_load_is_refused_and_a_small_change_goes_through(tmp_path: Path):
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(",".join([*COLUMNS, "my_number"]) + "\r\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="行がありません"):
+        load_links(header_only)
+    rows = [
+        {**ROW, "serial_number": f"{n:X}", "resident_code": f"{n:011d}", "atena_number": str(n)}
+        for n in range(100, 120)
+    ]
+    load_links(write_csv(tmp_path, *rows))
+    # One of twenty ends (5 %): an ordinary day's change, within the share.
+    assert load_links(write_csv(tmp_path, *rows[1:])).links_ended == 1
 
 
 def test_keys_rotate_without_losing_a_number(tmp_path: Path, settings):

@@ -102,7 +102,8 @@ def package_signed_with(certificate: x509.Certificate, receipt: str) -> bytes:
 
 
 def link(tmp_path: Path, serial: int, **row: str) -> None:
-    load_links(write_csv(tmp_path, {**ROW, "serial_number": format(serial, "X"), **row}))
+    row = {**ROW, "serial_number": format(serial, "X"), **row}
+    load_links(write_csv(tmp_path, row), delta=True)
 
 
 def test_a_linked_resident_on_a_real_card_layout_is_identified(tmp_path: Path, trusted):

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,6 +79,7 @@ class LoadReport:
     links_unchanged: int = 0
     links_ended: int = 0
     problems: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
 
 def decode(raw: bytes) -> str:
@@ -206,10 +208,24 @@ def check_row(row: dict[str, str]) -> list[str]:
     return problems
 
 
+class _DryRun(Exception):
+    """Rolls back a dry run once its report is complete."""
+
+
 def load_links(
-    path: Path, *, delta: bool = False, file_format: str | None = None, actor: User | None = None
+    path: Path,
+    *,
+    delta: bool = False,
+    file_format: str | None = None,
+    actor: User | None = None,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> LoadReport:
-    """Load a file atomically: any bad row refuses the whole file, listing every problem."""
+    """Load a file atomically: any bad row refuses the whole file, listing every problem.
+
+    A full load ends every open link it does not list. An empty file, or one that would end
+    more than REGISTRY_MAX_END_SHARE of the open links (a truncated or header-only export),
+    is refused unless ``force``. ``dry_run`` reports what would change and changes nothing."""
     raw = path.read_bytes()
     if len(raw) > MAX_FILE_BYTES:
         raise LoadError([_("ファイルが大きすぎます")])
@@ -221,27 +237,62 @@ def load_links(
         ]
     if problems:
         raise LoadError(problems)
-
-    report = LoadReport(rows=len(rows), file_format=file_format, delta=delta)
-    with transaction.atomic():
-        seen: set[int] = set()
-        for _line, row in rows:
-            seen.add(_store(row, report))
-        if not delta:
-            ended = SerialLink.objects.filter(valid_to__isnull=True).exclude(pk__in=seen)
-            report.links_ended = ended.update(valid_to=timezone.now())
-        record(
-            AuditAction.RESIDENTS_LOADED,
-            actor=actor,
-            target_type="file",
-            target_id=path.name[:64],
-            extra={
-                "rows": report.rows,
-                "delta": delta,
-                "links_created": report.links_created,
-                "links_ended": report.links_ended,
-            },
+    if not rows and not delta and not force:
+        raise LoadError(
+            [
+                _(
+                    "全件ファイルに行がありません。"
+                    "すべての紐付を終了させるなら --force を付けてください"
+                )
+            ]
         )
+
+    report = LoadReport(rows=len(rows), file_format=file_format, delta=delta, dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            open_before = SerialLink.objects.filter(valid_to__isnull=True).count()
+            seen: set[int] = set()
+            for _line, row in rows:
+                seen.add(_store(row, report))
+            if not delta:
+                ended = SerialLink.objects.filter(valid_to__isnull=True).exclude(pk__in=seen)
+                report.links_ended = ended.count()
+                share = settings.REGISTRY_MAX_END_SHARE
+                if not force and open_before and report.links_ended > share * open_before:
+                    raise LoadError(
+                        [
+                            _(
+                                "この全件ファイルは開いている紐付 %(open)d 件のうち %(n)d 件"
+                                "(%(p).0f%%)を終了させます(上限 %(limit).0f%%)。"
+                                "ファイルが途中で切れていないか確認し、正しければ --force を"
+                                "付けてください"
+                            )
+                            % {
+                                "open": open_before,
+                                "n": report.links_ended,
+                                "p": 100 * report.links_ended / open_before,
+                                "limit": 100 * share,
+                            }
+                        ]
+                    )
+                ended.update(valid_to=timezone.now())
+            if dry_run:
+                raise _DryRun
+            record(
+                AuditAction.RESIDENTS_LOADED,
+                actor=actor,
+                target_type="file",
+                target_id=path.name[:64],
+                extra={
+                    "rows": report.rows,
+                    "delta": delta,
+                    "forced": force,
+                    "links_created": report.links_created,
+                    "links_ended": report.links_ended,
+                },
+            )
+    except _DryRun:
+        pass
     return report
 
 

@@ -22,6 +22,15 @@ class Command(BaseCommand):
         load.add_argument(
             "--format", choices=["csv", "fixed"], default=None, help="既定: 内容から判定"
         )
+        load.add_argument(
+            "--force",
+            action="store_true",
+            help="空のファイルや、開いている紐付の多く(既定 10%% 超)を終了させる"
+            "全件ファイルも読み込む",
+        )
+        load.add_argument(
+            "--dry-run", action="store_true", help="何が変わるかを表示するだけで、何も変えない"
+        )
         load.add_argument("--json", action="store_true")
         sub.add_parser("rotate-keys", help="個人番号を最新の鍵で暗号化し直す")
 
@@ -33,7 +42,13 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"ファイルがありません: {path}")
         try:
-            report = load_links(path, delta=options["delta"], file_format=options["format"])
+            report = load_links(
+                path,
+                delta=options["delta"],
+                file_format=options["format"],
+                force=options["force"],
+                dry_run=options["dry_run"],
+            )
         except LoadError as exc:
             if options["json"]:
                 print_json({"ok": False, "problems": exc.problems})
@@ -42,8 +57,13 @@ class Command(BaseCommand):
             print_json({"ok": True, **asdict(report)})
         else:
             kind = "差分" if report.delta else "全件"
+            verb = (
+                "読み込むと、次のとおり変わります (変更していません)"
+                if report.dry_run
+                else "読み込みました"
+            )
             self.stdout.write(
-                f"{kind}ファイル {report.rows} 行を読み込みました (住民 新規 "
+                f"{kind}ファイル {report.rows} 行を{verb} (住民 新規 "
                 f"{report.residents_created}・更新 {report.residents_updated}、紐付 新規 "
                 f"{report.links_created}・終了 {report.links_ended})"
             )
