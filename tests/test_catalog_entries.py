@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import sign_in
+from madoguchi.accounts.constants import Role
 from madoguchi.applications.models import Application
 from madoguchi.intake.constants import Outcome
 from madoguchi.intake.pipeline import import_package
@@ -37,10 +38,13 @@ def test_an_entry_renders_and_round_trips(
     tmp_path: Path,
     client,
     administrator,
+    make_staff,
     capsys,
     django_capture_on_commit_callbacks,
 ):
     version = LATEST[procedure_id]["version"]
+    # Deciding is the department's (the administrator configures and audits).
+    manager = make_staff("kacho", Role.MANAGER, LATEST[procedure_id]["department"]["code"])
     sign_in(client, administrator)
     page = client.get(f"/procedures/{procedure_id}/{version}/").content.decode()
     assert LATEST[procedure_id]["name"] in page
@@ -57,7 +61,7 @@ def test_an_entry_renders_and_round_trips(
     assert application.procedure.version == version
     assert application.form_errors == {}
 
-    make_ready([application], administrator)
+    make_ready([application], manager)
     with django_capture_on_commit_callbacks(execute=True):
         [path] = export_csv(procedure_id, tmp_path / "out", capsys)["files"]
     [row] = read_rows(path)

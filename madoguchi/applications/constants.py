@@ -40,9 +40,10 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 # Who may move an application into each status: the decisions (承認して基幹連携へ, 却下,
-# 完了) are the reviewer's or the manager's; the administrator may act for any department.
+# 完了) are the reviewer's or the manager's of its department. Separation of duties: the
+# administrator configures and audits, and decides nothing (not even for a department).
 _EVERYONE = frozenset({Role.COUNTER_CLERK, Role.REVIEWER, Role.MANAGER, Role.ADMINISTRATOR})
-_DECIDERS = frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMINISTRATOR})
+_DECIDERS = frozenset({Role.REVIEWER, Role.MANAGER})
 MAY_MOVE_TO: dict[Status, frozenset[Role]] = {
     Status.IN_REVIEW: _EVERYONE,
     Status.CORRECTION_REQUESTED: _EVERYONE,
