@@ -72,9 +72,12 @@ def restore(source: Path) -> None:
         raise BackupError(f"ファイルがありません: {source}")
     config = _settings()
     if connection.vendor == "sqlite":
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as check:
-            if check.execute("pragma integrity_check").fetchone()[0] != "ok":
-                raise BackupError("バックアップファイルが壊れています")
+        try:
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as check:
+                if check.execute("pragma integrity_check").fetchone()[0] != "ok":
+                    raise BackupError("バックアップファイルが壊れています")
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"SQLite のバックアップファイルではありません: {exc}") from exc
         with sqlite3.connect(source) as backup, _sqlite(config["NAME"]) as live:
             backup.backup(live)
         return

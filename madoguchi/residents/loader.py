@@ -230,7 +230,12 @@ def load_links(
     if len(raw) > MAX_FILE_BYTES:
         raise LoadError([_("ファイルが大きすぎます")])
     file_format = file_format or detect_format(raw)
-    rows, problems = read_csv(raw) if file_format == "csv" else read_fixed(raw)
+    try:
+        rows, problems = read_csv(raw) if file_format == "csv" else read_fixed(raw)
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            [_("文字コードを読めません (UTF-8 または CP932): %(at)d バイト目") % {"at": exc.start}]
+        ) from exc
     for line, row in rows:
         problems += [
             _("%(line)d 行目: %(p)s") % {"line": line, "p": problem} for problem in check_row(row)

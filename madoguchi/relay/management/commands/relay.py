@@ -93,12 +93,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The relay holds no database connection: it only talks to the portal and the spool.
-        client = PortalClient(
-            options["portal"] or settings.PORTAL_URL,
-            settings.PORTAL_CLIENT_ID,
-            settings.PORTAL_CLIENT_SECRET,
-            retry_delay=settings.PORTAL_RETRY_DELAY,
-        )
+        try:
+            client = PortalClient(
+                options["portal"] or settings.PORTAL_URL,
+                settings.PORTAL_CLIENT_ID,
+                settings.PORTAL_CLIENT_SECRET,
+                retry_delay=settings.PORTAL_RETRY_DELAY,
+            )
+        except PortalError as exc:
+            raise CommandError(f"ポータルの設定が正しくありません: {exc}") from exc
         spool = relay_spool()
         spool.clean_temporary("zip")
         if options["once"]:
