@@ -19,6 +19,8 @@ from madoguchi.applications.models import Application, SavedFilter
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.pipeline import import_package
+from pittari_sim.generate import tiny_pdf, tiny_png
+from tests.builders import build, spec
 from tests.factories import make_application
 
 pytestmark = pytest.mark.django_db
@@ -214,28 +216,51 @@ def test_the_deadline_follows_the_procedures_processing_days(trusted):
     assert not application.is_overdue
 
 
+PDF = "application/pdf"
+
+
 def test_attachments_are_shown_inline_or_downloaded_and_audited(
     client, trusted, counter_clerk, kaigo_clerk
 ):
-    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
-    import_package(path.read_bytes(), path.name)
+    """An image is shown as it is; a PDF as pictures of its pages rendered on the server (no
+    PDF reaches the browser to run script); either downloaded; every read audited."""
+    pdf = tiny_pdf("shuro")
+    package = spec(
+        "2026112600007001",
+        attachments=[("hokensho.png", "image/png", tiny_png(3)), ("shuro.pdf", PDF, pdf)],
+    )
+    import_package(build(trusted.ca, package), "a.zip")
     application = Application.objects.get()
-    url = f"/applications/{application.receipt_number}/attachments/0/"
+    base = f"/applications/{application.receipt_number}/attachments"
     sign_in(client, kaigo_clerk)
-    assert client.get(url).status_code == 404
+    assert client.get(f"{base}/0/").status_code == 404
+    assert client.get(f"{base}/1/pages/1.png").status_code == 404
     sign_in(client, counter_clerk)
     detail = client.get(f"/applications/{application.receipt_number}/").content.decode()
-    assert application.attachments[0]["name"] in detail
-    shown = client.get(url)
-    meta = application.attachments[0]
-    assert shown["Content-Type"] == meta["media_type"]
-    assert shown["Content-Disposition"].startswith("inline")
-    assert "sandbox" in shown["Content-Security-Policy"]
-    assert hashlib.sha256(shown.content).hexdigest() == meta["sha256"]
-    downloaded = client.get(url, {"download": "1"})
+    assert "shuro.pdf" in detail and "hokensho.png" in detail
+
+    image = client.get(f"{base}/0/")
+    assert (image["Content-Type"], image.content) == ("image/png", tiny_png(3))
+    assert image["Content-Disposition"].startswith("inline")
+    assert "sandbox" in image["Content-Security-Policy"]
+
+    assert client.get(f"{base}/1/")["Location"] == f"{base}/1/pages/"
+    pages = client.get(f"{base}/1/pages/").content.decode()
+    assert f'src="{base}/1/pages/1.png"' in pages
+    picture = client.get(f"{base}/1/pages/1.png")
+    assert picture["Content-Type"] == "image/png"
+    assert picture.content.startswith(b"\x89PNG")
+    assert "sandbox" in picture["Content-Security-Policy"]
+    assert client.get(f"{base}/1/pages/2.png").status_code == 404
+
+    downloaded = client.get(f"{base}/1/", {"download": "1"})
     assert downloaded["Content-Disposition"].startswith("attachment")
-    assert (
-        client.get(f"/applications/{application.receipt_number}/attachments/99/").status_code == 404
-    )
+    assert downloaded["Content-Type"] == "application/octet-stream"
+    assert hashlib.sha256(downloaded.content).hexdigest() == hashlib.sha256(pdf).hexdigest()
+    assert client.get(f"{base}/99/").status_code == 404
     events = AuditEvent.objects.filter(action=AuditAction.ATTACHMENT_VIEWED, actor=counter_clerk)
-    assert [e.extra["inline"] for e in events.order_by("seq")] == [True, False]
+    assert [(e.extra["name"], e.extra["inline"]) for e in events.order_by("seq")] == [
+        ("hokensho.png", True),
+        ("shuro.pdf", True),
+        ("shuro.pdf", False),
+    ]

@@ -21,4 +21,14 @@ urlpatterns = [
         name="correction_accept",
     ),
     path("<str:receipt_number>/attachments/<int:index>/", views.attachment, name="attachment"),
+    path(
+        "<str:receipt_number>/attachments/<int:index>/pages/",
+        views.attachment_pages,
+        name="attachment_pages",
+    ),
+    path(
+        "<str:receipt_number>/attachments/<int:index>/pages/<int:page>.png",
+        views.attachment_page,
+        name="attachment_page",
+    ),
 ]

@@ -4,6 +4,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
+from madoguchi.lib.pdfpages import PdfError, render_in_child
 from madoguchi.linking.models import Delivery
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.constants import Sex
@@ -217,7 +219,7 @@ def _render_detail(
                 initial={"assignee": str(application.assignee_id or "")}, user=user
             ),
             "attachments": [
-                {"index": i, **a, "inline": a["media_type"] in INLINE_TYPES}
+                {"index": i, **a, "inline": a["media_type"] in INLINE_TYPES | {PDF}}
                 for i, a in enumerate(application.attachments)
             ],
             "reason_required": [s.value for s in REASON_REQUIRED],
@@ -403,13 +405,16 @@ def saved_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # Media types shown in the browser; anything else is only downloaded.
-INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+# Raster images are shown as they are; a PDF is shown as pictures of its pages rendered on
+# the server (lib/pdfpages.py): a PDF can carry script, and the clerk's browser never gets it.
+INLINE_TYPES = {"image/png", "image/jpeg"}
+PDF = "application/pdf"
 
 
-@login_required
-def attachment(request: HttpRequest, receipt_number: str, index: int) -> HttpResponse:
-    """An attachment as the applicant signed it (its digest was checked at intake): shown
-    inline (PDF, images) or downloaded; either is an audited read."""
+def _attachment(
+    request: HttpRequest, receipt_number: str, index: int
+) -> tuple[Application, dict[str, Any], bytes]:
+    """(application, attachment entry, bytes as signed), within the department boundary."""
     user = staff_user(request)
     application = access_application(user, receipt_number)
     if not 0 <= index < len(application.attachments):
@@ -424,10 +429,28 @@ def attachment(request: HttpRequest, receipt_number: str, index: int) -> HttpRes
         raise Http404
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         content = archive.read(f"attachments/{meta['name']}")
-    inline = request.GET.get("download") != "1" and meta["media_type"] in INLINE_TYPES
+    return application, meta, content
+
+
+def _sandboxed(response: HttpResponse) -> HttpResponse:
+    # The file is the applicant's: it may not run script or be framed by anything.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def attachment(request: HttpRequest, receipt_number: str, index: int) -> HttpResponse:
+    """An attachment as the applicant signed it (its digest was checked at intake): an image
+    shown inline, a PDF shown as page pictures, anything downloaded; each an audited read."""
+    application, meta, content = _attachment(request, receipt_number, index)
+    wants_view = request.GET.get("download") != "1"
+    if wants_view and meta["media_type"] == PDF:
+        return redirect("applications:attachment_pages", receipt_number=receipt_number, index=index)
+    inline = wants_view and meta["media_type"] in INLINE_TYPES
     record(
         AuditAction.ATTACHMENT_VIEWED,
-        actor=user,
+        actor=staff_user(request),
         target_type="application",
         target_id=receipt_number,
         extra={"name": meta["name"], "inline": inline},
@@ -437,7 +460,50 @@ def attachment(request: HttpRequest, receipt_number: str, index: int) -> HttpRes
     )
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(meta['name'])}"
-    # The file is the applicant's: it may not run script or be framed by anything.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _sandboxed(response)
+
+
+@login_required
+def attachment_pages(request: HttpRequest, receipt_number: str, index: int) -> HttpResponse:
+    """A PDF attachment as one picture per page."""
+    application, meta, content = _attachment(request, receipt_number, index)
+    if meta["media_type"] != PDF:
+        raise Http404
+    try:
+        pages = int(render_in_child(content, "count"))
+    except (PdfError, ValueError):
+        pages = 0
+    return render(
+        request,
+        "applications/attachment_pages.html",
+        {
+            "application": application,
+            "attachment": meta,
+            "index": index,
+            "pages": range(1, pages + 1),
+        },
+    )
+
+
+@login_required
+def attachment_page(
+    request: HttpRequest, receipt_number: str, index: int, page: int
+) -> HttpResponse:
+    """One page of a PDF attachment as PNG; an audited read."""
+    _application, meta, content = _attachment(request, receipt_number, index)
+    if meta["media_type"] != PDF:
+        raise Http404
+    try:
+        png = render_in_child(content, "render", str(page))
+    except PdfError as exc:
+        raise Http404(_("このページを表示できません")) from exc
+    record(
+        AuditAction.ATTACHMENT_VIEWED,
+        actor=staff_user(request),
+        target_type="application",
+        target_id=receipt_number,
+        extra={"name": meta["name"], "inline": True, "page": page},
+    )
+    response = HttpResponse(png, content_type="image/png")
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(meta['name'])}-{page}.png"
+    return _sandboxed(response)
