@@ -46,6 +46,8 @@ from .constants import (
 )
 from .models import Application, CorrectionReply, Evidence, PortalStatusUpdate
 
+NAME_COLUMN = Application._meta.get_field("applicant_name").max_length or 100
+
 
 def _identify(
     serial: str,
@@ -104,8 +106,10 @@ def receive_application(
         form=form,
         form_errors=form_errors,
         attachments=attachments,
-        applicant_name=form.get(procedure.field_for("applicant.name") or "", ""),
-        applicant_kana=form.get(procedure.field_for("applicant.kana") or "", ""),
+        # Search and list columns: a signed value longer than they hold (flagged by the
+        # validator) is cut here only; the form keeps it whole.
+        applicant_name=form.get(procedure.field_for("applicant.name") or "", "")[:NAME_COLUMN],
+        applicant_kana=form.get(procedure.field_for("applicant.kana") or "", "")[:NAME_COLUMN],
         resident=resident,
         signer=signer.resident,
         identification=outcome,
@@ -214,8 +218,12 @@ def _take_reply(
     problems = validate_attachments(procedure.attachments, original.attachments)
     if problems:
         original.form_errors[ATTACHMENTS_KEY] = problems
-    original.applicant_name = reply.form.get(procedure.field_for("applicant.name") or "", "")
-    original.applicant_kana = reply.form.get(procedure.field_for("applicant.kana") or "", "")
+    name_field, kana_field = (
+        procedure.field_for("applicant.name"),
+        procedure.field_for("applicant.kana"),
+    )
+    original.applicant_name = reply.form.get(name_field or "", "")[:NAME_COLUMN]
+    original.applicant_kana = reply.form.get(kana_field or "", "")[:NAME_COLUMN]
     original.set_search_keys()
     original.save()
     record(
