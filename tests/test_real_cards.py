@@ -427,3 +427,14 @@ def test_the_same_folding_identifies_and_finds(
         sign_in(client, reviewer)
         page = client.get("/applications/", {"q": registered}).content.decode()
         assert receipt in page
+
+
+def test_the_configured_municipality_code_is_checked(settings):
+    from madoguchi.intake.checks import municipality_code
+
+    settings.MUNICIPALITY_CODE = ""
+    assert [m.id for m in municipality_code(None)] == ["madoguchi.W001"]
+    settings.MUNICIPALITY_CODE = "131015"
+    assert [m.id for m in municipality_code(None)] == ["madoguchi.E001"]
+    settings.MUNICIPALITY_CODE = "131016"
+    assert municipality_code(None) == []
