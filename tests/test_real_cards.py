@@ -40,7 +40,7 @@ from madoguchi.procedures.schema import _field_errors, max_length
 from madoguchi.residents.loader import load_links
 from pittari_sim.package import application_xml as signed_form
 from pittari_sim.package import build_zip, package_files, sign
-from tests.builders import edit_envelope, make_ready, rezip, shared_key, spec
+from tests.builders import build, edit_envelope, make_ready, rezip, shared_key, spec
 from tests.test_identification import ROW, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -438,3 +438,29 @@ def test_the_configured_municipality_code_is_checked(settings):
     assert [m.id for m in municipality_code(None)] == ["madoguchi.E001"]
     settings.MUNICIPALITY_CODE = "131016"
     assert municipality_code(None) == []
+
+
+@pytest.mark.parametrize(
+    ("postal_code", "address", "warning"),
+    [
+        ("100-0001", "東京都千代田区千代田1番1号", None),
+        ("100-0001", "大阪府大阪市北区梅田1丁目", "郵便番号は「東京都千代田区千代田」のものです"),
+        ("999-9999", "東京都千代田区千代田1番1号", "日本郵便のデータにない郵便番号です"),
+    ],
+)
+def test_a_postal_code_is_checked_against_japan_posts_data_as_a_warning(
+    trusted, client, reviewer, postal_code, address, warning
+):
+    form = {
+        "applicant_name": "山田　花子",
+        "applicant_postal_code": postal_code,
+        "applicant_address": address,
+    }
+    import_package(build(trusted.ca, spec("2026112600004001", form=form)), "p.zip")
+    application = Application.objects.get()
+    assert "applicant_postal_code" not in application.form_errors  # never a refusal
+    sign_in(client, reviewer)
+    page = client.get(f"/applications/{application.receipt_number}/").content.decode()
+    assert ('data-testid="field-warning"' in page) is (warning is not None)
+    if warning:
+        assert warning in page

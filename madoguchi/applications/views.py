@@ -25,6 +25,7 @@ from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.lib.pdfpages import PdfError, render_in_child
 from madoguchi.linking.models import Delivery
+from madoguchi.procedures.schema import postal_warnings
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.constants import Sex
 from madoguchi.residents.identification import candidates
@@ -182,12 +183,14 @@ def _render_detail(
         if evidence and evidence.signer_basic_four
         else None
     )
+    warnings = postal_warnings(application.procedure.fields, application.form)
     fields = [
         {
             "id": field["id"],
             "label": field["label"],
             "value": application.form.get(field["id"], ""),
             "errors": application.form_errors.get(field["id"], []),
+            "warnings": warnings.get(field["id"], []),
         }
         for field in application.procedure.fields
     ]

@@ -10,6 +10,8 @@ import struct
 import time
 import urllib.parse
 
+from .codes import is_digits
+
 STEP = 30
 DIGITS = 6
 
@@ -38,7 +40,7 @@ def matching_counter(secret: str, code: str, *, after: int, now: float | None = 
     """The time step the code belongs to (one step of clock drift either way), if it is later
     than ``after`` — a code already used is refused."""
     code = code.strip().replace(" ", "")
-    if len(code) != DIGITS or not code.isdigit():
+    if not is_digits(code, DIGITS):
         return None
     current = counter_now(now)
     for counter in (current - 1, current, current + 1):

