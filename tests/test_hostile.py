@@ -9,6 +9,9 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -478,3 +481,28 @@ def test_a_counter_clerk_cannot_learn_whether_an_atena_number_exists(
     known = client.post(url, {"resident": ROW["atena_number"], "note": "x"})
     unknown = client.post(url, {"resident": "1234509876", "note": "x"})
     assert known.status_code == unknown.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "batch", "--procedure", "x", "--format", "csv-utf8", "--out", "{file}"],
+        ["residents", "load", "{random}", "--format", "csv"],
+        ["backup", "restore", "{file}"],
+        ["relay", "run", "--once", "--portal", "not-a-url"],
+    ],
+)
+def test_commands_answer_bad_input_in_japanese_without_a_traceback(tmp_path, args):
+    (tmp_path / "file").write_bytes(b"not a database")
+    (tmp_path / "random").write_bytes(bytes(range(128, 256)) * 8)
+    argv = [a.format(file=tmp_path / "file", random=tmp_path / "random") for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "madoguchi", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MADOGUCHI_DATA_DIR": str(tmp_path / "data")},
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert any("\u3040" <= c <= "\u9fff" for c in done.stderr.splitlines()[-1]), done.stderr
