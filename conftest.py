@@ -86,6 +86,19 @@ def trusted(catalog: None, portal_data: Portal) -> Portal:
 
 
 @pytest.fixture
+def configure(settings, tmp_path: Path) -> Callable[[str], Path]:
+    """Write the municipality's core-system configuration (docs/core-systems.md)."""
+
+    def write(text: str) -> Path:
+        path = tmp_path / f"core_systems_{abs(hash(text))}.toml"
+        path.write_text(text, encoding="utf-8")
+        settings.CORE_SYSTEMS_FILE = str(path)
+        return path
+
+    return write
+
+
+@pytest.fixture
 def make_staff(catalog: None) -> Callable[..., User]:
     def make(username: str, role: Role, department_code: str | None) -> User:
         department = Department.objects.get(code=department_code) if department_code else None

@@ -506,3 +506,19 @@ def test_commands_answer_bad_input_in_japanese_without_a_traceback(tmp_path, arg
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert any("\u3040" <= c <= "\u9fff" for c in done.stderr.splitlines()[-1]), done.stderr
+
+
+def test_the_pull_api_does_not_hand_over_a_hostile_record(
+    configure, trusted, reviewer, client, capsys
+):
+    configure('[jidou_teate]\nmethod = "pull_api"\n')
+    application = signed(trusted, "2026112600008501", applicant_name=FORMULA_NAME)
+    make_ready([application], reviewer)
+    call_command("linking", "token", "jidou_teate")
+    token = capsys.readouterr().out.strip()
+    url = f"/api/v1/core-systems/jidou_teate/records/{application.receipt_number}"
+    answer = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert (answer.status_code, answer.json()["error"]) == (409, "held_back")
+    delivery = Delivery.objects.get(application=application)
+    assert delivery.state == "pending"
+    assert delivery.last_error.startswith("保留: 「請求者氏名」の表計算ソフトで式")

@@ -42,19 +42,6 @@ RESULT_HEADER = "受付番号,結果,基幹システム番号,エラー内容\r\
 
 
 @pytest.fixture
-def configure(settings, tmp_path):
-    """Write the municipality's core-system configuration (docs/core-systems.md)."""
-
-    def write(text: str) -> Path:
-        path = tmp_path / f"core_systems_{abs(hash(text))}.toml"
-        path.write_text(text, encoding="utf-8")
-        settings.CORE_SYSTEMS_FILE = str(path)
-        return path
-
-    return write
-
-
-@pytest.fixture
 def nintei(trusted, reviewer) -> list[Application]:
     """The four signed 児童手当 認定請求 of the portal data, 基幹連携待ち."""
     for g in trusted.generated:

@@ -164,9 +164,11 @@ SCHEMA: dict[str, Any] = {
         "/core-systems/{key}/records/{receipt_number}": {
             "get": {
                 "summary": "方式3: 1件を基幹システムの項目順で取得する(最初の取得で送付済になる)",
+                "description": "改行・制御文字・文字の向きを変える記号を含む値や、= + - @ で"
+                "始まる値がある申請は渡さず 409 held_back を返す(職員が確認して対応する)",
                 "security": _CORE_SYSTEM_TOKEN,
                 "parameters": [_CORE_SYSTEM, _RECEIPT],
-                "responses": _responses({"$ref": "#/components/schemas/Record"}, 401, 404),
+                "responses": _responses({"$ref": "#/components/schemas/Record"}, 401, 404, 409),
             }
         },
         "/core-systems/{key}/records/{receipt_number}/acknowledgement": {

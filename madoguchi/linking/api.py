@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.cells import file_problem
 
 from .actions import acknowledge, mark_sent
 from .constants import DeliveryState, HandoffMethod
@@ -119,6 +120,15 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
     if delivery is None:
         return error(404, "not_found", "この基幹システムの連携はありません")
     application = delivery.application
+    items = core_system(key).items(application)
+    problem = next(((i, file_problem(i.value)) for i in items if file_problem(i.value)), None)
+    if problem is not None:
+        # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
+        item, reason = problem
+        Delivery.objects.filter(pk=delivery.pk).update(
+            last_error=f"保留: 「{item.header}」の{reason}"
+        )
+        return error(409, "held_back", f"「{item.header}」の{reason}。職員の確認待ちです")
     with transaction.atomic():
         if delivery.state == DeliveryState.PENDING:
             mark_sent([delivery.pk], method=HandoffMethod.PULL_API)
@@ -130,7 +140,6 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
             target_id=receipt_number,
             extra={"core_system": key},
         )
-    items = core_system(key).items(application)
     return JsonResponse(
         {
             "receipt_number": receipt_number,
