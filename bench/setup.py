@@ -19,6 +19,8 @@ def start_django(database_url: str | None) -> Path:
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{work / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # The municipality pittari-sim generates for (東京都千代田区).
+    os.environ.setdefault("MADOGUCHI_MUNICIPALITY_CODE", "131016")
 
     import django
 

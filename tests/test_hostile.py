@@ -505,7 +505,8 @@ def test_commands_answer_bad_input_in_japanese_without_a_traceback(tmp_path, arg
     )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    assert any("\u3040" <= c <= "\u9fff" for c in done.stderr.splitlines()[-1]), done.stderr
+    message = done.stderr.strip().splitlines()[0]
+    assert any("\u3040" <= c <= "\u9fff" for c in message), done.stderr
 
 
 def test_the_pull_api_does_not_hand_over_a_hostile_record(

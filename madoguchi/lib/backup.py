@@ -62,9 +62,11 @@ def create(target: Path) -> Path:
             text=True,
         )
         if done.returncode != 0:
-            raise BackupError(done.stderr.strip())
+            raise BackupError(
+                f"バックアップを作成できませんでした (pg_dump): {done.stderr.strip()}"
+            )
         return target
-    raise BackupError(f"unsupported database {connection.vendor}")
+    raise BackupError(f"このデータベースには対応していません: {connection.vendor}")
 
 
 def restore(source: Path) -> None:
@@ -98,6 +100,9 @@ def restore(source: Path) -> None:
             text=True,
         )
         if done.returncode != 0:
-            raise BackupError(done.stderr.strip())
+            raise BackupError(
+                f"復元できませんでした (pg_restore のバックアップファイルか確認してください): "
+                f"{done.stderr.strip()}"
+            )
         return
-    raise BackupError(f"unsupported database {connection.vendor}")
+    raise BackupError(f"このデータベースには対応していません: {connection.vendor}")
