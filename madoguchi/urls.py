@@ -16,6 +16,7 @@ urlpatterns = [
     path("second-factor/", second_factor, name="second_factor"),
     path("logout/everywhere/", logout_everywhere, name="logout_everywhere"),
     path("applications/", include("madoguchi.applications.urls")),
+    path("staff/", include("madoguchi.accounts.urls")),
     path("procedures/", include("madoguchi.procedures.urls")),
     path("intake/", include("madoguchi.intake.urls")),
     path("audit/", include("madoguchi.audit.urls")),

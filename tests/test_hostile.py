@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import DataError
+from django.utils import timezone
 
 from conftest import PASSWORD, sign_in
 from madoguchi.accounts.actions import SECOND_FACTOR_FAILURE_LIMIT
@@ -523,3 +524,24 @@ def test_the_pull_api_does_not_hand_over_a_hostile_record(
     delivery = Delivery.objects.get(application=application)
     assert delivery.state == "pending"
     assert delivery.last_error.startswith("保留: 「請求者氏名」の表計算ソフトで式")
+
+
+def test_the_administrator_resets_a_second_factor_on_the_staff_screen(
+    client, administrator, reviewer, counter_clerk
+):
+    User.objects.filter(pk=reviewer.pk).update(
+        totp_secret=totp.new_secret(),
+        totp_locked_until=timezone.now() + dt.timedelta(minutes=10),
+    )
+    url = f"/staff/{reviewer.pk}/reset-second-factor/"
+    sign_in(client, counter_clerk)
+    assert client.get("/staff/").status_code == 403
+    assert client.post(url).status_code == 403
+    sign_in(client, administrator)
+    page = client.get("/staff/").content.decode()
+    assert "ロック中" in page
+    client.post(url)
+    reviewer.refresh_from_db()
+    assert (reviewer.totp_secret, reviewer.totp_locked_until) == ("", None)
+    event = AuditEvent.objects.get(action=AuditAction.SECOND_FACTOR_RESET)
+    assert (event.actor, event.target_id) == (administrator, reviewer.username)

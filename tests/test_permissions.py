@@ -42,6 +42,7 @@ MATRIX = [
     ("/procedures/jidou-teate-nintei/2026.2/", "get", ["login", "ok", "ok", "ok", "ok"]),
     ("/intake/quarantine/", "get", ["login", "denied", "denied", "denied", "ok"]),
     ("/audit/", "get", ["login", "denied", "denied", "denied", "ok"]),
+    ("/staff/", "get", ["login", "denied", "denied", "denied", "ok"]),
 ]
 CASES = [
     pytest.param(route, method, persona, expected[i], id=f"{method} {route} {persona}")

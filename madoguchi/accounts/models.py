@@ -64,6 +64,11 @@ class User(AbstractUser):
         return self.is_active and self.role == Role.ADMINISTRATOR
 
     @property
+    def may_manage_staff(self) -> bool:
+        """Resetting a colleague's second factor: the administrator's (who decides nothing)."""
+        return self.is_active and self.role == Role.ADMINISTRATOR
+
+    @property
     def may_resolve_identification(self) -> bool:
         """Who may settle 要確認 and 特定不可 by hand (the manual-match screen)."""
         return self.is_active and self.role == Role.REVIEWER
