@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import file_problem
+from madoguchi.lib.codes import is_digits
 
 from .actions import acknowledge, mark_sent
 from .constants import DeliveryState, HandoffMethod
@@ -70,10 +71,10 @@ def record_list(request: HttpRequest, key: str) -> JsonResponse:
     state = request.GET.get("state", DeliveryState.PENDING)
     if state not in DeliveryState.values:
         return error(400, "invalid_state", "state は pending, sent, acknowledged, failed です")
-    try:
-        after = int(request.GET.get("after", "0"))
-    except ValueError:
+    cursor = request.GET.get("after", "0")
+    if not is_digits(cursor) or int(cursor) > 2**63 - 1:
         return error(400, "invalid_cursor", "after が不正です")
+    after = int(cursor)
     rows = list(
         _open(key)
         .filter(state=state, pk__gt=after)
