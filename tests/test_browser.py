@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -27,8 +28,15 @@ pytestmark = [
 ]
 
 
+def japanese_fonts() -> str:
+    found = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True)
+    return found.stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Measured as a clerk's PC shows it, or not at all (scripts/test installs the font).
+    assert japanese_fonts(), "日本語フォントがありません (Debian の fonts-ipaexfont)"
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the
     # test body are still synchronous and safe.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
