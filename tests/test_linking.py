@@ -13,6 +13,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conftest import sign_in
@@ -23,7 +24,7 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.pipeline import import_package
-from madoguchi.linking.actions import mark_transcribed, resend
+from madoguchi.linking.actions import acknowledge, mark_sent, mark_transcribed, resend
 from madoguchi.linking.constants import DeliveryState, HandoffMethod
 from madoguchi.linking.models import BatchFile, Delivery
 from madoguchi.linking.plugins import all_core_systems, core_system
@@ -525,3 +526,34 @@ def test_a_gaiji_code_outside_the_user_area_is_refused(configure, catalog, tmp_p
     configure(f'[jidou_teate]\ngaiji_table = "{table}"\n')
     with pytest.raises(ValueError, match="2行目: 0x8140 はCP932の外字領域"):
         core_system("jidou_teate")
+
+
+def test_a_resent_pull_api_record_is_not_held_back_and_cannot_be_marked_transcribed(
+    configure, trusted, kaigo_reviewer, kaigo_clerk, capsys
+):
+    """Regression: resend kept the core system's error, so the record looked held back and
+    転記済 (which only held-back or transcription records may take) went through."""
+    configure('[kaigo_hoken]\nmethod = "pull_api"\n')
+    application = kaigo_application(trusted, kaigo_reviewer)
+    delivery = Delivery.objects.get(application=application)
+    mark_sent([delivery.pk], method=HandoffMethod.PULL_API)
+    acknowledge(delivery.pk, ok=False, error="被保険者番号がありません", via="pull_api")
+    resend(delivery.pk, actor=kaigo_clerk)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.held_back, delivery.last_error) == (
+        DeliveryState.PENDING,
+        False,
+        "",
+    )
+    with pytest.raises(ValidationError, match="基幹システムが取り込みます"):
+        mark_transcribed(delivery.pk, actor=kaigo_clerk)
+
+
+def test_held_back_is_only_ever_a_waiting_record_with_its_reason(nintei):
+    delivery = Delivery.objects.get(application=nintei[0])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(held_back=True)  # no reason
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            held_back=True, last_error="保留: x", state=DeliveryState.SENT
+        )

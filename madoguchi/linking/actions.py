@@ -35,6 +35,7 @@ def schedule_delivery(application: Application) -> Delivery:
             "attempts": 0,
             "next_attempt_at": None,
             "last_error": "",
+            "held_back": False,
             "batch": None,
             "sent_at": None,
             "failed_at": None,
@@ -79,6 +80,7 @@ def acknowledge(
             return delivery
         raise ValidationError(_("取込済の申請です"))
     now = timezone.now()
+    delivery.held_back = False  # answered: no longer waiting for anything
     if ok:
         delivery.state = DeliveryState.ACKNOWLEDGED
         delivery.acknowledged_at = now
@@ -129,7 +131,10 @@ def resend(delivery_id: int, *, actor: User) -> Delivery:
     previous = delivery.state
     delivery.state = DeliveryState.PENDING
     delivery.next_attempt_at = None
-    delivery.save(update_fields=["state", "next_attempt_at"])
+    # A fresh start: what failed before is in the audit log, not a reason to hold it back.
+    delivery.last_error = ""
+    delivery.held_back = False
+    delivery.save(update_fields=["state", "next_attempt_at", "last_error", "held_back"])
     record(
         AuditAction.HANDOFF_RESENT,
         actor=actor,
@@ -161,6 +166,7 @@ def mark_sent(
             batch_id=batch_id,
             attempts=F("attempts") + 1,
             last_error="",
+            held_back=False,
         )
     return done
 
@@ -189,5 +195,5 @@ def retry_due(now: dt.datetime | None = None) -> int:
     """Failed sends whose back-off has passed go back to 待ち for the next hand-over."""
     now = now or timezone.now()
     return Delivery.objects.filter(state=DeliveryState.FAILED, next_attempt_at__lte=now).update(
-        state=DeliveryState.PENDING, next_attempt_at=None
+        state=DeliveryState.PENDING, next_attempt_at=None, last_error="", held_back=False
     )

@@ -126,8 +126,8 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
     if problem is not None:
         # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
         item, reason = problem
-        Delivery.objects.filter(pk=delivery.pk).update(
-            last_error=f"保留: 「{item.header}」の{reason}"
+        Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
+            held_back=True, last_error=f"保留: 「{item.header}」の{reason}"
         )
         return error(409, "held_back", f"「{item.header}」の{reason}。職員の確認待ちです")
     with transaction.atomic():

@@ -194,8 +194,9 @@ def _write_file(
             report.held_back.append(data)
             # Shown to the department's staff as needing attention (the record stays 待ち).
             Delivery.objects.filter(pk=pk).update(
+                held_back=True,
                 last_error=_("保留: 「%(column)s」の%(reason)s")
-                % {"column": data.column, "reason": data.reason}
+                % {"column": data.column, "reason": data.reason},
             )
             continue
         put(data)

@@ -51,6 +51,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(_("送付回数"), default=0)
     next_attempt_at = models.DateTimeField(_("次回自動再送"), null=True, blank=True)
     last_error = models.TextField(_("最後のエラー"), blank=True)
+    # 保留: left out of a hand-over for a value it could not carry (a character, a length, a
+    # control character); still 待ち, with the reason in last_error, for a clerk.
+    held_back = models.BooleanField(_("保留"), default=False)
     # The core system's own key for the record (e.g. its 受付番号 or 世帯番号), from its
     # acknowledgement.
     external_key = models.CharField(_("基幹システム側の番号"), max_length=100, blank=True)
@@ -80,6 +83,10 @@ class Delivery(models.Model):
                 condition=~Q(state=DeliveryState.FAILED) | ~Q(last_error=""),
                 name="failed_has_error",
             ),
+            models.CheckConstraint(
+                condition=Q(held_back=False) | (Q(state=DeliveryState.PENDING) & ~Q(last_error="")),
+                name="held_back_is_pending_with_reason",
+            ),
         ]
         indexes = [
             # The open deliveries, which the worker and the pull API scan.
@@ -108,9 +115,9 @@ class Delivery(models.Model):
 
     @property
     def is_held_back(self) -> bool:
-        """Left out of a batch file (a character or a length it could not carry): still 待ち,
-        with the reason; a clerk may key it in by hand instead."""
-        return self.state == DeliveryState.PENDING and bool(self.last_error)
+        """Left out of a hand-over (a value it could not carry): still 待ち, with the
+        reason; a clerk may key it in by hand instead."""
+        return self.held_back
 
 
 def hash_token(token: str) -> str:

@@ -98,7 +98,7 @@ def failures(since: dt.datetime, among: QuerySet[Delivery] | None = None) -> lis
         .filter(
             Q(state=DeliveryState.FAILED, failed_at__gte=since)
             | Q(state=DeliveryState.FAILED, next_attempt_at__isnull=True)
-            | (Q(state=DeliveryState.PENDING) & ~Q(last_error=""))
+            | Q(held_back=True)
             | Q(state=DeliveryState.SENT, sent_at__lt=stale)
         )
         .select_related("application__procedure__department")
