@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.constants import Role
+from madoguchi.residents.constants import Identification as Identification  # re-exported
 
 
 class Status(models.TextChoices):
@@ -56,15 +57,6 @@ MAY_MOVE_TO: dict[Status, frozenset[Role]] = {
 
 # Transitions the law or practice expects a written reason for.
 REASON_REQUIRED = frozenset({Status.CORRECTION_REQUESTED, Status.REJECTED, Status.WITHDRAWN})
-
-
-class Identification(models.TextChoices):
-    IDENTIFIED = "identified", _("特定済")
-    NEEDS_REVIEW = "needs_review", _("要確認")
-    UNIDENTIFIED = "unidentified", _("特定不可")
-    REVOCATION_PENDING = "revocation_pending", _("確認待ち")
-    # Held as 確認待ち, then a fresh CRL showed the certificate revoked before signing.
-    CERTIFICATE_REVOKED = "certificate_revoked", _("証明書失効")
 
 
 class Submitter(models.TextChoices):

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from madoguchi.applications.constants import Identification
 from madoguchi.lib.jpki import BasicFour
 from madoguchi.lib.text import matches_with_substitutes, normalize_for_match
 
+from .constants import Identification
 from .models import Resident, SerialLink
 
 
