@@ -24,8 +24,9 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.pipeline import import_package
-from madoguchi.linking.actions import acknowledge, mark_sent, mark_transcribed, resend
+from madoguchi.linking.actions import acknowledge, mark_transcribed, resend
 from madoguchi.linking.constants import DeliveryState, HandoffMethod
+from madoguchi.linking.deliveries import mark_sent
 from madoguchi.linking.models import BatchFile, Delivery
 from madoguchi.linking.plugins import all_core_systems, core_system
 from madoguchi.linking.plugins.registry import ConfigurationError

@@ -21,6 +21,7 @@ from madoguchi.intake.constants import Reason, Rejection
 from madoguchi.intake.formats.madoguchi_pittari import VerifiedPackage
 from madoguchi.intake.models import RevocationList, RevokedSerial
 from madoguchi.lib.jpki import BasicFour, serial_hex
+from madoguchi.linking.deliveries import schedule_delivery, withdraw_delivery
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import (
     ATTACHMENTS_KEY,
@@ -387,9 +388,6 @@ def change_status(
     基幹連携待ち schedules the delivery to the core system; 基幹連携済 is reached only from
     a delivery's acknowledgement (``handoff=True``, linking.actions.acknowledge).
     """
-    # linking builds on applications; its delivery hooks are imported where they are used.
-    from madoguchi.linking.actions import schedule_delivery, withdraw_delivery
-
     application = Application.objects.select_for_update().get(pk=application_id)
     if (
         actor is not None

@@ -25,8 +25,9 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import is_digits
 
-from .actions import acknowledge, mark_sent
+from .actions import acknowledge
 from .constants import DeliveryState, HandoffMethod
+from .deliveries import mark_sent
 from .models import CoreSystemToken, Delivery, hash_token
 from .plugins import core_system
 

@@ -31,8 +31,8 @@ from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENG
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import ASCII_TYPES, max_length
 
-from .actions import mark_sent, record_send_failure
 from .constants import BatchFormat, DeliveryState, HandoffMethod
+from .deliveries import mark_sent, record_send_failure
 from .gaiji import GaijiMap
 from .models import BatchFile, Delivery
 from .plugins import CoreSystem, DeliveryError, core_system

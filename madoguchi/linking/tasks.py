@@ -16,9 +16,9 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.procedures.models import Procedure
 
-from .actions import retry_due
 from .batch import ExportReport, export_version
 from .constants import DeliveryState, HandoffMethod
+from .deliveries import retry_due
 from .models import BatchFile, Delivery, DigestRun
 from .plugins import CoreSystem, all_core_systems
 from .reconcile import ResultFileError, import_results

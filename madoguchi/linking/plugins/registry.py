@@ -94,7 +94,3 @@ def core_system(key: str) -> CoreSystem:
 def all_core_systems() -> list[CoreSystem]:
     keys = set(Procedure.objects.values_list("core_system", flat=True)) | set(_configured())
     return [core_system(key) for key in sorted(keys)]
-
-
-# The demo plugins register themselves on import.
-from . import demo  # noqa: E402, F401
