@@ -21,10 +21,10 @@ from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
 from madoguchi.accounts.second_factor import VERIFIED
 from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
-from madoguchi.intake.management.commands.worker import drain
 from madoguchi.intake.trust import add_trust_anchor, load_crl
+from madoguchi.operations.worker import drain
 from madoguchi.procedures.catalog import load_catalog
-from madoguchi.relay.management.commands.relay import pull_once, push_statuses
+from madoguchi.relay.passes import pull_once, push_statuses
 from madoguchi.relay.portal import PortalClient
 from madoguchi.relay.spool import Spool
 from madoguchi.residents.loader import load_links

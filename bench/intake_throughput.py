@@ -29,8 +29,8 @@ def main() -> None:
 
     from bench.machine import describe
     from madoguchi.applications.models import Application
-    from madoguchi.intake.management.commands.worker import drain
-    from madoguchi.relay.management.commands.relay import relay_spool
+    from madoguchi.operations.worker import drain
+    from madoguchi.relay.passes import relay_spool
     from pittari_sim.generate import generate
 
     portal = work / "portal"

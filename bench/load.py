@@ -47,10 +47,10 @@ import django; django.setup()
 from django.core.management import call_command
 from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
-from madoguchi.intake.management.commands.worker import drain
+from madoguchi.operations.worker import drain
 from madoguchi.intake.trust import add_trust_anchor, load_crl
 from madoguchi.procedures.catalog import load_catalog
-from madoguchi.relay.management.commands.relay import relay_spool
+from madoguchi.relay.passes import relay_spool
 from madoguchi.residents.loader import load_links
 from pittari_sim.generate import generate, load_or_create_ca
 from pathlib import Path

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "madoguchi.applications",
     "madoguchi.relay",
     "madoguchi.linking",
+    "madoguchi.operations",
     "madoguchi.api",
 ]
 

@@ -14,9 +14,9 @@ from django.db import OperationalError, connection
 
 from madoguchi.applications.models import Application, Evidence
 from madoguchi.audit.actions import verify_chain
-from madoguchi.intake.management.commands.worker import drain
 from madoguchi.linking.constants import DeliveryState
 from madoguchi.linking.models import BatchFile, Delivery
+from madoguchi.operations.worker import drain
 from madoguchi.relay.spool import Spool
 from tests.builders import export_csv, make_ready, read_rows
 

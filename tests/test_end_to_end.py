@@ -14,7 +14,6 @@ from lxml import etree
 
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
-from madoguchi.intake.management.commands.worker import drain, refresh_crls
 from madoguchi.intake.models import RevocationList
 from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import add_trust_anchor
@@ -22,8 +21,9 @@ from madoguchi.linking.batch import fixed_width
 from madoguchi.linking.constants import DeliveryState
 from madoguchi.linking.models import Delivery
 from madoguchi.linking.reconcile import import_results
+from madoguchi.operations.worker import drain, refresh_crls
 from madoguchi.procedures.models import Procedure
-from madoguchi.relay.management.commands.relay import pull_once
+from madoguchi.relay.passes import pull_once
 from madoguchi.relay.portal import PortalClient, PortalError
 from madoguchi.relay.spool import Spool
 from pittari_sim.server import Portal, make_server

@@ -31,11 +31,11 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent, ChainHead
 from madoguchi.intake import pipeline
 from madoguchi.intake.constants import Outcome, Reason
-from madoguchi.intake.management.commands.worker import drain, refresh_crls
 from madoguchi.intake.pipeline import import_package
 from madoguchi.lib import totp
 from madoguchi.linking.models import Delivery
-from madoguchi.relay.management.commands.relay import push_statuses
+from madoguchi.operations.worker import drain, refresh_crls
+from madoguchi.relay.passes import push_statuses
 from madoguchi.relay.portal import PortalClient, PortalError
 from madoguchi.relay.spool import Spool
 from madoguchi.residents.loader import LoadError, load_links
@@ -402,7 +402,7 @@ def test_a_package_that_breaks_the_worker_goes_to_rejected_not_round_again(
 ):
     spool = Spool(tmp_path / "spool", b"k")
     spool.put("2026112600008301", trusted.packages[0].read_bytes())
-    from madoguchi.intake.management.commands import worker
+    from madoguchi.operations import worker
 
     def explode(data, name):
         raise RuntimeError("a bug")

@@ -13,8 +13,8 @@ import pytest
 from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application, PortalStatusUpdate
-from madoguchi.intake.management.commands.worker import drain, exchange_statuses
-from madoguchi.relay.management.commands.relay import pull_once, push_statuses
+from madoguchi.operations.worker import drain, exchange_statuses
+from madoguchi.relay.passes import pull_once, push_statuses
 from madoguchi.relay.portal import Listed, PortalClient
 from madoguchi.relay.spool import Spool
 from pittari_sim.server import Faults, Portal, make_server

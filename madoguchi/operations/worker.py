@@ -1,12 +1,11 @@
+"""The worker's passes (申請管理 side): import what the relay spooled, hand status updates to
+the relay, keep CRLs fresh, anchor the audit log, hand over to core systems."""
+
 from __future__ import annotations
 
 import logging
-import signal
-import time
-from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
 from django.db import InterfaceError, OperationalError
 
 from madoguchi.applications.tasks import (
@@ -17,8 +16,8 @@ from madoguchi.applications.tasks import (
 from madoguchi.audit.actions import anchor
 from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.trust import TrustError, fetch, load_crl
+from madoguchi.lib.polling import Every
 from madoguchi.linking.tasks import hand_over
-from madoguchi.relay.management.commands.relay import relay_spool
 from madoguchi.relay.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -68,50 +67,29 @@ def refresh_crls() -> None:
         log.info("worker: %d application(s) held for revocation settled", settled)
 
 
-class Command(BaseCommand):
-    help = "申請管理側のワーカー: スプールに届いた申請データを取り込む"
+class Worker:
+    """One pass of everything, and what is due less often than every pass."""
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--once", action="store_true", help="一度だけ処理して終了する")
-        parser.add_argument("--interval", type=float, default=2.0)
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+        self.crl_refresh = Every(settings.CRL_REFRESH_SECONDS)
+        self.audit_anchor = Every(settings.AUDIT_ANCHOR_SECONDS)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        spool = relay_spool()
-        spool.clean_temporary("json")
-        if options["once"]:
-            self.stdout.write(f"{drain(spool)} 件を処理しました")
-            exchange_statuses(spool)
-            hand_over()
-            return
-        stopping = False
-
-        def stop(*_: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        next_crl_refresh = next_anchor = 0.0
-        while not stopping:
-            drain(spool)
-            steps = (
-                ("status exchange", lambda: exchange_statuses(spool)),
-                ("hand-over", hand_over),
-            )
-            for name, step in steps:
-                try:
-                    step()
-                except Exception:
-                    log.exception("worker: %s failed; tried again next pass", name)
-            if time.monotonic() >= next_crl_refresh:
-                refresh_crls()
-                next_crl_refresh = time.monotonic() + settings.CRL_REFRESH_SECONDS
-            if time.monotonic() >= next_anchor:
-                try:
-                    anchor()
-                except OSError:
-                    log.exception("worker: audit anchor not written")
-                next_anchor = time.monotonic() + settings.AUDIT_ANCHOR_SECONDS
-            deadline = time.monotonic() + options["interval"]
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
+    def one_pass(self) -> None:
+        drain(self.spool)
+        steps = (
+            ("status exchange", lambda: exchange_statuses(self.spool)),
+            ("hand-over", hand_over),
+        )
+        for name, step in steps:
+            try:
+                step()
+            except Exception:
+                log.exception("worker: %s failed; tried again next pass", name)
+        if self.crl_refresh.due():
+            refresh_crls()
+        if self.audit_anchor.due():
+            try:
+                anchor()
+            except OSError:
+                log.exception("worker: audit anchor not written")

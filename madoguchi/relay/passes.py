@@ -1,0 +1,81 @@
+"""The relay's passes (連携サーバ): pull what the portal lists into the spool, post the
+申請管理 side's status updates back. No database, no 個人番号: only the portal and the spool."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .portal import PortalClient, PortalError
+from .spool import SAFE_NAME, Spool
+
+log = logging.getLogger(__name__)
+# After this many failed downloads in a row the pass ends and the relay backs off.
+MAX_CONSECUTIVE_FAILURES = 10
+
+
+@dataclass
+class PassResult:
+    fetched: int = 0
+    failed: int = 0
+    complete: bool = True  # the whole listing was read
+
+
+def pull_once(client: PortalClient, spool: Spool) -> PassResult:
+    """Fetch every listed package not fetched before. A failed download is retried on the
+    next pass; nothing already spooled is fetched again."""
+    result = PassResult()
+    consecutive = 0
+    try:
+        for listed in client.list_applications():
+            if not SAFE_NAME.fullmatch(listed.receipt_number):
+                # Not a receipt number we can name a file by: report it, never fetch it.
+                log.error("relay: refused listing entry %r", listed.receipt_number[:60])
+                result.failed += 1
+                continue
+            if spool.was_fetched(listed.receipt_number):
+                continue
+            try:
+                spool.put(listed.receipt_number, client.get_package(listed))
+            except PortalError as exc:
+                log.warning("relay: %s", exc)
+                result.failed += 1
+                consecutive += 1
+                if consecutive >= MAX_CONSECUTIVE_FAILURES:
+                    result.complete = False
+                    return result
+                continue
+            consecutive = 0
+            result.fetched += 1
+    except PortalError as exc:
+        log.warning("relay: listing interrupted: %s", exc)
+        result.complete = False
+    return result
+
+
+def push_statuses(client: PortalClient, spool: Spool) -> int:
+    """Post the 申請管理 side's status updates to the portal, oldest first, until one fails."""
+    done = 0
+    for update in spool.outgoing():
+        try:
+            body = json.loads(update.read())
+            fields = [str(body[k]) for k in ("receipt_number", "status", "message", "ref")]
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("relay: status update %s unreadable (%s); set aside", update.name, exc)
+            spool.reject(update.path, f"処理状況として読めません: {exc}")
+            continue
+        try:
+            client.post_status(*fields)
+        except PortalError as exc:
+            log.warning("relay: status update %s not delivered yet: %s", update.name, exc)
+            break
+        spool.mark_sent(update)
+        done += 1
+    return done
+
+
+def relay_spool() -> Spool:
+    return Spool(settings.SPOOL_DIR, settings.RELAY_HANDOFF_KEY.encode())
