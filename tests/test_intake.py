@@ -14,11 +14,11 @@ from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, Signatur
 
 from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application, Evidence
-from madoguchi.applications.tasks import recheck_pending_revocations
 from madoguchi.intake import pipeline
 from madoguchi.intake.constants import Outcome, Reason
 from madoguchi.intake.models import QuarantinedPackage
 from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError, add_trust_anchor, load_crl
 from madoguchi.lib.text import normalize_for_match
 from pittari_sim.package import application_xml, build_zip, package_files, sign

@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,11 +14,7 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
-from madoguchi.intake.certs import check_certificate
-from madoguchi.intake.constants import Reason, Rejection
-from madoguchi.intake.formats.madoguchi_pittari import VerifiedPackage
-from madoguchi.intake.models import RevocationList, RevokedSerial
-from madoguchi.lib.jpki import BasicFour, serial_hex
+from madoguchi.lib.jpki import BasicFour
 from madoguchi.linking.deliveries import schedule_delivery, withdraw_delivery
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import (
@@ -46,6 +40,7 @@ from .constants import (
     Submitter,
 )
 from .models import Application, CorrectionReply, Evidence, PortalStatusUpdate
+from .received import ReceivedPackage, RevocationFinding
 
 NAME_COLUMN = Application._meta.get_field("applicant_name").max_length or 100
 
@@ -71,26 +66,23 @@ def _identify(
 
 @transaction.atomic
 def receive_application(
-    package: VerifiedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
+    package: ReceivedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
 ) -> Application:
     """Store a verified package and its parsed form; the caller has checked for duplicates."""
-    basic_four = BasicFour.from_certificate(package.certificate)
-    serial = serial_hex(package.certificate)
+    basic_four = package.basic_four
+    serial = package.signer_serial
     form = clean_form(package.form)
     signer, result = _identify(
         serial, package.submitted_at, basic_four, package.submitter, procedure, form
     )
     outcome, resident, notes = result.outcome, result.resident, result.notes
-    if package.certificate_check.revocation_pending:
+    if package.revocation_pending:
         # Never accepted silently: held until a fresh CRL shows the certificate was good.
         outcome, notes = (
             Identification.REVOCATION_PENDING,
             ["有効なCRLがないため失効確認待ち", *notes],
         )
-    attachments = [
-        {"name": a.name, "media_type": a.media_type, "sha256": a.sha256, "size": len(a.content)}
-        for a in package.attachments
-    ]
+    attachments = [a.as_dict() for a in package.attachments]
     form_errors = validate_form(procedure.fields, form)
     attachment_problems = validate_attachments(procedure.attachments, attachments)
     if attachment_problems:
@@ -120,20 +112,17 @@ def receive_application(
     )
     application.set_search_keys()
     application.save()
-    check = package.certificate_check
     Evidence.objects.create(
         application=application,
         file_name=file_name,
         package=data,
         package_sha256=sha256,
-        signer_certificate_pem=package.certificate.public_bytes(
-            serialization.Encoding.PEM
-        ).decode(),
+        signer_certificate_pem=package.signer_certificate_pem,
         signer_serial=serial,
         signer_basic_four=basic_four.as_dict() if basic_four else {},
-        trust_anchor_subject=check.anchor.subject,
-        crl_number=check.crl.crl_number if check.crl else None,
-        crl_this_update=check.crl.this_update if check.crl else None,
+        trust_anchor_subject=package.trust_anchor_subject,
+        crl_number=package.crl_number,
+        crl_this_update=package.crl_this_update,
         verified_at=now,
     )
     record(
@@ -148,7 +137,7 @@ def receive_application(
 
 @transaction.atomic
 def receive_correction(
-    package: VerifiedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
+    package: ReceivedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
 ) -> Application | None:
     """Take a 補正 answer into the application it answers, if that one is 補正依頼中 and of
     the same procedure; None otherwise (the caller then receives it as a new application)."""
@@ -163,8 +152,8 @@ def receive_correction(
     )
     if original is None:
         return None
-    serial = serial_hex(package.certificate)
-    signer = identify(serial, package.submitted_at, BasicFour.from_certificate(package.certificate))
+    serial = package.signer_serial
+    signer = identify(serial, package.submitted_at, package.basic_four)
     # The answer must come from whoever signed the returned application (本人, or the
     # 代理人 who filed it) or from the person it concerns; anyone else's answer is held.
     allowed = {original.signer_id, original.resident_id} - {None}
@@ -180,10 +169,7 @@ def receive_correction(
         signer_serial=serial,
         form=clean_form(package.form),
         previous_form=original.form,
-        attachments=[
-            {"name": a.name, "media_type": a.media_type, "sha256": a.sha256, "size": len(a.content)}
-            for a in package.attachments
-        ],
+        attachments=[a.as_dict() for a in package.attachments],
         held=held,
     )
     if not held:
@@ -264,50 +250,38 @@ def accept_held_correction(reply_id: int, *, actor: User) -> Application:
 
 
 @transaction.atomic
-def recheck_revocation(application_id: int) -> bool:
-    """Settle an application held as 確認待ち once a fresh CRL is there; True if it changed."""
+def settle_revocation(application_id: int, finding: RevocationFinding) -> bool:
+    """Settle an application held as 確認待ち with what a fresh CRL says (intake checks the
+    certificate); True if it changed."""
     application = Application.objects.select_for_update().get(pk=application_id)
     if application.identification != Identification.REVOCATION_PENDING:
         return False
     evidence = application.evidence
-    certificate = x509.load_pem_x509_certificate(evidence.signer_certificate_pem.encode())
-    try:
-        check = check_certificate(certificate, application.submitted_at)
-    except Rejection as rejection:
-        if rejection.reason != Reason.CERTIFICATE_REVOKED:
-            raise
+    if finding.revoked_at is not None:
         outcome, resident = Identification.CERTIFICATE_REVOKED, application.resident
         notes = [
-            _("署名時点で証明書が失効していました (失効日時 %(at)s)") % {"at": rejection.detail}
+            _("署名時点で証明書が失効していました (失効日時 %(at)s)")
+            % {"at": finding.revoked_at.isoformat()}
         ]
-        crl: RevocationList | None = (
-            RevokedSerial.objects.filter(serial=evidence.signer_serial)
-            .select_related("crl")
-            .latest("crl__this_update")
-            .crl
-        )
     else:
-        if check.revocation_pending:
-            return False
         signer, result = _identify(
             evidence.signer_serial,
             application.submitted_at,
-            BasicFour.from_certificate(certificate),
+            BasicFour.from_dict(evidence.signer_basic_four) if evidence.signer_basic_four else None,
             application.submitter,
             application.procedure,
             application.form,
         )
         outcome, resident, notes = result.outcome, result.resident, result.notes
         application.signer = signer.resident
-        crl = check.crl
     previous = application.identification
     application.identification = outcome
     application.resident = resident
     application.identification_notes = notes
     application.save(update_fields=["identification", "resident", "signer", "identification_notes"])
-    if crl is not None:
-        evidence.crl_number = crl.crl_number
-        evidence.crl_this_update = crl.this_update
+    if finding.crl_number is not None:
+        evidence.crl_number = finding.crl_number
+        evidence.crl_this_update = finding.crl_this_update
         evidence.save(update_fields=["crl_number", "crl_this_update"])
     record(
         AuditAction.IDENTIFICATION_CHANGED,

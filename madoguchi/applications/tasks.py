@@ -8,17 +8,7 @@ from django.utils import timezone
 
 from madoguchi.relay.spool import Spool
 
-from .actions import recheck_revocation
-from .constants import Identification
-from .models import Application, PortalStatusUpdate
-
-
-def recheck_pending_revocations() -> int:
-    """Re-check every application held as 確認待ち against the CRLs now loaded."""
-    pending = Application.objects.filter(
-        identification=Identification.REVOCATION_PENDING
-    ).values_list("pk", flat=True)
-    return sum(recheck_revocation(pk) for pk in list(pending))
+from .models import PortalStatusUpdate
 
 
 def export_portal_updates(spool: Spool) -> int:

@@ -10,14 +10,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from madoguchi.applications.actions import receive_application, receive_correction
 from madoguchi.applications.models import Application, CorrectionReply, Evidence
+from madoguchi.applications.received import ReceivedAttachment, ReceivedPackage
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.jpki import BasicFour, serial_hex
 from madoguchi.procedures.models import Procedure
 
 from .constants import Outcome, Reason, Rejection
@@ -122,16 +125,43 @@ def import_package(data: bytes, file_name: str) -> ImportResult:
         )
 
 
+def received(package: VerifiedPackage) -> ReceivedPackage:
+    """The verified package as the plain values the workflow takes."""
+    check = package.certificate_check
+    return ReceivedPackage(
+        receipt_number=package.receipt_number,
+        submitted_at=package.submitted_at,
+        municipality_code=package.municipality_code,
+        submitter=package.submitter,
+        form=package.form,
+        attachments=tuple(
+            ReceivedAttachment(a.name, a.media_type, a.sha256, len(a.content))
+            for a in package.attachments
+        ),
+        signer_certificate_pem=package.certificate.public_bytes(
+            serialization.Encoding.PEM
+        ).decode(),
+        signer_serial=serial_hex(package.certificate),
+        basic_four=BasicFour.from_certificate(package.certificate),
+        trust_anchor_subject=check.anchor.subject,
+        crl_number=check.crl.crl_number if check.crl else None,
+        crl_this_update=check.crl.this_update if check.crl else None,
+        revocation_pending=check.revocation_pending,
+        correction_of=package.correction_of,
+    )
+
+
 @transaction.atomic
 def _receive(
     package: VerifiedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
 ) -> None:
     """A 補正 answer goes into the application waiting for it; anything else is new."""
-    if package.correction_of and receive_correction(
-        package, procedure, data=data, sha256=sha256, file_name=file_name
+    plain = received(package)
+    if plain.correction_of and receive_correction(
+        plain, procedure, data=data, sha256=sha256, file_name=file_name
     ):
         return
-    receive_application(package, procedure, data=data, sha256=sha256, file_name=file_name)
+    receive_application(plain, procedure, data=data, sha256=sha256, file_name=file_name)
 
 
 @transaction.atomic

@@ -8,13 +8,10 @@ import logging
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from madoguchi.applications.tasks import (
-    collect_acknowledgements,
-    export_portal_updates,
-    recheck_pending_revocations,
-)
+from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
 from madoguchi.audit.actions import anchor
 from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError, fetch, load_crl
 from madoguchi.lib.polling import Every
 from madoguchi.linking.tasks import hand_over
