@@ -26,6 +26,7 @@ from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib import fixedwidth
 from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.procedures.models import Procedure
@@ -51,7 +52,6 @@ FIXED_WIDTHS = {
     "resident.atena_number": ATENA_NUMBER_MAX_LENGTH,
 }
 MANIFEST_FORMAT = "madoguchi-handoff/1"
-CRLF = b"\r\n"
 
 
 def fixed_width(procedure: Procedure, source: str) -> int:
@@ -126,7 +126,7 @@ class RecordWriter:
             return self._problem(receipt_number, values, cells)
         if any(len(d) > w for d, w in zip(data, self.widths, strict=True)):
             return self._problem(receipt_number, values, cells)
-        return b"".join(d.ljust(w, b" ") for d, w in zip(data, self.widths, strict=True)) + CRLF
+        return fixedwidth.record(data, self.widths)
 
     def _problem(self, receipt_number: str, values: list[str], cells: list[str]) -> HeldBack:
         for column, width, raw, value in zip(self.columns, self.widths, values, cells, strict=True):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib import fixedwidth
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, is_digits
 from madoguchi.lib.mynumber import parse_my_number
 
@@ -120,9 +121,8 @@ def _fixed_time(value: str) -> str:
 
 def read_fixed(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     rows, problems = [], []
-    for line, fixed_record in enumerate(raw.split(b"\r\n"), start=1):
-        if not fixed_record:
-            continue
+    widths = [width for _column, width in FIXED_LAYOUT]
+    for line, fixed_record in fixedwidth.records(raw):
         if len(fixed_record) != FIXED_RECORD_BYTES:
             problems.append(
                 _("%(line)d 行目: レコード長が %(n)d バイトではありません (%(m)d バイト)")
@@ -130,13 +130,11 @@ def read_fixed(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]
             )
             continue
         row: dict[str, str] = {}
-        offset = 0
-        for column, width in FIXED_LAYOUT:
-            chunk = fixed_record[offset : offset + width]
-            offset += width
+        cells = fixedwidth.fields(fixed_record, widths)
+        for (column, _width), chunk in zip(FIXED_LAYOUT, cells, strict=True):
             try:
                 # Padding is half-width spaces, or 全角スペース in the kanji columns.
-                row[column] = chunk.decode("cp932").rstrip(" \u3000")
+                row[column] = fixedwidth.decode_field(chunk, "cp932", " \u3000")
             except UnicodeDecodeError:
                 problems.append(
                     _("%(line)d 行目: 「%(c)s」を CP932 として読めません")

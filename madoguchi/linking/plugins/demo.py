@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
+from madoguchi.lib import fixedwidth
+
 from .base import RESULT_HEADER, RESULT_NG, RESULT_OK, CoreSystem, DeliveryError
 from .registry import register
 
@@ -52,16 +54,11 @@ class DemoCoreSystem(CoreSystem):
         atena = next((i for i, c in enumerate(columns) if c["header"] == "宛名番号"), None)
         text = data.decode(manifest["encoding"])
         if manifest["file_format"] == "fixed":
-            rows = []
-            for line in data.split(b"\r\n"):
-                if not line:
-                    continue
-                cells, offset = [], 0
-                for column in columns:
-                    width = column["bytes"]
-                    cells.append(line[offset : offset + width].decode("cp932").rstrip(" "))
-                    offset += width
-                rows.append(cells)
+            widths = [column["bytes"] for column in columns]
+            rows = [
+                [fixedwidth.decode_field(cell) for cell in fixedwidth.fields(line, widths)]
+                for _number, line in fixedwidth.records(data)
+            ]
         else:
             rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
         return [(row[receipt], row[atena] if atena is not None else "") for row in rows]

@@ -1,0 +1,38 @@
+"""Fixed-length records (固定長), as 住基 exports and core systems read them: CRLF after each
+record, every field a fixed number of bytes, padded with spaces. One codec for the 住基
+loader, the batch files and the demo core system. Django-free."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+CRLF = b"\r\n"
+
+
+def records(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, record) for each non-empty record of a file."""
+    for line, record in enumerate(data.split(CRLF), start=1):
+        if record:
+            yield line, record
+
+
+def fields(record: bytes, widths: Sequence[int]) -> list[bytes]:
+    """The record cut into its fields (bytes, padding included)."""
+    cells, offset = [], 0
+    for width in widths:
+        cells.append(record[offset : offset + width])
+        offset += width
+    return cells
+
+
+def decode_field(cell: bytes, encoding: str = "cp932", padding: str = " ") -> str:
+    """One field's text with its padding removed (raises UnicodeDecodeError)."""
+    return cell.decode(encoding).rstrip(padding)
+
+
+def record(cells: Sequence[bytes], widths: Sequence[int]) -> bytes:
+    """Fields padded to their widths, then CRLF; a field longer than its width is a
+    ValueError (callers check first and hold the record back, naming the field)."""
+    if any(len(c) > w for c, w in zip(cells, widths, strict=True)):
+        raise ValueError("a field is longer than its width")
+    return b"".join(c.ljust(w, b" ") for c, w in zip(cells, widths, strict=True)) + CRLF
