@@ -128,8 +128,7 @@ def receive_application(
     record(
         AuditAction.APPLICATION_RECEIVED,
         actor=None,
-        target_type="application",
-        target_id=application.receipt_number,
+        target=application,
         extra={"sha256": sha256, "identification": outcome, "procedure": procedure.procedure_id},
     )
     return application
@@ -186,8 +185,7 @@ def receive_correction(
     record(
         AuditAction.CORRECTION_HELD,
         actor=None,
-        target_type="application",
-        target_id=original.receipt_number,
+        target=original,
         extra={"reply": package.receipt_number, "sha256": sha256, "signer_serial": serial},
     )
     return original
@@ -216,8 +214,7 @@ def _take_reply(
     record(
         AuditAction.CORRECTION_ACCEPTED if reply.held else AuditAction.CORRECTION_RECEIVED,
         actor=actor,
-        target_type="application",
-        target_id=original.receipt_number,
+        target=original,
         extra={
             "reply": reply.receipt_number,
             "sha256": reply.package_sha256,
@@ -286,8 +283,7 @@ def settle_revocation(application_id: int, finding: RevocationFinding) -> bool:
     record(
         AuditAction.IDENTIFICATION_CHANGED,
         actor=None,
-        target_type="application",
-        target_id=application.receipt_number,
+        target=application,
         extra={"from": previous, "to": outcome, "reason": "crl"},
     )
     return True
@@ -322,8 +318,7 @@ def resolve_identification(
     record(
         AuditAction.IDENTIFICATION_CHANGED,
         actor=actor,
-        target_type="application",
-        target_id=application.receipt_number,
+        target=application,
         extra={
             "from": previous,
             "to": Identification.IDENTIFIED.value,
@@ -396,8 +391,7 @@ def change_status(
     record(
         AuditAction.APPLICATION_STATUS_CHANGED,
         actor=actor,
-        target_type="application",
-        target_id=application.receipt_number,
+        target=application,
         extra={"from": current.value, "to": to_status.value, "reason": reason},
     )
     return application
@@ -438,8 +432,7 @@ def assign(application_id: int, assignee: User | None, *, actor: User) -> Applic
     record(
         AuditAction.APPLICATION_ASSIGNED,
         actor=actor,
-        target_type="application",
-        target_id=application.receipt_number,
+        target=application,
         extra={
             "from": previous.username if previous else None,
             "to": assignee.username if assignee else None,
@@ -488,6 +481,5 @@ def record_view(application: Application, viewer: User) -> None:
     record(
         AuditAction.APPLICATION_VIEWED,
         actor=viewer,
-        target_type="application",
-        target_id=application.receipt_number,
+        target=application,
     )

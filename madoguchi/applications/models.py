@@ -124,6 +124,10 @@ class Application(models.Model):
     def is_overdue(self) -> bool:
         return self.is_open and self.due_date < timezone.localdate()
 
+    @property
+    def audit_target(self) -> tuple[str, str]:
+        return "application", self.receipt_number
+
     def set_search_keys(self) -> None:
         self.name_key = normalize_for_match(self.applicant_name)[:100]
         self.kana_key = normalize_for_match(self.applicant_kana)[:100]

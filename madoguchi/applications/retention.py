@@ -87,8 +87,7 @@ def purge(application_id: int, now: dt.datetime | None = None) -> None:
     record(
         AuditAction.RETENTION_PURGED,
         actor=None,
-        target_type="application",
-        target_id=application.receipt_number,
+        target=application,
         extra={"package_sha256": sha256, "retention_years": retention_years(application)},
     )
 

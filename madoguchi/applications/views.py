@@ -194,9 +194,8 @@ def _render_detail(
         }
         for field in application.procedure.fields
     ]
-    timeline = AuditEvent.objects.filter(
-        target_type="application", target_id=application.receipt_number
-    ).select_related("actor")
+    kind, key = application.audit_target
+    timeline = AuditEvent.objects.filter(target_type=kind, target_id=key).select_related("actor")
     resolvable = application.identification in MANUAL_MATCH_FROM and user.may_resolve_identification
     resident = application.resident
     labels = {f["id"]: f["label"] for f in application.procedure.fields}
@@ -454,8 +453,7 @@ def attachment(request: HttpRequest, receipt_number: str, index: int) -> HttpRes
     record(
         AuditAction.ATTACHMENT_VIEWED,
         actor=staff_user(request),
-        target_type="application",
-        target_id=receipt_number,
+        target=application,
         extra={"name": meta["name"], "inline": inline},
     )
     response = HttpResponse(
@@ -493,7 +491,7 @@ def attachment_page(
     request: HttpRequest, receipt_number: str, index: int, page: int
 ) -> HttpResponse:
     """One page of a PDF attachment as PNG; an audited read."""
-    _application, meta, content = _attachment(request, receipt_number, index)
+    application, meta, content = _attachment(request, receipt_number, index)
     if meta["media_type"] != PDF:
         raise Http404
     try:
@@ -503,8 +501,7 @@ def attachment_page(
     record(
         AuditAction.ATTACHMENT_VIEWED,
         actor=staff_user(request),
-        target_type="application",
-        target_id=receipt_number,
+        target=application,
         extra={"name": meta["name"], "inline": True, "page": page},
     )
     response = HttpResponse(png, content_type="image/png")

@@ -5,7 +5,7 @@ import hmac
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -20,15 +20,28 @@ SYSTEM_ACTOR = "system"
 ANCHOR_FORMAT = "madoguchi-audit-anchor/1"
 
 
+class AuditTarget(Protocol):
+    """What an event is about: a model that names itself for the log (an application by
+    its 受付番号, a resident by its 住民票コード)."""
+
+    @property
+    def audit_target(self) -> tuple[str, str]: ...
+
+
 def record(
     action: AuditAction,
     *,
     actor: User | None,
+    target: AuditTarget | None = None,
     target_type: str = "",
     target_id: str = "",
     extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
+    """Append one event to the chain, inside the caller's transaction. The event is about
+    ``target`` (preferred), or what ``target_type`` and ``target_id`` name (a file, a
+    package, a procedure)."""
+    if target is not None:
+        target_type, target_id = target.audit_target
     current_id, key = next(iter(audit_keys().items()))
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)

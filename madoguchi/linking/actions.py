@@ -60,8 +60,7 @@ def acknowledge(
     record(
         action,
         actor=actor,
-        target_type="application",
-        target_id=delivery.application.receipt_number,
+        target=delivery.application,
         extra={"core_system": delivery.core_system, "via": via, **extra},
     )
     return delivery
@@ -99,8 +98,7 @@ def resend(delivery_id: int, *, actor: User) -> Delivery:
     record(
         AuditAction.HANDOFF_RESENT,
         actor=actor,
-        target_type="application",
-        target_id=delivery.application.receipt_number,
+        target=delivery.application,
         extra={"core_system": delivery.core_system, "from": previous},
     )
     return delivery

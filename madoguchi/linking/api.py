@@ -138,8 +138,7 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
         record(
             AuditAction.HANDOFF_RECORD_FETCHED,
             actor=None,
-            target_type="application",
-            target_id=receipt_number,
+            target=application,
             extra={"core_system": key},
         )
     return JsonResponse(

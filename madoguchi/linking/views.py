@@ -74,8 +74,7 @@ def transcription(request: HttpRequest, receipt_number: str) -> HttpResponse:
     record(
         AuditAction.APPLICATION_VIEWED,
         actor=user,
-        target_type="application",
-        target_id=receipt_number,
+        target=application,
         extra={"screen": "transcription"},
     )
     return render(
@@ -102,8 +101,7 @@ def record_download(request: HttpRequest, receipt_number: str, extension: str) -
     record(
         AuditAction.RECORD_DOWNLOADED,
         actor=user,
-        target_type="application",
-        target_id=receipt_number,
+        target=application,
         extra={"format": extension, "core_system": delivery.core_system},
     )
     name = f"{receipt_number}.{extension}"
