@@ -110,7 +110,7 @@ MIDDLEWARE = [
     "madoguchi.accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "madoguchi.lib.security.SecurityHeadersMiddleware",
+    "madoguchi.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "madoguchi.urls"

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from madoguchi.audit.actions import verify_chain
-from madoguchi.lib.backup import BackupError, create, restore
+from madoguchi.audit.backup import BackupError, create, restore
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Response headers Django 5.2 does not set by itself (HSTS it does: SECURE_HSTS_SECONDS)."""
+"""Response headers Django 5.2 does not set by itself (HSTS it does: SECURE_HSTS_SECONDS),
+and requests refused before any view (NUL anywhere)."""
 
 from __future__ import annotations
 
