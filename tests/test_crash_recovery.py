@@ -69,6 +69,7 @@ def query(url: str, sql: str) -> list[tuple[object, ...]]:
         return db.execute(sql).fetchall()  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_nothing_is_lost_or_doubled_when_relay_and_worker_are_killed(
     tmp_path: Path, database_url: str
 ):

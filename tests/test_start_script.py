@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(
-    "DATABASE_URL" in os.environ, reason="the demo runs on its own SQLite database; once is enough"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        "DATABASE_URL" in os.environ,
+        reason="the demo runs on its own SQLite database; once is enough",
+    ),
+]
 
 
 def free_port() -> int:
