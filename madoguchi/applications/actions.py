@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -64,6 +65,33 @@ def _identify(
     )
 
 
+def _take_form(
+    application: Application,
+    procedure: Procedure,
+    form: dict[str, str],
+    attachments: list[dict[str, Any]],
+) -> None:
+    """One receiving path for an application and a 補正 answer: the signed form (cleaned)
+    and attachments, their field-level problems, and the list and search columns."""
+    application.procedure = procedure
+    application.form = form
+    application.attachments = attachments
+    application.form_errors = validate_form(procedure.fields, form)
+    problems = validate_attachments(procedure.attachments, attachments)
+    if problems:
+        application.form_errors[ATTACHMENTS_KEY] = problems
+    # List and search columns: a signed value longer than they hold (flagged by the
+    # validator) is cut here only; the form keeps it whole.
+    for column, semantic in (
+        ("applicant_name", "applicant.name"),
+        ("applicant_kana", "applicant.kana"),
+    ):
+        setattr(
+            application, column, form.get(procedure.field_for(semantic) or "", "")[:NAME_COLUMN]
+        )
+    application.set_search_keys()
+
+
 @transaction.atomic
 def receive_application(
     package: ReceivedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
@@ -82,27 +110,14 @@ def receive_application(
             Identification.REVOCATION_PENDING,
             ["有効なCRLがないため失効確認待ち", *notes],
         )
-    attachments = [a.as_dict() for a in package.attachments]
-    form_errors = validate_form(procedure.fields, form)
-    attachment_problems = validate_attachments(procedure.attachments, attachments)
-    if attachment_problems:
-        form_errors[ATTACHMENTS_KEY] = attachment_problems
     now = timezone.now()
     application = Application(
         receipt_number=package.receipt_number,
-        procedure=procedure,
         status=Status.RECEIVED,
         submitted_at=package.submitted_at,
         status_changed_at=now,
         submitter=package.submitter,
         municipality_code=package.municipality_code,
-        form=form,
-        form_errors=form_errors,
-        attachments=attachments,
-        # Search and list columns: a signed value longer than they hold (flagged by the
-        # validator) is cut here only; the form keeps it whole.
-        applicant_name=form.get(procedure.field_for("applicant.name") or "", "")[:NAME_COLUMN],
-        applicant_kana=form.get(procedure.field_for("applicant.kana") or "", "")[:NAME_COLUMN],
         resident=resident,
         signer=signer.resident,
         identification=outcome,
@@ -110,7 +125,7 @@ def receive_application(
         due_date=timezone.localdate(now) + dt.timedelta(days=procedure.processing_days),
         correction_of=package.correction_of,
     )
-    application.set_search_keys()
+    _take_form(application, procedure, form, [a.as_dict() for a in package.attachments])
     application.save()
     Evidence.objects.create(
         application=application,
@@ -195,21 +210,12 @@ def _take_reply(
     original: Application, reply: CorrectionReply, *, actor: User | None
 ) -> Application:
     """The answer's form and attachments become the application's; back to 審査中."""
-    procedure = reply.procedure or original.procedure
-    original.procedure = procedure
-    original.form = reply.form
-    original.form_errors = validate_form(procedure.fields, reply.form)
-    original.attachments = [{**a, "reply": reply.pk} for a in reply.attachments]
-    problems = validate_attachments(procedure.attachments, original.attachments)
-    if problems:
-        original.form_errors[ATTACHMENTS_KEY] = problems
-    name_field, kana_field = (
-        procedure.field_for("applicant.name"),
-        procedure.field_for("applicant.kana"),
+    _take_form(
+        original,
+        reply.procedure or original.procedure,
+        reply.form,
+        [{**a, "reply": reply.pk} for a in reply.attachments],
     )
-    original.applicant_name = reply.form.get(name_field or "", "")[:NAME_COLUMN]
-    original.applicant_kana = reply.form.get(kana_field or "", "")[:NAME_COLUMN]
-    original.set_search_keys()
     original.save()
     record(
         AuditAction.CORRECTION_ACCEPTED if reply.held else AuditAction.CORRECTION_RECEIVED,
