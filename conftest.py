@@ -6,6 +6,7 @@ system administrator.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -14,8 +15,10 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.test import Client
 
 from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
@@ -34,6 +37,36 @@ from pittari_sim.server import Portal as SimulatedPortal
 from pittari_sim.server import make_server
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@functools.cache
+def _openapi() -> Any:
+    from openapi_core import OpenAPI
+
+    from madoguchi.api.openapi import SCHEMA
+
+    return OpenAPI.from_dict(SCHEMA)
+
+
+class SchemaCheckedClient(Client):
+    """Django's test client; every answer of the REST API is validated against the OpenAPI
+    description the API serves (docs/openapi.json), so the two cannot drift apart."""
+
+    def request(self, **request: Any) -> Any:
+        response = super().request(**request)
+        path = response.wsgi_request.path
+        if path.startswith("/api/v1/") and path != "/api/v1/openapi.json":
+            from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+
+            _openapi().validate_response(
+                DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response)
+            )
+        return response
+
+
+@pytest.fixture
+def client() -> SchemaCheckedClient:
+    return SchemaCheckedClient()
 
 
 # Commands the tests start as processes read it from the environment.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
 # No inline script or style anywhere: every page loads its CSS (and later its JS) as files.
@@ -42,10 +42,13 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request):
-            # No value here may hold NUL (PostgreSQL refuses it in text): refused up front.
-            response: HttpResponse = HttpResponseBadRequest(
-                _("リクエストに使えない文字 (NUL) が含まれています"),
-                content_type="text/plain; charset=utf-8",
+            # No value here may hold NUL (PostgreSQL refuses it in text): refused up front,
+            # in the API's own error form under /api/.
+            message = _("リクエストに使えない文字 (NUL) が含まれています")
+            response: HttpResponse = (
+                JsonResponse({"error": "invalid_request", "message": message}, status=400)
+                if request.path.startswith("/api/")
+                else HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
             )
         else:
             response = self.get_response(request)

@@ -464,7 +464,7 @@ def test_nul_in_an_api_body_answers_400_and_the_api_is_never_cached(client, revi
     answer = client.get("/api/v1/applications", **headers)
     assert answer["Cache-Control"] == "no-store"
     posted = client.post(
-        "/api/v1/applications/x/transitions",
+        "/api/v1/applications/x/transition",
         data=json.dumps({"to_status": "in_review\u0000"}),
         content_type="application/json",
         **headers,
