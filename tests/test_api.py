@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
-from madoguchi.api.models import ApiToken
+from madoguchi.api.models import ApiToken, hash_token
 from madoguchi.api.openapi import SCHEMA
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
@@ -81,3 +83,27 @@ def test_the_served_schema_is_the_committed_one(client):
     served = client.get("/api/v1/openapi.json").json()
     committed = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
     assert served == committed == json.loads(json.dumps(SCHEMA))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upgrade_keeps_the_core_systems_tokens_working(client):
+    """Pull-API tokens lived in linking's own model; after the upgrade the one token model
+    holds them and the same clear value still reads that core system's records."""
+    before = [("api", "0001_initial"), ("linking", "0002_delivery_held_back")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    old_apps.get_model("linking", "CoreSystemToken").objects.create(
+        core_system="jidou_teate", name="vendor", token_sha256=hash_token("mdgc_old")
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    token = ApiToken.objects.get()
+    assert (token.core_system, token.user, token.name) == ("jidou_teate", None, "vendor")
+    answer = client.get(
+        "/api/v1/core-systems/jidou_teate/records", HTTP_AUTHORIZATION="Bearer mdgc_old"
+    )
+    assert answer.status_code == 200
+    staff_route = client.get("/api/v1/applications", HTTP_AUTHORIZATION="Bearer mdgc_old")
+    assert staff_route.status_code == 401

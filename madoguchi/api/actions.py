@@ -1,5 +1,5 @@
-"""Issuing staff API tokens: audited like a core system's, since a reviewer's token can
-read 個人番号."""
+"""Issuing API tokens, for staff or for a core system: each an audited action (a reviewer's
+token can read 個人番号, a core system's reads its records)."""
 
 from __future__ import annotations
 
@@ -22,5 +22,19 @@ def issue_api_token(user: User, name: str, *, actor: User | None) -> str:
         target_type="user",
         target_id=user.username[:64],
         extra={"name": token.name, "token_id": token.pk, "role": user.role},
+    )
+    return value
+
+
+@transaction.atomic
+def issue_core_system_token(core_system: str, name: str, *, actor: User | None) -> str:
+    """A new pull-API (方式3) token for one core system; its clear value is returned once."""
+    token, value = ApiToken.issue_for_core_system(core_system, name)
+    record(
+        AuditAction.CORE_SYSTEM_TOKEN_ISSUED,
+        actor=actor,
+        target_type="core_system",
+        target_id=core_system,
+        extra={"name": token.name, "token_id": token.pk},
     )
     return value

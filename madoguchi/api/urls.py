@@ -1,8 +1,6 @@
 from django.urls import path
 
-from madoguchi.linking import api as linking_api
-
-from . import views
+from . import core_systems, views
 
 app_name = "api"
 
@@ -18,15 +16,15 @@ urlpatterns = [
     path(
         "applications/<str:receipt_number>/my-number", views.application_my_number, name="my_number"
     ),
-    path("core-systems/<str:key>/records", linking_api.record_list, name="core_system_records"),
+    path("core-systems/<str:key>/records", core_systems.record_list, name="core_system_records"),
     path(
         "core-systems/<str:key>/records/<str:receipt_number>",
-        linking_api.record_detail,
+        core_systems.record_detail,
         name="core_system_record",
     ),
     path(
         "core-systems/<str:key>/records/<str:receipt_number>/acknowledgement",
-        linking_api.record_acknowledgement,
+        core_systems.record_acknowledgement,
         name="core_system_acknowledgement",
     ),
 ]

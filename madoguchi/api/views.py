@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,15 +25,12 @@ from madoguchi.applications.models import Application
 from madoguchi.applications.queries import InvalidCursor, keyset_page
 from madoguchi.residents.actions import reveal_my_number
 
-from .models import ApiToken, hash_token
+from .errors import error
+from .models import ApiToken
 from .openapi import SCHEMA
 
 PAGE_SIZE = 50
 Handler = Callable[..., JsonResponse]
-
-
-def error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": code, "message": message}, status=status)
 
 
 def authenticated(view: Handler) -> Handler:
@@ -42,17 +38,11 @@ def authenticated(view: Handler) -> Handler:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
             return error(401, "unauthenticated", "APIトークンが必要です")
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(token_sha256=hash_token(header[7:].strip()), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not token.user.is_active:
+        token = ApiToken.from_request(request)
+        if token is None or token.user is None or not token.user.is_active:
             return error(401, "unauthenticated", "APIトークンが無効です")
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         try:
             return view(request, *args, user=token.user, **kwargs)
         except Http404:

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -118,28 +115,6 @@ class Delivery(models.Model):
         """Left out of a hand-over (a value it could not carry): still 待ち, with the
         reason; a clerk may key it in by hand instead."""
         return self.held_back
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class CoreSystemToken(models.Model):
-    """A pull-API (方式3) token that reads and acknowledges for one core system only."""
-
-    core_system = models.CharField(_("基幹システム"), max_length=40)
-    name = models.CharField(_("用途"), max_length=100)
-    token_sha256 = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    @classmethod
-    def issue(cls, core_system: str, name: str) -> tuple[CoreSystemToken, str]:
-        """A new token; the clear value is returned once and never stored."""
-        token = "mdgc_" + secrets.token_urlsafe(32)
-        row = cls.objects.create(core_system=core_system, name=name, token_sha256=hash_token(token))
-        return row, token
 
 
 class DigestRun(models.Model):

@@ -7,10 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 from django.utils import timezone
 
-from madoguchi.audit.actions import record
-from madoguchi.audit.constants import AuditAction
+from madoguchi.api.actions import issue_core_system_token
 from madoguchi.lib.cli import print_json
-from madoguchi.linking.models import CoreSystemToken, Delivery
+from madoguchi.linking.models import Delivery
 from madoguchi.linking.plugins import all_core_systems
 from madoguchi.linking.tasks import failures
 
@@ -85,12 +84,4 @@ class Command(BaseCommand):
         key = options["core_system"]
         if key not in {plugin.key for plugin in all_core_systems()}:
             raise CommandError(f"基幹システムがありません: {key}")
-        row, value = CoreSystemToken.issue(key, options["name"])
-        record(
-            AuditAction.CORE_SYSTEM_TOKEN_ISSUED,
-            actor=None,
-            target_type="core_system",
-            target_id=key,
-            extra={"name": row.name},
-        )
-        self.stdout.write(value)
+        self.stdout.write(issue_core_system_token(key, options["name"], actor=None))

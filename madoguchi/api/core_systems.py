@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,19 +23,17 @@ from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import is_digits
+from madoguchi.linking.actions import acknowledge
+from madoguchi.linking.constants import DeliveryState, HandoffMethod
+from madoguchi.linking.deliveries import mark_sent
+from madoguchi.linking.models import Delivery
+from madoguchi.linking.plugins import core_system
 
-from .actions import acknowledge
-from .constants import DeliveryState, HandoffMethod
-from .deliveries import mark_sent
-from .models import CoreSystemToken, Delivery, hash_token
-from .plugins import core_system
+from .errors import error
+from .models import ApiToken
 
 PAGE_SIZE = 100
 Handler = Callable[..., JsonResponse]
-
-
-def error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": code, "message": message}, status=status)
 
 
 def core_system_token(view: Handler) -> Handler:
@@ -44,17 +41,13 @@ def core_system_token(view: Handler) -> Handler:
 
     @wraps(view)
     def wrapper(request: HttpRequest, key: str, *args: Any, **kwargs: Any) -> JsonResponse:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
             return error(401, "unauthenticated", "基幹システム用トークンが必要です")
-        token = CoreSystemToken.objects.filter(
-            token_sha256=hash_token(header[7:].strip()), revoked_at__isnull=True
-        ).first()
-        if token is None:
+        token = ApiToken.from_request(request)
+        if token is None or not token.core_system:
             return error(401, "unauthenticated", "基幹システム用トークンが無効です")
         if token.core_system != key:
             return error(404, "not_found", "この基幹システムの連携はありません")
-        CoreSystemToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return view(request, key, *args, **kwargs)
 
     return wrapper
