@@ -1,7 +1,11 @@
-"""The import graph has no circle: no module of madoguchi imports, through any chain, a
-module that imports it (the contracts in pyproject.toml keep the layers)."""
+"""The house's rules, checked: the import graph has no circle (no module of madoguchi
+imports, through any chain, a module that imports it; the contracts in pyproject.toml keep
+the layers), and screens, API handlers and commands write only through actions."""
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import grimp
 
@@ -55,3 +59,44 @@ def test_the_check_finds_a_circle():
     graph.add_import(importer="m.b", imported="m.a")
     graph.add_import(importer="m.b", imported="m.c")
     assert strongly_connected(graph) == [["m.a", "m.b"]]
+
+
+def audit_writers(root: Path) -> list[str]:
+    """Modules under ``root`` that import the audit log's ``record`` themselves."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "madoguchi.audit.actions"
+                and any(alias.name == "record" for alias in node.names)
+            ):
+                found.append(str(path.relative_to(root.parent)))
+    return found
+
+
+def test_screens_api_handlers_and_commands_write_only_through_actions():
+    """One way to write: a view, an API handler or a command calls an action, and the
+    action writes the audit record (STYLE.md §2)."""
+    package = Path(__file__).resolve().parent.parent / "madoguchi"
+    surfaces = [p for p in audit_writers(package) if _is_surface(p)]
+    assert surfaces == []
+
+
+def _is_surface(path: str) -> bool:
+    return (
+        path.endswith("views.py")
+        or "/management/commands/" in path
+        or path.startswith("madoguchi/api/")
+        and not path.endswith("actions.py")
+    )
+
+
+def test_the_surface_check_finds_a_view_that_writes(tmp_path: Path):
+    views = tmp_path / "madoguchi" / "x" / "views.py"
+    views.parent.mkdir(parents=True)
+    views.write_text("from madoguchi.audit.actions import record\n")
+    assert [p for p in audit_writers(tmp_path / "madoguchi") if _is_surface(p)] == [
+        "madoguchi/x/views.py"
+    ]

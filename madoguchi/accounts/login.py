@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import logout, user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import F
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -19,9 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from madoguchi.audit.actions import record
-from madoguchi.audit.constants import AuditAction
-
+from .actions import end_every_session, record_login, record_logout
 from .models import LoginAttempt, User
 
 
@@ -48,7 +45,7 @@ class LockoutAuthenticationForm(AuthenticationForm):
         username = User.normalize_username(str(self.data.get("username") or "").strip())
         if username and is_locked(username):
             self.locked = True
-            _attempt(username, succeeded=False, request=self.request)
+            record_login(username, user=None, succeeded=False, ip_address=_client_ip(self.request))
             raise forms.ValidationError(
                 _("ログインに続けて失敗したため、このユーザーは %(m)d 分間ロックされています。")
                 % {"m": settings.LOGIN_LOCKOUT_SECONDS // 60},
@@ -61,12 +58,6 @@ def _client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
-def _attempt(username: str, *, succeeded: bool, request: HttpRequest | None) -> None:
-    LoginAttempt.objects.create(
-        username=username[:150], succeeded=succeeded, ip_address=_client_ip(request)
-    )
-
-
 @receiver(user_login_failed)
 def on_login_failed(
     sender: object,
@@ -75,14 +66,7 @@ def on_login_failed(
     **kwargs: object,
 ) -> None:
     username = str(credentials.get("username", ""))
-    _attempt(username, succeeded=False, request=request)
-    record(
-        AuditAction.LOGIN_FAILED,
-        actor=None,
-        target_type="user",
-        target_id=username[:64],
-        extra={"ip": _client_ip(request)},
-    )
+    record_login(username, user=None, succeeded=False, ip_address=_client_ip(request))
 
 
 SESSION_GENERATION = "session_generation"
@@ -91,14 +75,7 @@ SESSION_GENERATION = "session_generation"
 @receiver(user_logged_in)
 def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: object) -> None:
     request.session[SESSION_GENERATION] = user.session_generation
-    _attempt(user.username, succeeded=True, request=request)
-    record(
-        AuditAction.LOGIN_SUCCEEDED,
-        actor=user,
-        target_type="user",
-        target_id=user.username[:64],
-        extra={"ip": _client_ip(request)},
-    )
+    record_login(user.username, user=user, succeeded=True, ip_address=_client_ip(request))
 
 
 @receiver(user_logged_out)
@@ -106,7 +83,7 @@ def on_logged_out(
     sender: object, request: HttpRequest, user: User | None, **kwargs: object
 ) -> None:
     if user is not None:
-        record(AuditAction.LOGOUT, actor=user, target_type="user", target_id=user.username[:64])
+        record_logout(user)
 
 
 class SessionGenerationMiddleware:
@@ -129,12 +106,6 @@ class SessionGenerationMiddleware:
 def logout_everywhere(request: HttpRequest) -> HttpResponse:
     user = request.user
     if isinstance(user, User):
-        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
-        record(
-            AuditAction.LOGOUT_EVERYWHERE,
-            actor=user,
-            target_type="user",
-            target_id=user.username[:64],
-        )
+        end_every_session(user)
         logout(request)
     return redirect("login")

@@ -8,19 +8,20 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from madoguchi.audit.actions import record
-from madoguchi.audit.constants import AuditAction
 from madoguchi.lib import totp
 
 from .access import staff_user
-from .actions import record_second_factor_failure, second_factor_locked
+from .actions import (
+    accept_second_factor_code,
+    record_second_factor_failure,
+    second_factor_locked,
+)
 from .models import User
 
 VERIFIED = "second_factor_verified"
@@ -51,27 +52,6 @@ class CodeForm(forms.Form):
     code = forms.CharField(label=gettext_lazy("確認コード(6桁)"), max_length=8)
 
 
-@transaction.atomic
-def _accept(user: User, secret: str, code: str) -> bool:
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    counter = totp.matching_counter(secret, code, after=locked.totp_last_counter)
-    if counter is None:
-        return False
-    enrolling = not locked.totp_secret
-    locked.totp_secret = secret
-    locked.totp_last_counter = counter
-    locked.totp_failures = 0
-    locked.save(update_fields=["totp_secret", "totp_last_counter", "totp_failures"])
-    if enrolling:
-        record(
-            AuditAction.SECOND_FACTOR_ENROLLED,
-            actor=locked,
-            target_type="user",
-            target_id=locked.username[:64],
-        )
-    return True
-
-
 def _locked_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.error(
@@ -94,7 +74,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     secret = user.totp_secret or request.session.setdefault(PENDING_KEY, totp.new_secret())
     form = CodeForm(request.POST or None)
     if form.is_valid():
-        if _accept(user, secret, form.cleaned_data["code"]):
+        if accept_second_factor_code(user, secret, form.cleaned_data["code"]):
             request.session.pop(PENDING_KEY, None)
             request.session[VERIFIED] = True
             target = request.GET.get("next", "")

@@ -13,19 +13,15 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from madoguchi.audit.actions import record
-from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import is_digits
-from madoguchi.linking.actions import acknowledge
+from madoguchi.linking.actions import acknowledge, record_fetched
 from madoguchi.linking.constants import DeliveryState, HandoffMethod
-from madoguchi.linking.deliveries import mark_sent
 from madoguchi.linking.models import Delivery
 from madoguchi.linking.plugins import core_system
 
@@ -124,16 +120,7 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
             held_back=True, last_error=f"保留: 「{item.header}」の{reason}"
         )
         return error(409, "held_back", f"「{item.header}」の{reason}。職員の確認待ちです")
-    with transaction.atomic():
-        if delivery.state == DeliveryState.PENDING:
-            mark_sent([delivery.pk], method=HandoffMethod.PULL_API)
-            delivery.refresh_from_db()
-        record(
-            AuditAction.HANDOFF_RECORD_FETCHED,
-            actor=None,
-            target=application,
-            extra={"core_system": key},
-        )
+    delivery = record_fetched(delivery.pk)
     return JsonResponse(
         {
             "receipt_number": receipt_number,

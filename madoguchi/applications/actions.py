@@ -484,8 +484,15 @@ def for_each(
 
 def record_view(application: Application, viewer: User) -> None:
     """Reading an application's personal data is itself an audited event."""
-    record(
-        AuditAction.APPLICATION_VIEWED,
-        actor=viewer,
-        target=application,
-    )
+    record_read(application, viewer, AuditAction.APPLICATION_VIEWED)
+
+
+def record_read(
+    application: Application,
+    reader: User | None,
+    action: AuditAction,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """An audited read of an application's personal data: a screen, a download, an
+    attachment, a core system's fetch (``reader`` None)."""
+    record(action, actor=reader, target=application, extra=extra)

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
-from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.jpki import ERA_CODES, BasicFour
@@ -39,6 +38,7 @@ from .actions import (
     assign,
     change_status,
     for_each,
+    record_read,
     record_view,
     resolve_identification,
 )
@@ -450,11 +450,11 @@ def attachment(request: HttpRequest, receipt_number: str, index: int) -> HttpRes
     if wants_view and meta["media_type"] == PDF:
         return redirect("applications:attachment_pages", receipt_number=receipt_number, index=index)
     inline = wants_view and meta["media_type"] in INLINE_TYPES
-    record(
+    record_read(
+        application,
+        staff_user(request),
         AuditAction.ATTACHMENT_VIEWED,
-        actor=staff_user(request),
-        target=application,
-        extra={"name": meta["name"], "inline": inline},
+        {"name": meta["name"], "inline": inline},
     )
     response = HttpResponse(
         content, content_type=meta["media_type"] if inline else "application/octet-stream"
@@ -498,11 +498,11 @@ def attachment_page(
         png = render_in_child(content, "render", str(page))
     except PdfError as exc:
         raise Http404(_("このページを表示できません")) from exc
-    record(
+    record_read(
+        application,
+        staff_user(request),
         AuditAction.ATTACHMENT_VIEWED,
-        actor=staff_user(request),
-        target=application,
-        extra={"name": meta["name"], "inline": True, "page": page},
+        {"name": meta["name"], "inline": True, "page": page},
     )
     response = HttpResponse(png, content_type="image/png")
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(meta['name'])}-{page}.png"

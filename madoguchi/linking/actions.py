@@ -14,7 +14,8 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 
-from .constants import MARKED_BY_STAFF, DeliveryState
+from .constants import MARKED_BY_STAFF, DeliveryState, HandoffMethod
+from .deliveries import mark_sent
 from .models import Delivery
 
 
@@ -100,5 +101,21 @@ def resend(delivery_id: int, *, actor: User) -> Delivery:
         actor=actor,
         target=delivery.application,
         extra={"core_system": delivery.core_system, "from": previous},
+    )
+    return delivery
+
+
+@transaction.atomic
+def record_fetched(delivery_id: int) -> Delivery:
+    """方式3: the core system fetched the record; the first fetch makes it 送付済."""
+    delivery = Delivery.objects.select_related("application").get(pk=delivery_id)
+    if delivery.state == DeliveryState.PENDING:
+        mark_sent([delivery.pk], method=HandoffMethod.PULL_API)
+        delivery.refresh_from_db()
+    record(
+        AuditAction.HANDOFF_RECORD_FETCHED,
+        actor=None,
+        target=delivery.application,
+        extra={"core_system": delivery.core_system},
     )
     return delivery

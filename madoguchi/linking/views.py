@@ -19,9 +19,9 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.applications.access import access_application
+from madoguchi.applications.actions import record_read
 from madoguchi.applications.models import Application
 from madoguchi.applications.views import refusals_as_messages
-from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import spreadsheet_safe
 
@@ -71,12 +71,7 @@ def transcription(request: HttpRequest, receipt_number: str) -> HttpResponse:
     user = staff_user(request)
     application, delivery = _delivery_for(request, receipt_number)
     plugin = core_system(delivery.core_system)
-    record(
-        AuditAction.APPLICATION_VIEWED,
-        actor=user,
-        target=application,
-        extra={"screen": "transcription"},
-    )
+    record_read(application, user, AuditAction.APPLICATION_VIEWED, {"screen": "transcription"})
     return render(
         request,
         "linking/transcription.html",
@@ -98,11 +93,11 @@ def record_download(request: HttpRequest, receipt_number: str, extension: str) -
     user = staff_user(request)
     application, delivery = _delivery_for(request, receipt_number)
     items = core_system(delivery.core_system).items(application)
-    record(
+    record_read(
+        application,
+        user,
         AuditAction.RECORD_DOWNLOADED,
-        actor=user,
-        target=application,
-        extra={"format": extension, "core_system": delivery.core_system},
+        {"format": extension, "core_system": delivery.core_system},
     )
     name = f"{receipt_number}.{extension}"
     if extension == "json":
