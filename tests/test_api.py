@@ -91,14 +91,14 @@ def test_an_upgrade_keeps_the_core_systems_tokens_working(client):
     holds them and the same clear value still reads that core system's records."""
     before = [("api", "0001_initial"), ("linking", "0002_delivery_held_back")]
     executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old_apps = executor.loader.project_state(before).apps
-    old_apps.get_model("linking", "CoreSystemToken").objects.create(
-        core_system="jidou_teate", name="vendor", token_sha256=hash_token("mdgc_old")
-    )
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    try:
+        executor.migrate(before)
+        old_apps = executor.loader.project_state(before).apps
+        old_apps.get_model("linking", "CoreSystemToken").objects.create(
+            core_system="jidou_teate", name="vendor", token_sha256=hash_token("mdgc_old")
+        )
+    finally:
+        migrate_to_latest()
     token = ApiToken.objects.get()
     assert (token.core_system, token.user, token.name) == ("jidou_teate", None, "vendor")
     answer = client.get(
@@ -107,3 +107,9 @@ def test_an_upgrade_keeps_the_core_systems_tokens_working(client):
     assert answer.status_code == 200
     staff_route = client.get("/api/v1/applications", HTTP_AUTHORIZATION="Bearer mdgc_old")
     assert staff_route.status_code == 401
+
+
+def migrate_to_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

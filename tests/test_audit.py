@@ -63,41 +63,44 @@ def test_reordered_records_are_detected(chain):
 def test_an_upgrade_seals_the_existing_log_with_the_key():
     """Events written before the HMAC chain (plain SHA-256) verify after the migration."""
     executor = MigrationExecutor(connection)
-    executor.migrate([("audit", "0001_initial")])
-    old_apps = executor.loader.project_state([("audit", "0001_initial")]).apps
-    OldEvent = old_apps.get_model("audit", "AuditEvent")
-    OldHead = old_apps.get_model("audit", "ChainHead")
-    prev = "0" * 64
-    for seq in (1, 2, 3):
-        at = dt.datetime(2026, 11, 1, 9, seq, tzinfo=dt.UTC)
-        payload = {
-            "seq": seq,
-            "at": at.isoformat(),
-            "actor_id": None,
-            "actor_name": "system",
-            "action": int(AuditAction.MY_NUMBER_VIEWED),
-            "target_type": "resident",
-            "target_id": str(seq),
-            "extra": {},
-        }
-        canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
-        OldEvent.objects.create(
-            seq=seq,
-            at=at,
-            actor_name="system",
-            action=int(AuditAction.MY_NUMBER_VIEWED),
-            target_type="resident",
-            target_id=str(seq),
-            extra={},
-            prev_hash=prev,
-            hash=digest,
-        )
-        prev = digest
-    OldHead.objects.create(pk=1, last_seq=3, last_hash=prev)
-
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    try:
+        executor.migrate([("audit", "0001_initial")])
+        old_apps = executor.loader.project_state([("audit", "0001_initial")]).apps
+        OldEvent = old_apps.get_model("audit", "AuditEvent")
+        OldHead = old_apps.get_model("audit", "ChainHead")
+        prev = "0" * 64
+        for seq in (1, 2, 3):
+            at = dt.datetime(2026, 11, 1, 9, seq, tzinfo=dt.UTC)
+            payload = {
+                "seq": seq,
+                "at": at.isoformat(),
+                "actor_id": None,
+                "actor_name": "system",
+                "action": int(AuditAction.MY_NUMBER_VIEWED),
+                "target_type": "resident",
+                "target_id": str(seq),
+                "extra": {},
+            }
+            canonical = json.dumps(
+                payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            )
+            digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
+            OldEvent.objects.create(
+                seq=seq,
+                at=at,
+                actor_name="system",
+                action=int(AuditAction.MY_NUMBER_VIEWED),
+                target_type="resident",
+                target_id=str(seq),
+                extra={},
+                prev_hash=prev,
+                hash=digest,
+            )
+            prev = digest
+        OldHead.objects.create(pk=1, last_seq=3, last_hash=prev)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
     assert verify_chain() == []
     assert set(AuditEvent.objects.values_list("key_id", flat=True)) != {""}

@@ -40,8 +40,4 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL),
         ),
         migrations.RunPython(move_core_system_tokens, migrations.RunPython.noop),
-        migrations.AddConstraint(
-            model_name='apitoken',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('user__isnull', False), ('core_system', '')), models.Q(('user__isnull', True), models.Q(('core_system', ''), _negated=True)), _connector='OR'), name='token_for_one_scope'),
-        ),
     ]

@@ -23,8 +23,4 @@ class Migration(migrations.Migration):
             field=models.BooleanField(default=False, verbose_name='保留'),
         ),
         migrations.RunPython(mark_held_back, migrations.RunPython.noop),
-        migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(('held_back', False), models.Q(('state', 'pending'), models.Q(('last_error', ''), _negated=True)), _connector='OR'), name='held_back_is_pending_with_reason'),
-        ),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('linking', '0002_delivery_held_back'),
+        ('linking', '0003_held_back_constraint'),
         # Its tokens are copied into api.ApiToken first.
         ('api', '0002_one_token_model'),
     ]
