@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -102,6 +103,21 @@ def portal_data(tmp_path_factory: pytest.TempPathFactory) -> Portal:
     generated = generate(root, 4, seed=7, procedure_id="jidou-teate-nintei", unlinked_rate=0.0)
     generated += generate(root, 8, seed=8, unlinked_rate=0.0)
     return Portal(root, load_or_create_ca(root), generated)
+
+
+def portal_folder(portal_data: Portal, root: Path) -> Path:
+    """A new portal folder signed by the session's test CA (key generation is the slow part
+    of making a CA; one per test session is enough)."""
+    (root / "ca").mkdir(parents=True)
+    for name in ("ca-key.pem", "ca.pem"):
+        shutil.copy2(portal_data.root / "ca" / name, root / "ca" / name)
+    return root
+
+
+@pytest.fixture
+def new_portal(portal_data: Portal, tmp_path: Path) -> Callable[[str], Path]:
+    """``new_portal(name)``: a folder for `generate`, under the session's test CA."""
+    return lambda name: portal_folder(portal_data, tmp_path / name)
 
 
 @pytest.fixture
@@ -213,9 +229,9 @@ class Town:
 
 
 @pytest.fixture
-def town(catalog: None, tmp_path: Path) -> Iterator[Town]:
+def town(catalog: None, portal_data: Portal, tmp_path: Path) -> Iterator[Town]:
     """One 児童手当 application on a running portal of its own, trusted and linked."""
-    root = tmp_path / "portal"
+    root = portal_folder(portal_data, tmp_path / "portal")
     generate(root, 1, seed=11, procedure_id="jidou-teate-nintei", unlinked_rate=0.0)
     add_trust_anchor((root / "trust" / "ca.pem").read_bytes())
     load_crl(load_or_create_ca(root).crl([], number=1))

@@ -39,6 +39,7 @@ def test_an_entry_renders_and_round_trips(
     client,
     administrator,
     make_staff,
+    new_portal,
     capsys,
     django_capture_on_commit_callbacks,
 ):
@@ -50,7 +51,7 @@ def test_an_entry_renders_and_round_trips(
     assert LATEST[procedure_id]["name"] in page
     assert "madoguchi が自動で実施" in page
 
-    portal = tmp_path / "portal"
+    portal = new_portal("portal")
     [generated] = generate(portal, 1, seed=1, procedure_id=procedure_id, unlinked_rate=0.0)
     ca = load_or_create_ca(portal)
     add_trust_anchor(ca.cert_pem())
