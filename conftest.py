@@ -25,13 +25,13 @@ from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
 from madoguchi.accounts.second_factor import VERIFIED
 from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
-from madoguchi.intake.trust import add_trust_anchor, load_crl
+from madoguchi.intake.actions import add_trust_anchor, load_crl
 from madoguchi.operations.worker import drain
 from madoguchi.procedures.catalog import load_catalog
 from madoguchi.relay.passes import pull_once, push_statuses
 from madoguchi.relay.portal import PortalClient
 from madoguchi.relay.spool import Spool
-from madoguchi.residents.loader import load_links
+from madoguchi.residents.actions import load_links
 from pittari_sim.generate import Generated, generate, load_or_create_ca
 from pittari_sim.pki import CA
 from pittari_sim.server import Portal as SimulatedPortal

@@ -50,7 +50,7 @@ def main() -> None:
     from bench.machine import describe
     from madoguchi.applications.constants import Status
     from madoguchi.applications.models import Application
-    from madoguchi.intake.pipeline import import_package
+    from madoguchi.intake.actions import import_package
     from madoguchi.linking.constants import DeliveryState, HandoffMethod
     from madoguchi.linking.models import Delivery
     from pittari_sim.generate import generate

@@ -48,10 +48,10 @@ from django.core.management import call_command
 from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
 from madoguchi.operations.worker import drain
-from madoguchi.intake.trust import add_trust_anchor, load_crl
+from madoguchi.intake.actions import add_trust_anchor, load_crl
 from madoguchi.procedures.catalog import load_catalog
 from madoguchi.relay.passes import relay_spool
-from madoguchi.residents.loader import load_links
+from madoguchi.residents.actions import load_links
 from pittari_sim.generate import generate, load_or_create_ca
 from pathlib import Path
 call_command("migrate", verbosity=0)

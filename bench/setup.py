@@ -36,8 +36,8 @@ def start_django(database_url: str | None) -> Path:
 
 def trust_portal(portal: Path) -> None:
     """Load what `pittari-sim generate` wrote into PORTAL: CA, its CRL, 番号紐付情報."""
-    from madoguchi.intake.trust import add_trust_anchor, load_crl
-    from madoguchi.residents.loader import load_links
+    from madoguchi.intake.actions import add_trust_anchor, load_crl
+    from madoguchi.residents.actions import load_links
     from pittari_sim.generate import load_or_create_ca
 
     add_trust_anchor(load_or_create_ca(portal).cert_pem())

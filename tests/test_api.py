@@ -14,7 +14,7 @@ from madoguchi.api.openapi import SCHEMA
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from madoguchi.applications.models import Application, Evidence
 from madoguchi.audit.actions import verify_chain
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

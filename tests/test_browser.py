@@ -16,7 +16,7 @@ from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 from madoguchi.lib import totp
 from tests.factories import make_application
 

@@ -14,9 +14,8 @@ from lxml import etree
 
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
+from madoguchi.intake.actions import add_trust_anchor, import_package
 from madoguchi.intake.models import RevocationList
-from madoguchi.intake.pipeline import import_package
-from madoguchi.intake.trust import add_trust_anchor
 from madoguchi.linking.batch import fixed_width
 from madoguchi.linking.constants import DeliveryState
 from madoguchi.linking.models import Delivery

@@ -19,7 +19,8 @@ from madoguchi.intake.formats.madoguchi_pittari import read_package
 from madoguchi.intake.signature import verify_signed_xml
 from madoguchi.intake.zipsafe import read_zip
 from madoguchi.procedures.schema import validate_form
-from madoguchi.residents.loader import COLUMNS, LoadError, load_links
+from madoguchi.residents.actions import load_links
+from madoguchi.residents.loader import COLUMNS, LoadError
 from tests.builders import build
 
 FUZZ = settings(

@@ -29,16 +29,17 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.actions import anchor, record, verify_chain
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent, ChainHead
-from madoguchi.intake import pipeline
+from madoguchi.intake import actions as intake_actions
+from madoguchi.intake.actions import import_package
 from madoguchi.intake.constants import Outcome, Reason
-from madoguchi.intake.pipeline import import_package
 from madoguchi.lib import totp
 from madoguchi.linking.models import Delivery
 from madoguchi.operations.worker import drain, refresh_crls
 from madoguchi.relay.passes import push_statuses
 from madoguchi.relay.portal import PortalClient, PortalError
 from madoguchi.relay.spool import Spool
-from madoguchi.residents.loader import LoadError, load_links
+from madoguchi.residents.actions import load_links
+from madoguchi.residents.loader import LoadError
 from pittari_sim.generate import tiny_png
 from tests.builders import build, make_ready, spec
 from tests.test_identification import ROW, write_csv
@@ -145,7 +146,7 @@ def test_a_value_the_database_refuses_quarantines_its_package(trusted, monkeypat
     def refuse(*args, **kwargs):
         raise DataError("value too long for type character varying(64)")
 
-    monkeypatch.setattr(pipeline, "_receive", refuse)
+    monkeypatch.setattr(intake_actions, "_receive", refuse)
     result = import_package(trusted.packages[0].read_bytes(), "long.zip")
     assert (result.outcome, result.reason) == (Outcome.QUARANTINED, Reason.STORAGE_REFUSED)
     assert "value too long" in result.detail

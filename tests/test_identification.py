@@ -15,11 +15,11 @@ from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 from madoguchi.lib.mynumber import MASKED, is_valid_my_number
 from madoguchi.residents import crypto
-from madoguchi.residents.actions import rotate_keys
-from madoguchi.residents.loader import COLUMNS, FIXED_LAYOUT, LoadError, load_links
+from madoguchi.residents.actions import load_links, rotate_keys
+from madoguchi.residents.loader import COLUMNS, FIXED_LAYOUT, LoadError
 from madoguchi.residents.models import Resident, SerialLink
 from tests.builders import build, spec
 

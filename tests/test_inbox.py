@@ -18,7 +18,7 @@ from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application, SavedFilter
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 from pittari_sim.generate import tiny_pdf, tiny_png
 from tests.builders import build, spec
 from tests.factories import make_application

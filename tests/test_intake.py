@@ -14,12 +14,12 @@ from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, Signatur
 
 from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application, Evidence
-from madoguchi.intake import pipeline
+from madoguchi.intake import actions as intake_actions
+from madoguchi.intake.actions import add_trust_anchor, import_package, load_crl
 from madoguchi.intake.constants import Outcome, Reason
 from madoguchi.intake.models import QuarantinedPackage
-from madoguchi.intake.pipeline import import_package
 from madoguchi.intake.revocation import recheck_pending_revocations
-from madoguchi.intake.trust import TrustError, add_trust_anchor, load_crl
+from madoguchi.intake.trust import TrustError
 from madoguchi.lib.text import normalize_for_match
 from pittari_sim.package import application_xml, build_zip, package_files, sign
 from pittari_sim.pki import CA, new_key
@@ -321,7 +321,7 @@ def test_envelope_fields_are_checked_before_anything_is_stored(trusted):
 
 def test_a_package_whose_checks_run_too_long_is_quarantined(trusted, settings, monkeypatch):
     """Stands in for a crafted package that keeps the checks busy: they are cut off."""
-    real = pipeline.read_package
+    real = intake_actions.read_package
 
     def slow(data, now):
         deadline = time.monotonic() + 5
@@ -329,7 +329,7 @@ def test_a_package_whose_checks_run_too_long_is_quarantined(trusted, settings, m
             pass
         return real(data, now)
 
-    monkeypatch.setattr(pipeline, "read_package", slow)
+    monkeypatch.setattr(intake_actions, "read_package", slow)
     settings.INTAKE_TIME_LIMIT_SECONDS = 0.2
     result = import_package(trusted.packages[0].read_bytes(), "slow.zip")
     assert (result.outcome, result.reason) == (Outcome.QUARANTINED, Reason.PROCESSING_TIMEOUT)

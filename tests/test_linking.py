@@ -23,7 +23,7 @@ from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 from madoguchi.linking.actions import acknowledge, mark_transcribed, resend
 from madoguchi.linking.constants import DeliveryState, HandoffMethod
 from madoguchi.linking.deliveries import mark_sent

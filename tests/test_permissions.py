@@ -13,7 +13,7 @@ import pytest
 from conftest import sign_in
 from madoguchi.api.models import ApiToken
 from madoguchi.applications.models import Application
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 from madoguchi.linking.models import Delivery
 
 pytestmark = pytest.mark.django_db

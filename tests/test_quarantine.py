@@ -8,10 +8,9 @@ from conftest import sign_in
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.actions import add_trust_anchor, import_package
 from madoguchi.intake.constants import Reason
 from madoguchi.intake.models import QuarantinedPackage
-from madoguchi.intake.pipeline import import_package
-from madoguchi.intake.trust import add_trust_anchor
 from pittari_sim.pki import CA
 from tests.builders import build, spec
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from madoguchi.residents.actions import load_links
 from madoguchi.residents.identification import find_link
-from madoguchi.residents.loader import COLUMNS, LoadError, load_links
+from madoguchi.residents.loader import COLUMNS, LoadError
 from madoguchi.residents.models import Resident, SerialLink
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.actions import verify_chain
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 
 pytestmark = pytest.mark.django_db
 

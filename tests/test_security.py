@@ -10,7 +10,7 @@ from madoguchi.accounts.models import User
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 from madoguchi.lib import totp
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package
 
 pytestmark = pytest.mark.django_db
 

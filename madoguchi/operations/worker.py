@@ -10,9 +10,9 @@ from django.db import InterfaceError, OperationalError
 
 from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
 from madoguchi.audit.actions import anchor
-from madoguchi.intake.pipeline import import_package
+from madoguchi.intake.actions import import_package, load_crl
 from madoguchi.intake.revocation import recheck_pending_revocations
-from madoguchi.intake.trust import TrustError, fetch, load_crl
+from madoguchi.intake.trust import TrustError, fetch
 from madoguchi.lib.polling import Every
 from madoguchi.linking.tasks import hand_over
 from madoguchi.relay.spool import Spool

@@ -1,16 +1,34 @@
-"""Reading and re-keying 個人番号: every read is checked against the role and audited."""
+"""The registry side's writes: 番号紐付情報 loads (read and checked by loader.py), and reading
+and re-keying 個人番号 (every read checked against the role and audited)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.mynumber import parse_my_number
 
 from . import crypto
-from .models import Resident
+from .loader import (
+    MAX_FILE_BYTES,
+    LoadError,
+    LoadReport,
+    check_row,
+    detect_format,
+    parse_time,
+    read_csv,
+    read_fixed,
+)
+from .models import Resident, SerialLink
 
 
 @transaction.atomic
@@ -46,3 +64,130 @@ def rotate_keys(batch_size: int = 1000) -> int:
                 resident.save(update_fields=["my_number_encrypted"])
                 done += 1
     return done
+
+
+class _DryRun(Exception):
+    """Rolls back a dry run once its report is complete."""
+
+
+def load_links(
+    path: Path,
+    *,
+    delta: bool = False,
+    file_format: str | None = None,
+    actor: User | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> LoadReport:
+    """Load a file atomically: any bad row refuses the whole file, listing every problem.
+
+    A full load ends every open link it does not list. An empty file, or one that would end
+    more than REGISTRY_MAX_END_SHARE of the open links (a truncated or header-only export),
+    is refused unless ``force``. ``dry_run`` reports what would change and changes nothing."""
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise LoadError([_("ファイルが大きすぎます")])
+    file_format = file_format or detect_format(raw)
+    try:
+        rows, problems = read_csv(raw) if file_format == "csv" else read_fixed(raw)
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            [_("文字コードを読めません (UTF-8 または CP932): %(at)d バイト目") % {"at": exc.start}]
+        ) from exc
+    for line, row in rows:
+        problems += [
+            _("%(line)d 行目: %(p)s") % {"line": line, "p": problem} for problem in check_row(row)
+        ]
+    if problems:
+        raise LoadError(problems)
+    if not rows and not delta and not force:
+        raise LoadError(
+            [
+                _(
+                    "全件ファイルに行がありません。"
+                    "すべての紐付を終了させるなら --force を付けてください"
+                )
+            ]
+        )
+
+    report = LoadReport(rows=len(rows), file_format=file_format, delta=delta, dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            open_before = SerialLink.objects.filter(valid_to__isnull=True).count()
+            seen: set[int] = set()
+            for _line, row in rows:
+                seen.add(_store(row, report))
+            if not delta:
+                ended = SerialLink.objects.filter(valid_to__isnull=True).exclude(pk__in=seen)
+                report.links_ended = ended.count()
+                share = settings.REGISTRY_MAX_END_SHARE
+                if not force and open_before and report.links_ended > share * open_before:
+                    raise LoadError(
+                        [
+                            _(
+                                "この全件ファイルは開いている紐付 %(open)d 件のうち %(n)d 件"
+                                "(%(p).0f%%)を終了させます(上限 %(limit).0f%%)。"
+                                "ファイルが途中で切れていないか確認し、正しければ --force を"
+                                "付けてください"
+                            )
+                            % {
+                                "open": open_before,
+                                "n": report.links_ended,
+                                "p": 100 * report.links_ended / open_before,
+                                "limit": 100 * share,
+                            }
+                        ]
+                    )
+                ended.update(valid_to=timezone.now())
+            if dry_run:
+                raise _DryRun
+            record(
+                AuditAction.RESIDENTS_LOADED,
+                actor=actor,
+                target_type="file",
+                target_id=path.name[:64],
+                extra={
+                    "rows": report.rows,
+                    "delta": delta,
+                    "forced": force,
+                    "links_created": report.links_created,
+                    "links_ended": report.links_ended,
+                },
+            )
+    except _DryRun:
+        pass
+    return report
+
+
+def _store(row: dict[str, str], report: LoadReport) -> int:
+    defaults: dict[str, object] = {
+        "atena_number": row["atena_number"],
+        "name": row["name"],
+        "name_kana": row["name_kana"],
+        "birth_date": dt.date.fromisoformat(row["birth_date"]),
+        "sex": row["sex"],
+        "address": row["address"],
+    }
+    my_number = parse_my_number(row["my_number"]) if row["my_number"] else None
+    if my_number:
+        defaults["my_number_encrypted"] = crypto.encrypt(my_number)
+    resident, created = Resident.objects.update_or_create(
+        resident_code=row["resident_code"], defaults=defaults
+    )
+    if created:
+        report.residents_created += 1
+    else:
+        report.residents_updated += 1
+    link, link_created = SerialLink.objects.update_or_create(
+        serial=row["serial_number"].upper(),
+        valid_from=parse_time(row["valid_from"]),
+        defaults={
+            "resident": resident,
+            "valid_to": parse_time(row["valid_to"]) if row["valid_to"] else None,
+        },
+    )
+    if link_created:
+        report.links_created += 1
+    else:
+        report.links_unchanged += 1
+    return link.pk

@@ -5,8 +5,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from madoguchi.intake.actions import load_crl
 from madoguchi.intake.revocation import recheck_pending_revocations
-from madoguchi.intake.trust import TrustError, fetch, load_crl
+from madoguchi.intake.trust import TrustError, fetch
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from madoguchi.intake.actions import ImportResult, import_package
 from madoguchi.intake.constants import Outcome
-from madoguchi.intake.pipeline import ImportResult, import_package
 from madoguchi.lib.cli import print_json, progress
 
 log = logging.getLogger(__name__)

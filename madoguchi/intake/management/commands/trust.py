@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from madoguchi.intake.trust import TrustError, add_trust_anchor
+from madoguchi.intake.actions import add_trust_anchor
+from madoguchi.intake.trust import TrustError
 
 
 class Command(BaseCommand):

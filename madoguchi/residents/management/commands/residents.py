@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from madoguchi.lib.cli import print_json
-from madoguchi.residents.actions import rotate_keys
-from madoguchi.residents.loader import LoadError, load_links
+from madoguchi.residents.actions import load_links, rotate_keys
+from madoguchi.residents.loader import LoadError
 
 
 class Command(BaseCommand):
