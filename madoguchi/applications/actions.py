@@ -496,3 +496,43 @@ def record_read(
     """An audited read of an application's personal data: a screen, a download, an
     attachment, a core system's fetch (``reader`` None)."""
     record(action, actor=reader, target=application, extra=extra)
+
+
+@transaction.atomic
+def purge(application_id: int, now: dt.datetime | None, *, retention_years: int) -> None:
+    """Retention: the application keeps only what proves it existed (受付番号, procedure,
+    dates, status, the package's SHA-256) and loses its personal data."""
+    now = now or timezone.now()
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if application.purged_at is not None:
+        return
+    application.form = {}
+    application.form_errors = {}
+    application.attachments = []
+    application.applicant_name = ""
+    application.applicant_kana = ""
+    application.set_search_keys()
+    application.resident = None
+    application.signer = None
+    application.identification_notes = []
+    application.purged_at = now
+    application.save()
+    sha256 = ""
+    evidence = Evidence.objects.filter(application=application).first()
+    if evidence is not None:
+        sha256 = evidence.package_sha256
+        evidence.package = b""
+        evidence.signer_certificate_pem = ""
+        evidence.signer_basic_four = {}
+        evidence.file_name = ""
+        evidence.save()
+    PortalStatusUpdate.objects.filter(application=application).update(message="")
+    CorrectionReply.objects.filter(application=application).update(
+        package=b"", form={}, previous_form={}, file_name=""
+    )
+    record(
+        AuditAction.RETENTION_PURGED,
+        actor=None,
+        target=application,
+        extra={"package_sha256": sha256, "retention_years": retention_years},
+    )

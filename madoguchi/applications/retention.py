@@ -8,15 +8,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from madoguchi.audit.actions import record
-from madoguchi.audit.constants import AuditAction
 from madoguchi.procedures.models import Procedure
 
+from .actions import purge
 from .constants import OPEN_STATUSES, Status
-from .models import Application, CorrectionReply, Evidence, PortalStatusUpdate
+from .models import Application
 
 CLOSED = [status for status in Status if status not in OPEN_STATUSES]
 
@@ -54,48 +52,10 @@ class RetentionReport:
     purged: list[str] = field(default_factory=list)
 
 
-@transaction.atomic
-def purge(application_id: int, now: dt.datetime | None = None) -> None:
-    now = now or timezone.now()
-    application = Application.objects.select_for_update().get(pk=application_id)
-    if application.purged_at is not None:
-        return
-    application.form = {}
-    application.form_errors = {}
-    application.attachments = []
-    application.applicant_name = ""
-    application.applicant_kana = ""
-    application.set_search_keys()
-    application.resident = None
-    application.signer = None
-    application.identification_notes = []
-    application.purged_at = now
-    application.save()
-    sha256 = ""
-    evidence = Evidence.objects.filter(application=application).first()
-    if evidence is not None:
-        sha256 = evidence.package_sha256
-        evidence.package = b""
-        evidence.signer_certificate_pem = ""
-        evidence.signer_basic_four = {}
-        evidence.file_name = ""
-        evidence.save()
-    PortalStatusUpdate.objects.filter(application=application).update(message="")
-    CorrectionReply.objects.filter(application=application).update(
-        package=b"", form={}, previous_form={}, file_name=""
-    )
-    record(
-        AuditAction.RETENTION_PURGED,
-        actor=None,
-        target=application,
-        extra={"package_sha256": sha256, "retention_years": retention_years(application)},
-    )
-
-
 def run(*, apply: bool, now: dt.datetime | None = None) -> RetentionReport:
     report = RetentionReport()
     for application in due(now):
         if apply:
-            purge(application.pk, now)
+            purge(application.pk, now, retention_years=retention_years(application))
         report.purged.append(application.receipt_number)
     return report

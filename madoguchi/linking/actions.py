@@ -13,10 +13,11 @@ from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.procedures.models import Procedure
 
 from .constants import MARKED_BY_STAFF, DeliveryState, HandoffMethod
 from .deliveries import mark_sent
-from .models import Delivery
+from .models import BatchFile, Delivery
 
 
 @transaction.atomic
@@ -119,3 +120,54 @@ def record_fetched(delivery_id: int) -> Delivery:
         extra={"core_system": delivery.core_system},
     )
     return delivery
+
+
+def record_batch(
+    core_system: str,
+    procedure: Procedure,
+    *,
+    file_name: str,
+    file_format: str,
+    delivery_ids: list[int],
+    sha256: str,
+    actor: User | None,
+) -> BatchFile:
+    """方式4: a batch file of these deliveries, 送付済 with it; inside the exporting
+    transaction (the file takes its name when it commits)."""
+    batch = BatchFile.objects.create(
+        core_system=core_system,
+        procedure=procedure,
+        file_name=file_name,
+        file_format=file_format,
+        records=len(delivery_ids),
+        sha256=sha256,
+    )
+    mark_sent(delivery_ids, batch_id=batch.pk, method=HandoffMethod.BATCH)
+    record(
+        AuditAction.APPLICATIONS_EXPORTED,
+        actor=actor,
+        target_type="procedure",
+        target_id=procedure.procedure_id,
+        extra={
+            "file": file_name,
+            "version": procedure.version,
+            "format": str(file_format),
+            "records": len(delivery_ids),
+            "sha256": sha256,
+            "core_system": core_system,
+        },
+    )
+    return batch
+
+
+def record_results_read(
+    core_system: str, file_name: str, *, acknowledged: int, failed: int, errors: int
+) -> None:
+    """A core system's result file has been read (each line was its own acknowledgement)."""
+    record(
+        AuditAction.HANDOFF_RESULTS_IMPORTED,
+        actor=None,
+        target_type="core_system",
+        target_id=core_system,
+        extra={"file": file_name, "acknowledged": acknowledged, "failed": failed, "errors": errors},
+    )

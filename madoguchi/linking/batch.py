@@ -24,18 +24,17 @@ from django.utils.translation import gettext as _
 
 from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
-from madoguchi.audit.actions import record
-from madoguchi.audit.constants import AuditAction
 from madoguchi.lib import fixedwidth
 from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import ASCII_TYPES, max_length
 
+from .actions import record_batch
 from .constants import BatchFormat, DeliveryState, HandoffMethod
-from .deliveries import mark_sent, record_send_failure
+from .deliveries import record_send_failure
 from .gaiji import GaijiMap
-from .models import BatchFile, Delivery
+from .models import Delivery
 from .plugins import CoreSystem, DeliveryError, core_system
 from .plugins.base import RecordSource, column_getter
 
@@ -272,28 +271,14 @@ def export_version(
         if not ids:
             tmp.unlink()
             return
-        batch = BatchFile.objects.create(
-            core_system=plugin.key,
-            procedure=procedure,
+        record_batch(
+            plugin.key,
+            procedure,
             file_name=target.name,
             file_format=file_format,
-            records=len(ids),
+            delivery_ids=ids,
             sha256=sha256,
-        )
-        mark_sent(ids, batch_id=batch.pk, method=HandoffMethod.BATCH)
-        record(
-            AuditAction.APPLICATIONS_EXPORTED,
             actor=actor,
-            target_type="procedure",
-            target_id=procedure.procedure_id,
-            extra={
-                "file": target.name,
-                "version": procedure.version,
-                "format": file_format.value,
-                "records": len(ids),
-                "sha256": sha256,
-                "core_system": plugin.key,
-            },
         )
         manifest = _manifest(
             plugin,

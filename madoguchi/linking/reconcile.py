@@ -14,10 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from madoguchi.audit.actions import record
-from madoguchi.audit.constants import AuditAction
-
-from .actions import acknowledge
+from .actions import acknowledge, record_results_read
 from .constants import DeliveryState
 from .models import Delivery
 from .plugins import core_system
@@ -104,16 +101,11 @@ def import_results(data: bytes, file_name: str, core_system_key: str) -> Reconci
                 (outcome.acknowledged if line.ok else outcome.failed).append(line.receipt_number)
                 continue
         outcome.errors.append(LineError(line.line, line.receipt_number, reason))
-    record(
-        AuditAction.HANDOFF_RESULTS_IMPORTED,
-        actor=None,
-        target_type="core_system",
-        target_id=plugin.key,
-        extra={
-            "file": file_name,
-            "acknowledged": len(outcome.acknowledged),
-            "failed": len(outcome.failed),
-            "errors": len(outcome.errors),
-        },
+    record_results_read(
+        plugin.key,
+        file_name,
+        acknowledged=len(outcome.acknowledged),
+        failed=len(outcome.failed),
+        errors=len(outcome.errors),
     )
     return outcome
