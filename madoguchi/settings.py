@@ -7,6 +7,7 @@ given directly or as a path in a ``*_FILE`` variable.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -231,6 +232,23 @@ AUDIT_ANCHOR_SECONDS = envint("MADOGUCHI_AUDIT_ANCHOR_SECONDS", 3600)
 # A full 番号紐付情報 load that would end more than this share of the open links is refused
 # unless --force: a truncated export must not end every link it lost.
 REGISTRY_MAX_END_SHARE = float(os.environ.get("MADOGUCHI_REGISTRY_MAX_END_SHARE", "0.10"))
+
+
+def _closed_days(value: str) -> list[str]:
+    days = [d.strip() for d in value.replace("\n", ",").split(",") if d.strip()]
+    for day in days:
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError as exc:
+            raise ValueError(
+                f"MADOGUCHI_CLOSED_DAYS: {day!r} は YYYY-MM-DD ではありません"
+            ) from exc
+    return days
+
+
+# Days the municipality closes beyond 土日, 祝日 and 12/29–1/3 (YYYY-MM-DD, comma-separated):
+# they do not count toward a 処理期限 in 開庁日.
+CLOSED_DAYS = _closed_days(envsecret("MADOGUCHI_CLOSED_DAYS") or "")
 
 # 地方公共団体コード (6 digits with its check digit) of this municipality: packages for any other
 # code are quarantined (municipality_mismatch). Required; `madoguchi check` warns when unset.

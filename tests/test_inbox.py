@@ -206,16 +206,6 @@ def test_bulk_assignment(client, people, counter_clerk, reviewer):
     ) == {reviewer.pk}
 
 
-def test_the_deadline_follows_the_procedures_processing_days(trusted):
-    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
-    import_package(path.read_bytes(), path.name)
-    application = Application.objects.get()
-    assert application.due_date == timezone.localdate() + dt.timedelta(
-        days=application.procedure.processing_days
-    )
-    assert not application.is_overdue
-
-
 PDF = "application/pdf"
 
 

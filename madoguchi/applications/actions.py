@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.jpki import BasicFour
+from madoguchi.lib.office_calendar import counted_days, deadline, extend
 from madoguchi.linking.deliveries import schedule_delivery, withdraw_delivery
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import (
@@ -44,6 +46,11 @@ from .models import Application, CorrectionReply, Evidence, PortalStatusUpdate
 from .received import ReceivedPackage, RevocationFinding
 
 NAME_COLUMN = Application._meta.get_field("applicant_name").max_length or 100
+
+
+def closed_days() -> list[dt.date]:
+    """The days this municipality closes besides the national calendar (settings)."""
+    return [dt.date.fromisoformat(day) for day in settings.CLOSED_DAYS]
 
 
 def _identify(
@@ -122,7 +129,13 @@ def receive_application(
         signer=signer.resident,
         identification=outcome,
         identification_notes=notes,
-        due_date=timezone.localdate(now) + dt.timedelta(days=procedure.processing_days),
+        # 処理期限: from the day after 到達 (the portal's time), in the catalog's unit.
+        due_date=deadline(
+            timezone.localdate(package.submitted_at),
+            procedure.processing_days,
+            procedure.processing_unit,
+            closed_days(),
+        ),
         correction_of=package.correction_of,
     )
     _take_form(application, procedure, form, [a.as_dict() for a in package.attachments])
@@ -390,9 +403,17 @@ def change_status(
         withdraw_delivery(application)
     if to_status == Status.READY_FOR_HANDOFF:
         schedule_delivery(application)
+    now = timezone.now()
+    if current == Status.CORRECTION_REQUESTED:
+        # The clock stopped while the applicant corrected: the deadline moves by those days.
+        unit, closed = application.procedure.processing_unit, closed_days()
+        paused = counted_days(
+            timezone.localdate(application.status_changed_at), timezone.localdate(now), unit, closed
+        )
+        application.due_date = extend(application.due_date, paused, unit, closed)
     application.status = to_status
-    application.status_changed_at = timezone.now()
-    application.save(update_fields=["status", "status_changed_at"])
+    application.status_changed_at = now
+    application.save(update_fields=["status", "status_changed_at", "due_date"])
     _queue_portal_update(application, to_status, reason)
     record(
         AuditAction.APPLICATION_STATUS_CHANGED,

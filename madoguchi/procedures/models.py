@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.models import Department
+from madoguchi.lib.office_calendar import BUSINESS
 
 
 class Procedure(models.Model):
@@ -41,6 +42,11 @@ class Procedure(models.Model):
     @property
     def export_columns(self) -> list[dict[str, str]]:
         return list(self.definition["export"]["columns"])
+
+    @property
+    def processing_unit(self) -> str:
+        """標準処理期間 in 開庁日 (the default) or 暦日, as the catalog entry says."""
+        return str(self.definition.get("processing_days_unit", BUSINESS))
 
     @property
     def attachments(self) -> list[dict[str, Any]]:

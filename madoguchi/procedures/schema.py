@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from madoguchi.applications.constants import Status
 from madoguchi.lib.codes import is_digits, is_valid_corporate_number
+from madoguchi.lib.office_calendar import BUSINESS, UNITS
 from madoguchi.lib.text import normalize_for_match
 
 FIELD_TYPE_LABELS = {
@@ -83,6 +84,8 @@ def check_definition(definition: dict[str, Any], source: str, text: str = "") ->
     ):
         if not isinstance(definition.get(key), kind):
             fail(_("「%(key)s」がないか、型が正しくありません") % {"key": key})
+    if definition.get("processing_days_unit", BUSINESS) not in UNITS:
+        fail(_("processing_days_unit は「開庁日」か「暦日」です"), "processing_days_unit")
     if not re.match(r"^[a-z0-9][a-z0-9-]*$", definition["id"]):
         fail(_("手続IDは英小文字・数字・ハイフンで書いてください"))
     department = definition["department"]

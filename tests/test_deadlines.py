@@ -1,0 +1,110 @@
+"""処理期限 (DESIGN.md §8): counted from the day after 到達, in 開庁日 or 暦日 as the catalog
+says, and stopped while an application waits for the applicant's 補正."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from madoguchi.applications import actions
+from madoguchi.applications.actions import change_status
+from madoguchi.applications.constants import Status
+from madoguchi.applications.models import Application
+from madoguchi.intake.actions import import_package
+from madoguchi.lib.office_calendar import (
+    BUSINESS,
+    CALENDAR,
+    counted_days,
+    deadline,
+    is_office_day,
+)
+from tests.builders import build, spec
+
+D = dt.date
+JST = dt.timezone(dt.timedelta(hours=9))
+
+
+@pytest.mark.parametrize(
+    ("day", "open_"),
+    [
+        (D(2026, 12, 1), True),  # a Tuesday
+        (D(2026, 12, 5), False),  # Saturday
+        (D(2026, 12, 29), False),  # 年末
+        (D(2027, 1, 3), False),  # 年始
+        (D(2027, 1, 4), True),
+        (D(2026, 11, 23), False),  # 勤労感謝の日
+        (D(2026, 5, 6), False),  # 振替休日 (5/3 was a Sunday)
+        (D(2026, 9, 22), False),  # 国民の休日 (between 敬老の日 and 秋分の日)
+        (D(2027, 3, 22), False),  # 振替休日 of 春分の日
+    ],
+)
+def test_the_office_calendar(day, open_):
+    assert is_office_day(day) is open_
+
+
+def test_a_deadline_in_office_days_skips_weekends_holidays_and_the_new_year():
+    # Fri 11/20 arrives; 11/23 is a holiday; 12/29–1/3 closed: the 30th office day is 1/8.
+    assert deadline(D(2026, 11, 20), 30, BUSINESS) == D(2027, 1, 8)
+    assert deadline(D(2026, 12, 25), 1, BUSINESS) == D(2026, 12, 28)
+    assert deadline(D(2026, 12, 28), 1, BUSINESS) == D(2027, 1, 4)
+    assert deadline(D(2026, 5, 1), 1, BUSINESS) == D(2026, 5, 7)  # GW with its 振替休日
+
+
+def test_a_deadline_in_calendar_days_counts_every_day_from_the_next():
+    assert deadline(D(2026, 12, 1), 30, CALENDAR) == D(2026, 12, 31)
+
+
+def test_a_day_the_municipality_closes_does_not_count():
+    assert deadline(D(2026, 12, 1), 1, BUSINESS, closed=[D(2026, 12, 2)]) == D(2026, 12, 3)
+    assert counted_days(D(2026, 12, 1), D(2026, 12, 4), BUSINESS, closed=[D(2026, 12, 2)]) == 2
+
+
+@pytest.mark.django_db
+def test_the_deadline_runs_from_arrival_not_from_import(trusted):
+    """Arrived Friday 11/20 (the portal's time), imported today: 30 office days from 11/20."""
+    arrived = dt.datetime(2026, 11, 20, 16, 30, tzinfo=JST)
+    import_package(build(trusted.ca, spec("2026112000000001", submitted_at=arrived)), "a.zip")
+    application = Application.objects.get()
+    assert application.procedure.processing_days == 30
+    assert application.due_date == D(2027, 1, 8)
+
+
+@pytest.mark.django_db
+def test_the_clock_stops_while_the_applicant_corrects(trusted, reviewer, monkeypatch):
+    arrived = dt.datetime(2026, 11, 20, 16, 30, tzinfo=JST)
+    import_package(build(trusted.ca, spec("2026112000000002", submitted_at=arrived)), "a.zip")
+    application = Application.objects.get()
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    change_status(application.pk, Status.CORRECTION_REQUESTED, actor=reviewer, reason="印鑑")
+    # Returned on Friday 11/27, answered on Tuesday 12/1: 11/30 and 12/1 are the applicant's
+    # time, so the deadline 1/8 moves two office days (1/11 is 成人の日): 1/13.
+    Application.objects.filter(pk=application.pk).update(
+        status_changed_at=dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)
+    )
+    answered = dt.datetime(2026, 12, 1, 9, 0, tzinfo=JST)
+    monkeypatch.setattr(actions.timezone, "now", lambda: answered)
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    application.refresh_from_db()
+    assert application.due_date == D(2027, 1, 13)
+
+
+def test_closed_days_are_read_strictly():
+    from madoguchi.settings import _closed_days
+
+    assert _closed_days("2026-12-02, 2026-12-03\n") == ["2026-12-02", "2026-12-03"]
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        _closed_days("2026/12/02")
+
+
+def test_a_catalog_entry_names_its_unit():
+    import tomllib
+    from pathlib import Path
+
+    from madoguchi.procedures.schema import CatalogError, check_definition
+
+    entry = Path(__file__).parent.parent / "madoguchi/procedures/catalog/ninshin-todokede"
+    definition = tomllib.loads((entry / "2026.2.toml").read_text(encoding="utf-8"))
+    check_definition(definition | {"processing_days_unit": "暦日"}, "x.toml")
+    with pytest.raises(CatalogError, match="開庁日"):
+        check_definition(definition | {"processing_days_unit": "週"}, "x.toml")
