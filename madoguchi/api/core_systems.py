@@ -22,6 +22,7 @@ from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import is_digits
 from madoguchi.linking.actions import acknowledge, record_fetched
 from madoguchi.linking.constants import DeliveryState, HandoffMethod
+from madoguchi.linking.deliveries import hold_back
 from madoguchi.linking.models import Delivery
 from madoguchi.linking.plugins import core_system
 
@@ -112,14 +113,12 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
         return error(404, "not_found", "この基幹システムの連携はありません")
     application = delivery.application
     items = core_system(key).items(application)
-    problem = next(((i, file_problem(i.value)) for i in items if file_problem(i.value)), None)
-    if problem is not None:
-        # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
-        item, reason = problem
-        Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
-            held_back=True, last_error=f"保留: 「{item.header}」の{reason}"
-        )
-        return error(409, "held_back", f"「{item.header}」の{reason}。職員の確認待ちです")
+    for item in items:
+        reason = file_problem(item.value)
+        if reason:
+            # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
+            hold_back(delivery.pk, item.header, reason)
+            return error(409, "held_back", f"「{item.header}」の{reason}。職員の確認待ちです")
     delivery = record_fetched(delivery.pk)
     return JsonResponse(
         {

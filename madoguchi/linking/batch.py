@@ -20,7 +20,6 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
@@ -32,7 +31,7 @@ from madoguchi.procedures.schema import ASCII_TYPES, max_length
 
 from .actions import record_batch
 from .constants import BatchFormat, DeliveryState, HandoffMethod
-from .deliveries import record_send_failure
+from .deliveries import hold_back, record_send_failure
 from .gaiji import GaijiMap
 from .models import Delivery
 from .plugins import CoreSystem, DeliveryError, core_system
@@ -192,11 +191,7 @@ def _write_file(
         if isinstance(data, HeldBack):
             report.held_back.append(data)
             # Shown to the department's staff as needing attention (the record stays 待ち).
-            Delivery.objects.filter(pk=pk).update(
-                held_back=True,
-                last_error=_("保留: 「%(column)s」の%(reason)s")
-                % {"column": data.column, "reason": data.reason},
-            )
+            hold_back(pk, data.column, data.reason)
             continue
         put(data)
         ids.append(pk)

@@ -106,3 +106,12 @@ def retry_due(now: dt.datetime | None = None) -> int:
     return Delivery.objects.filter(state=DeliveryState.FAILED, next_attempt_at__lte=now).update(
         state=DeliveryState.PENDING, next_attempt_at=None, last_error="", held_back=False
     )
+
+
+def hold_back(delivery_id: int, column: str, reason: str) -> None:
+    """保留: a waiting record a hand-over could not carry as it is (a character, a length, a
+    control character), kept 待ち with the column and the reason for a clerk."""
+    Delivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(
+        held_back=True,
+        last_error=_("保留: 「%(column)s」の%(reason)s") % {"column": column, "reason": reason},
+    )
