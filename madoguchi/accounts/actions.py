@@ -32,8 +32,7 @@ def record_second_factor_failure(user: User) -> bool:
     record(
         AuditAction.SECOND_FACTOR_FAILED,
         actor=locked,
-        target_type="user",
-        target_id=locked.username[:64],
+        target=locked,
         extra={"failures": locked.totp_failures},
     )
     now_locked = locked.totp_failures >= SECOND_FACTOR_FAILURE_LIMIT
@@ -45,8 +44,7 @@ def record_second_factor_failure(user: User) -> bool:
         record(
             AuditAction.SECOND_FACTOR_LOCKED,
             actor=locked,
-            target_type="user",
-            target_id=locked.username[:64],
+            target=locked,
             extra={"until": locked.totp_locked_until.isoformat()},
         )
     locked.save(update_fields=["totp_failures", "totp_locked_until"])
@@ -75,8 +73,7 @@ def reset_second_factor(user: User, *, actor: User | None) -> None:
     record(
         AuditAction.SECOND_FACTOR_RESET,
         actor=actor,
-        target_type="user",
-        target_id=locked.username[:64],
+        target=locked,
     )
 
 
@@ -97,7 +94,7 @@ def record_login(
 
 
 def record_logout(user: User) -> None:
-    record(AuditAction.LOGOUT, actor=user, target_type="user", target_id=user.username[:64])
+    record(AuditAction.LOGOUT, actor=user, target=user)
 
 
 @transaction.atomic
@@ -107,8 +104,7 @@ def end_every_session(user: User) -> None:
     record(
         AuditAction.LOGOUT_EVERYWHERE,
         actor=user,
-        target_type="user",
-        target_id=user.username[:64],
+        target=user,
     )
 
 
@@ -129,7 +125,6 @@ def accept_second_factor_code(user: User, secret: str, code: str) -> bool:
         record(
             AuditAction.SECOND_FACTOR_ENROLLED,
             actor=locked,
-            target_type="user",
-            target_id=locked.username[:64],
+            target=locked,
         )
     return True

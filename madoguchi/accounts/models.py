@@ -46,6 +46,10 @@ class User(AbstractUser):
         return self.display_name or self.username
 
     @property
+    def audit_target(self) -> tuple[str, str]:
+        return "user", self.username[:64]
+
+    @property
     def sees_all_departments(self) -> bool:
         return self.role == Role.ADMINISTRATOR
 

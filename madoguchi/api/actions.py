@@ -19,8 +19,7 @@ def issue_api_token(user: User, name: str, *, actor: User | None) -> str:
     record(
         AuditAction.API_TOKEN_ISSUED,
         actor=actor,
-        target_type="user",
-        target_id=user.username[:64],
+        target=user,
         extra={"name": token.name, "token_id": token.pk, "role": user.role},
     )
     return value
