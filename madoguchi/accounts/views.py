@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,10 +15,7 @@ from .models import User
 
 
 def _manager(request: HttpRequest) -> User:
-    user = staff_user(request)
-    if not user.may_manage_staff:
-        raise PermissionDenied
-    return user
+    return staff_user(request, may=lambda user: user.may_manage_staff)
 
 
 @login_required

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,10 +17,7 @@ from .models import QuarantinedPackage
 
 
 def _administrator(request: HttpRequest) -> User:
-    user = staff_user(request)
-    if not user.may_handle_quarantine:
-        raise PermissionDenied
-    return user
+    return staff_user(request, may=lambda user: user.may_handle_quarantine)
 
 
 @login_required
