@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -17,8 +16,7 @@ from .models import AuditEvent
 @login_required
 def audit_search(request: HttpRequest) -> HttpResponse:
     """監査ログの検索: who did what, and who saw this resident or this application."""
-    if not staff_user(request).may_read_audit_log:
-        raise PermissionDenied
+    staff_user(request, may=lambda user: user.may_read_audit_log)
     target = request.GET.get("target", "").strip()[:64]
     actor = request.GET.get("actor", "").strip()[:150]
     events = AuditEvent.objects.order_by("-seq")
