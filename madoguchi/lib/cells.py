@@ -14,6 +14,8 @@ import re
 # isolates (U+202A–202E, U+2066–2069).
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Either: nothing a single-line value may hold.
+HIDDEN = re.compile(f"{CONTROL.pattern}|{BIDI_CONTROL.pattern}")
 # What a spreadsheet takes for the start of a formula (OWASP), tab and CR included.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # A leading + or - followed only by digits, spaces, hyphens or a decimal point is a number.
@@ -45,4 +47,4 @@ def visible_controls(value: str) -> str:
     def code(match: re.Match[str]) -> str:
         return f"[U+{ord(match.group()):04X}]"
 
-    return BIDI_CONTROL.sub(code, CONTROL.sub(code, value))
+    return HIDDEN.sub(code, value)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from madoguchi.applications.constants import Status
+from madoguchi.lib.cells import HIDDEN
 from madoguchi.lib.codes import is_digits, is_valid_corporate_number
 from madoguchi.lib.office_calendar import BUSINESS, UNITS
 from madoguchi.lib.text import normalize_for_match
@@ -40,8 +41,6 @@ DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 POSTAL_RE = re.compile(r"[0-9]{3}-[0-9]{4}", re.ASCII)
 # Japanese numbers: 10 or 11 digits starting with 0, hyphens where people put them.
 PHONE_RE = re.compile(r"0[0-9]*(-[0-9]+){0,2}", re.ASCII)
-# Single-line text: no control character (C0, C1, DEL) and no bidirectional override.
-FORBIDDEN_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 SOURCE_RE = re.compile(
     r"^(form\.[a-z0-9_]+|application\.(receipt_number|submitted_date)|resident\.atena_number)$"
 )
@@ -199,11 +198,13 @@ def validate_form(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[st
 def _field_errors(field: dict[str, Any], value: str) -> list[str]:
     if not value:
         return [_("必須項目が入力されていません")] if field.get("required") else []
-    if FORBIDDEN_IN_TEXT.search(value):
+    # No control character (C0, C1, DEL, line breaks) and no bidirectional override.
+    if HIDDEN.search(value):
         return [_("改行・制御文字・文字の向きを変える記号は使えません")]
     kind = field["type"]
-    if len(value) > max_length(field):
-        return [_("%(n)d 文字以内で入力してください") % {"n": max_length(field)}]
+    longest = max_length(field)
+    if len(value) > longest:
+        return [_("%(n)d 文字以内で入力してください") % {"n": longest}]
     if kind == "kana" and not KANA_RE.fullmatch(value):
         return [_("全角カタカナで入力してください")]
     if kind == "date" and not _is_date(value):

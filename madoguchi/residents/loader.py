@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.lib import fixedwidth
+from madoguchi.lib.cells import CONTROL
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, is_digits
 from madoguchi.lib.mynumber import parse_my_number
 
@@ -150,9 +151,8 @@ def parse_time(value: str) -> dt.datetime:
     return parsed
 
 
-# C0 and C1 control characters and DEL; private-use characters (a 外字 of some other system
-# that no screen, file or comparison here can read).
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters (lib/cells.CONTROL) are refused, and private-use characters (a 外字 of
+# some other system that no screen, file or comparison here can read).
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u3000 ]*")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
