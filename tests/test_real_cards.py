@@ -95,6 +95,12 @@ def profile_entries(name: str, address: str, name_flags: str = "", address_flags
     }
 
 
+def filed_with_card(ca, serial: int, entries: dict[str, bytes], receipt: str) -> Application:
+    """An application signed with a card laid out as ``entries``, imported."""
+    import_package(package_signed_with(card_certificate(ca, serial, entries), receipt), "c.zip")
+    return Application.objects.get(receipt_number=receipt)
+
+
 def package_signed_with(certificate: x509.Certificate, receipt: str) -> bytes:
     package_spec = spec(receipt)
     xml = sign(signed_form(package_spec), shared_key(), certificate)
@@ -126,11 +132,7 @@ def test_a_gaiji_name_with_its_substitute_position_set_is_identified_and_shown(
     """住基 writes 𡈽屋 (a character no card prints); the card prints 土屋 and flags it."""
     link(tmp_path, 0x1002, name="𡈽屋　花子")
     flagged = profile_entries("土屋　花子", ROW["address"], name_flags="10000")
-    import_package(
-        package_signed_with(card_certificate(trusted.ca, 0x1002, flagged), "2026112600001002"),
-        "gaiji.zip",
-    )
-    application = Application.objects.get(receipt_number="2026112600001002")
+    application = filed_with_card(trusted.ca, 0x1002, flagged, "2026112600001002")
     assert application.identification == Identification.IDENTIFIED
     assert application.identification_notes == [
         "氏名に代替文字あり(外字のため住民記録と異なる文字が使われています)"
@@ -141,11 +143,7 @@ def test_a_gaiji_name_with_its_substitute_position_set_is_identified_and_shown(
 
     # The same card without the flag: the names differ, and a clerk must look.
     unflagged = profile_entries("土屋　花子", ROW["address"])
-    import_package(
-        package_signed_with(card_certificate(trusted.ca, 0x1002, unflagged), "2026112600001003"),
-        "plain.zip",
-    )
-    other = Application.objects.get(receipt_number="2026112600001003")
+    other = filed_with_card(trusted.ca, 0x1002, unflagged, "2026112600001003")
     assert other.identification == Identification.NEEDS_REVIEW
     assert other.identification_notes == ["氏名が住民記録と異なります"]
 
@@ -153,11 +151,7 @@ def test_a_gaiji_name_with_its_substitute_position_set_is_identified_and_shown(
 def test_a_substitute_position_does_not_excuse_the_other_characters(tmp_path: Path, trusted):
     link(tmp_path, 0x1004, name="𡈽屋　花子")
     flagged = profile_entries("土田　花子", ROW["address"], name_flags="10000")
-    import_package(
-        package_signed_with(card_certificate(trusted.ca, 0x1004, flagged), "2026112600001004"),
-        "x.zip",
-    )
-    application = Application.objects.get(receipt_number="2026112600001004")
+    application = filed_with_card(trusted.ca, 0x1004, flagged, "2026112600001004")
     assert application.identification == Identification.NEEDS_REVIEW
 
 
