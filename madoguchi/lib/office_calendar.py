@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import holidays
 
@@ -23,12 +23,12 @@ def _national_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(holidays.Japan(years=year))
 
 
-def is_office_day(day: dt.date, closed: Iterable[dt.date] = ()) -> bool:
+def is_office_day(day: dt.date, closed: Collection[dt.date] = ()) -> bool:
     if day.weekday() >= 5 or day in _national_holidays(day.year):
         return False
     if (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3):
         return False
-    return day not in frozenset(closed)
+    return day not in closed
 
 
 def counted_days(start: dt.date, end: dt.date, unit: str, closed: Iterable[dt.date] = ()) -> int:
