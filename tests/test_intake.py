@@ -323,11 +323,11 @@ def test_a_package_whose_checks_run_too_long_is_quarantined(trusted, settings, m
     """Stands in for a crafted package that keeps the checks busy: they are cut off."""
     real = intake_actions.read_package
 
-    def slow(data, now):
+    def slow(data, now, trust):
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:  # busy in Python, as a pathological input
             pass
-        return real(data, now)
+        return real(data, now, trust)
 
     monkeypatch.setattr(intake_actions, "read_package", slow)
     settings.INTAKE_TIME_LIMIT_SECONDS = 0.2

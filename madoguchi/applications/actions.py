@@ -99,7 +99,7 @@ def _take_form(
     application.set_search_keys()
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def receive_application(
     package: ReceivedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
 ) -> Application:
@@ -162,7 +162,7 @@ def receive_application(
     return application
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def receive_correction(
     package: ReceivedPackage, procedure: Procedure, *, data: bytes, sha256: str, file_name: str
 ) -> Application | None:

@@ -139,7 +139,7 @@ class Evidence(models.Model):
     application = models.OneToOneField(Application, on_delete=models.PROTECT)
     file_name = models.CharField(max_length=255)
     package = models.BinaryField()
-    package_sha256 = models.CharField(_("パッケージSHA-256"), max_length=64)
+    package_sha256 = models.CharField(_("パッケージSHA-256"), max_length=64, db_index=True)
     signer_certificate_pem = models.TextField()
     signer_serial = models.CharField(_("証明書シリアル番号"), max_length=64)
     signer_basic_four = models.JSONField(_("証明書の基本4情報"), default=dict)

@@ -43,7 +43,7 @@ def record(
     if target is not None:
         target_type, target_id = target.audit_target
     current_id, key = next(iter(audit_keys().items()))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
             seq=head.last_seq + 1,

@@ -19,6 +19,28 @@ def fingerprint(certificate: x509.Certificate) -> str:
     return certificate.fingerprint(hashes.SHA256()).hex()
 
 
+class Trust:
+    """The trust anchors, each parsed once, and each one's latest CRL, as they were when an
+    intake pass began: what every package of the pass is checked against.
+
+    A pass is short (one spool drain, one import command), so a CRL loaded by another
+    process during it takes effect with the next pass, as if loaded a moment later."""
+
+    def __init__(self) -> None:
+        self._anchors: list[tuple[TrustAnchor, x509.Certificate]] | None = None
+        self._latest: dict[int, RevocationList | None] = {}
+
+    def named(self, issuer: x509.Name) -> list[tuple[TrustAnchor, x509.Certificate]]:
+        if self._anchors is None:
+            self._anchors = [(anchor, anchor.certificate) for anchor in TrustAnchor.objects.all()]
+        return [(anchor, ca) for anchor, ca in self._anchors if ca.subject == issuer]
+
+    def latest_crl(self, anchor: TrustAnchor) -> RevocationList | None:
+        if anchor.pk not in self._latest:
+            self._latest[anchor.pk] = latest_crl(anchor)
+        return self._latest[anchor.pk]
+
+
 @dataclass(frozen=True)
 class CertificateCheck:
     anchor: TrustAnchor
@@ -26,9 +48,13 @@ class CertificateCheck:
     revocation_pending: bool
 
 
-def check_certificate(certificate: x509.Certificate, signing_time: dt.datetime) -> CertificateCheck:
-    """Raise a Rejection unless the certificate may have made a signature at ``signing_time``."""
-    anchor = _issuing_anchor(certificate)
+def check_certificate(
+    certificate: x509.Certificate, signing_time: dt.datetime, trust: Trust | None = None
+) -> CertificateCheck:
+    """Raise a Rejection unless the certificate may have made a signature at ``signing_time``
+    (against ``trust``, else the anchors and CRLs as they are now)."""
+    trust = trust or Trust()
+    anchor = _issuing_anchor(certificate, trust)
     if anchor is None:
         raise Rejection(Reason.CERTIFICATE_UNTRUSTED, certificate.issuer.rfc4514_string())
     if signing_time < certificate.not_valid_before_utc:
@@ -36,12 +62,16 @@ def check_certificate(certificate: x509.Certificate, signing_time: dt.datetime) 
     if signing_time > certificate.not_valid_after_utc:
         raise Rejection(Reason.CERTIFICATE_EXPIRED)
     _check_usage(certificate)
-    crl = latest_crl(anchor)
+    crl = trust.latest_crl(anchor)
     if crl is None or crl.next_update < signing_time:
         return CertificateCheck(anchor=anchor, crl=crl, revocation_pending=True)
-    revoked = RevokedSerial.objects.filter(crl=crl, serial=serial_hex(certificate)).first()
-    if revoked is not None and revoked.revoked_at <= signing_time:
-        raise Rejection(Reason.CERTIFICATE_REVOKED, revoked.revoked_at.isoformat())
+    revoked_at = (
+        RevokedSerial.objects.filter(crl=crl, serial=serial_hex(certificate))
+        .values_list("revoked_at", flat=True)
+        .first()
+    )
+    if revoked_at is not None and revoked_at <= signing_time:
+        raise Rejection(Reason.CERTIFICATE_REVOKED, revoked_at.isoformat())
     return CertificateCheck(anchor=anchor, crl=crl, revocation_pending=False)
 
 
@@ -49,8 +79,8 @@ def latest_crl(anchor: TrustAnchor) -> RevocationList | None:
     return anchor.crls.order_by("-this_update", "-crl_number", "-id").first()
 
 
-def _issuing_anchor(certificate: x509.Certificate) -> TrustAnchor | None:
-    for anchor, ca in TrustAnchor.named(certificate.issuer):
+def _issuing_anchor(certificate: x509.Certificate, trust: Trust) -> TrustAnchor | None:
+    for anchor, ca in trust.named(certificate.issuer):
         try:
             certificate.verify_directly_issued_by(ca)
         except (ValueError, TypeError, InvalidSignature):

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from cryptography import x509
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -27,15 +25,6 @@ class TrustAnchor(models.Model):
     @property
     def certificate(self) -> x509.Certificate:
         return x509.load_pem_x509_certificate(self.pem.encode("ascii"))
-
-    @classmethod
-    def named(cls, issuer: x509.Name) -> Iterator[tuple[TrustAnchor, x509.Certificate]]:
-        """Anchors whose subject is ``issuer``, each with its parsed certificate; the caller
-        checks the signature it is about."""
-        for anchor in cls.objects.all():
-            certificate = anchor.certificate
-            if certificate.subject == issuer:
-                yield anchor, certificate
 
 
 class RevocationList(models.Model):

@@ -13,17 +13,19 @@ from madoguchi.applications.models import Application
 from madoguchi.applications.received import RevocationFinding
 from madoguchi.residents.constants import Identification
 
-from .certs import check_certificate
+from .certs import Trust, check_certificate
 from .constants import Reason, Rejection
 from .models import RevokedSerial
 
 
-def finding_for(pem: str, serial: str, signing_time: dt.datetime) -> RevocationFinding | None:
+def finding_for(
+    pem: str, serial: str, signing_time: dt.datetime, trust: Trust
+) -> RevocationFinding | None:
     """What the CRLs now loaded say of this certificate at the signing time; None while
     there is still no fresh CRL."""
     certificate = x509.load_pem_x509_certificate(pem.encode())
     try:
-        check = check_certificate(certificate, signing_time)
+        check = check_certificate(certificate, signing_time, trust)
     except Rejection as rejection:
         if rejection.reason != Reason.CERTIFICATE_REVOKED:
             raise
@@ -47,12 +49,16 @@ def recheck_pending_revocations() -> int:
         identification=Identification.REVOCATION_PENDING
     ).values_list("pk", flat=True)
     settled = 0
+    trust = Trust()
     for pk in list(pending):
         with transaction.atomic():
             application = Application.objects.select_related("evidence").get(pk=pk)
             evidence = application.evidence
             finding = finding_for(
-                evidence.signer_certificate_pem, evidence.signer_serial, application.submitted_at
+                evidence.signer_certificate_pem,
+                evidence.signer_serial,
+                application.submitted_at,
+                trust,
             )
             if finding is not None:
                 settled += settle_revocation(pk, finding)

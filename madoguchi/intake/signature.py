@@ -20,7 +20,7 @@ from signxml import (
 )
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 
-from .certs import CertificateCheck, check_certificate
+from .certs import CertificateCheck, Trust, check_certificate
 from .constants import Reason, Rejection
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -66,7 +66,9 @@ class VerifiedXml:
     check: CertificateCheck
 
 
-def verify_signed_xml(data: bytes, signing_time: dt.datetime) -> VerifiedXml:
+def verify_signed_xml(
+    data: bytes, signing_time: dt.datetime, trust: Trust | None = None
+) -> VerifiedXml:
     if len(data) > MAX_XML_BYTES:
         raise Rejection(Reason.ZIP_LIMITS, "application.xml too large")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
@@ -85,7 +87,7 @@ def verify_signed_xml(data: bytes, signing_time: dt.datetime) -> VerifiedXml:
     _check_algorithms(signature)
     certificate = _signer_certificate(signature)
 
-    check = check_certificate(certificate, signing_time)
+    check = check_certificate(certificate, signing_time, trust)
 
     config = SignatureConfiguration(
         location="./",

@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError
 
 from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
 from madoguchi.audit.actions import anchor
-from madoguchi.intake.actions import import_package, load_crl
+from madoguchi.intake.actions import IntakePass, import_package, load_crl
 from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError, fetch
 from madoguchi.lib.polling import Every
@@ -27,9 +27,10 @@ def drain(spool: Spool) -> int:
     any other failure of one file sets that file aside in ``rejected/`` with its reason, so
     it cannot stop the worker on every pass."""
     done = 0
+    run = IntakePass()
     for spooled in spool.pending():
         try:
-            result = import_package(spooled.read(), f"{spooled.name}.zip")
+            result = import_package(spooled.read(), f"{spooled.name}.zip", run)
         except (OperationalError, InterfaceError):
             log.exception("worker: database unavailable; %s stays in the spool", spooled.name)
             break

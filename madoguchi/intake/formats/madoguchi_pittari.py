@@ -18,7 +18,7 @@ from lxml import etree
 
 from madoguchi.lib.codes import RECEIPT_NUMBER, is_valid_municipality_code
 
-from ..certs import CertificateCheck
+from ..certs import CertificateCheck, Trust
 from ..constants import Reason, Rejection
 from ..signature import verify_signed_xml
 from ..zipsafe import read_zip
@@ -73,13 +73,13 @@ def peek_receipt_number(data: bytes) -> str:
         return ""
 
 
-def read_package(data: bytes, now: dt.datetime) -> VerifiedPackage:
+def read_package(data: bytes, now: dt.datetime, trust: Trust | None = None) -> VerifiedPackage:
     files = read_zip(data)
     envelope = _read_envelope(files.get("envelope.json"), now)
     xml = files.get("application.xml")
     if xml is None:
         raise Rejection(Reason.XML_INVALID, "application.xml missing")
-    verified = verify_signed_xml(xml, signing_time=envelope["submitted_at"])
+    verified = verify_signed_xml(xml, signing_time=envelope["submitted_at"], trust=trust)
     signed = _read_signed_content(verified.root)
 
     for key in ("receipt_number", "procedure_id", "procedure_version", "submitter"):

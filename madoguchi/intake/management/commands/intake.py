@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from madoguchi.intake.actions import ImportResult, import_package
+from madoguchi.intake.actions import ImportResult, IntakePass, import_package
 from madoguchi.intake.constants import Outcome
 from madoguchi.lib.cli import print_json, progress
 
@@ -38,9 +38,10 @@ class Command(BaseCommand):
         files = expand(options["paths"])
         results: list[ImportResult] = []
         failed: list[str] = []
+        run = IntakePass()
         for path in progress(files, len(files), "取込"):
             try:
-                results.append(import_package(path.read_bytes(), path.name))
+                results.append(import_package(path.read_bytes(), path.name, run))
             except Exception:
                 # A fault of ours, not of the package: leave it where it is and say so.
                 log.exception("could not process %s", path)
