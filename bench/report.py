@@ -70,7 +70,8 @@ def table(figures: list[Figure]) -> str:
     widths = [max(_width(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for n, row in enumerate(rows):
-        lines.append("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)))
+        cells = zip(row, widths, strict=True)
+        lines.append("  ".join(cell + " " * (w - _width(cell)) for cell, w in cells))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     notes = [f"  {f.benchmark} / {f.what}: {f.note}" for f in figures if f.note]

@@ -88,21 +88,22 @@ def run(
         f"CREATE TABLE floor_package (receipt_number VARCHAR(20) PRIMARY KEY, "
         f"form TEXT NOT NULL, package {blob} NOT NULL)"
     )
-    cursor.executemany(
-        f"INSERT INTO floor_revoked (serial) VALUES ({placeholder})", [(s,) for s in revoked]
-    )
+
+    def sql(text: str) -> str:
+        return text.replace("?", placeholder)
+
+    revoked_rows = [(serial,) for serial in revoked]
+    cursor.executemany(sql("INSERT INTO floor_revoked (serial) VALUES (?)"), revoked_rows)
     db.commit()
-    p = placeholder
+    lookup = sql("SELECT 1 FROM floor_revoked WHERE serial = ?")
+    insert = sql("INSERT INTO floor_package (receipt_number, form, package) VALUES (?, ?, ?)")
     started = time.perf_counter()
     for data in packages:
         receipt_number, serial, form = verify(data, ca)
-        cursor.execute(f"SELECT 1 FROM floor_revoked WHERE serial = {p}", (serial,))
+        cursor.execute(lookup, (serial,))
         if cursor.fetchone() is not None:
             raise ValueError("revoked")
-        cursor.execute(
-            f"INSERT INTO floor_package (receipt_number, form, package) VALUES ({p}, {p}, {p})",
-            (receipt_number, json.dumps(form, ensure_ascii=False), data),
-        )
+        cursor.execute(insert, (receipt_number, json.dumps(form, ensure_ascii=False), data))
         db.commit()
     elapsed = time.perf_counter() - started
     db.close()
