@@ -42,11 +42,12 @@ def median(values: list[float]) -> float:
 
 
 def database_name() -> str:
+    import sqlite3
+
     from django.db import connection
 
     if connection.vendor == "sqlite":
-        version = ".".join(map(str, connection.Database.sqlite_version_info))
-        return f"SQLite {version}"
+        return f"SQLite {sqlite3.sqlite_version}"
     number = connection.cursor().connection.info.server_version
     return f"PostgreSQL {number // 10000}.{number % 100}"
 

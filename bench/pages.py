@@ -1,0 +1,162 @@
+"""Staff pages against their floors (bench/floors/pages.py), in process with Django's test
+client (middleware, session, second factor, queries, template), interleaved with the floor.
+
+    python bench/pages.py [--applications 2000] [--repeat 40] [--views 3000] [--database-url URL]
+
+Setup (not timed): signed applications through intake, copied to APPLICATIONS rows; a
+子育て支援課 reviewer. Timed, REPEAT times each, median: the inbox's first page, a search by
+surname, one application's detail page; then VIEWS more views of that application are
+recorded and its detail page is timed again (it should not grow with its history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import Figure, database_name, median, peak_mib  # noqa: E402
+from bench.setup import start_django, trust_portal  # noqa: E402
+
+
+def seed(work: Path, count: int) -> None:
+    """Applications of every procedure through intake, then copied (with their search
+    columns) to ``count`` rows spread over the last 60 days."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from madoguchi.applications.models import Application
+    from madoguchi.intake.actions import IntakePass, import_package
+    from pittari_sim.generate import generate
+
+    portal = work / "portal"
+    generated = generate(portal, min(count, 200), seed=5, key_pool=16)
+    trust_portal(portal)
+    run = IntakePass()
+    for item in generated:
+        import_package(item.path.read_bytes(), item.path.name, run)
+    sources = list(Application.objects.all())
+    now = timezone.now()
+    copies = []
+    for n in range(count - len(sources)):
+        source = sources[n % len(sources)]
+        copy = Application(
+            **{
+                f.attname: getattr(source, f.attname)
+                for f in Application._meta.concrete_fields
+                if f.attname not in ("id", "receipt_number", "received_at")
+            }
+        )
+        copy.receipt_number = f"8{n:015d}"
+        copy.received_at = now - dt.timedelta(minutes=n * 37 % (60 * 24 * 60))
+        copies.append(copy)
+    Application.objects.bulk_create(copies, batch_size=1000)
+
+
+def timed(call: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--applications", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--views", type=int, default=3000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    work = start_django(args.database_url)
+    from django.conf import settings
+    from django.test import Client
+
+    settings.ROOT_URLCONF = "bench.floors.pages"
+    from madoguchi.accounts.constants import Role
+    from madoguchi.accounts.models import Department, User
+    from madoguchi.accounts.second_factor import VERIFIED
+    from madoguchi.applications.actions import record_view
+    from madoguchi.applications.models import Application
+    from madoguchi.lib.text import normalize_for_match
+
+    seed(work, args.applications)
+    kosodate = Department.objects.get(code="kosodate")
+    reviewer = User.objects.create_user(
+        "bench-reviewer", password="x" * 16, role=Role.REVIEWER, department=kosodate
+    )
+    client = Client()
+    client.force_login(reviewer)
+    session = client.session
+    session[VERIFIED] = True
+    session.save()
+    mine = Application.objects.visible_to(reviewer)
+    procedure_ids = sorted(set(mine.values_list("procedure_id", flat=True)))
+    sample = mine.filter(evidence__isnull=False).exclude(applicant_name="").first()
+    assert sample is not None
+    surname = sample.applicant_name.split("\u3000")[0]
+    key = normalize_for_match(surname)
+    procedures = ",".join(map(str, procedure_ids))
+    name_range = {"low": key, "high": key[:-1] + chr(ord(key[-1]) + 1)}
+    database = database_name()
+
+    def page(path: str, params: dict[str, str] | None = None) -> Callable[[], object]:
+        def get() -> object:
+            response = client.get(path, params or {})
+            assert response.status_code == 200, (path, response.status_code)
+            return response
+
+        return get
+
+    detail_path = f"/applications/{sample.receipt_number}/"
+    floor_detail = page(f"/floor/detail/{sample.receipt_number}/")
+    cases = [
+        (
+            "inbox first page",
+            page("/applications/"),
+            page("/floor/inbox/", {"procedures": procedures}),
+        ),
+        (
+            f"name search '{surname}'",
+            page("/applications/", {"q": surname}),
+            page("/floor/inbox/", {"procedures": procedures, **name_range}),
+        ),
+        ("detail page", page(detail_path), floor_detail),
+    ]
+    results = []
+    for what, ours, bare_page in cases:
+        ours()  # warm: templates compiled, connections open
+        bare_page()
+        results.append((what, timed(ours, args.repeat), timed(bare_page, args.repeat)))
+    for _ in range(args.views):
+        record_view(sample, reviewer)
+    results.append(
+        (
+            f"detail page after {args.views:,} more views",
+            timed(page(detail_path), args.repeat),
+            timed(floor_detail, args.repeat),
+        )
+    )
+    for what, mine_ms, floor_ms in results:
+        Figure(
+            benchmark="pages",
+            what=what,
+            database=database,
+            unit="ms",
+            madoguchi=mine_ms,
+            floor=floor_ms,
+            target="≤ ×3" if what.startswith("detail") else "≤ ×2",
+            peak_mib=peak_mib(),
+        ).emit()
+
+
+if __name__ == "__main__":
+    main()
