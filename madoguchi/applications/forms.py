@@ -81,14 +81,29 @@ class InboxFilterForm(forms.Form):
             ("", _("すべて")),
             *seen.items(),
         ]
+        # Read once: the filter's list and the bulk assignment's list show the same staff.
+        self.colleague_choices = [(str(u.pk), str(u)) for u in colleagues(user)]
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("すべて")),
             ("me", _("自分")),
             ("none", _("未割当")),
-            *((str(u.pk), str(u)) for u in colleagues(user)),
+            *self.colleague_choices,
         ]
         if not user.sees_all_departments:
             del self.fields["department"]
+
+    def options(self) -> dict[str, list[tuple[str, str, bool]]]:
+        """Each choice field's (value, label, selected), for plain <option> loops: the
+        widgets' own rendering (a template per option) cost more than the page's rows."""
+        options = {}
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ChoiceField):
+                chosen = str(self[name].value() or "")
+                options[name] = [
+                    (str(value), str(label), str(value) == chosen)
+                    for value, label in field.choices  # type: ignore[misc]
+                ]
+        return options
 
     def _clean_day(self, name: str) -> dt.date | None:
         day = self.cleaned_data[name]

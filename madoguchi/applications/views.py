@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.accounts.access import staff_user
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.lib.cells import visible_controls
 from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.lib.pdfpages import PdfError, render_in_child
@@ -42,7 +43,7 @@ from .actions import (
     record_view,
     resolve_identification,
 )
-from .constants import MAY_MOVE_TO, REASON_REQUIRED, Status
+from .constants import MAY_MOVE_TO, REASON_REQUIRED, Identification, Status
 from .forms import (
     AssignForm,
     BulkForm,
@@ -100,22 +101,55 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
         query.pop(key, None)
     context = {
         "form": form,
+        "options": form.options(),
         "page": page,
+        "rows": inbox_rows(page.items),
+        "labels": {"form_errors": _("不備あり"), "overdue": _("期限超過")},
         "title": title,
         "query": query.urlencode(),
-        "today": timezone.localdate(),
-        "overdue_label": _("期限超過"),
         "saved_filters": SavedFilter.objects.filter(user=user),
         "bulk_statuses": [
             s
             for s in Status
             if s not in (Status.HANDED_OFF, Status.RECEIVED) and user.role in MAY_MOVE_TO[s]
         ],
-        "colleagues": colleagues(user),
+        "colleagues": form.colleague_choices,
     }
     if request.headers.get("HX-Request"):
         return render(request, "applications/_results.html", context, status=status)
     return render(request, "applications/list.html", context, status=status)
+
+
+def inbox_rows(applications: list[Application]) -> list[dict[str, Any]]:
+    """What each row of the inbox shows, as plain values: labels, dates and links computed
+    here once rather than through a template tag or filter per cell."""
+    status_labels = {code: str(label) for code, label in Status.choices}
+    identification_labels = {code: str(label) for code, label in Identification.choices}
+    link = reverse("applications:detail", args=["0"])[: -len("0/")]
+    today = timezone.localdate()
+    rows = []
+    for a in applications:
+        overdue = a.is_open and a.due_date < today
+        rows.append(
+            {
+                "receipt_number": a.receipt_number,
+                "url": f"{link}{quote(a.receipt_number)}/",
+                "procedure": a.procedure.name,
+                "applicant_name": visible_controls(a.applicant_name),
+                "has_form_errors": bool(a.form_errors),
+                "received_at": timezone.localtime(a.received_at).strftime("%Y-%m-%d %H:%M"),
+                "due_date": a.due_date.isoformat(),
+                "overdue": overdue,
+                "assignee": str(a.assignee) if a.assignee else "—",
+                "identification": a.identification,
+                "identification_label": identification_labels.get(
+                    a.identification, a.identification
+                ),
+                "status": a.status,
+                "status_label": status_labels.get(a.status, a.status),
+            }
+        )
+    return rows
 
 
 @contextmanager
