@@ -31,7 +31,7 @@ TABLE = Template(
 )
 
 
-def _cells(rows: list[Row]) -> str:
+def _cells(rows: Sequence[Row]) -> str:
     return TABLE.render(Context({"heading": "", "rows": rows}))
 
 

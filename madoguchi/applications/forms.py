@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
@@ -99,9 +100,9 @@ class InboxFilterForm(forms.Form):
         for name, field in self.fields.items():
             if isinstance(field, forms.ChoiceField):
                 chosen = str(self[name].value() or "")
+                choices = cast(Iterable[tuple[object, object]], field.choices)
                 options[name] = [
-                    (str(value), str(label), str(value) == chosen)
-                    for value, label in field.choices  # type: ignore[misc]
+                    (str(value), str(label), str(value) == chosen) for value, label in choices
                 ]
         return options
 
