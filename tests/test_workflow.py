@@ -98,3 +98,24 @@ def test_the_decisions_are_the_reviewers(received, counter_clerk, reviewer):
     ]
     assert Status.READY_FOR_HANDOFF in allowed_transitions(received, reviewer)
     change_status(received.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+
+
+def test_the_timeline_says_what_changed_in_labels_and_folds_the_reads(received, reviewer):
+    from madoguchi.applications.actions import record_view
+    from madoguchi.applications.timeline import LATEST_READS, timeline
+
+    reviewer.display_name = "審査 花子"
+    reviewer.save()
+    for _ in range(LATEST_READS + 3):
+        record_view(received, reviewer)
+    change_status(received.pk, Status.IN_REVIEW, actor=reviewer)
+    record_view(received, reviewer)
+
+    shown = timeline(received)
+    assert [(e.label, e.change, e.actor) for e in shown.entries] == [
+        ("申請受付", "", "システム"),
+        ("ステータス変更", "受付 → 審査中", "審査 花子"),
+    ]
+    assert shown.reads == LATEST_READS + 4
+    assert len(shown.latest_reads) == LATEST_READS
+    assert shown.latest_reads[0].at >= shown.entries[-1].at

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.audit.constants import AuditAction
-from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.cells import visible_controls
 from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
@@ -55,6 +54,7 @@ from .forms import (
 )
 from .models import Application, Evidence, SavedFilter
 from .queries import ApplicationQuerySet, InvalidCursor, keyset_page
+from .timeline import timeline
 
 PAGE_SIZE = 50
 
@@ -228,8 +228,6 @@ def _render_detail(
         }
         for field in application.procedure.fields
     ]
-    kind, key = application.audit_target
-    timeline = AuditEvent.objects.filter(target_type=kind, target_id=key).select_related("actor")
     resolvable = application.identification in MANUAL_MATCH_FROM and user.may_resolve_identification
     resident = application.resident
     labels = {f["id"]: f["label"] for f in application.procedure.fields}
@@ -259,7 +257,7 @@ def _render_detail(
                 for i, a in enumerate(application.attachments)
             ],
             "reason_required": [s.value for s in REASON_REQUIRED],
-            "timeline": timeline,
+            "timeline": timeline(application),
             "comparison": _comparison(application, basic_four) if basic_four else [],
             "resolvable": resolvable,
             "may_accept_corrections": user.may_resolve_identification,

@@ -41,7 +41,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["target_type", "target_id", "seq"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "seq"]),
+            # The 経過 of one application by kind of event (applications/timeline.py).
+            models.Index(
+                fields=["target_type", "target_id", "action", "seq"], name="audit_target_action"
+            ),
+        ]
         verbose_name = _("監査記録")
         verbose_name_plural = _("監査記録")
 

@@ -1,0 +1,83 @@
+"""The 経過 of an application as a clerk reads it: what changed it, in order, with names and
+labels instead of login ids and codes; the reads folded into a count and the latest few, so
+that the page costs the same after 3,000 views as after one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+
+from .constants import Identification, Status
+from .models import Application
+
+# Reads by a screen: audited one by one, shown folded.
+FOLDED = (AuditAction.APPLICATION_VIEWED, AuditAction.ATTACHMENT_VIEWED)
+SHOWN = [action for action in AuditAction if action not in FOLDED]
+LATEST_READS = 5
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: dt.datetime
+    action: int
+    label: str
+    actor: str
+    change: str  # "受付 → 審査中", or ""
+    reason: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    entries: list[Entry]
+    reads: int
+    latest_reads: list[Entry]
+
+
+def _actor(event: AuditEvent) -> str:
+    if event.actor is not None:
+        return str(event.actor)
+    return _("システム") if event.actor_name == "system" else event.actor_name
+
+
+def _value(action: int, value: object) -> str:
+    if value in (None, ""):
+        return _("未割当") if action == AuditAction.APPLICATION_ASSIGNED else "—"
+    labels: dict[str, str] = {}
+    if action == AuditAction.APPLICATION_STATUS_CHANGED:
+        labels = {code: str(label) for code, label in Status.choices}
+    elif action == AuditAction.IDENTIFICATION_CHANGED:
+        labels = {code: str(label) for code, label in Identification.choices}
+    return labels.get(str(value), str(value))
+
+
+def _entry(event: AuditEvent) -> Entry:
+    extra = event.extra if isinstance(event.extra, dict) else {}
+    change = ""
+    if "to" in extra:
+        change = f"{_value(event.action, extra.get('from'))} → {_value(event.action, extra['to'])}"
+    reason = extra.get("reason", "")
+    return Entry(
+        at=event.at,
+        action=event.action,
+        label=event.action_label,
+        actor=_actor(event),
+        change=change,
+        reason=reason if isinstance(reason, str) and reason not in ("crl", "manual") else "",
+    )
+
+
+def timeline(application: Application) -> Timeline:
+    """Three index range reads over (target, action, seq), whatever the history's length."""
+    kind, key = application.audit_target
+    events = AuditEvent.objects.filter(target_type=kind, target_id=key).select_related("actor")
+    reads = events.filter(action__in=FOLDED)
+    return Timeline(
+        entries=[_entry(e) for e in events.filter(action__in=SHOWN).order_by("seq")],
+        reads=reads.count(),
+        latest_reads=[_entry(e) for e in reads.order_by("-seq")[:LATEST_READS]],
+    )
