@@ -20,34 +20,38 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import Figure, database_name, median  # noqa: E402
 from bench.setup import start_django, trust_portal  # noqa: E402
 
 
-def run_export(file_format: str, out: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MiB) of one export command."""
+def run_process(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MiB) of one command, run to its end."""
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "madoguchi", "export", "batch", "--procedure",
-         "jidou-teate-nintei", "--format", file_format, "--out", str(out)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _pid, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
     if status != 0:
-        raise SystemExit(f"export {file_format} failed ({status})")
+        raise SystemExit(f"{command[:4]} failed ({status})")
     return elapsed, usage.ru_maxrss / 1024
+
+
+def run_export(file_format: str, out: Path) -> tuple[float, float]:
+    return run_process(
+        [sys.executable, "-m", "madoguchi", "export", "batch", "--procedure",
+         "jidou-teate-nintei", "--format", file_format, "--out", str(out)]
+    )  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     work = start_django(args.database_url)
     from django.db import connection
     from django.utils import timezone
 
-    from bench.machine import describe
     from madoguchi.applications.constants import Status
     from madoguchi.applications.models import Application
     from madoguchi.intake.actions import import_package
@@ -96,21 +100,40 @@ def main() -> None:
             cursor.execute("ANALYZE")
     connection.close()
 
-    engine = connection.vendor
-    results = []
+    database = database_name()
+    settings_db = connection.settings_dict
+    target = str(settings_db["NAME"]) if connection.vendor == "sqlite" else str(args.database_url)
+    procedure_pk = Application.objects.filter(procedure__version="2026.2").values_list(
+        "procedure_id", flat=True
+    )[0]
+    floor_command = [
+        sys.executable, str(Path(__file__).parent / "floors" / "export.py"), "--database",
+        target, "--procedure-pk", str(procedure_pk), "--out", str(work / "floor.csv"),
+    ]  # fmt: skip
+    measured: dict[str, list[tuple[float, float]]] = {"csv-cp932": [], "fixed": [], "floor": []}
+    for _round in range(args.rounds):
+        for file_format in ("csv-cp932", "fixed", "floor"):
+            if file_format == "floor":
+                measured["floor"].append(run_process(floor_command))
+            else:
+                out = work / "out" / f"{file_format}-{_round}"
+                measured[file_format].append(run_export(file_format, out))
+            # Waiting again, for the next run.
+            Delivery.objects.update(state=DeliveryState.PENDING, batch=None)
+    floor_us = median([s for s, _ in measured["floor"]]) / args.count * 1e6
     for file_format in ("csv-cp932", "fixed"):
-        out = work / "out" / file_format
-        seconds, peak = run_export(file_format, out)
-        [path] = list(out.glob("*.csv")) + list(out.glob("*.dat"))
-        results.append((file_format, seconds, peak, path.stat().st_size))
-        Delivery.objects.update(state=DeliveryState.PENDING, batch=None)  # again, for the next
-    for file_format, seconds, peak, size in results:
-        print(
-            f"export {file_format} on {engine}: {args.count} records in {seconds:.1f} s "
-            f"= {args.count / seconds:,.0f} records/s; peak memory {peak:.0f} MiB; "
-            f"file {size / 1024 / 1024:.1f} MiB"
-        )
-    print(f"machine: {describe()}")
+        per_record = median([s for s, _ in measured[file_format]]) / args.count * 1e6
+        Figure(
+            benchmark="export",
+            what=f"{args.count:,} records, {file_format}",
+            database=database,
+            unit="µs/record",
+            madoguchi=per_record,
+            floor=floor_us,
+            target="≤ ×1.3",
+            peak_mib=max(m for _, m in measured[file_format]),
+            note=f"{1e6 / per_record:,.0f} records/s, start-up included",
+        ).emit()
 
 
 if __name__ == "__main__":

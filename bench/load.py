@@ -183,7 +183,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    from bench.machine import describe
+    from bench.report import Figure
 
     engine = "PostgreSQL" if args.database_url else "SQLite"
     print(
@@ -201,7 +201,22 @@ def main() -> None:
         )
     total = len(results["_total"])
     print(f"  throughput {total / args.seconds:.1f} requests/s")
-    print(f"machine: {describe()}")
+    everything = sorted(t for t, _ in results["_total"])
+    errors = sum(1 for _, ok in results["_total"] if not ok)
+    Figure(
+        benchmark="load",
+        what=f"{args.clerks} clerks × {args.seconds} s, closed loop, p95",
+        database=engine,
+        unit="ms",
+        madoguchi=everything[max(0, int(len(everything) * 0.95) - 1)] * 1000,
+        floor=None,
+        target="p95 < 1 s, ≥ 80 req/s, 0 errors",
+        peak_mib=0,
+        note=(
+            f"{total / args.seconds:.1f} requests/s, {errors} errors of {total:,}, "
+            f"p50 {statistics.median(everything) * 1000:.0f} ms"
+        ),
+    ).emit()
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def table(figures: list[Figure]) -> str:
                 f"{f.floor:,.2f}" if f.floor else "—",
                 f"×{f.ratio:.2f}" if f.ratio else "—",
                 f.target,
-                f"{f.peak_mib:.0f} MiB",
+                f"{f.peak_mib:.0f} MiB" if f.peak_mib else "—",
             )
         )
     widths = [max(_width(row[i]) for row in rows) for i in range(len(header))]

@@ -136,7 +136,11 @@ TEMPLATES = [
 _default_db = f"sqlite:///{DATA_DIR / 'madoguchi.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", _default_db), conn_max_age=envint("DB_CONN_MAX_AGE", 0)
+        os.environ.get("DATABASE_URL", _default_db),
+        # Each web thread keeps its connection (checked before reuse) instead of opening
+        # one per request; DB_CONN_MAX_AGE=0 goes back to one per request.
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -1,0 +1,71 @@
+"""The floor of a 方式4 export: a process that reads the waiting records of one procedure
+(the application's columns, its 宛名番号 and its form), writes them as a CP932 CSV with the
+catalog's columns, and marks them sent, in one transaction. Start-up included, as for
+`madoguchi export batch`; no framework.
+
+    python bench/floors/export.py --database PATH|URL --procedure-pk N --out FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sqlite3
+from typing import Any
+
+
+def connect(database: str) -> tuple[Any, str]:
+    if database.startswith("postgres"):
+        import psycopg
+
+        return psycopg.connect(database), "%s"
+    return sqlite3.connect(database), "?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--procedure-pk", type=int, required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    db, p = connect(args.database)
+    cursor = db.cursor()
+    query = f"SELECT definition FROM procedures_procedure WHERE id = {p}"  # noqa: S608
+    cursor.execute(query, [args.procedure_pk])
+    (definition,) = cursor.fetchone()
+    definition = json.loads(definition) if isinstance(definition, str) else definition
+    columns = [c["source"] for c in definition["export"]["columns"]]
+    cursor.execute(
+        "SELECT d.id, a.receipt_number, a.submitted_at, r.atena_number, a.form"  # noqa: S608
+        " FROM linking_delivery d JOIN applications_application a ON a.id = d.application_id"
+        " LEFT JOIN residents_resident r ON r.id = a.resident_id"
+        f" WHERE d.state = 'pending' AND a.procedure_id = {p} ORDER BY a.id",
+        [args.procedure_pk],
+    )
+    sent = []
+    with open(args.out, "w", encoding="cp932", errors="replace", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([c["header"] for c in definition["export"]["columns"]])
+        while rows := cursor.fetchmany(2000):
+            for pk, receipt_number, submitted_at, atena_number, form in rows:
+                form = json.loads(form) if isinstance(form, str) else form
+                values = {
+                    "application.receipt_number": receipt_number,
+                    "application.submitted_date": str(submitted_at)[:10],
+                    "resident.atena_number": atena_number or "",
+                }
+                writer.writerow(
+                    [values.get(c, form.get(c.removeprefix("form."), "")) for c in columns]
+                )
+                sent.append(pk)
+    update = db.cursor()
+    for start in range(0, len(sent), 2000):
+        chunk = sent[start : start + 2000]
+        marks = ", ".join([p] * len(chunk))
+        update.execute(f"UPDATE linking_delivery SET state = 'sent' WHERE id IN ({marks})", chunk)  # noqa: S608
+    db.commit()
+
+
+if __name__ == "__main__":
+    main()
