@@ -151,6 +151,8 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
         "LOG_LEVEL": "WARNING",
         "LOGIN_FAILURE_LIMIT": "1000000",
+        # The municipality pittari-sim generates for (東京都千代田区).
+        "MADOGUCHI_MUNICIPALITY_CODE": os.environ.get("MADOGUCHI_MUNICIPALITY_CODE", "131016"),
     }
     prepare(env, args.clerks, args.applications)
     server = subprocess.Popen(
@@ -201,6 +203,9 @@ def main() -> None:
         )
     total = len(results["_total"])
     print(f"  throughput {total / args.seconds:.1f} requests/s")
+    if not results["detail"]:
+        # An empty inbox measures nothing: the applications did not get in.
+        raise SystemExit("load: the inbox showed no applications; nothing was measured")
     everything = sorted(t for t, _ in results["_total"])
     errors = sum(1 for _, ok in results["_total"] if not ok)
     Figure(
