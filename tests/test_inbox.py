@@ -56,6 +56,10 @@ def people(catalog):
         ("高橋", {"takahashi"}),  # the registry's 髙 found from the common form
         ("吉田", {"yoshida"}),
         ("田", set()),  # the start of the name, not anywhere in it
+        ("山", {"yamada"}),  # a range on SQLite: 山 up to (not including) the next character
+        ("山田花子", {"yamada"}),  # the whole name is its own start
+        ("山田花子さん", set()),  # longer than the name
+        ("ヤマダハナコ", {"yamada"}),
     ],
 )
 def test_name_search_folds_width_kana_and_old_forms(client, people, counter_clerk, text, expected):

@@ -51,7 +51,7 @@ class ApplicationQuerySet(models.QuerySet):
                 | Q(resident_id__in=Resident.objects.filter(atena_number=number).values("id"))
             )
         key = normalize_for_match(text)
-        by_name = Q(name_key__startswith=key) | Q(kana_key__startswith=key)
+        by_name = _starts_with("name_key", key) | _starts_with("kana_key", key)
         # A full name matches a few rows: find them through the name indexes first, so that
         # the database need not walk the whole inbox looking for them. A bare surname can
         # match thousands, and then walking the inbox in order finds a page soonest.
@@ -70,6 +70,15 @@ class ApplicationQuerySet(models.QuerySet):
 
     def overdue(self, today: dt.date) -> ApplicationQuerySet:
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today)
+
+
+def _starts_with(column: str, key: str) -> Q:
+    """Values of ``column`` that begin with ``key``. On SQLite as the range [key, key with
+    its last character raised by one), which the column's index answers (SQLite's LIKE
+    cannot use it); PostgreSQL's pattern index answers LIKE, whatever the collation."""
+    if connection.vendor == "sqlite" and key and ord(key[-1]) < 0x10FFFF:
+        return Q(**{f"{column}__gte": key, f"{column}__lt": key[:-1] + chr(ord(key[-1]) + 1)})
+    return Q(**{f"{column}__startswith": key})
 
 
 # Sort orders of the inbox: (field, descending) pairs, the last one unique.
