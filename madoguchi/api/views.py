@@ -82,7 +82,7 @@ def application_list(request: HttpRequest, *, user: User) -> JsonResponse:
     if not form.is_valid():
         fields = ", ".join(sorted(form.errors))
         return error(400, "invalid_filter", f"条件が不正です: {fields}")
-    applications = form.apply(Application.objects.visible_to(user).select_related("procedure"))
+    applications = form.apply(Application.objects.visible_to(user).for_list())
     try:
         page = keyset_page(
             applications,

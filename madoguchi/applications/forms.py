@@ -42,7 +42,24 @@ def colleagues(user: User) -> Any:
     return staff.filter(department_id=user.department_id)
 
 
-class InboxFilterForm(forms.Form):
+class PlainOptions(forms.Form):
+    """A form whose choices a template renders as a plain loop (applications/_select.html)."""
+
+    def options(self) -> dict[str, list[tuple[str, str, bool]]]:
+        """Each choice field's (value, label, selected), for plain <option> loops: the
+        widgets' own rendering (a template per option) cost more than the page's rows."""
+        options = {}
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ChoiceField):
+                chosen = str(self[name].value() or "")
+                choices = cast(Iterable[tuple[object, object]], field.choices)
+                options[name] = [
+                    (str(value), str(label), str(value) == chosen) for value, label in choices
+                ]
+        return options
+
+
+class InboxFilterForm(PlainOptions):
     q = forms.CharField(label=_("検索"), required=False, max_length=100)
     procedure = forms.ChoiceField(label=_("手続"), required=False)
     status = forms.ChoiceField(
@@ -92,19 +109,6 @@ class InboxFilterForm(forms.Form):
         ]
         if not user.sees_all_departments:
             del self.fields["department"]
-
-    def options(self) -> dict[str, list[tuple[str, str, bool]]]:
-        """Each choice field's (value, label, selected), for plain <option> loops: the
-        widgets' own rendering (a template per option) cost more than the page's rows."""
-        options = {}
-        for name, field in self.fields.items():
-            if isinstance(field, forms.ChoiceField):
-                chosen = str(self[name].value() or "")
-                choices = cast(Iterable[tuple[object, object]], field.choices)
-                options[name] = [
-                    (str(value), str(label), str(value) == chosen) for value, label in choices
-                ]
-        return options
 
     def _clean_day(self, name: str) -> dt.date | None:
         day = self.cleaned_data[name]
@@ -180,7 +184,7 @@ class BulkForm(forms.Form):
         ]
 
 
-class AssignForm(forms.Form):
+class AssignForm(PlainOptions):
     assignee = forms.ChoiceField(label=_("担当者"), required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

@@ -68,6 +68,25 @@ class ApplicationQuerySet(models.QuerySet):
             return self.filter(id__in=few)
         return self.filter(by_name)
 
+    def for_list(self) -> ApplicationQuerySet:
+        """The columns a list shows (the inbox, the API's list), and no more: not the form,
+        nor the procedure's definition, which would be parsed once per row."""
+        return self.select_related("procedure", "assignee").only(
+            "receipt_number",
+            "status",
+            "submitted_at",
+            "received_at",
+            "due_date",
+            "applicant_name",
+            "identification",
+            "form_errors",
+            "procedure__procedure_id",
+            "procedure__version",
+            "procedure__name",
+            "assignee__username",
+            "assignee__display_name",
+        )
+
     def overdue(self, today: dt.date) -> ApplicationQuerySet:
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today)
 

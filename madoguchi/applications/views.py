@@ -63,18 +63,7 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
     """The inbox: filters, search and keyset paging; with htmx only the results are sent."""
     user = staff_user(request)
     form = InboxFilterForm(request.GET or None, user=user)
-    applications = applications.select_related("procedure", "assignee").only(
-        "receipt_number",
-        "status",
-        "received_at",
-        "due_date",
-        "applicant_name",
-        "identification",
-        "form_errors",
-        "procedure__name",
-        "assignee__username",
-        "assignee__display_name",
-    )
+    applications = applications.for_list()
     sort = "new"
     status = 200
     if form.is_valid():
@@ -249,9 +238,9 @@ def _render_detail(
                 }
                 for reply in application.correction_replies.all()
             ],
-            "assign_form": AssignForm(
+            "assign_options": AssignForm(
                 initial={"assignee": str(application.assignee_id or "")}, user=user
-            ),
+            ).options()["assignee"],
             "attachments": [
                 {"index": i, **a, "inline": a["media_type"] in INLINE_TYPES | {PDF}}
                 for i, a in enumerate(application.attachments)
