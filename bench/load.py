@@ -140,6 +140,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=300)
     parser.add_argument("--clerks", type=int, default=50)
     parser.add_argument("--applications", type=int, default=2000)
+    # As a municipality would run it on this machine: one web process per core.
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="madoguchi-load-"))
@@ -156,7 +158,18 @@ def main() -> None:
     }
     prepare(env, args.clerks, args.applications)
     server = subprocess.Popen(
-        [sys.executable, "-m", "madoguchi", "serve", "--port", str(port), "--threads", "16"],
+        [
+            sys.executable,
+            "-m",
+            "madoguchi",
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            "16",
+            "--processes",
+            str(args.processes),
+        ],  # fmt: skip
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

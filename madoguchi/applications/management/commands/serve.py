@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
+import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -12,11 +18,46 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="同じポートで待ち受けるプロセス数 (Linux; CPU のコア数までが目安)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from waitress import serve
 
         from madoguchi.wsgi import application
 
-        self.stdout.write(f"http://{options['host']}:{options['port']}/ で待ち受けます")
-        serve(application, host=options["host"], port=options["port"], threads=options["threads"])
+        processes = options["processes"]
+        if processes < 1 or (processes > 1 and not hasattr(os, "fork")):
+            raise CommandError("--processes は 1 以上で、2 以上は Linux でのみ指定できます")
+        host, port, threads = options["host"], options["port"], options["threads"]
+        self.stdout.write(f"http://{host}:{port}/ で待ち受けます")
+        if processes == 1:
+            serve(application, host=host, port=port, threads=threads)
+            return
+        # One listening socket, shared by processes forked before any of them opens a
+        # database connection: Python runs one thread at a time per process, so a second
+        # process is what puts a second core to work.
+        listener = socket.create_server((host, port), reuse_port=False)
+        connections.close_all()
+        children = []
+        for _ in range(processes):
+            pid = os.fork()
+            if pid == 0:
+                serve(application, sockets=[listener], threads=threads)
+                os._exit(0)
+            children.append(pid)
+
+        def stop(signum: int, frame: object) -> None:
+            for child in children:
+                os.kill(child, signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        for child in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child, 0)
+        sys.stdout.flush()
