@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from madoguchi.residents.actions import load_links
-from madoguchi.residents.identification import find_link
+from madoguchi.residents.identification import find_resident
 from madoguchi.residents.loader import COLUMNS, LoadError
 from madoguchi.residents.models import Resident, SerialLink
 
@@ -52,9 +52,15 @@ def test_a_reissued_serial_resolves_by_signing_time(tmp_path: Path):
     new = GOOD.replace("ABC123", "DEF456").replace("2025-01-01", "2026-06-01")
     load_links(write(tmp_path, old, new))
     jst = dt.timezone(dt.timedelta(hours=9))
-    assert find_link("ABC123", dt.datetime(2026, 3, 1, tzinfo=jst)) is not None
-    assert find_link("ABC123", dt.datetime(2026, 7, 1, tzinfo=jst)) is None
-    assert find_link("DEF456", dt.datetime(2026, 7, 1, tzinfo=jst)) is not None
+    assert find_resident("ABC123", dt.datetime(2026, 3, 1, tzinfo=jst)) is not None
+    assert find_resident("ABC123", dt.datetime(2026, 7, 1, tzinfo=jst)) is None
+    assert find_resident("DEF456", dt.datetime(2026, 7, 1, tzinfo=jst)) is not None
+    # The edges, in another time zone than they were loaded in: from is in, to is out.
+    change = dt.datetime(2026, 5, 31, 15, 0, tzinfo=dt.UTC)  # 2026-06-01 00:00 JST
+    assert find_resident("ABC123", change) is None
+    assert find_resident("DEF456", change) is not None
+    assert find_resident("ABC123", change - dt.timedelta(microseconds=1)) is not None
+    assert find_resident("DEF456", change - dt.timedelta(microseconds=1)) is None
 
 
 def test_a_control_character_is_refused_not_stored(tmp_path: Path):

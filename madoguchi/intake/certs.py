@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
+from django.db import connection
 
 from madoguchi.lib.jpki import serial_hex
 
@@ -65,14 +66,31 @@ def check_certificate(
     crl = trust.latest_crl(anchor)
     if crl is None or crl.next_update < signing_time:
         return CertificateCheck(anchor=anchor, crl=crl, revocation_pending=True)
-    revoked_at = (
-        RevokedSerial.objects.filter(crl=crl, serial=serial_hex(certificate))
-        .values_list("revoked_at", flat=True)
-        .first()
-    )
+    revoked_at = _revoked_at(crl, serial_hex(certificate))
     if revoked_at is not None and revoked_at <= signing_time:
         raise Rejection(Reason.CERTIFICATE_REVOKED, revoked_at.isoformat())
     return CertificateCheck(anchor=anchor, crl=crl, revocation_pending=False)
+
+
+def _revoked_at(crl: RevocationList, serial: str) -> dt.datetime | None:
+    """When ``crl`` says the serial was revoked, if it does. Asked for every package: one
+    indexed lookup, its SQL written once (the ORM took longer to build it than to run it)."""
+    field = RevokedSerial._meta.get_field("revoked_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT revoked_at FROM {RevokedSerial._meta.db_table}"  # noqa: S608 (model's own table)
+            " WHERE crl_id = %s AND serial = %s",
+            [crl.pk, serial],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # The database's own value, converted as the ORM would (SQLite keeps text).
+    converters = connection.ops.get_db_converters(field.get_col(RevokedSerial._meta.db_table))
+    value = row[0]
+    for converter in converters:
+        value = converter(value, field, connection)
+    return value  # type: ignore[no-any-return]
 
 
 def latest_crl(anchor: TrustAnchor) -> RevocationList | None:
