@@ -90,7 +90,7 @@ def _revoked_at(crl: RevocationList, serial: str) -> dt.datetime | None:
     value = row[0]
     for converter in converters:
         value = converter(value, field, connection)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def latest_crl(anchor: TrustAnchor) -> RevocationList | None:
