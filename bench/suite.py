@@ -74,10 +74,12 @@ def fresh_database(url: str, name: str) -> str:
 
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as db:
+    parts = urllib.parse.urlparse(url)
+    # Through the server's maintenance database: the one URL names may not exist yet.
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}"')
         db.execute(f'CREATE DATABASE "{name}"')
-    return urllib.parse.urlparse(url)._replace(path=f"/{name}").geturl()
+    return parts._replace(path=f"/{name}").geturl()
 
 
 def main() -> int:
