@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 from django.test import Client
 
@@ -77,6 +79,11 @@ def test_a_reviewer_must_enrol_and_give_a_code_before_anything_else(client, revi
     assert response.status_code == 302 and response["Location"].startswith("/second-factor/")
     page = client.get("/second-factor/").content.decode()
     secret = page.split('data-testid="totp-secret">')[1].split("<")[0]
+    # The key also as a QR code of the otpauth URI, a picture without script.
+    qr = page.split('data-testid="totp-qr"')[0].rsplit('src="', 1)[1].split('"')[0]
+    assert qr.startswith("data:image/svg+xml")
+    assert "<script" not in urllib.parse.unquote(qr)
+    assert f"secret={secret}" in page
     wrong = str((int(totp.code_at(secret, totp.counter_now())) + 1) % 1_000_000).zfill(6)
     assert (
         "確認コードが正しくない" in client.post("/second-factor/", {"code": wrong}).content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -84,6 +85,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         if record_second_factor_failure(user):
             return _locked_out(request)
         form.add_error("code", _("確認コードが正しくないか、すでに使われています。"))
+    uri = totp.provisioning_uri(secret, user.username) if not user.totp_secret else None
     return render(
         request,
         "registration/second_factor.html",
@@ -91,6 +93,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             "form": form,
             "enrolling": not user.totp_secret,
             "secret": secret if not user.totp_secret else None,
-            "uri": totp.provisioning_uri(secret, user.username) if not user.totp_secret else None,
+            "uri": uri,
+            # The same URI as a QR code for the app's camera, an SVG picture (no script).
+            "qr": segno.make(uri, error="m").svg_data_uri(scale=5) if uri else None,
         },
     )
