@@ -257,6 +257,8 @@ CLOSED_DAYS = _closed_days(envsecret("MADOGUCHI_CLOSED_DAYS") or "")
 # 地方公共団体コード (6 digits with its check digit) of this municipality: packages for any other
 # code are quarantined (municipality_mismatch). Required; `madoguchi check` warns when unset.
 MUNICIPALITY_CODE = os.environ.get("MADOGUCHI_MUNICIPALITY_CODE", "").strip()
+# As letters and the 教示 of a 却下 name it (e.g. 千代田区); "市区町村" until it is set.
+MUNICIPALITY_NAME = os.environ.get("MADOGUCHI_MUNICIPALITY_NAME", "").strip()
 INTAKE_TIME_LIMIT_SECONDS = float(os.environ.get("MADOGUCHI_INTAKE_TIME_LIMIT_SECONDS", "30"))
 # CRLs fetched by the worker on a schedule (comma-separated URLs or paths).
 CRL_SOURCES = [u for u in os.environ.get("MADOGUCHI_CRL_SOURCES", "").split(",") if u.strip()]

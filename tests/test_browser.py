@@ -184,7 +184,9 @@ def test_a_clerks_day_search_correct_approve_hand_over(live_server, page, town, 
     page.get_by_test_id("change-status").click()
     expect(page.get_by_test_id("status")).to_have_text("審査中")
     page.get_by_label("補正依頼中").check()
-    page.get_by_label("理由(補正依頼・却下・取下げのとき必須)").fill("口座番号を確認してください")
+    page.get_by_label("申請者へのメッセージ(補正依頼・却下・取下げのとき必須)").fill(
+        "口座番号を確認してください"
+    )
     page.get_by_test_id("change-status").click()
     expect(page.get_by_test_id("status")).to_have_text("補正依頼中")
 

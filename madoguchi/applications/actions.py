@@ -33,6 +33,7 @@ from madoguchi.residents.identification import (
 )
 from madoguchi.residents.models import Resident
 
+from .applicant_text import applicant_message
 from .constants import (
     MAY_MOVE_TO,
     PORTAL_STATUS,
@@ -369,9 +370,13 @@ def change_status(
     *,
     actor: User | None,
     reason: str = "",
+    memo: str = "",
     handoff: bool = False,
 ) -> Application:
     """Move one application along the workflow; the row is locked for the change.
+
+    ``reason`` is the message to the applicant (the portal shows it word for word, see
+    applicant_text); ``memo`` is for staff only and stays in the audit log and the 経過.
 
     基幹連携待ち schedules the delivery to the core system; 基幹連携済 is reached only from
     a delivery's acknowledgement (``handoff=True``, linking.actions.acknowledge).
@@ -419,7 +424,8 @@ def change_status(
         AuditAction.APPLICATION_STATUS_CHANGED,
         actor=actor,
         target=application,
-        extra={"from": current.value, "to": to_status.value, "reason": reason},
+        extra={"from": current.value, "to": to_status.value, "reason": reason}
+        | ({"memo": memo.strip()} if memo.strip() else {}),
     )
     return application
 
@@ -429,11 +435,10 @@ def _queue_portal_update(application: Application, status: Status, reason: str) 
     portal_status = PORTAL_STATUS.get(status)
     if portal_status is None:
         return
+    message = applicant_message(application.procedure, status, reason)
     last = application.portalstatusupdate_set.order_by("-id").first()
-    if last is not None and last.status == portal_status and not reason:
+    if last is not None and last.status == portal_status and last.message == message:
         return
-    text = application.procedure.status_messages.get(status.value, "")
-    message = "\n".join(part for part in (text, reason) if part)
     PortalStatusUpdate.objects.create(
         application=application, status=portal_status, message=message
     )

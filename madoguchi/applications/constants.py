@@ -57,6 +57,9 @@ MAY_MOVE_TO: dict[Status, frozenset[Role]] = {
 
 # Transitions the law or practice expects a written reason for.
 REASON_REQUIRED = frozenset({Status.CORRECTION_REQUESTED, Status.REJECTED, Status.WITHDRAWN})
+# Decisions that end an application for the applicant: previewed and confirmed one by one,
+# never in a bulk action.
+CONFIRM_FIRST = frozenset({Status.REJECTED, Status.WITHDRAWN})
 
 
 class Submitter(models.TextChoices):

@@ -28,8 +28,13 @@ SORTS = [
 class TransitionForm(forms.Form):
     to_status = forms.ChoiceField(label=_("変更後のステータス"), choices=Status.choices)
     reason = forms.CharField(
-        label=_("理由"), required=False, max_length=2000, widget=forms.Textarea
+        label=_("申請者へのメッセージ"), required=False, max_length=2000, widget=forms.Textarea
     )
+    memo = forms.CharField(
+        label=_("内部メモ"), required=False, max_length=2000, widget=forms.Textarea
+    )
+    # 却下 and 取下げ are shown as the applicant will read them before they are made.
+    confirmed = forms.BooleanField(required=False)
 
 
 def colleagues(user: User) -> Any:

@@ -28,7 +28,8 @@ class Entry:
     label: str
     actor: str
     change: str  # "受付 → 審査中", or ""
-    reason: str
+    reason: str  # what the applicant was told
+    memo: str  # staff only
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def _entry(event: AuditEvent) -> Entry:
     if "to" in extra:
         change = f"{_value(event.action, extra.get('from'))} → {_value(event.action, extra['to'])}"
     reason = extra.get("reason", "")
+    memo = extra.get("memo", "")
     return Entry(
         at=event.at,
         action=event.action,
@@ -68,6 +70,7 @@ def _entry(event: AuditEvent) -> Entry:
         actor=_actor(event),
         change=change,
         reason=reason if isinstance(reason, str) and reason not in ("crl", "manual") else "",
+        memo=memo if isinstance(memo, str) else "",
     )
 
 

@@ -42,7 +42,8 @@ from .actions import (
     record_view,
     resolve_identification,
 )
-from .constants import MAY_MOVE_TO, REASON_REQUIRED, Identification, Status
+from .applicant_text import applicant_message
+from .constants import CONFIRM_FIRST, MAY_MOVE_TO, REASON_REQUIRED, Identification, Status
 from .forms import (
     AssignForm,
     BulkForm,
@@ -100,7 +101,8 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
         "bulk_statuses": [
             s
             for s in Status
-            if s not in (Status.HANDED_OFF, Status.RECEIVED) and user.role in MAY_MOVE_TO[s]
+            if s not in (Status.HANDED_OFF, Status.RECEIVED, *CONFIRM_FIRST)
+            and user.role in MAY_MOVE_TO[s]
         ],
         "colleagues": form.colleague_choices,
     }
@@ -291,8 +293,26 @@ def application_transition(request: HttpRequest, receipt_number: str) -> HttpRes
         messages.error(request, _("入力内容を確認してください"))
         return redirect("applications:detail", receipt_number=receipt_number)
     to_status = Status(form.cleaned_data["to_status"])
+    reason, memo = form.cleaned_data["reason"], form.cleaned_data["memo"]
+    if to_status in CONFIRM_FIRST and not form.cleaned_data["confirmed"]:
+        if not reason.strip():
+            messages.error(
+                request, _("「%(to)s」には理由の入力が必要です") % {"to": to_status.label}
+            )
+            return redirect("applications:detail", receipt_number=receipt_number)
+        return render(
+            request,
+            "applications/confirm_transition.html",
+            {
+                "application": application,
+                "to_status": to_status,
+                "reason": reason,
+                "memo": memo,
+                "preview": applicant_message(application.procedure, to_status, reason),
+            },
+        )
     with refusals_as_messages(request):
-        change_status(application.pk, to_status, actor=user, reason=form.cleaned_data["reason"])
+        change_status(application.pk, to_status, actor=user, reason=reason, memo=memo)
         messages.success(request, _("ステータスを「%(s)s」に変更しました") % {"s": to_status.label})
     return redirect("applications:detail", receipt_number=receipt_number)
 
@@ -372,6 +392,13 @@ def bulk(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("変更後のステータスを選んでください"))
             return redirect("applications:list")
         to_status = Status(data["to_status"])
+        if to_status in CONFIRM_FIRST:
+            messages.error(
+                request,
+                _("「%(s)s」は申請ごとに、申請者への文面を確認してから行ってください")
+                % {"s": to_status.label},
+            )
+            return redirect("applications:list")
 
         def do(application: Application) -> str:
             change_status(application.pk, to_status, actor=user, reason=data["reason"])
