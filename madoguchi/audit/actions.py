@@ -160,3 +160,14 @@ def _check_anchors(
         elif hashes[seq] != checkpoint["hash"]:
             problems.append(f"{where}: seq {seq} の記録がアンカーと一致しません")
     return problems
+
+
+def record_log_export(actor: User, filters: dict[str, str]) -> AuditEvent:
+    """Downloading the audit log is itself an audited read."""
+    with transaction.atomic():
+        return record(
+            AuditAction.AUDIT_LOG_EXPORTED,
+            actor=actor,
+            target_type="audit",
+            extra={"filters": filters},
+        )

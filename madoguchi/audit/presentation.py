@@ -1,0 +1,82 @@
+"""Audit events as a person reads them: Japanese labels for kinds, targets and detail keys,
+and details as short sentences rather than raw key=value codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEvent
+
+TARGET_LABELS = {
+    "application": _("申請"),
+    "resident": _("住民"),
+    "package": _("申請データ"),
+    "user": _("職員"),
+    "core_system": _("基幹システム"),
+    "crl": _("CRL"),
+    "trust_anchor": _("トラストアンカー"),
+    "procedure": _("手続"),
+    "file": _("ファイル"),
+    "audit": _("監査ログ"),
+}
+
+DETAIL_LABELS = {
+    "from": _("変更前"),
+    "to": _("変更後"),
+    "reason": _("理由"),
+    "memo": _("内部メモ"),
+    "file": _("ファイル"),
+    "core_system": _("基幹システム"),
+    "outcome": _("結果"),
+    "procedure": _("手続"),
+    "identification": _("本人特定"),
+    "receipt_number": _("受付番号"),
+    "resident_code": _("住民票コード"),
+    "purpose": _("目的"),
+    "records": _("件数"),
+    "rows": _("行数"),
+    "revoked": _("失効数"),
+    "issuer": _("発行者"),
+    "subject": _("主体者"),
+    "role": _("役割"),
+    "ip": _("接続元"),
+    "until": _("期限"),
+    "format": _("形式"),
+    "name": _("名前"),
+    "failures": _("失敗回数"),
+    "sha256": _("SHA-256"),
+    "via": _("経路"),
+    "version": _("版"),
+    "was": _("以前の理由"),
+    "reply": _("補正の回答"),
+    "token_id": _("トークン"),
+    "filters": _("条件"),
+    "count": _("件数"),
+}
+
+
+def target_label(event: AuditEvent) -> str:
+    kind = TARGET_LABELS.get(event.target_type, event.target_type)
+    return f"{kind} {event.target_id}".strip()
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    # Hashes and fingerprints: the start says enough on screen (the CSV has them whole).
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+        return text[:12] + "…"
+    return text
+
+
+def details(event: AuditEvent, *, whole: bool = False) -> str:
+    """「変更前: 受付 / 変更後: 審査中 / 理由: …」; every key labelled, none hidden."""
+    extra = event.extra if isinstance(event.extra, dict) else {"": event.extra}
+    shown = []
+    for key, value in extra.items():
+        if value in (None, "", [], {}):
+            continue
+        label = DETAIL_LABELS.get(key, key)
+        shown.append(f"{label}: {value if whole else _short(value)}")
+    return " / ".join(shown)
