@@ -43,7 +43,7 @@ from .constants import (
     Status,
     Submitter,
 )
-from .models import Application, CorrectionReply, Evidence, PortalStatusUpdate
+from .models import Application, ApplicationRead, CorrectionReply, Evidence, PortalStatusUpdate
 from .received import ReceivedPackage, RevocationFinding
 
 NAME_COLUMN = Application._meta.get_field("applicant_name").max_length or 100
@@ -509,8 +509,22 @@ def for_each(
 
 
 def record_view(application: Application, viewer: User) -> None:
-    """Reading an application's personal data is itself an audited event."""
+    """Reading an application's personal data is itself an audited event; the first read by
+    this member of staff also ends its 新着 for them."""
     record_read(application, viewer, AuditAction.APPLICATION_VIEWED)
+    ApplicationRead.objects.bulk_create(
+        [ApplicationRead(application=application, user=viewer)], ignore_conflicts=True
+    )
+
+
+def record_list_export(reader: User, query: str, count: int) -> None:
+    """A list of applications downloaded as a file: who, with which filters, how many."""
+    record(
+        AuditAction.APPLICATION_LIST_EXPORTED,
+        actor=reader,
+        target_type="application_list",
+        extra={"filters": query, "count": count},
+    )
 
 
 def record_read(

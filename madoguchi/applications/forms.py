@@ -12,8 +12,21 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.accounts.models import Department, User
 from madoguchi.procedures.models import Procedure
 
-from .constants import Identification, Status
+from .constants import OPEN_STATUSES, Identification, Status
+from .models import ApplicationRead, CorrectionReply
 from .queries import ApplicationQuerySet
+
+PERIODS = {"today": _("本日受付"), "week": _("今週"), "month": _("今月")}
+
+
+def period_start(period: str, today: dt.date) -> dt.date:
+    """The first day of 今日, 今週 (from Monday) or 今月."""
+    if period == "week":
+        return today - dt.timedelta(days=today.weekday())
+    if period == "month":
+        return today.replace(day=1)
+    return today
+
 
 # Dates a filter may name: the office's records lie well inside, and the database's and
 # Python's date arithmetic stays safe at both ends.
@@ -88,6 +101,13 @@ class InboxFilterForm(PlainOptions):
     received_to = forms.DateField(
         label=_("受付日(まで)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    period = forms.ChoiceField(
+        label=_("受付の時期"),
+        required=False,
+        choices=[("", _("すべて")), *PERIODS.items()],
+    )
+    unread = forms.BooleanField(label=_("新着(自分が未読)のみ"), required=False)
+    answered = forms.BooleanField(label=_("補正回答ありのみ"), required=False)
     sort = forms.ChoiceField(label=_("並び順"), required=False, choices=SORTS)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -158,6 +178,19 @@ class InboxFilterForm(PlainOptions):
         if data["received_to"]:
             applications = applications.filter(
                 received_at__lt=_midnight(data["received_to"] + dt.timedelta(days=1))
+            )
+        if data["period"]:
+            # Relative, so that a saved search of 今週 is this week's next week too.
+            start = period_start(data["period"], timezone.localdate())
+            applications = applications.filter(received_at__gte=_midnight(start))
+        if data["unread"]:
+            applications = applications.exclude(
+                id__in=ApplicationRead.objects.filter(user=self.user).values("application_id")
+            )
+        if data["answered"]:
+            applications = applications.filter(
+                status__in=OPEN_STATUSES,
+                id__in=CorrectionReply.objects.values("application_id"),
             )
         return applications
 

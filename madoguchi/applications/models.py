@@ -231,3 +231,17 @@ class SavedFilter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "name"], name="saved_filter_name_per_user")
         ]
+
+
+class ApplicationRead(models.Model):
+    """That a member of staff has opened an application once: what makes it 新着 for the
+    others and no longer for them. (Every view is in the audit log; this is the index.)"""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    first_read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "application"], name="read_once_per_user")
+        ]

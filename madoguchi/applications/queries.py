@@ -46,9 +46,13 @@ class ApplicationQuerySet(models.QuerySet):
         if not number:
             return self
         if number.isascii() and number.isdigit():
+            # A 補正 answer's own 受付番号 finds the application it answers.
+            replies = self.model._meta.get_field("correction_replies").related_model
+            answered = replies._default_manager.filter(receipt_number=number)
             return self.filter(
                 Q(receipt_number=number)
                 | Q(resident_id__in=Resident.objects.filter(atena_number=number).values("id"))
+                | Q(id__in=answered.values("application_id"))
             )
         key = normalize_for_match(text)
         by_name = _starts_with("name_key", key) | _starts_with("kana_key", key)
@@ -78,6 +82,7 @@ class ApplicationQuerySet(models.QuerySet):
             "received_at",
             "due_date",
             "applicant_name",
+            "applicant_kana",
             "identification",
             "form_errors",
             "procedure__procedure_id",

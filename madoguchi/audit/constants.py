@@ -30,6 +30,7 @@ class AuditAction(IntEnum):
     RECORD_DOWNLOADED = 203
     ATTACHMENT_VIEWED = 204
     AUDIT_LOG_EXPORTED = 205
+    APPLICATION_LIST_EXPORTED = 206
     APPLICATIONS_EXPORTED = 400
     HANDOFF_ACKNOWLEDGED = 401
     HANDOFF_FAILED = 402
@@ -72,6 +73,7 @@ AUDIT_LABELS = {
     AuditAction.RECORD_DOWNLOADED: _("連携データのダウンロード"),
     AuditAction.ATTACHMENT_VIEWED: _("添付ファイルの閲覧"),
     AuditAction.AUDIT_LOG_EXPORTED: _("監査ログのダウンロード"),
+    AuditAction.APPLICATION_LIST_EXPORTED: _("申請一覧のダウンロード"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
     AuditAction.HANDOFF_ACKNOWLEDGED: _("基幹システム取込済"),
     AuditAction.HANDOFF_FAILED: _("基幹連携の失敗"),

@@ -20,6 +20,7 @@ TARGET_LABELS = {
     "procedure": _("手続"),
     "file": _("ファイル"),
     "audit": _("監査ログ"),
+    "application_list": _("申請一覧"),
 }
 
 DETAIL_LABELS = {
