@@ -200,10 +200,37 @@ def test_a_reviewer_matches_an_unidentified_application_by_hand(client, unidenti
     assert unidentified.receipt_number not in queue
 
 
+def test_a_reviewer_searches_the_registry_and_picks_a_candidate(client, unidentified, reviewer):
+    resident = Resident.objects.order_by("id")[3]
+    sign_in(client, reviewer)
+    url = f"/applications/{unidentified.receipt_number}/"
+    kana_start = resident.name_kana[:2]
+    page = client.get(url, {"birth": resident.birth_date.isoformat(), "who": kana_start})
+    found = [r.atena_number for r in page.context["registry_search"]["found"]]
+    assert resident.atena_number in found
+    assert f'value="{resident.atena_number}" data-testid="candidate"' in page.content.decode()
+    searched = AuditEvent.objects.get(action=AuditAction.RESIDENTS_SEARCHED)
+    assert (searched.actor, searched.extra["name"], searched.extra["count"]) == (
+        reviewer,
+        kana_start,
+        len(found),
+    )
+    bad_day = client.get(url, {"birth": "2026-02-30"}).content.decode()
+    assert "生年月日を正しく入力してください" in bad_day
+
+    client.post(f"{url}resolve/", {"candidate": resident.atena_number, "note": "窓口で本人確認"})
+    unidentified.refresh_from_db()
+    assert unidentified.resident == resident
+    assert unidentified.identification == Identification.IDENTIFIED
+
+
 def test_a_counter_clerk_cannot_match_by_hand(client, unidentified, counter_clerk):
     sign_in(client, counter_clerk)
     url = f"/applications/{unidentified.receipt_number}/"
-    assert "この住民として特定する" not in client.get(url).content.decode()
+    page = client.get(url, {"birth": "1980-01-01"}).content.decode()
+    assert "この住民として特定する" not in page
+    assert 'data-testid="match-hint"' in page  # what to do instead
+    assert not AuditEvent.objects.filter(action=AuditAction.RESIDENTS_SEARCHED).exists()
     queue = client.get("/applications/queue/identification/").content.decode()
     assert unidentified.receipt_number in queue
     resident = Resident.objects.first()

@@ -30,6 +30,7 @@ from madoguchi.residents.identification import (
     IdentificationResult,
     identify,
     identify_person_concerned,
+    search_residents,
 )
 from madoguchi.residents.models import Resident
 
@@ -515,6 +516,23 @@ def record_view(application: Application, viewer: User) -> None:
     ApplicationRead.objects.bulk_create(
         [ApplicationRead(application=application, user=viewer)], ignore_conflicts=True
     )
+
+
+def search_registry(
+    application: Application, reader: User, text: str, birth_date: dt.date
+) -> list[Resident]:
+    """The registry searched to match an application by hand: a read of residents' data,
+    so audited with what was asked and how many were shown."""
+    if not reader.may_resolve_identification:
+        raise PermissionDenied
+    found = search_residents(text, birth_date)
+    record(
+        AuditAction.RESIDENTS_SEARCHED,
+        actor=reader,
+        target=application,
+        extra={"name": text, "birth_date": birth_date.isoformat(), "count": len(found)},
+    )
+    return found
 
 
 def record_list_export(reader: User, query: str, count: int) -> None:

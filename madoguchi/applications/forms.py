@@ -239,5 +239,13 @@ class SavedFilterForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    resident = forms.CharField(label=_("宛名番号または住民票コード"), max_length=20)
+    # A candidate picked from a list (its 宛名番号), else a 宛名番号 or 住民票コード typed in.
+    candidate = forms.CharField(required=False, max_length=20)
+    resident = forms.CharField(label=_("宛名番号または住民票コード"), required=False, max_length=20)
     note = forms.CharField(label=_("確認した内容"), max_length=500)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("candidate") and not data.get("resident"):
+            raise forms.ValidationError(_("住民を選ぶか、宛名番号を入力してください"))
+        return data

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ from .actions import (
     record_read,
     record_view,
     resolve_identification,
+    search_registry,
 )
 from .applicant_text import applicant_message
 from .constants import CONFIRM_FIRST, MAY_MOVE_TO, REASON_REQUIRED, Identification, Status
@@ -256,6 +258,21 @@ def _comparison(application: Application, basic_four: BasicFour) -> list[dict[st
     return [{"item": item, "certificate": c, "registry": r} for item, c, r in rows]
 
 
+def _registry_search(
+    request: HttpRequest, application: Application, user: User
+) -> dict[str, Any] | None:
+    """The resident search of the manual match, when asked for (?birth=YYYY-MM-DD&who=…)."""
+    birth = request.GET.get("birth", "")
+    if not birth:
+        return None
+    who = request.GET.get("who", "").strip()[:100]
+    try:
+        day = dt.date.fromisoformat(birth)
+    except ValueError:
+        return {"who": who, "birth": birth, "error": _("生年月日を正しく入力してください")}
+    return {"who": who, "birth": birth, "found": search_registry(application, user, who, day)}
+
+
 def _render_detail(
     request: HttpRequest, application: Application, *, my_number: str | None = None
 ) -> HttpResponse:
@@ -310,8 +327,10 @@ def _render_detail(
             "timeline": timeline(application),
             "comparison": _comparison(application, basic_four) if basic_four else [],
             "resolvable": resolvable,
+            "manual_match_needed": application.identification in MANUAL_MATCH_FROM,
             "may_accept_corrections": user.may_resolve_identification,
             "candidates": candidates(basic_four) if resolvable else [],
+            "registry_search": _registry_search(request, application, user) if resolvable else None,
             "has_my_number": bool(resident and resident.my_number_encrypted is not None),
             "my_number_masked": MASKED,
             "my_number": my_number,
@@ -387,7 +406,8 @@ def application_resolve(request: HttpRequest, receipt_number: str) -> HttpRespon
     form = ResolveForm(request.POST)
     resident = None
     if form.is_valid():
-        code = form.cleaned_data["resident"]
+        # A candidate picked from a list, or a number typed in.
+        code = form.cleaned_data["candidate"] or form.cleaned_data["resident"]
         resident = Resident.objects.filter(atena_number=code).first() or (
             Resident.objects.filter(resident_code=code).first()
         )

@@ -55,6 +55,7 @@ DETAIL_LABELS = {
     "token_id": _("トークン"),
     "filters": _("条件"),
     "count": _("件数"),
+    "birth_date": _("生年月日"),
 }
 
 

@@ -71,6 +71,19 @@ def residents_named(name: str, birth_date: str, limit: int = 10) -> list[Residen
     return [r for r in same_day if normalize_for_match(r.name) == wanted][:limit]
 
 
+def search_residents(text: str, birth_date: dt.date, limit: int = 20) -> list[Resident]:
+    """Residents born that day whose name or kana begins with ``text`` (normalised: width,
+    kana, old forms and spaces do not matter); all of that day when ``text`` is empty."""
+    wanted = normalize_for_match(text)
+    same_day = Resident.objects.filter(birth_date=birth_date).order_by("name_kana", "id")[:500]
+    return [
+        r
+        for r in same_day
+        if normalize_for_match(r.name).startswith(wanted)
+        or normalize_for_match(r.name_kana).startswith(wanted)
+    ][:limit]
+
+
 def candidates(basic_four: BasicFour | None) -> list[Resident]:
     """Residents a clerk may mean: same birth date and the same name once normalised."""
     if basic_four is None:
