@@ -40,6 +40,20 @@ def file_problem(value: str) -> str | None:
     return None
 
 
+def row_problem(values: list[str]) -> tuple[int, str] | None:
+    """The first value of a record that may not go into a file as it is (its index and
+    why), or None: one search over the whole record, value by value only to name it."""
+    if HIDDEN.search("".join(values)) is None and not any(
+        v.startswith(FORMULA_START) for v in values
+    ):
+        return None
+    for index, value in enumerate(values):
+        problem = file_problem(value)
+        if problem:
+            return index, problem
+    return None
+
+
 def visible_controls(value: str) -> str:
     """For display: every control and bidi control shown as its code (「[U+202E]」), so no
     name or file name can reorder or hide the text around it."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
 from madoguchi.lib import fixedwidth
-from madoguchi.lib.cells import file_problem
+from madoguchi.lib.cells import row_problem
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import ASCII_TYPES, max_length
@@ -82,6 +81,13 @@ class ExportReport:
     send_errors: list[str] = field(default_factory=list)
 
 
+class _Line:
+    """A file for csv.writer whose write gives the line back."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
 class RecordWriter:
     """Encodes records in one format; a value that does not fit comes back as HeldBack."""
 
@@ -92,8 +98,8 @@ class RecordWriter:
         self.encoding = ENCODINGS[file_format]
         self.gaiji = gaiji if self.encoding == "cp932" else GaijiMap()
         self.widths = [fixed_width(procedure, c["source"]) for c in self.columns]
-        self._buffer = io.StringIO(newline="")
-        self._csv = csv.writer(self._buffer, lineterminator="\r\n")
+        # writerow returns what the "file" returns: the line itself, with no buffer between.
+        self._csv = csv.writer(_Line(), lineterminator="\r\n")
 
     def header(self) -> bytes:
         if self.fixed:
@@ -101,20 +107,18 @@ class RecordWriter:
         return self._line([c["header"] for c in self.columns])
 
     def _line(self, row: list[str]) -> bytes:
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._csv.writerow(row)
-        return self._buffer.getvalue().encode(self.encoding)
+        line: str = self._csv.writerow(row)
+        return line.encode(self.encoding)
 
     def encode(self, receipt_number: str, values: list[str]) -> bytes | HeldBack:
         """One record; a value with a control character, a bidi control or a formula start
         is held back (lib/cells.py). Then the whole row is mapped and encoded at once (values
         never hold NUL, and no CP932 byte sequence contains 0x00), cell by cell only to name
         a problem."""
-        for column, value in zip(self.columns, values, strict=True):
-            problem = file_problem(value)
-            if problem:
-                return HeldBack(receipt_number, column["header"], value, problem)
+        found = row_problem(values)
+        if found is not None:
+            index, problem = found
+            return HeldBack(receipt_number, self.columns[index]["header"], values[index], problem)
         cells = self.gaiji.apply("\x00".join(values)).split("\x00")
         try:
             if not self.fixed:
