@@ -5,10 +5,12 @@ drives the application's workflow from a delivery (取込済 → 基幹連携済
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,6 +61,18 @@ def backoff(attempts: int, base_seconds: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 86400))
 
 
+def _id_chunks(ids: list[int]) -> Iterator[Q | RawSQL]:
+    """Conditions that together select ``ids``: on PostgreSQL one array parameter for all
+    of them; elsewhere IN lists of 2,000 (SQLite's limit on parameters)."""
+    if connection.vendor == "postgresql":
+        table = Delivery._meta.db_table
+        # The table name is the model's own; the ids go as one parameter.
+        yield RawSQL(f'"{table}"."id" = ANY(%s)', [ids], output_field=BooleanField())  # noqa: S611
+        return
+    for start in range(0, len(ids), 2000):
+        yield Q(pk__in=ids[start : start + 2000])
+
+
 def mark_sent(
     delivery_ids: list[int], *, method: HandoffMethod, batch_id: int | None = None
 ) -> int:
@@ -66,9 +80,8 @@ def mark_sent(
     caller's transaction."""
     now = timezone.now()
     done = 0
-    for start in range(0, len(delivery_ids), 2000):
-        chunk = delivery_ids[start : start + 2000]
-        done += Delivery.objects.filter(pk__in=chunk, state=DeliveryState.PENDING).update(
+    for chunk in _id_chunks(delivery_ids):
+        done += Delivery.objects.filter(chunk, state=DeliveryState.PENDING).update(
             state=DeliveryState.SENT,
             method=method,
             sent_at=now,
