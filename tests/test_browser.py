@@ -246,3 +246,68 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
     expect(page.get_by_role("heading", level=1)).to_contain_text(target.receipt_number)
     assert page_width_fits()
     assert accessibility_violations(page) == []
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("reviewer", "/applications/"),
+        ("reviewer", "/applications/?unread=on&period=month"),
+        ("reviewer", "/applications/queue/identification/"),
+        ("reviewer", "/applications/{receipt}/"),
+        ("reviewer", "/linking/"),
+        ("reviewer", "/linking/{receipt}/"),
+        ("reviewer", "/procedures/"),
+        ("reviewer", "/procedures/jidou-teate-nintei/2026.2/"),
+        ("administrator", "/audit/"),
+        ("administrator", "/intake/quarantine/"),
+        ("administrator", "/staff/"),
+        ("reviewer", "/applications/0000000000000000/"),
+    ],
+)
+def test_every_staff_page_reflows_at_640_px_and_passes_axe(
+    live_server, page, trusted, reviewer, administrator, who, path
+):
+    """Every staff screen at 200 % on a 1280-pixel display, with the Japanese font a clerk's
+    PC has: nothing scrolls sideways but a list in its own box, and axe finds nothing."""
+    for package in trusted.packages[:6]:
+        import_package(package.read_bytes(), package.name)
+    user = {"reviewer": reviewer, "administrator": administrator}[who]
+    target = Application.objects.filter(procedure__department=reviewer.department).first()
+    page.set_viewport_size({"width": 640, "height": 800})
+    login(page, live_server.url, user.username)
+    page.goto(live_server.url + path.format(receipt=target.receipt_number))
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => !e.closest('.table-scroll'))
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 5)
+            .map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 40))"""
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
+    assert accessibility_violations(page) == []
+
+
+def test_a_rejection_is_confirmed_on_a_page_that_reflows(live_server, page, trusted, reviewer):
+    for package in trusted.packages[:3]:
+        import_package(package.read_bytes(), package.name)
+    target = Application.objects.filter(procedure__department=reviewer.department).first()
+    page.set_viewport_size({"width": 640, "height": 800})
+    login(page, live_server.url, reviewer.username)
+    page.goto(f"{live_server.url}/applications/{target.receipt_number}/")
+    page.get_by_label("審査中").check()
+    page.get_by_test_id("change-status").click()
+    page.get_by_role("radio", name=re.compile("^却下")).check()
+    page.get_by_label("申請者へのメッセージ(補正依頼・却下・取下げのとき必須)").fill(
+        "所得が限度額を超えています"
+    )
+    page.get_by_label("内部メモ(職員だけが見ます)").fill("課税台帳で確認")
+    page.get_by_test_id("change-status").click()
+    expect(page.get_by_test_id("applicant-preview")).to_contain_text("所得が限度額を超えています")
+    expect(page.get_by_test_id("applicant-preview")).to_contain_text("審査請求")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    page.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("timeline")).to_contain_text("内部メモ: 課税台帳で確認")
+    target.refresh_from_db()
+    assert target.status == Status.REJECTED
