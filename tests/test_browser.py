@@ -204,7 +204,10 @@ def test_a_clerks_day_search_correct_approve_hand_over(live_server, page, town, 
     page.get_by_test_id("transcription-link").click()
     expect(page.locator("#record")).to_have_attribute("data-state", "pending")
     assert accessibility_violations(page) == []
+    page.get_by_label("基幹システム側の番号(任意)").fill("JT-2026-0001")
+    page.get_by_label("基幹システムへの入力を終え、内容を確認しました").check()
     page.get_by_test_id("mark-transcribed").click()
+    expect(page.get_by_test_id("external-key")).to_have_text("JT-2026-0001")
     expect(page.get_by_test_id("delivery-state")).to_have_text("取込済")
     page.get_by_role("link", name="申請の詳細へ戻る").click()
     expect(page.get_by_test_id("status")).to_have_text("基幹連携済")

@@ -140,8 +140,11 @@ def test_transcription_screen_in_the_core_systems_order_with_wareki_then_transcr
         extra__screen="transcription",
     ).exists()
 
-    client.post(url + "transcribed/")
+    client.post(url + "transcribed/", {"external_key": "K-1"})  # not confirmed: nothing
+    assert state_of(application) == (Status.READY_FOR_HANDOFF, DeliveryState.PENDING)
+    client.post(url + "transcribed/", {"external_key": " K-1 ", "confirmed": "on"})
     assert state_of(application) == (Status.HANDED_OFF, DeliveryState.ACKNOWLEDGED)
+    assert Delivery.objects.get(application=application).external_key == "K-1"
     assert AuditEvent.objects.filter(
         action=AuditAction.HANDOFF_ACKNOWLEDGED, actor=kaigo_clerk
     ).exists()
@@ -558,3 +561,26 @@ def test_held_back_is_only_ever_a_waiting_record_with_its_reason(nintei):
         Delivery.objects.filter(pk=delivery.pk).update(
             held_back=True, last_error="保留: x", state=DeliveryState.SENT
         )
+
+
+def test_the_list_names_core_systems_offers_transcription_for_held_back_and_resends_in_bulk(
+    client, trusted, kaigo_clerk, kaigo_reviewer
+):
+    first = kaigo_application(trusted, kaigo_reviewer, "2026112600000901")
+    second = kaigo_application(trusted, kaigo_reviewer, "2026112600000902")
+    held = kaigo_application(trusted, kaigo_reviewer, "2026112600000903")
+    Delivery.objects.filter(application__in=[first, second]).update(
+        state=DeliveryState.FAILED, failed_at=timezone.now(), last_error="台帳エラー"
+    )
+    Delivery.objects.filter(application=held).update(held_back=True, last_error="外字: 髙")
+    sign_in(client, kaigo_clerk)
+    page = client.get("/linking/").content.decode()
+    name = core_system("kaigo_hoken").name
+    assert f"<td>{name}</td>" in page and "<td>kaigo_hoken</td>" not in page
+    assert page.count('data-testid="transcribe-held"') == 1
+    assert 'data-testid="resend-failed"' in page
+
+    client.post("/linking/resend-failed/", {"core_system": "kaigo_hoken"})
+    assert state_of(first)[1] == state_of(second)[1] == DeliveryState.PENDING
+    assert AuditEvent.objects.filter(action=AuditAction.HANDOFF_RESENT).count() == 2
+    assert Delivery.objects.get(application=held).held_back  # not a failure: left as it was

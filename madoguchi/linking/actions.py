@@ -69,15 +69,18 @@ def acknowledge(
 
 
 @transaction.atomic
-def mark_transcribed(delivery_id: int, *, actor: User) -> Delivery:
-    """転記済: a clerk (or an RPA tool under a clerk's login) has keyed the record in; also
-    the way out for a record a batch file could not carry (held back, still 待ち)."""
+def mark_transcribed(delivery_id: int, *, actor: User, external_key: str = "") -> Delivery:
+    """転記済: a clerk (or an RPA tool under a clerk's login) has keyed the record in, with
+    the number the core system gave it if any; also the way out for a record a batch file
+    could not carry (held back, still 待ち)."""
     delivery = Delivery.objects.select_related("application").get(pk=delivery_id)
     if not Application.objects.visible_to(actor).filter(pk=delivery.application_id).exists():
         raise PermissionDenied
     if delivery.method not in MARKED_BY_STAFF and not delivery.is_held_back:
         raise ValidationError(_("この申請は転記ではなく基幹システムが取り込みます"))
-    return acknowledge(delivery_id, ok=True, actor=actor, via="transcription")
+    return acknowledge(
+        delivery_id, ok=True, external_key=external_key, actor=actor, via="transcription"
+    )
 
 
 @transaction.atomic
@@ -104,6 +107,21 @@ def resend(delivery_id: int, *, actor: User) -> Delivery:
         extra={"core_system": delivery.core_system, "from": previous},
     )
     return delivery
+
+
+def resend_failed(core_system_key: str, *, actor: User) -> int:
+    """再送 of every failed record of one core system the clerk's department may see (after
+    the cause was fixed on the core system's side); each record on its own."""
+    failed = Delivery.objects.filter(
+        core_system=core_system_key,
+        state=DeliveryState.FAILED,
+        application__in=Application.objects.visible_to(actor),
+    ).values_list("pk", flat=True)
+    done = 0
+    for pk in list(failed):
+        resend(pk, actor=actor)
+        done += 1
+    return done
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from madoguchi.applications.views import refusals_as_messages
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import spreadsheet_safe
 
-from .actions import mark_transcribed, resend
+from .actions import mark_transcribed, resend, resend_failed
 from .constants import MARKED_BY_STAFF, DeliveryState
 from .models import Delivery
 from .plugins import core_system
@@ -44,14 +44,25 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state in DeliveryState.values:
         deliveries = deliveries.filter(state=state)
+    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Core systems by the names the municipality gave them, not their keys.
+    names: dict[str, str] = {}
+    for delivery in [*page, *recent]:
+        if delivery.core_system not in names:
+            names[delivery.core_system] = core_system(delivery.core_system).name
+        delivery.core_system_name = names[delivery.core_system]  # type: ignore[attr-defined]
+    failed_systems = sorted(
+        {(d.core_system, names[d.core_system]) for d in recent if d.state == DeliveryState.FAILED}
+    )
     return render(
         request,
         "linking/list.html",
         {
-            "page": Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": page,
             "states": DeliveryState.choices,
             "state": state,
             "recent_failures": recent,
+            "failed_systems": failed_systems,
         },
     )
 
@@ -134,10 +145,33 @@ def transcribed(request: HttpRequest, receipt_number: str) -> HttpResponse:
     """転記済: the record is in the core system; the application becomes 基幹連携済."""
     user = staff_user(request)
     _application, delivery = _delivery_for(request, receipt_number)
+    if not request.POST.get("confirmed"):
+        messages.error(
+            request, _("基幹システムへの入力を確かめてから、確認欄にチェックしてください")
+        )
+        return redirect("linking:transcription", receipt_number=receipt_number)
     with refusals_as_messages(request):
-        mark_transcribed(delivery.pk, actor=user)
+        mark_transcribed(
+            delivery.pk, actor=user, external_key=request.POST.get("external_key", "")[:100]
+        )
         messages.success(request, _("転記済にしました"))
     return redirect("linking:transcription", receipt_number=receipt_number)
+
+
+@login_required
+@require_POST
+def resend_failed_view(request: HttpRequest) -> HttpResponse:
+    """再送 of every failed record of one core system at once."""
+    user = staff_user(request)
+    key = request.POST.get("core_system", "")
+    with refusals_as_messages(request):
+        done = resend_failed(key, actor=user)
+        messages.success(
+            request,
+            _("%(name)s の失敗した連携 %(n)d 件を再送待ちにしました")
+            % {"name": core_system(key).name, "n": done},
+        )
+    return redirect("linking:list")
 
 
 @login_required
