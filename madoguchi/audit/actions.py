@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
@@ -44,9 +44,9 @@ def record(
         target_type, target_id = target.audit_target
     current_id, key = next(iter(audit_keys().items()))
     with transaction.atomic(savepoint=False):
-        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        seq, prev_hash = _lock_head()
         event = AuditEvent(
-            seq=head.last_seq + 1,
+            seq=seq + 1,
             at=timezone.now(),
             actor=actor,
             actor_name=actor.username if actor else SYSTEM_ACTOR,
@@ -54,15 +54,34 @@ def record(
             target_type=target_type,
             target_id=target_id,
             extra=extra or {},
-            prev_hash=head.last_hash,
+            prev_hash=prev_hash,
             key_id=current_id,
         )
         event.hash = event.compute_hash(key)
         event.save()
-        head.last_seq = event.seq
-        head.last_hash = event.hash
-        head.save(update_fields=["last_seq", "last_hash"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ChainHead._meta.db_table} SET last_seq = %s, last_hash = %s"  # noqa: S608
+                " WHERE id = 1",
+                [event.seq, event.hash],
+            )
     return event
+
+
+def _lock_head() -> tuple[int, str]:
+    """The chain's head (sequence, hash), locked until the caller's transaction ends, so
+    that appends never fork. Every audited action passes here: the SQL is written once (the
+    ORM's get_or_create and save cost more than the statements themselves)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT last_seq, last_hash FROM {ChainHead._meta.db_table} WHERE id = 1{lock}"  # noqa: S608
+        )
+        row = cursor.fetchone()
+    if row is None:  # the very first event of an installation
+        head, _created = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        return head.last_seq, head.last_hash
+    return int(row[0]), str(row[1])
 
 
 def _anchor_mac(key: bytes, body: dict[str, Any]) -> str:
