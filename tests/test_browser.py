@@ -239,6 +239,13 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
     assert accessibility_violations(page) == []
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="本文へ移動")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="結果へ移動")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the list's own scrolling box, then its first row
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('[data-testid=application-list]')")
     page.get_by_role("searchbox", name="検索").focus()
     page.keyboard.type(target.receipt_number)
     page.keyboard.press("Enter")
@@ -288,6 +295,8 @@ def test_every_staff_page_reflows_at_640_px_and_passes_axe(
             .map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 40))"""
     )
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
+    header = page.evaluate("document.querySelector('header.site').getBoundingClientRect().height")
+    assert header <= 800 * 0.2, f"the header takes {header} of 800 pixels"
     assert accessibility_violations(page) == []
 
 
