@@ -55,7 +55,10 @@ def people(catalog):
         ("やまだ", {"yamada"}),  # hiragana
         ("高橋", {"takahashi"}),  # the registry's 髙 found from the common form
         ("吉田", {"yoshida"}),
-        ("田", set()),  # the start of the name, not anywhere in it
+        ("田", set()),  # one character: only the start of the name
+        ("はなこ", {"yamada"}),  # two or more: anywhere in the name or kana
+        ("一郎", {"takahashi"}),
+        ("田太", {"yoshida"}),
         ("山", {"yamada"}),  # a range on SQLite: 山 up to (not including) the next character
         ("山田花子", {"yamada"}),  # the whole name is its own start
         ("山田花子さん", set()),  # longer than the name
