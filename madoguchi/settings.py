@@ -275,6 +275,8 @@ CORE_SYSTEMS_FILE = os.environ.get("MADOGUCHI_CORE_SYSTEMS_FILE")
 # Local hour after which the worker mails the day's digest of failed hand-overs.
 DIGEST_HOUR = envint("MADOGUCHI_DIGEST_HOUR", 8)
 DEFAULT_FROM_EMAIL = os.environ.get("MADOGUCHI_MAIL_FROM", "madoguchi@localhost")
+# Where staff reach madoguchi: the links in mails.
+SITE_URL = os.environ.get("MADOGUCHI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 # Without a mail server (the demo), mails are written as files to the data folder.

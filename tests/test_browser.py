@@ -264,6 +264,7 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("reviewer", "/applications/"),
         ("reviewer", "/applications/?unread=on&period=month"),
         ("reviewer", "/applications/queue/identification/"),
+        ("reviewer", "/applications/arrival-mail/"),
         ("reviewer", "/applications/{receipt}/"),
         ("reviewer", "/linking/"),
         ("reviewer", "/linking/{receipt}/"),

@@ -245,3 +245,28 @@ class ApplicationRead(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "application"], name="read_once_per_user")
         ]
+
+
+class ArrivalMail(models.TextChoices):
+    IMMEDIATE = "immediate", _("届いたらすぐ")
+    DAILY = "daily", _("毎日1回(朝)")
+
+
+class ArrivalSubscription(models.Model):
+    """A member of staff's mail about new applications of one procedure: the count and a
+    link, never who applied (the mail leaves the office's network)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    procedure_id = models.SlugField(_("手続ID"), max_length=80)
+    frequency = models.CharField(_("頻度"), max_length=10, choices=ArrivalMail.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The arrivals up to this moment have been told.
+    told_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "procedure_id"], name="arrival_mail_once"),
+            models.CheckConstraint(
+                condition=Q(frequency__in=ArrivalMail.values), name="arrival_mail_frequency"
+            ),
+        ]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.application_list, name="list"),
     path("queue/identification/", views.identification_queue, name="identification_queue"),
     path("bulk/", views.bulk, name="bulk"),
+    path("arrival-mail/", views.arrival_mail_settings, name="arrival_mail"),
     path("filters/", views.saved_filter_create, name="saved_filter_create"),
     path("filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<str:receipt_number>/", views.application_detail, name="detail"),

@@ -27,6 +27,7 @@ from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.lib.pdfpages import PdfError, render_in_child
 from madoguchi.linking.models import Delivery
+from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import postal_warnings
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.constants import Sex
@@ -58,7 +59,15 @@ from .forms import (
     TransitionForm,
     colleagues,
 )
-from .models import Application, ApplicationRead, CorrectionReply, Evidence, SavedFilter
+from .models import (
+    Application,
+    ApplicationRead,
+    ArrivalMail,
+    ArrivalSubscription,
+    CorrectionReply,
+    Evidence,
+    SavedFilter,
+)
 from .queries import ORDERS, ApplicationQuerySet, InvalidCursor, keyset_page
 from .timeline import timeline
 
@@ -503,6 +512,43 @@ def bulk(request: HttpRequest) -> HttpResponse:
             "results": results,
             "done": sum(r.ok for r in results),
             "refused": sum(not r.ok for r in results),
+        },
+    )
+
+
+@login_required
+def arrival_mail_settings(request: HttpRequest) -> HttpResponse:
+    """新着メールの設定: per procedure of the department, none, immediately or daily."""
+    user = staff_user(request)
+    visible = Procedure.objects.order_by("procedure_id", "-version")
+    if not user.sees_all_departments:
+        visible = visible.filter(department=user.department)
+    procedures: dict[str, str] = {}
+    for procedure_id, name in visible.values_list("procedure_id", "name"):
+        procedures.setdefault(procedure_id, name)
+    mine = ArrivalSubscription.objects.filter(user=user)
+    if request.method == "POST":
+        for procedure_id in procedures:
+            chosen = request.POST.get(f"mail-{procedure_id}", "")
+            if chosen in ArrivalMail.values:
+                ArrivalSubscription.objects.update_or_create(
+                    user=user, procedure_id=procedure_id, defaults={"frequency": chosen}
+                )
+            else:
+                mine.filter(procedure_id=procedure_id).delete()
+        messages.success(request, _("新着メールの設定を保存しました"))
+        return redirect("applications:arrival_mail")
+    current = dict(mine.values_list("procedure_id", "frequency"))
+    return render(
+        request,
+        "applications/arrival_mail.html",
+        {
+            "rows": [
+                {"id": pid, "name": name, "chosen": current.get(pid, "")}
+                for pid, name in procedures.items()
+            ],
+            "choices": [("", _("送らない")), *ArrivalMail.choices],
+            "has_email": bool(user.email),
         },
     )
 

@@ -8,7 +8,11 @@ import logging
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
+from madoguchi.applications.tasks import (
+    collect_acknowledgements,
+    export_portal_updates,
+    send_arrival_mails,
+)
 from madoguchi.audit.actions import anchor
 from madoguchi.intake.actions import IntakePass, import_package, load_crl
 from madoguchi.intake.revocation import recheck_pending_revocations
@@ -72,6 +76,7 @@ class Worker:
         self.spool = spool
         self.crl_refresh = Every(settings.CRL_REFRESH_SECONDS)
         self.audit_anchor = Every(settings.AUDIT_ANCHOR_SECONDS)
+        self.arrival_mail = Every(60)
 
     def one_pass(self) -> None:
         drain(self.spool)
@@ -84,6 +89,11 @@ class Worker:
                 step()
             except Exception:
                 log.exception("worker: %s failed; tried again next pass", name)
+        if self.arrival_mail.due():
+            try:
+                send_arrival_mails()
+            except Exception:
+                log.exception("worker: new-arrival mail failed; tried again next minute")
         if self.crl_refresh.due():
             refresh_crls()
         if self.audit_anchor.due():
