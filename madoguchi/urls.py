@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from madoguchi.accounts.login import LockoutAuthenticationForm, logout_everywhere
 from madoguchi.accounts.second_factor import second_factor
+from madoguchi.applications.views import applicant_texts
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="applications:list"), name="home"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("logout/everywhere/", logout_everywhere, name="logout_everywhere"),
     path("applications/", include("madoguchi.applications.urls")),
     path("staff/", include("madoguchi.accounts.urls")),
+    # Before the catalog's own addresses, whose second part is a version.
+    path("procedures/<slug:procedure_id>/texts/", applicant_texts, name="applicant_texts"),
     path("procedures/", include("madoguchi.procedures.urls")),
     path("intake/", include("madoguchi.intake.urls")),
     path("audit/", include("madoguchi.audit.urls")),

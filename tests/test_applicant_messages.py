@@ -11,6 +11,8 @@ from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application, PortalStatusUpdate
 from madoguchi.applications.timeline import timeline
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,36 @@ def test_each_status_with_its_own_text_reaches_the_portal(received, reviewer):
         ("processing", texts["in_review"]),
         ("processing", texts["ready_for_handoff"]),
     ]
+
+
+def test_the_municipality_words_what_applicants_read_on_a_screen_audited(
+    client, received, reviewer, administrator
+):
+    url = "/procedures/jidou-teate-nintei/texts/"
+    sign_in(client, reviewer)
+    assert client.get(url).status_code == 403
+    sign_in(client, administrator)
+    page = client.get(url).content.decode()
+    catalog = received.procedure.status_messages["in_review"]
+    assert catalog in page and "【教示】" in page
+    own_notice = "【教示】この決定に不服があるときは、3か月以内に千代田区長に審査請求できます。"
+    client.post(
+        url,
+        {
+            "in_review": "担当課で内容を確認しています。",
+            "correction_requested": received.procedure.status_messages["correction_requested"],
+            "rejection_notice": own_notice,
+        },
+    )
+    changed = AuditEvent.objects.filter(action=AuditAction.APPLICANT_TEXT_CHANGED)
+    assert sorted(e.extra["kind"] for e in changed) == ["in_review", "rejection_notice"]
+    assert changed.get(extra__kind="in_review").extra["from"] == catalog
+
+    change_status(received.pk, Status.IN_REVIEW, actor=reviewer)
+    change_status(received.pk, Status.REJECTED, actor=reviewer, reason="要件を満たしません")
+    told = list(PortalStatusUpdate.objects.filter(application=received).order_by("id"))
+    assert told[-2].message == "担当課で内容を確認しています。"
+    assert told[-1].message.endswith(own_notice)
+
+    client.post(url, {"in_review": ""})  # empty: the catalog's words again
+    assert "担当課で" not in client.get(url).content.decode()

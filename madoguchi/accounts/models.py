@@ -62,6 +62,14 @@ class User(AbstractUser):
     def may_read_audit_log(self) -> bool:
         return self.is_active and self.role in (Role.ADMINISTRATOR, Role.MANAGER)
 
+    def may_edit_applicant_texts(self, department_id: int | None) -> bool:
+        """The wording applicants read: the administrator, or the department's manager."""
+        if not self.is_active:
+            return False
+        return self.role == Role.ADMINISTRATOR or (
+            self.role == Role.MANAGER and department_id == self.department_id
+        )
+
     @property
     def may_handle_quarantine(self) -> bool:
         """Quarantined packages belong to no department yet: the administrator handles them."""

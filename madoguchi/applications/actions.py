@@ -34,7 +34,7 @@ from madoguchi.residents.identification import (
 )
 from madoguchi.residents.models import Resident
 
-from .applicant_text import applicant_message
+from .applicant_text import REJECTION_NOTICE_KEY, applicant_message, default_rejection_notice
 from .constants import (
     MAY_MOVE_TO,
     PORTAL_STATUS,
@@ -44,7 +44,14 @@ from .constants import (
     Status,
     Submitter,
 )
-from .models import Application, ApplicationRead, CorrectionReply, Evidence, PortalStatusUpdate
+from .models import (
+    ApplicantText,
+    Application,
+    ApplicationRead,
+    CorrectionReply,
+    Evidence,
+    PortalStatusUpdate,
+)
 from .received import ReceivedPackage, RevocationFinding
 
 NAME_COLUMN = Application._meta.get_field("applicant_name").max_length or 100
@@ -516,6 +523,45 @@ def record_view(application: Application, viewer: User) -> None:
     ApplicationRead.objects.bulk_create(
         [ApplicationRead(application=application, user=viewer)], ignore_conflicts=True
     )
+
+
+@transaction.atomic
+def set_applicant_texts(procedure: Procedure, texts: dict[str, str], *, actor: User) -> list[str]:
+    """The municipality's wording of what applicants read (by status code, or the 教示);
+    a text equal to the catalog's (or empty) goes back to the catalog's. Returns the kinds
+    changed, each audited with its old and new words."""
+    if not actor.may_edit_applicant_texts(procedure.department_id):
+        raise PermissionDenied
+    changed = []
+    for kind, text in texts.items():
+        text = text.strip()
+        catalog = (
+            procedure.definition.get(REJECTION_NOTICE_KEY, "") or default_rejection_notice()
+            if kind == REJECTION_NOTICE_KEY
+            else procedure.status_messages.get(kind, "")
+        )
+        current = ApplicantText.objects.filter(procedure_id=procedure.procedure_id, kind=kind)
+        before = current.values_list("text", flat=True).first() or catalog
+        text = text or catalog.strip()
+        if text == before.strip():
+            continue
+        if text == catalog.strip():
+            current.delete()
+        else:
+            ApplicantText.objects.update_or_create(
+                procedure_id=procedure.procedure_id,
+                kind=kind,
+                defaults={"text": text, "updated_by": actor},
+            )
+        record(
+            AuditAction.APPLICANT_TEXT_CHANGED,
+            actor=actor,
+            target_type="procedure",
+            target_id=procedure.procedure_id,
+            extra={"kind": kind, "from": before, "to": text},
+        )
+        changed.append(kind)
+    return changed
 
 
 def search_registry(

@@ -12,16 +12,35 @@ from django.utils.translation import gettext as _
 from madoguchi.procedures.models import Procedure
 
 from .constants import Status
+from .models import ApplicantText
 
 # The catalog entry may carry its own (e.g. 要介護認定: 審査請求 goes to the prefecture's
 # 介護保険審査会); else this one, with the municipality's name.
 REJECTION_NOTICE_KEY = "rejection_notice"
 
 
-def rejection_notice(procedure: Procedure) -> str:
-    own = procedure.definition.get(REJECTION_NOTICE_KEY)
-    if isinstance(own, str) and own.strip():
-        return own.strip()
+def own_texts(procedure_id: str) -> dict[str, str]:
+    """The municipality's wording for this procedure, by status code (and 教示)."""
+    return dict(ApplicantText.objects.filter(procedure_id=procedure_id).values_list("kind", "text"))
+
+
+def status_text(procedure: Procedure, status: Status, own: dict[str, str] | None = None) -> str:
+    """What the portal says for ``status``: the municipality's words, else the catalog's."""
+    own = own_texts(procedure.procedure_id) if own is None else own
+    return own.get(status.value) or procedure.status_messages.get(status.value, "")
+
+
+def rejection_notice(procedure: Procedure, own: dict[str, str] | None = None) -> str:
+    own = own_texts(procedure.procedure_id) if own is None else own
+    if own.get(REJECTION_NOTICE_KEY, "").strip():
+        return own[REJECTION_NOTICE_KEY].strip()
+    catalog = procedure.definition.get(REJECTION_NOTICE_KEY)
+    if isinstance(catalog, str) and catalog.strip():
+        return catalog.strip()
+    return default_rejection_notice()
+
+
+def default_rejection_notice() -> str:
     name = settings.MUNICIPALITY_NAME or _("市区町村")
     return _(
         "【教示】この処分に不服がある場合は、この処分があったことを知った日の翌日から起算して"
@@ -34,7 +53,8 @@ def rejection_notice(procedure: Procedure) -> str:
 
 def applicant_message(procedure: Procedure, status: Status, message: str) -> str:
     """The whole text the portal shows for this change, exactly."""
-    parts = [procedure.status_messages.get(status.value, ""), message.strip()]
+    own = own_texts(procedure.procedure_id)
+    parts = [status_text(procedure, status, own), message.strip()]
     if status == Status.REJECTED:
-        parts.append(rejection_notice(procedure))
+        parts.append(rejection_notice(procedure, own))
     return "\n".join(part for part in parts if part)

@@ -270,3 +270,23 @@ class ArrivalSubscription(models.Model):
                 condition=Q(frequency__in=ArrivalMail.values), name="arrival_mail_frequency"
             ),
         ]
+
+
+class ApplicantText(models.Model):
+    """The municipality's own wording of what the applicant reads for a status of one
+    procedure (or of the 教示 of its 却下), edited on screen; the catalog's text otherwise.
+    Catalog versions never change, so the municipality's words live here."""
+
+    procedure_id = models.SlugField(_("手続ID"), max_length=80)
+    # A status code, or REJECTION_NOTICE_KEY for the 教示 of a 却下.
+    kind = models.CharField(_("種類"), max_length=40)
+    text = models.TextField(_("文面"))
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["procedure_id", "kind"], name="applicant_text_once")
+        ]

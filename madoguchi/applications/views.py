@@ -47,9 +47,23 @@ from .actions import (
     record_view,
     resolve_identification,
     search_registry,
+    set_applicant_texts,
 )
-from .applicant_text import applicant_message
-from .constants import CONFIRM_FIRST, MAY_MOVE_TO, REASON_REQUIRED, Identification, Status
+from .applicant_text import (
+    REJECTION_NOTICE_KEY,
+    applicant_message,
+    own_texts,
+    rejection_notice,
+    status_text,
+)
+from .constants import (
+    CONFIRM_FIRST,
+    MAY_MOVE_TO,
+    PORTAL_STATUS,
+    REASON_REQUIRED,
+    Identification,
+    Status,
+)
 from .forms import (
     AssignForm,
     BulkForm,
@@ -512,6 +526,47 @@ def bulk(request: HttpRequest) -> HttpResponse:
             "results": results,
             "done": sum(r.ok for r in results),
             "refused": sum(not r.ok for r in results),
+        },
+    )
+
+
+@login_required
+def applicant_texts(request: HttpRequest, procedure_id: str) -> HttpResponse:
+    """申請者への文面: what the portal shows for each status of one procedure, and the 教示
+    of its 却下, in the municipality's own words (the catalog's until changed)."""
+    user = staff_user(request)
+    procedure = Procedure.objects.filter(procedure_id=procedure_id).order_by("-version").first()
+    if procedure is None:
+        raise Http404
+    if not user.may_edit_applicant_texts(procedure.department_id):
+        raise PermissionDenied
+    kinds = [s for s in Status if s in PORTAL_STATUS]
+    if request.method == "POST":
+        texts = {s.value: request.POST.get(s.value, "")[:2000] for s in kinds}
+        texts[REJECTION_NOTICE_KEY] = request.POST.get(REJECTION_NOTICE_KEY, "")[:4000]
+        changed = set_applicant_texts(procedure, texts, actor=user)
+        messages.success(request, _("%(n)d 件の文面を保存しました") % {"n": len(changed)})
+        return redirect("applicant_texts", procedure_id=procedure_id)
+    own = own_texts(procedure_id)
+    return render(
+        request,
+        "applications/applicant_texts.html",
+        {
+            "procedure": procedure,
+            "rows": [
+                {
+                    "kind": s.value,
+                    "label": s.label,
+                    "text": status_text(procedure, s, own),
+                    "own": s.value in own,
+                }
+                for s in kinds
+            ],
+            "notice": {
+                "kind": REJECTION_NOTICE_KEY,
+                "text": rejection_notice(procedure, own),
+                "own": REJECTION_NOTICE_KEY in own,
+            },
         },
     )
 

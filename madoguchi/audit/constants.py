@@ -43,6 +43,7 @@ class AuditAction(IntEnum):
     CRL_LOADED = 501
     RESIDENTS_LOADED = 600
     RETENTION_PURGED = 700
+    APPLICANT_TEXT_CHANGED = 800
 
     @property
     def label(self) -> str:
@@ -87,4 +88,5 @@ AUDIT_LABELS = {
     AuditAction.CRL_LOADED: _("CRL読込"),
     AuditAction.RESIDENTS_LOADED: _("番号紐付情報読込"),
     AuditAction.RETENTION_PURGED: _("保存期間経過による削除"),
+    AuditAction.APPLICANT_TEXT_CHANGED: _("申請者への文面の変更"),
 }

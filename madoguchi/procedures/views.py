@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from madoguchi.accounts.access import staff_user
 from madoguchi.applications.constants import Status
 
 from .models import Procedure
@@ -41,6 +42,7 @@ def procedure_detail(request: HttpRequest, procedure_id: str, version: str) -> H
             "before": flow.get("before", []),
             "after": flow.get("after", []),
             "messages_for_applicant": messages,
+            "may_edit_texts": staff_user(request).may_edit_applicant_texts(procedure.department_id),
             "versions": Procedure.objects.filter(procedure_id=procedure_id).order_by("version"),
             "fields": [
                 {**field, "type_label": FIELD_TYPE_LABELS[field["type"]]}
