@@ -123,3 +123,21 @@ def test_a_listing_entry_with_an_unusable_receipt_number_is_skipped(trusted, tmp
     monkeypatch.setattr(client, "get_package", lambda listed: b"package")
     result = pull_once(client, Spool(tmp_path / "spool", b"k"))
     assert (result.fetched, result.failed) == (1, 1)
+
+
+def test_status_updates_go_to_the_relay_in_the_order_they_were_made(trusted, tmp_path):
+    """The relay posts the spool's files in name order: update 10 must follow update 9."""
+    from madoguchi.applications.tasks import export_portal_updates
+    from madoguchi.intake.actions import import_package
+
+    import_package(trusted.packages[0].read_bytes(), trusted.packages[0].name)
+    application = Application.objects.get()
+    for pk, status in ((9, "processing"), (10, "returned")):
+        PortalStatusUpdate.objects.create(pk=pk, application=application, status=status)
+    spool = Spool(tmp_path / "spool", b"k")
+    assert export_portal_updates(spool) == 2
+    posted = [json.loads(update.read()) for update in spool.outgoing()]
+    assert [(p["ref"], p["status"]) for p in posted] == [
+        ("madoguchi-9", "processing"),
+        ("madoguchi-10", "returned"),
+    ]

@@ -29,8 +29,9 @@ def export_portal_updates(spool: Spool) -> int:
             "status": update.status,
             "message": update.message,
         }
-        # Posting the same id twice writes the same file: a crash here repeats nothing.
-        spool.post(str(update.pk), json.dumps(body, ensure_ascii=False).encode())
+        # Posting the same id twice writes the same file: a crash here repeats nothing. The
+        # relay posts in name order, so the id is zero-padded: update 10 after update 9.
+        spool.post(f"{update.pk:012d}", json.dumps(body, ensure_ascii=False).encode())
         done += PortalStatusUpdate.objects.filter(pk=update.pk, exported_at__isnull=True).update(
             exported_at=timezone.now()
         )
