@@ -274,6 +274,7 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("administrator", "/intake/quarantine/"),
         ("administrator", "/staff/"),
         ("administrator", "/procedures/jidou-teate-nintei/texts/"),
+        ("administrator", "/linking/gaiji/"),
         ("reviewer", "/applications/0000000000000000/"),
     ],
 )

@@ -584,3 +584,36 @@ def test_the_list_names_core_systems_offers_transcription_for_held_back_and_rese
     assert state_of(first)[1] == state_of(second)[1] == DeliveryState.PENDING
     assert AuditEvent.objects.filter(action=AuditAction.HANDOFF_RESENT).count() == 2
     assert Delivery.objects.get(application=held).held_back  # not a failure: left as it was
+
+
+def test_a_held_back_character_is_fixed_on_the_gaiji_screen_and_goes_out_next_time(
+    client, named, administrator, reviewer, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    report = export("fixed", tmp_path / "a", capsys, django_capture_on_commit_callbacks)
+    assert {h["receipt_number"] for h in report["held_back"]} == {
+        "2026112600000703",
+        "2026112600000704",
+    }
+    sign_in(client, reviewer)
+    page = client.get("/linking/2026112600000703/").content.decode()
+    assert 'data-testid="fix-gaiji"' in page and "character=%F0%A0%AE%B7" in page
+    assert client.post("/linking/gaiji/", {"core_system": "jidou_teate"}).status_code == 403
+
+    sign_in(client, administrator)
+    refused = client.post(
+        "/linking/gaiji/",
+        {"core_system": "jidou_teate", "character": "𠮷", "replacement": "0x8140"},
+        follow=True,
+    )
+    assert "CP932の外字領域" in refused.content.decode()
+    for character, replacement in (("𠮷", "0xF040"), ("鷗", "鴎")):
+        client.post(
+            "/linking/gaiji/",
+            {"core_system": "jidou_teate", "character": character, "replacement": replacement},
+        )
+    assert AuditEvent.objects.filter(action=AuditAction.GAIJI_CHANGED).count() == 2
+    again = export("fixed", tmp_path / "b", capsys, django_capture_on_commit_callbacks)
+    assert again["held_back"] == []
+    rows = records(again, "fixed")
+    assert rows["2026112600000703"][3] == b"\xf0\x40" + "田　太郎".encode("cp932")
+    assert rows["2026112600000704"][3] == "森　鴎外".encode("cp932")

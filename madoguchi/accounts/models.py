@@ -71,6 +71,11 @@ class User(AbstractUser):
         )
 
     @property
+    def may_edit_gaiji(self) -> bool:
+        """外字 tables serve every department's hand-over: the administrator and managers."""
+        return self.is_active and self.role in (Role.ADMINISTRATOR, Role.MANAGER)
+
+    @property
     def may_handle_quarantine(self) -> bool:
         """Quarantined packages belong to no department yet: the administrator handles them."""
         return self.is_active and self.role == Role.ADMINISTRATOR

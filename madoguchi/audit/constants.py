@@ -39,6 +39,7 @@ class AuditAction(IntEnum):
     HANDOFF_RECORD_FETCHED = 404
     HANDOFF_RESULTS_IMPORTED = 405
     CORE_SYSTEM_TOKEN_ISSUED = 406
+    GAIJI_CHANGED = 407
     TRUST_ANCHOR_ADDED = 500
     CRL_LOADED = 501
     RESIDENTS_LOADED = 600
@@ -84,6 +85,7 @@ AUDIT_LABELS = {
     AuditAction.HANDOFF_RECORD_FETCHED: _("基幹システムによる取得"),
     AuditAction.HANDOFF_RESULTS_IMPORTED: _("取込結果の読込"),
     AuditAction.CORE_SYSTEM_TOKEN_ISSUED: _("基幹システム用トークン発行"),
+    AuditAction.GAIJI_CHANGED: _("外字表の変更"),
     AuditAction.TRUST_ANCHOR_ADDED: _("トラストアンカー追加"),
     AuditAction.CRL_LOADED: _("CRL読込"),
     AuditAction.RESIDENTS_LOADED: _("番号紐付情報読込"),

@@ -17,7 +17,8 @@ from madoguchi.procedures.models import Procedure
 
 from .constants import MARKED_BY_STAFF, DeliveryState, HandoffMethod
 from .deliveries import mark_sent
-from .models import BatchFile, Delivery
+from .gaiji import parse_entry
+from .models import BatchFile, Delivery, GaijiEntry
 
 
 @transaction.atomic
@@ -188,4 +189,44 @@ def record_results_read(
         target_type="core_system",
         target_id=core_system,
         extra={"file": file_name, "acknowledged": acknowledged, "failed": failed, "errors": errors},
+    )
+
+
+@transaction.atomic
+def set_gaiji(
+    core_system_key: str, character: str, replacement: str, note: str, *, actor: User
+) -> GaijiEntry:
+    """A row of the core system's 外字 table, entered on screen; records held back for that
+    character go out with the next file (they are still 待ち). Refused (GaijiTableError)
+    unless the replacement fits CP932."""
+    if not actor.may_edit_gaiji:
+        raise PermissionDenied
+    parse_entry(character, replacement)
+    entry, _created = GaijiEntry.objects.update_or_create(
+        core_system=core_system_key,
+        character=character,
+        defaults={"replacement": replacement.strip(), "note": note.strip(), "updated_by": actor},
+    )
+    record(
+        AuditAction.GAIJI_CHANGED,
+        actor=actor,
+        target_type="core_system",
+        target_id=core_system_key,
+        extra={"character": character, "to": entry.replacement, "note": entry.note},
+    )
+    return entry
+
+
+@transaction.atomic
+def remove_gaiji(entry_id: int, *, actor: User) -> None:
+    if not actor.may_edit_gaiji:
+        raise PermissionDenied
+    entry = GaijiEntry.objects.get(pk=entry_id)
+    entry.delete()
+    record(
+        AuditAction.GAIJI_CHANGED,
+        actor=actor,
+        target_type="core_system",
+        target_id=entry.core_system,
+        extra={"character": entry.character, "from": entry.replacement, "to": ""},
     )

@@ -26,14 +26,14 @@ class GaijiTableError(ValueError):
     pass
 
 
-def _replacement(text: str, line: int) -> str:
+def _replacement(text: str) -> str:
     match = USER_AREA.fullmatch(text)
     if match is None:
         return text
     code = int(match.group(1), 16)
     lead, trail = code >> 8, code & 0xFF
     if not (0xF0 <= lead <= 0xF9 and (0x40 <= trail <= 0x7E or 0x80 <= trail <= 0xFC)):
-        raise GaijiTableError(f"{line}行目: {text} はCP932の外字領域(0xF040〜0xF9FC)ではありません")
+        raise GaijiTableError(f"{text} はCP932の外字領域(0xF040〜0xF9FC)ではありません")
     return bytes([lead, trail]).decode("cp932")
 
 
@@ -54,8 +54,26 @@ def _load_table(path: Path, _mtime: int) -> tuple[tuple[str, str], ...]:
                 raise GaijiTableError(f"{path.name} {line}行目: 文字と置換の2列が必要です")
             if len(row[0]) != 1:
                 raise GaijiTableError(f"{path.name} {line}行目: 「{row[0]}」は1文字ではありません")
-            table[row[0]] = _replacement(row[1], line)
+            try:
+                table[row[0]] = _replacement(row[1])
+            except GaijiTableError as exc:
+                raise GaijiTableError(f"{line}行目: {exc}") from None
     return tuple(table.items())
+
+
+def parse_entry(character: str, replacement: str) -> str:
+    """One row typed on the screen: the replacement as it will be written (a code in the
+    user-defined area becomes its character); refused unless CP932 can hold it."""
+    if len(character) != 1:
+        raise GaijiTableError(f"「{character}」は1文字ではありません")
+    if not replacement:
+        raise GaijiTableError("置換する文字を入力してください")
+    written = _replacement(replacement.strip())
+    try:
+        written.encode("cp932")
+    except UnicodeEncodeError:
+        raise GaijiTableError(f"「{replacement}」はCP932で表せません") from None
+    return written
 
 
 class GaijiMap:
@@ -74,6 +92,10 @@ class GaijiMap:
         return value.translate(self._translation)
 
     @classmethod
-    def for_table(cls, path: Path | None) -> GaijiMap:
-        default = load_table(DEFAULT_TABLE)
-        return cls(default, load_table(path)) if path else cls(default)
+    def for_table(cls, path: Path | None, own: dict[str, str] | None = None) -> GaijiMap:
+        """The built-in table, then the core system's file, then the rows the municipality
+        entered on screen (``own``): a later table wins for the same character."""
+        tables = [load_table(DEFAULT_TABLE)]
+        if path:
+            tables.append(load_table(path))
+        return cls(*tables, own or {})

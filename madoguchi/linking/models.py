@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -123,3 +124,24 @@ class DigestRun(models.Model):
     day = models.DateField(unique=True)
     failures = models.PositiveIntegerField()
     sent_at = models.DateTimeField(auto_now_add=True)
+
+
+class GaijiEntry(models.Model):
+    """A row of a core system's 外字 table entered on screen: how to write a character its
+    encoding cannot hold (another character, or a code of its user-defined area)."""
+
+    core_system = models.CharField(_("基幹システム"), max_length=40)
+    character = models.CharField(_("文字"), max_length=1)
+    # As typed (``0xF040`` or a character); what is written is gaiji.parse_entry's.
+    replacement = models.CharField(_("置換"), max_length=10)
+    note = models.CharField(_("備考"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["core_system", "character"]
+        constraints = [
+            models.UniqueConstraint(fields=["core_system", "character"], name="gaiji_once")
+        ]

@@ -7,6 +7,7 @@ app_name = "linking"
 urlpatterns = [
     path("", views.delivery_list, name="list"),
     path("resend-failed/", views.resend_failed_view, name="resend_failed"),
+    path("gaiji/", views.gaiji_table, name="gaiji"),
     path("<str:receipt_number>/", views.transcription, name="transcription"),
     path(
         "<str:receipt_number>/record.json",

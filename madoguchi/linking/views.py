@@ -6,9 +6,11 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,10 +27,11 @@ from madoguchi.applications.views import refusals_as_messages
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import spreadsheet_safe
 
-from .actions import mark_transcribed, resend, resend_failed
+from .actions import mark_transcribed, remove_gaiji, resend, resend_failed, set_gaiji
 from .constants import MARKED_BY_STAFF, DeliveryState
-from .models import Delivery
-from .plugins import core_system
+from .gaiji import GaijiTableError
+from .models import Delivery, GaijiEntry
+from .plugins import all_core_systems, core_system
 from .tasks import failures
 
 PAGE_SIZE = 50
@@ -75,6 +78,12 @@ def _delivery_for(request: HttpRequest, receipt_number: str) -> tuple[Applicatio
     return application, delivery
 
 
+def _held_character(reason: str) -> str:
+    """The character a record was held back for, from its reason (「髙」(U+9AD9)…)."""
+    found = re.search(r"\(U\+([0-9A-F]{4,6})\)", reason)
+    return chr(int(found.group(1), 16)) if found else ""
+
+
 @login_required
 def transcription(request: HttpRequest, receipt_number: str) -> HttpResponse:
     """方式1/方式2: the record in the core system's input order, one item per row, with
@@ -92,6 +101,7 @@ def transcription(request: HttpRequest, receipt_number: str) -> HttpResponse:
             "plugin": plugin,
             "items": plugin.items(application),
             "era_dates": plugin.config.era_dates,
+            "held_character": _held_character(delivery.last_error) if delivery.held_back else "",
             "may_mark": delivery.state != DeliveryState.ACKNOWLEDGED
             and (delivery.method in MARKED_BY_STAFF or delivery.is_held_back),
         },
@@ -156,6 +166,61 @@ def transcribed(request: HttpRequest, receipt_number: str) -> HttpResponse:
         )
         messages.success(request, _("転記済にしました"))
     return redirect("linking:transcription", receipt_number=receipt_number)
+
+
+@login_required
+def gaiji_table(request: HttpRequest) -> HttpResponse:
+    """外字表: per core system, how a character its encoding cannot hold is written; rows
+    entered here join the built-in table and the core system's file (they win)."""
+    user = staff_user(request)
+    systems = {s.key: s for s in all_core_systems()}
+    if request.method == "POST":
+        if not user.may_edit_gaiji:
+            raise PermissionDenied
+        if request.POST.get("remove"):
+            remove_gaiji(int(request.POST["remove"]), actor=user)
+            messages.success(request, _("外字表から削除しました"))
+        else:
+            key = request.POST.get("core_system", "")
+            if key not in systems:
+                raise Http404
+            try:
+                set_gaiji(
+                    key,
+                    request.POST.get("character", ""),
+                    request.POST.get("replacement", ""),
+                    request.POST.get("note", "")[:200],
+                    actor=user,
+                )
+                messages.success(
+                    request, _("外字表に登録しました。保留中のデータは次の連携で送られます")
+                )
+            except GaijiTableError as exc:
+                messages.error(request, str(exc))
+        return redirect("linking:gaiji")
+    held = Delivery.objects.filter(
+        held_back=True, application__in=Application.objects.visible_to(user)
+    ).values_list("core_system", "last_error")
+    return render(
+        request,
+        "linking/gaiji.html",
+        {
+            "systems": [
+                {
+                    "key": key,
+                    "name": plugin.name,
+                    "own": GaijiEntry.objects.filter(core_system=key),
+                    "held": [error for system, error in held if system == key],
+                }
+                for key, plugin in systems.items()
+            ],
+            "may_edit": user.may_edit_gaiji,
+            "suggested": {
+                "core_system": request.GET.get("core_system", ""),
+                "character": request.GET.get("character", "")[:1],
+            },
+        },
+    )
 
 
 @login_required

@@ -17,7 +17,8 @@ from madoguchi.lib.wareki import iso_to_wareki
 from madoguchi.procedures.models import Procedure
 
 from ..constants import BatchFormat, HandoffMethod
-from ..gaiji import GaijiMap
+from ..gaiji import GaijiMap, parse_entry
+from ..models import GaijiEntry
 
 
 class DeliveryError(Exception):
@@ -107,6 +108,14 @@ def column_getter(source: str) -> Callable[[RecordSource], str]:
     raise ValueError(source)
 
 
+def own_gaiji(key: str) -> dict[str, str]:
+    """The 外字 rows entered on screen for this core system, as they are written."""
+    return {
+        e.character: parse_entry(e.character, e.replacement)
+        for e in GaijiEntry.objects.filter(core_system=key)
+    }
+
+
 class CoreSystem:
     """The standard link: the catalog's layout, batch files placed in a drop folder, and
     result files in the documented CSV layout (docs/core-systems.md)."""
@@ -115,7 +124,7 @@ class CoreSystem:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.gaiji = GaijiMap.for_table(config.gaiji_table)
+        self.gaiji = GaijiMap.for_table(config.gaiji_table, own=own_gaiji(config.key))
 
     @property
     def key(self) -> str:
