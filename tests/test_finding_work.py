@@ -14,7 +14,7 @@ from django.utils import timezone
 from conftest import sign_in
 from madoguchi.applications.constants import Status
 from madoguchi.applications.forms import period_start
-from madoguchi.applications.models import CorrectionReply
+from madoguchi.applications.models import Application, CorrectionReply
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from tests.factories import make_application
@@ -100,3 +100,35 @@ def test_the_list_downloads_as_a_safe_csv_and_the_download_is_audited(
         (counter_clerk, 2),
     ]
     assert exported.first().extra["filters"] == "q=%E3%82%B5%E3%83%88%E3%82%A6"
+
+
+def test_each_row_says_how_many_office_days_are_left(catalog):
+    from madoguchi.applications.views import days_left
+
+    today = dt.date(2026, 12, 1)  # a Tuesday
+    waiting = make_application()
+    waiting.due_date = dt.date(2026, 12, 4)
+    assert days_left(waiting, "開庁日", today, []) == "あと3開庁日"
+    waiting.due_date = dt.date(2026, 11, 27)  # the Friday before
+    assert days_left(waiting, "開庁日", today, []) == "2開庁日超過"
+    assert days_left(waiting, "暦日", today, []) == "4日超過"
+    waiting.due_date = today
+    assert days_left(waiting, "開庁日", today, []) == "本日まで"
+    waiting.status = Status.CORRECTION_REQUESTED
+    assert days_left(waiting, "開庁日", today, []) == "補正中(期限停止)"
+    waiting.status = Status.COMPLETED
+    assert days_left(waiting, "開庁日", today, []) == ""
+
+
+def test_the_birth_date_column_comes_from_the_signed_form(client, trusted, counter_clerk):
+    from madoguchi.intake.actions import import_package
+
+    for path in trusted.packages:
+        import_package(path.read_bytes(), path.name)
+    sign_in(client, counter_clerk)
+    rows = client.get("/applications/").context["rows"]
+    assert rows
+    for row in rows:
+        application = Application.objects.get(receipt_number=row["receipt_number"])
+        field = application.procedure.field_for("applicant.birth_date")
+        assert row["birth_date"] == application.form[field]

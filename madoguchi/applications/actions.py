@@ -81,6 +81,14 @@ def _identify(
     )
 
 
+def form_date(value: str) -> dt.date | None:
+    """A form's date (YYYY-MM-DD, as the validator requires), or None."""
+    try:
+        return dt.date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
 def _take_form(
     application: Application,
     procedure: Procedure,
@@ -105,6 +113,9 @@ def _take_form(
         setattr(
             application, column, form.get(procedure.field_for(semantic) or "", "")[:NAME_COLUMN]
         )
+    application.applicant_birth_date = form_date(
+        form.get(procedure.field_for("applicant.birth_date") or "", "")
+    )
     application.set_search_keys()
 
 

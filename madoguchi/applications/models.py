@@ -33,6 +33,8 @@ class Application(models.Model):
     attachments = models.JSONField(_("添付ファイル"), default=list, blank=True)
     applicant_name = models.CharField(_("申請者氏名"), max_length=100, blank=True)
     applicant_kana = models.CharField(_("申請者カナ"), max_length=100, blank=True)
+    # From the form (the applicant.birth_date field), for the list; None when not a date.
+    applicant_birth_date = models.DateField(_("申請者生年月日"), null=True, blank=True)
     resident = models.ForeignKey(
         Resident, verbose_name=_("住民"), null=True, blank=True, on_delete=models.PROTECT
     )

@@ -89,6 +89,7 @@ class ApplicationQuerySet(models.QuerySet):
             "due_date",
             "applicant_name",
             "applicant_kana",
+            "applicant_birth_date",
             "identification",
             "form_errors",
             "procedure__procedure_id",

@@ -18,7 +18,7 @@ from .models import Application
 # Reads by a screen: audited one by one, shown folded.
 FOLDED = (AuditAction.APPLICATION_VIEWED, AuditAction.ATTACHMENT_VIEWED)
 SHOWN = [action for action in AuditAction if action not in FOLDED]
-LATEST_READS = 5
+LATEST_READS = 20
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import spreadsheet_safe, visible_controls
 from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
+from madoguchi.lib.office_calendar import BUSINESS, counted_days
 from madoguchi.lib.pdfpages import PdfError, render_in_child
 from madoguchi.linking.models import Delivery
 from madoguchi.procedures.models import Procedure
@@ -41,6 +42,7 @@ from .actions import (
     allowed_transitions,
     assign,
     change_status,
+    closed_days,
     for_each,
     record_list_export,
     record_read,
@@ -160,12 +162,14 @@ def _inbox_csv(
     rows = inbox_rows(chosen, user)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header = [_("受付番号"), _("手続"), _("申請者"), _("カナ"), _("受付日時"), _("処理期限")]
+    header = [_("受付番号"), _("手続"), _("申請者"), _("カナ"), _("生年月日"), _("受付日時")]
+    header.append(_("処理期限"))
     writer.writerow([*header, _("担当者"), _("本人特定"), _("ステータス")])
     for r in rows:
         cells = [
             r["receipt_number"], r["procedure"], r["applicant_name"], r["applicant_kana"],
-            r["received_at"], r["due_date"], r["assignee"], r["identification_label"],
+            r["birth_date"], r["received_at"], r["due_date"], r["assignee"],
+            r["identification_label"],
             r["status_label"],
         ]  # fmt: skip
         writer.writerow([spreadsheet_safe(str(c)) for c in cells])
@@ -178,6 +182,23 @@ def _inbox_csv(
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
     return response
+
+
+def days_left(application: Application, unit: str, today: dt.date, closed: list[dt.date]) -> str:
+    """「あと5開庁日」「本日まで」「3開庁日超過」, in the procedure's unit; 補正中 the clock
+    stands still (DESIGN.md §8)."""
+    if not application.is_open:
+        return ""
+    if application.status == Status.CORRECTION_REQUESTED:
+        return _("補正中(期限停止)")
+    word = _("開庁日") if unit == BUSINESS else _("日")
+    if application.due_date == today:
+        return _("本日まで")
+    if application.due_date > today:
+        n = counted_days(today, application.due_date, unit, closed)
+        return _("あと%(n)d%(u)s") % {"n": n, "u": word}
+    n = counted_days(application.due_date, today, unit, closed)
+    return _("%(n)d%(u)s超過") % {"n": n, "u": word}
 
 
 def inbox_rows(applications: list[Application], user: User) -> list[dict[str, Any]]:
@@ -195,6 +216,11 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
             "application_id", flat=True
         )
     )
+    units = {
+        p.pk: p.processing_unit
+        for p in Procedure.objects.filter(pk__in={a.procedure_id for a in applications})
+    }
+    closed = closed_days()
     status_labels = {code: str(label) for code, label in Status.choices}
     identification_labels = {code: str(label) for code, label in Identification.choices}
     link = reverse("applications:detail", args=["0"])[: -len("0/")]
@@ -214,6 +240,8 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
                 "answered": a.is_open and a.pk in answered,
                 "received_at": timezone.localtime(a.received_at).strftime("%Y-%m-%d %H:%M"),
                 "due_date": a.due_date.isoformat(),
+                "days_left": days_left(a, units.get(a.procedure_id, BUSINESS), today, closed),
+                "birth_date": a.applicant_birth_date.isoformat() if a.applicant_birth_date else "",
                 "overdue": overdue,
                 "assignee": str(a.assignee) if a.assignee else "—",
                 "identification": a.identification,
@@ -354,6 +382,12 @@ def _render_detail(
             "may_accept_corrections": user.may_resolve_identification,
             "candidates": candidates(basic_four) if resolvable else [],
             "registry_search": _registry_search(request, application, user) if resolvable else None,
+            "days_left": days_left(
+                application,
+                application.procedure.processing_unit,
+                timezone.localdate(),
+                closed_days(),
+            ),
             "has_my_number": bool(resident and resident.my_number_encrypted is not None),
             "my_number_masked": MASKED,
             "my_number": my_number,
