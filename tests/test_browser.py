@@ -271,6 +271,7 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("reviewer", "/procedures/"),
         ("reviewer", "/procedures/jidou-teate-nintei/2026.2/"),
         ("administrator", "/audit/"),
+        ("administrator", "/audit/?action=100&date_from=2026-01-01"),
         ("administrator", "/intake/quarantine/"),
         ("administrator", "/staff/"),
         ("administrator", "/procedures/jidou-teate-nintei/texts/"),
@@ -326,3 +327,50 @@ def test_a_rejection_is_confirmed_on_a_page_that_reflows(live_server, page, trus
     expect(page.get_by_test_id("timeline")).to_contain_text("内部メモ: 課税台帳で確認")
     target.refresh_from_db()
     assert target.status == Status.REJECTED
+
+
+def test_a_reviewer_searches_the_registry_and_picks_the_resident(
+    live_server, page, trusted, reviewer
+):
+    from madoguchi.residents.models import Resident
+    from tests.builders import build, spec
+
+    import_package(build(trusted.ca, spec("2026112600000099")), "u.zip")  # serial not linked
+    application = Application.objects.get(receipt_number="2026112600000099")
+    resident = Resident.objects.order_by("id")[2]
+    login(page, live_server.url, reviewer.username)
+    page.goto(f"{live_server.url}/applications/{application.receipt_number}/")
+    page.get_by_label("生年月日", exact=True).fill(resident.birth_date.isoformat())
+    page.get_by_label("氏名またはカナ(先頭)").fill(resident.name_kana[:2])
+    page.get_by_role("button", name="住民記録を検索").click()
+    page.locator(f"input[name=candidate][value='{resident.atena_number}']").check()
+    page.get_by_label("確認した内容(例: 電話で本人に確認、旧姓で登録)").fill("電話で本人に確認")
+    page.get_by_test_id("resolve").click()
+    expect(page.get_by_test_id("identification")).to_have_text("特定済")
+    application.refresh_from_db()
+    assert application.resident == resident
+
+
+def test_a_held_back_character_is_fixed_from_its_record(live_server, page, trusted, administrator):
+    from madoguchi.linking.constants import HandoffMethod
+    from madoguchi.linking.deliveries import hold_back
+    from madoguchi.linking.models import Delivery, GaijiEntry
+
+    import_package(trusted.packages[0].read_bytes(), trusted.packages[0].name)
+    application = Application.objects.get()
+    delivery = Delivery.objects.create(
+        application=application,
+        core_system=application.procedure.core_system,
+        method=HandoffMethod.BATCH,
+    )
+    hold_back(delivery.pk, "請求者氏名", "「𠮷」(U+20BB7)は出力先の文字コードで表せません")
+    login(page, live_server.url, administrator.username)
+    page.goto(f"{live_server.url}/linking/{application.receipt_number}/")
+    page.get_by_test_id("fix-gaiji").click()
+    section = page.get_by_test_id(f"gaiji-{delivery.core_system}")
+    expect(section.get_by_label("文字", exact=True)).to_have_value("𠮷")
+    section.get_by_label("置換(文字または 0xF040 の形のコード)").fill("0xF040")
+    section.get_by_test_id("add-gaiji").click()
+    expect(page.get_by_role("status")).to_contain_text("外字表に登録しました")
+    assert GaijiEntry.objects.get(core_system=delivery.core_system).character == "𠮷"
+    assert accessibility_violations(page) == []
