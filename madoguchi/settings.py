@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "madoguchi.applications",
     "madoguchi.relay",
     "madoguchi.linking",
+    "madoguchi.notices",
     "madoguchi.operations",
     "madoguchi.api",
 ]

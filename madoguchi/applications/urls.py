@@ -12,6 +12,7 @@ urlpatterns = [
     path("filters/", views.saved_filter_create, name="saved_filter_create"),
     path("filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<str:receipt_number>/", views.application_detail, name="detail"),
+    path("<str:receipt_number>/print.pdf", views.application_print, name="print"),
     path("<str:receipt_number>/transition/", views.application_transition, name="transition"),
     path("<str:receipt_number>/resolve/", views.application_resolve, name="resolve"),
     path("<str:receipt_number>/my-number/", views.application_my_number, name="my_number"),

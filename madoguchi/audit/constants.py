@@ -32,6 +32,7 @@ class AuditAction(IntEnum):
     AUDIT_LOG_EXPORTED = 205
     APPLICATION_LIST_EXPORTED = 206
     RESIDENTS_SEARCHED = 207
+    APPLICATION_PRINTED = 208
     APPLICATIONS_EXPORTED = 400
     HANDOFF_ACKNOWLEDGED = 401
     HANDOFF_FAILED = 402
@@ -78,6 +79,7 @@ AUDIT_LABELS = {
     AuditAction.AUDIT_LOG_EXPORTED: _("監査ログのダウンロード"),
     AuditAction.APPLICATION_LIST_EXPORTED: _("申請一覧のダウンロード"),
     AuditAction.RESIDENTS_SEARCHED: _("住民記録の検索"),
+    AuditAction.APPLICATION_PRINTED: _("申請の印刷"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
     AuditAction.HANDOFF_ACKNOWLEDGED: _("基幹システム取込済"),
     AuditAction.HANDOFF_FAILED: _("基幹連携の失敗"),
