@@ -1,0 +1,54 @@
+"""`madoguchi notices receipts`: the day's 受付簿 per department, PDF and CP932 CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pypdfium2 as pdfium
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from tests.factories import make_application
+
+pytestmark = pytest.mark.django_db
+JST = timezone.get_default_timezone()
+
+
+def test_the_days_register_per_department_in_pdf_and_cp932(catalog, tmp_path, capsys):
+    day = dt.date(2026, 12, 1)
+    at = dt.datetime(2026, 12, 1, 9, 30, tzinfo=JST)
+    make_application(name="山田　花子", received_at=at)
+    make_application(name="𠮷田　太郎", received_at=at + dt.timedelta(minutes=5))
+    make_application("kaigo-nintei", name="鈴木　一郎", received_at=at)
+    make_application(name="前日　受付", received_at=at - dt.timedelta(days=1))
+
+    call_command("notices", "receipts", "--date", "2026-12-01", "--out", str(tmp_path), "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"] == {"kaigo": 1, "kosodate": 2}
+    rows = list(
+        csv.reader(io.StringIO((tmp_path / "受付簿-2026-12-01-kosodate.csv").read_text("cp932")))
+    )
+    assert rows[0][:3] == ["番号", "受付番号", "受付時刻"]
+    assert [(r[0], r[2], r[5]) for r in rows[1:]] == [
+        ("1", "09:30", "山田　花子"),
+        ("2", "09:35", "〓田　太郎"),
+    ]
+    assert rows[2][-1].startswith("外字は〓")
+    pdf = pdfium.PdfDocument(tmp_path / "受付簿-2026-12-01-kosodate.pdf")
+    text = "".join(page.get_textpage().get_text_range() for page in pdf)
+    assert "受付簿" in text and "令和8年12月1日" in text and "𠮷田" in text and "前日" not in text
+    written = AuditEvent.objects.get(action=AuditAction.RECEIPTS_REGISTER_WRITTEN)
+    assert written.target_id == day.isoformat()
+
+
+def test_a_date_that_is_not_one_is_refused_in_japanese(catalog, tmp_path):
+    """From the command line this is argparse's bad usage (exit 2)."""
+    with pytest.raises(CommandError, match="日付は YYYY-MM-DD で指定してください"):
+        call_command("notices", "receipts", "--date", "2026-02-30", "--out", str(tmp_path))
+    assert not list(tmp_path.iterdir())
