@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
@@ -52,3 +53,58 @@ def test_a_date_that_is_not_one_is_refused_in_japanese(catalog, tmp_path):
     with pytest.raises(CommandError, match="日付は YYYY-MM-DD で指定してください"):
         call_command("notices", "receipts", "--date", "2026-02-30", "--out", str(tmp_path))
     assert not list(tmp_path.iterdir())
+
+
+def test_letters_go_out_once_to_the_registry_address_with_their_register(
+    trusted, reviewer, tmp_path, capsys, settings
+):
+    """A 却下通知 for the day's rejections: one page each, addressed from the 住民記録, with
+    the reason and the 教示; the 発送簿 lists them; a second run sends none again."""
+    from madoguchi.applications.actions import change_status
+    from madoguchi.applications.constants import Status
+    from madoguchi.applications.models import Application
+    from madoguchi.intake.actions import import_package
+    from madoguchi.notices.models import Letter
+
+    settings.MUNICIPALITY_NAME = "千代田区"
+    for path in trusted.packages:
+        import_package(path.read_bytes(), path.name)
+    mine = Application.objects.filter(
+        procedure__department=reviewer.department, resident__isnull=False
+    ).order_by("id")[:2]
+    for application in mine:
+        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+        change_status(application.pk, Status.REJECTED, actor=reviewer, reason="所得が限度額超過")
+
+    call_command("notices", "batch", "--kind", "rejection", "--out", str(tmp_path), "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert [r["to"] for r in report["letters"]] == ["住民記録", "住民記録"]
+    letters_pdf = next(p for p in report["files"] if p.endswith("letters.pdf"))
+    pages = list(pdfium.PdfDocument(letters_pdf))
+    assert len(pages) == 2
+    first = pages[0].get_textpage().get_text_range()
+    resident = mine[0].resident
+    assert "却下通知" in first and "所得が限度額超過" in first and "千代田区長" in first
+    assert "".join(resident.name.split()) in "".join(first.split())
+    assert "".join(resident.address.split())[:10] in "".join(first.split())
+    register = next(p for p in report["files"] if p.endswith(".csv"))
+    rows = list(csv.reader(io.StringIO(Path(register).read_text(encoding="cp932"))))
+    assert rows[0] == [
+        "番号",
+        "受付日",
+        "届出種別",
+        "届出人",
+        "対象者",
+        "〒・送付先",
+        "発送日",
+        "返戻",
+    ]
+    assert len(rows) == 3
+    kept = Letter.objects.get(application=mine[0])
+    assert len(pdfium.PdfDocument(bytes(kept.pdf))) == 1
+    assert AuditEvent.objects.filter(
+        action=AuditAction.LETTER_SENT, target_id=mine[0].receipt_number
+    ).exists()
+
+    call_command("notices", "batch", "--kind", "rejection", "--out", str(tmp_path), "--json")
+    assert json.loads(capsys.readouterr().out)["letters"] == []

@@ -34,6 +34,7 @@ class AuditAction(IntEnum):
     RESIDENTS_SEARCHED = 207
     APPLICATION_PRINTED = 208
     RECEIPTS_REGISTER_WRITTEN = 209
+    LETTER_SENT = 210
     APPLICATIONS_EXPORTED = 400
     HANDOFF_ACKNOWLEDGED = 401
     HANDOFF_FAILED = 402
@@ -82,6 +83,7 @@ AUDIT_LABELS = {
     AuditAction.RESIDENTS_SEARCHED: _("住民記録の検索"),
     AuditAction.APPLICATION_PRINTED: _("申請の印刷"),
     AuditAction.RECEIPTS_REGISTER_WRITTEN: _("受付簿の出力"),
+    AuditAction.LETTER_SENT: _("通知書の発送"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
     AuditAction.HANDOFF_ACKNOWLEDGED: _("基幹システム取込済"),
     AuditAction.HANDOFF_FAILED: _("基幹連携の失敗"),

@@ -56,6 +56,9 @@ DETAIL_LABELS = {
     "filters": _("条件"),
     "count": _("件数"),
     "birth_date": _("生年月日"),
+    "kind": _("種類"),
+    "batch": _("発送の回"),
+    "address": _("送付先"),
 }
 
 

@@ -1,24 +1,31 @@
-"""受付簿: the day's received applications per department, as a PDF for the register and a
-CP932 CSV for a spreadsheet (`madoguchi notices receipts`). Writing it is audited: the
-register names applicants."""
+"""Paper out of madoguchi, audited because it names applicants: the 受付簿 (the day's received
+applications per department, `madoguchi notices receipts`) and letters by post with their
+発送簿 (`madoguchi notices batch`)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
+from madoguchi.applications.applicant_text import rejection_notice
+from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.cells import spreadsheet_safe
 from madoguchi.lib.wareki import to_wareki
 
+from .models import Letter, LetterKind
 from .pdf import render_pdf
 
 COLUMNS = ("番号", "受付番号", "受付時刻", "到達日時", "手続", "申請者", "本人特定", "ステータス")
@@ -109,3 +116,206 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
         extra={"counts": report.counts, "out": str(out)},
     )
     return report
+
+
+REGISTER_COLUMNS = (
+    "番号",
+    "受付日",
+    "届出種別",
+    "届出人",
+    "対象者",
+    "〒・送付先",
+    "発送日",
+    "返戻",
+)
+# The status a kind of letter follows, and the words of its body.
+LETTER_STATUS = {
+    LetterKind.CORRECTION: Status.CORRECTION_REQUESTED,
+    LetterKind.REJECTION: Status.REJECTED,
+}
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One letter as the template sets it."""
+
+    number: int
+    application: Application
+    name: str
+    postal: str
+    address: str
+    source: str
+    reason: str
+    notice: str
+    arrived: str
+
+
+@dataclass
+class LetterBatch:
+    kind: str
+    batch: str
+    letters: list[Letter] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def _chosen(kind: LetterKind, day: dt.date, procedure_id: str | None) -> list[Application]:
+    start = dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
+    end = start + dt.timedelta(days=1)
+    applications = Application.objects.select_related("procedure", "resident").exclude(
+        id__in=Letter.objects.filter(kind=kind).values("application_id")
+    )
+    if kind == LetterKind.RECEIPT:
+        applications = applications.filter(received_at__gte=start, received_at__lt=end).exclude(
+            status__in=[Status.REJECTED, Status.WITHDRAWN]
+        )
+    else:
+        applications = applications.filter(
+            status=LETTER_STATUS[kind], status_changed_at__gte=start, status_changed_at__lt=end
+        )
+    if procedure_id:
+        applications = applications.filter(procedure__procedure_id=procedure_id)
+    return list(applications.order_by("procedure__procedure_id", "received_at", "id"))
+
+
+def _reason(application: Application, status: Status) -> str:
+    """What the clerk wrote to the applicant with this status (the latest such change)."""
+    event = (
+        AuditEvent.objects.filter(
+            target_type="application",
+            target_id=application.receipt_number,
+            action=AuditAction.APPLICATION_STATUS_CHANGED,
+            extra__to=status.value,
+        )
+        .order_by("-seq")
+        .first()
+    )
+    reason = event.extra.get("reason", "") if event else ""
+    return reason if isinstance(reason, str) else ""
+
+
+def _addressee(application: Application) -> tuple[str, str, str, str]:
+    """(name, 〒, address, source): the 住民記録 for an identified applicant (the address the
+    office holds), else what the applicant signed."""
+    form, procedure = application.form, application.procedure
+    postal = form.get(procedure.field_for("applicant.postal_code") or "", "")
+    if application.resident is not None:
+        return application.resident.name, postal, application.resident.address, "住民記録"
+    address = form.get(procedure.field_for("applicant.address") or "", "")
+    return application.applicant_name, postal, address, "申請書"
+
+
+def send_letters(
+    kind: LetterKind,
+    out: Path,
+    *,
+    day: dt.date,
+    procedure_id: str | None = None,
+    actor: User | None = None,
+) -> LetterBatch:
+    """The letters of one kind for the day's applications (受理 that day, or 補正依頼 / 却下
+    that day), none twice: one print-ready PDF in 発送簿 order, the 発送簿 as CSV (CP932) and
+    PDF, each letter kept with its application and in its 経過."""
+    chosen = _chosen(kind, day, procedure_id)
+    now = timezone.localtime()
+    batch = LetterBatch(kind=kind.value, batch=f"{kind.value}-{now:%Y%m%d%H%M%S}")
+    if not chosen:
+        return batch
+    sent_on = now.date()
+    letters = []
+    for number, application in enumerate(chosen, start=1):
+        name, postal, address, source = _addressee(application)
+        status = LETTER_STATUS.get(kind)
+        letters.append(
+            _Item(
+                number=number,
+                application=application,
+                name=name,
+                postal=postal,
+                address=address,
+                source=source,
+                reason=_reason(application, status) if status else "",
+                notice=rejection_notice(application.procedure)
+                if kind == LetterKind.REJECTION
+                else "",
+                arrived=to_wareki(_local(application.submitted_at).date()),
+            )
+        )
+    context = {
+        "kind": kind,
+        "letters": letters,
+        "today": to_wareki(sent_on),
+        "municipality": settings.MUNICIPALITY_NAME,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    combined = render_pdf("notices/letters.html", context)
+    pages = _pages(combined)
+    assert len(pages) == len(letters), "a letter is one page"
+    letters_path = out / f"{batch.batch}-letters.pdf"
+    letters_path.write_bytes(combined)
+    register_rows = [
+        [
+            str(item.number),
+            to_wareki(_local(item.application.received_at).date()),
+            str(kind.label),
+            item.application.applicant_name,
+            item.name,
+            f"〒{item.postal} {item.address}".strip(),
+            to_wareki(sent_on),
+            "",
+        ]
+        for item in letters
+    ]
+    register_pdf = out / f"{batch.batch}-発送簿.pdf"
+    register_pdf.write_bytes(
+        render_pdf(
+            "notices/receipts.html",
+            {
+                "day": to_wareki(sent_on),
+                "department": f"{kind.label} 発送簿",
+                "municipality": settings.MUNICIPALITY_NAME,
+                "columns": REGISTER_COLUMNS,
+                "rows": register_rows,
+            },
+        )
+    )
+    register_csv = out / f"{batch.batch}-発送簿.csv"
+    with open(register_csv, "w", encoding="cp932", newline="") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(REGISTER_COLUMNS)
+        for row in register_rows:
+            writer.writerow([_cp932(spreadsheet_safe(cell))[0] for cell in row])
+    with transaction.atomic():
+        for item, page in zip(letters, pages, strict=True):
+            letter = Letter.objects.create(
+                application=item.application,
+                kind=kind,
+                batch=batch.batch,
+                recipient_name=item.name[:100],
+                postal_code=item.postal[:10],
+                address=item.address[:300],
+                address_source=item.source,
+                sent_on=sent_on,
+                pdf=page,
+            )
+            record(
+                AuditAction.LETTER_SENT,
+                actor=actor,
+                target=item.application,
+                extra={"kind": kind.value, "batch": batch.batch, "address": item.source},
+            )
+            batch.letters.append(letter)
+    batch.files = [letters_path, register_pdf, register_csv]
+    return batch
+
+
+def _pages(pdf: bytes) -> list[bytes]:
+    """Each page of a PDF as a PDF of its own (a letter kept with its application)."""
+    source = pdfium.PdfDocument(pdf)
+    pages = []
+    for index in range(len(source)):
+        single = pdfium.PdfDocument.new()
+        single.import_pages(source, [index])
+        buffer = io.BytesIO()
+        single.save(buffer)
+        pages.append(buffer.getvalue())
+    return pages

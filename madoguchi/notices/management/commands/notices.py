@@ -1,6 +1,6 @@
-"""`madoguchi notices receipts --date YYYY-MM-DD --out DIR [--json]` (DESIGN.md §6).
-
-`notices batch` (letters and the 発送簿) is not built yet: the paper issue's letters."""
+"""`madoguchi notices receipts --date YYYY-MM-DD --out DIR [--json]` and
+`madoguchi notices batch --kind KIND --out DIR [--date D] [--procedure ID] [--json]`
+(DESIGN.md §6)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from madoguchi.lib.cli import print_json
-from madoguchi.notices.actions import write_receipts
+from madoguchi.notices.actions import send_letters, write_receipts
+from madoguchi.notices.models import LetterKind
 
 
 def day(value: str) -> dt.date:
@@ -31,8 +33,19 @@ class Command(BaseCommand):
         receipts.add_argument("--date", required=True, type=day, help="受付日 (YYYY-MM-DD)")
         receipts.add_argument("--out", required=True, type=Path, help="出力先フォルダ")
         receipts.add_argument("--json", action="store_true")
+        batch = sub.add_parser("batch", help="通知書(1つのPDF)と発送簿(CSV・PDF)を出力する")
+        batch.add_argument("--kind", required=True, choices=LetterKind.values)
+        batch.add_argument("--out", required=True, type=Path, help="出力先フォルダ")
+        batch.add_argument(
+            "--date", type=day, default=None, help="受付・ステータス変更の日 (既定: 今日)"
+        )
+        batch.add_argument("--procedure", default=None, help="手続ID で絞り込む")
+        batch.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "batch":
+            self._batch(options)
+            return
         report = write_receipts(options["date"], options["out"])
         if options["json"]:
             print_json(
@@ -46,4 +59,31 @@ class Command(BaseCommand):
         total = sum(report.counts.values())
         self.stdout.write(f"{report.day} の受付簿: {total} 件、{len(report.files)} ファイル")
         for path in report.files:
+            self.stdout.write(f"  {path}")
+
+    def _batch(self, options: dict[str, Any]) -> None:
+        result = send_letters(
+            LetterKind(options["kind"]),
+            options["out"],
+            day=options["date"] or timezone.localdate(),
+            procedure_id=options["procedure"],
+        )
+        if options["json"]:
+            print_json(
+                {
+                    "kind": result.kind,
+                    "batch": result.batch,
+                    "letters": [
+                        {
+                            "receipt_number": letter.application.receipt_number,
+                            "to": letter.address_source,
+                        }
+                        for letter in result.letters
+                    ],
+                    "files": [str(p) for p in result.files],
+                }
+            )
+            return
+        self.stdout.write(f"{LetterKind(result.kind).label}: {len(result.letters)} 通")
+        for path in result.files:
             self.stdout.write(f"  {path}")
