@@ -13,8 +13,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
 
 # A4, the fonts a municipality's documents use (ゴシック for the form, 明朝 for letters).
 PAGE_CSS = """
@@ -35,18 +33,22 @@ th { background: #eee; font-weight: normal; width: 30%; }
 """
 
 
-# No protocol at all is allowed: every URL in a document is refused, never fetched.
-NO_FETCH = URLFetcher(allowed_protocols=frozenset())
-
-
 @functools.cache
-def _page_css() -> CSS:
-    return CSS(string=PAGE_CSS, url_fetcher=NO_FETCH)
+def _engine() -> tuple[Any, Any, Any]:
+    """WeasyPrint, loaded on the first document rather than with every command and page
+    (it parses its own stylesheets when imported): (HTML, the page CSS, the fetcher)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
+    # No protocol at all is allowed: every URL in a document is refused, never fetched.
+    no_fetch = URLFetcher(allowed_protocols=frozenset())
+    return HTML, CSS(string=PAGE_CSS, url_fetcher=no_fetch), no_fetch
 
 
 def render_pdf(
     template_name: str, context: dict[str, Any], request: HttpRequest | None = None
 ) -> bytes:
+    html_class, page_css, no_fetch = _engine()
     html = render_to_string(template_name, context, request=request)
-    document = HTML(string=html, url_fetcher=NO_FETCH, base_url="about:blank")
-    return bytes(document.write_pdf(stylesheets=[_page_css()]))
+    document = html_class(string=html, url_fetcher=no_fetch, base_url="about:blank")
+    return bytes(document.write_pdf(stylesheets=[page_css]))
