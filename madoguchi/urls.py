@@ -24,5 +24,6 @@ urlpatterns = [
     path("intake/", include("madoguchi.intake.urls")),
     path("audit/", include("madoguchi.audit.urls")),
     path("linking/", include("madoguchi.linking.urls")),
+    path("notices/", include("madoguchi.notices.urls")),
     path("api/v1/", include("madoguchi.api.urls")),
 ]

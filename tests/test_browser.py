@@ -267,6 +267,7 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("reviewer", "/applications/arrival-mail/"),
         ("reviewer", "/applications/{receipt}/"),
         ("reviewer", "/linking/"),
+        ("reviewer", "/notices/letters/"),
         ("reviewer", "/linking/{receipt}/"),
         ("reviewer", "/procedures/"),
         ("reviewer", "/procedures/jidou-teate-nintei/2026.2/"),

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from conftest import sign_in
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from tests.factories import make_application
@@ -56,7 +57,7 @@ def test_a_date_that_is_not_one_is_refused_in_japanese(catalog, tmp_path):
 
 
 def test_letters_go_out_once_to_the_registry_address_with_their_register(
-    trusted, reviewer, tmp_path, capsys, settings
+    client, trusted, reviewer, kaigo_clerk, tmp_path, capsys, settings
 ):
     """A 却下通知 for the day's rejections: one page each, addressed from the 住民記録, with
     the reason and the 教示; the 発送簿 lists them; a second run sends none again."""
@@ -108,3 +109,19 @@ def test_letters_go_out_once_to_the_registry_address_with_their_register(
 
     call_command("notices", "batch", "--kind", "rejection", "--out", str(tmp_path), "--json")
     assert json.loads(capsys.readouterr().out)["letters"] == []
+
+    # 返戻: marked on the 発送簿 screen by the department, kept on the letter and in the 経過.
+    url = f"/notices/letters/{kept.pk}/returned/"
+    sign_in(client, kaigo_clerk)
+    assert (
+        client.post(url, {"returned_on": "2026-12-03", "reason": "転居先不明"}).status_code == 404
+    )
+    sign_in(client, reviewer)
+    assert 'data-testid="mark-returned"' in client.get("/notices/letters/").content.decode()
+    client.post(url, {"returned_on": "2026-12-03", "reason": "転居先不明"})
+    kept.refresh_from_db()
+    assert (kept.returned_on, kept.returned_reason) == (dt.date(2026, 12, 3), "転居先不明")
+    assert 'data-testid="returned"' in client.get("/notices/letters/").content.decode()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.LETTER_RETURNED, target_id=mine[0].receipt_number, actor=reviewer
+    ).exists()

@@ -35,6 +35,7 @@ class AuditAction(IntEnum):
     APPLICATION_PRINTED = 208
     RECEIPTS_REGISTER_WRITTEN = 209
     LETTER_SENT = 210
+    LETTER_RETURNED = 211
     APPLICATIONS_EXPORTED = 400
     HANDOFF_ACKNOWLEDGED = 401
     HANDOFF_FAILED = 402
@@ -84,6 +85,7 @@ AUDIT_LABELS = {
     AuditAction.APPLICATION_PRINTED: _("申請の印刷"),
     AuditAction.RECEIPTS_REGISTER_WRITTEN: _("受付簿の出力"),
     AuditAction.LETTER_SENT: _("通知書の発送"),
+    AuditAction.LETTER_RETURNED: _("通知書の返戻"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
     AuditAction.HANDOFF_ACKNOWLEDGED: _("基幹システム取込済"),
     AuditAction.HANDOFF_FAILED: _("基幹連携の失敗"),

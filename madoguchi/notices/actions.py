@@ -319,3 +319,23 @@ def _pages(pdf: bytes) -> list[bytes]:
         single.save(buffer)
         pages.append(buffer.getvalue())
     return pages
+
+
+# Why a letter came back, as the post office marks it.
+RETURN_REASONS = ("宛所に尋ねあたりません", "転居先不明", "受取拒否", "保管期間経過", "その他")
+
+
+@transaction.atomic
+def mark_returned(letter_id: int, day: dt.date, reason: str, *, actor: User) -> Letter:
+    """返戻: the letter came back; recorded on the letter and in the application's 経過."""
+    letter = Letter.objects.select_for_update().select_related("application").get(pk=letter_id)
+    letter.returned_on = day
+    letter.returned_reason = reason[:200]
+    letter.save(update_fields=["returned_on", "returned_reason"])
+    record(
+        AuditAction.LETTER_RETURNED,
+        actor=actor,
+        target=letter.application,
+        extra={"kind": letter.kind, "batch": letter.batch, "reason": reason},
+    )
+    return letter

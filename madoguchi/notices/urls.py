@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notices"
+
+urlpatterns = [
+    path("letters/", views.letter_list, name="letters"),
+    path("letters/<int:letter_id>/returned/", views.letter_returned, name="returned"),
+]
