@@ -1,0 +1,102 @@
+"""Letters: COUNT 受理通知 and their 発送簿 in one `notices batch` run, against the floor of
+rendering the same letters with bare WeasyPrint in one run (the same HTML, one write_pdf).
+
+    python bench/letters.py [--count 1900] [--database-url URL]
+
+Setup (not timed): signed applications through intake, copied to COUNT applications received
+today. Timed: send_letters(receipt) (selection, addressing, one PDF, the split into one page
+per letter, the 発送簿 CSV and PDF, the records and audit events); then the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import Figure, database_name, peak_mib  # noqa: E402
+from bench.setup import start_django, trust_portal  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=1900)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    work = start_django(args.database_url)
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+    from weasyprint import CSS, HTML
+
+    from madoguchi.applications.models import Application
+    from madoguchi.intake.actions import IntakePass, import_package
+    from madoguchi.notices.actions import send_letters
+    from madoguchi.notices.models import LetterKind
+    from madoguchi.notices.pdf import PAGE_CSS
+    from pittari_sim.generate import generate
+
+    portal = work / "portal"
+    generated = generate(portal, 40, seed=9, procedure_id="jidou-teate-nintei", key_pool=8)
+    trust_portal(portal)
+    run = IntakePass()
+    for item in generated:
+        import_package(item.path.read_bytes(), item.path.name, run)
+    sources = list(Application.objects.all())
+    copies = []
+    for n in range(args.count - len(sources)):
+        source = sources[n % len(sources)]
+        copy = Application(
+            **{
+                f.attname: getattr(source, f.attname)
+                for f in Application._meta.concrete_fields
+                if f.attname not in ("id", "receipt_number")
+            }
+        )
+        copy.receipt_number = f"7{n:015d}"
+        copies.append(copy)
+    Application.objects.bulk_create(copies, batch_size=1000)
+    Application.objects.update(received_at=timezone.now())
+
+    started = time.perf_counter()
+    batch = send_letters(LetterKind.RECEIPT, work / "out", day=timezone.localdate())
+    ours = time.perf_counter() - started
+    assert len(batch.letters) == args.count
+    ours_peak = peak_mib()
+
+    # The floor: the same letters' HTML through bare WeasyPrint, once.
+    letters = [
+        {
+            "number": n,
+            "application": a,
+            "name": a.applicant_name,
+            "postal": "100-0001",
+            "address": "東京都千代田区千代田1番1号",
+            "arrived": "令和8年12月1日",
+        }
+        for n, a in enumerate(Application.objects.select_related("procedure"), start=1)
+    ]
+    html = render_to_string(
+        "notices/letters.html",
+        {"kind": LetterKind.RECEIPT, "letters": letters, "today": "令和8年12月1日"},
+    )
+    started = time.perf_counter()
+    HTML(string=html).write_pdf(stylesheets=[CSS(string=PAGE_CSS)])
+    floor = time.perf_counter() - started
+    Figure(
+        benchmark="letters",
+        what=f"{args.count:,} 受理通知 and their 発送簿",
+        database=database_name(),
+        unit="s",
+        madoguchi=ours,
+        floor=floor,
+        target="< 60 s, ≤ ×1.5",
+        peak_mib=ours_peak,
+        note=f"{args.count / ours:.0f} letters/s",
+    ).emit()
+
+
+if __name__ == "__main__":
+    main()
