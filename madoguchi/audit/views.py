@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.applications.models import Application
-from madoguchi.lib.cells import spreadsheet_safe
+from madoguchi.lib.cells import line_writer, spreadsheet_safe
 from madoguchi.residents.models import Resident
 
 from .actions import record_log_export
@@ -121,14 +120,9 @@ def audit_search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv(events: QuerySet[AuditEvent]) -> StreamingHttpResponse:
     """UTF-8 with a BOM (Excel reads it as such), every cell spreadsheet-safe."""
-    writer = csv.writer(_Echo())
+    writer = line_writer()
 
     def lines() -> Iterator[str]:
         header = [_("連番"), _("日時"), _("職員"), _("ユーザー名"), _("操作"), _("対象"), _("詳細")]

@@ -8,7 +8,9 @@ control (U+202E turns ``…fdp.html`` around on screen), and a leading ``=`` ``+
 
 from __future__ import annotations
 
+import csv
 import re
+from typing import Any
 
 # C0 and C1 control characters and DEL; then the bidirectional embeddings, overrides and
 # isolates (U+202A–202E, U+2066–2069).
@@ -62,3 +64,16 @@ def visible_controls(value: str) -> str:
         return f"[U+{ord(match.group()):04X}]"
 
     return HIDDEN.sub(code, value)
+
+
+class _Echo:
+    """A "file" for csv.writer whose write gives the line back."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def line_writer() -> Any:
+    """A csv writer whose writerow returns the CSV line (CRLF-terminated) instead of writing
+    it: for lines streamed to a response or encoded one by one, with no buffer between."""
+    return csv.writer(_Echo(), lineterminator="\r\n")

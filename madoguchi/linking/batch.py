@@ -8,7 +8,6 @@ core system takes them. See docs/core-systems.md for the layouts.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -23,7 +22,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
 from madoguchi.lib import fixedwidth
-from madoguchi.lib.cells import row_problem
+from madoguchi.lib.cells import line_writer, row_problem
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import ASCII_TYPES, max_length
@@ -81,13 +80,6 @@ class ExportReport:
     send_errors: list[str] = field(default_factory=list)
 
 
-class _Line:
-    """A file for csv.writer whose write gives the line back."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
 class RecordWriter:
     """Encodes records in one format; a value that does not fit comes back as HeldBack."""
 
@@ -98,8 +90,7 @@ class RecordWriter:
         self.encoding = ENCODINGS[file_format]
         self.gaiji = gaiji if self.encoding == "cp932" else GaijiMap()
         self.widths = [fixed_width(procedure, c["source"]) for c in self.columns]
-        # writerow returns what the "file" returns: the line itself, with no buffer between.
-        self._csv = csv.writer(_Line(), lineterminator="\r\n")
+        self._csv = line_writer()
 
     def header(self) -> bytes:
         if self.fixed:
