@@ -34,7 +34,7 @@ from madoguchi.residents.identification import (
 )
 from madoguchi.residents.models import Resident
 
-from .applicant_text import REJECTION_NOTICE_KEY, applicant_message, default_rejection_notice
+from .applicant_text import REJECTION_NOTICE_KEY, applicant_message, rejection_notice, status_text
 from .constants import (
     MAY_MOVE_TO,
     PORTAL_STATUS,
@@ -546,10 +546,11 @@ def set_applicant_texts(procedure: Procedure, texts: dict[str, str], *, actor: U
     changed = []
     for kind, text in texts.items():
         text = text.strip()
+        # The words the applicant reads with no wording of the municipality's own.
         catalog = (
-            procedure.definition.get(REJECTION_NOTICE_KEY, "") or default_rejection_notice()
+            rejection_notice(procedure, own={})
             if kind == REJECTION_NOTICE_KEY
-            else procedure.status_messages.get(kind, "")
+            else status_text(procedure, Status(kind), own={})
         )
         current = ApplicantText.objects.filter(procedure_id=procedure.procedure_id, kind=kind)
         before = current.values_list("text", flat=True).first() or catalog
