@@ -28,7 +28,7 @@ from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.lib.office_calendar import BUSINESS, counted_days
 from madoguchi.lib.pdfpages import PdfError, render_in_child
-from madoguchi.lib.wareki import to_wareki
+from madoguchi.lib.wareki import to_wareki, to_wareki_time
 from madoguchi.linking.models import Delivery
 from madoguchi.notices.pdf import render_pdf
 from madoguchi.procedures.models import Procedure
@@ -412,10 +412,7 @@ KAIRAN = ("起案者", "係員", "係長", "課長補佐", "課長", "決裁区�
 
 
 def _wareki_time(moment: dt.datetime | None) -> str:
-    if moment is None:
-        return "—"
-    local = timezone.localtime(moment)
-    return f"{to_wareki(local.date())} {local:%H:%M}"
+    return to_wareki_time(timezone.localtime(moment)) if moment else "—"
 
 
 @login_required

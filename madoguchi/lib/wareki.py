@@ -29,6 +29,11 @@ def to_wareki(day: dt.date) -> str:
     raise AssertionError("every date from 1873 on falls in an era")
 
 
+def to_wareki_time(moment: dt.datetime) -> str:
+    """A moment as documents print it: 令和8年12月1日 09:30 (the caller gives local time)."""
+    return f"{to_wareki(moment.date())} {moment:%H:%M}"
+
+
 def iso_to_wareki(value: str) -> str:
     """An ISO date string as 和暦; anything that is not an ISO date is returned unchanged."""
     try:

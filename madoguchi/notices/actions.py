@@ -23,7 +23,7 @@ from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.cells import spreadsheet_safe
-from madoguchi.lib.wareki import to_wareki
+from madoguchi.lib.wareki import to_wareki, to_wareki_time
 
 from .models import Letter, LetterKind
 from .pdf import render_pdf
@@ -77,7 +77,7 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
                 str(n),
                 a.receipt_number,
                 _local(a.received_at).strftime("%H:%M"),
-                f"{to_wareki(_local(a.submitted_at).date())} {_local(a.submitted_at):%H:%M}",
+                to_wareki_time(_local(a.submitted_at)),
                 a.procedure.name,
                 a.applicant_name,
                 str(a.get_identification_display()),
