@@ -68,14 +68,7 @@ class ApplicationQuerySet(models.QuerySet):
         if inside is not None and len(few) <= NARROW_MATCH:
             few = list(dict.fromkeys([*few, *ids.filter(inside)[: NARROW_MATCH + 1]]))
         if len(few) <= NARROW_MATCH:
-            if connection.vendor == "postgresql":
-                # One array parameter rather than thousands of them.
-                # The table name is the model's own; the ids go as a parameter.
-                table = self.model._meta.db_table
-                return self.filter(
-                    RawSQL(f'"{table}"."id" = ANY(%s)', [few], output_field=BooleanField())  # noqa: S611
-                )
-            return self.filter(id__in=few)
+            return self.filter(id_in(self.model, few))
         return self.filter(by_name if inside is None else by_name | inside)
 
     def for_list(self) -> ApplicationQuerySet:
@@ -101,6 +94,16 @@ class ApplicationQuerySet(models.QuerySet):
 
     def overdue(self, today: dt.date) -> ApplicationQuerySet:
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today)
+
+
+def id_in(model: type[models.Model], ids: list[int]) -> Q | RawSQL:
+    """Rows of ``model`` whose id is one of ``ids``: on PostgreSQL one array parameter rather
+    than thousands of them; elsewhere an IN list."""
+    if connection.vendor == "postgresql":
+        # The table name is the model's own; the ids go as one parameter.
+        table = model._meta.db_table
+        return RawSQL(f'"{table}"."id" = ANY(%s)', [ids], output_field=BooleanField())  # noqa: S611
+    return Q(pk__in=ids)
 
 
 def _starts_with(column: str, key: str) -> Q:

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, Q
+from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.applications.models import Application
+from madoguchi.applications.queries import id_in
 
 from .constants import DeliveryState, HandoffMethod
 from .models import Delivery
@@ -62,15 +63,11 @@ def backoff(attempts: int, base_seconds: int) -> dt.timedelta:
 
 
 def _id_chunks(ids: list[int]) -> Iterator[Q | RawSQL]:
-    """Conditions that together select ``ids``: on PostgreSQL one array parameter for all
-    of them; elsewhere IN lists of 2,000 (SQLite's limit on parameters)."""
-    if connection.vendor == "postgresql":
-        table = Delivery._meta.db_table
-        # The table name is the model's own; the ids go as one parameter.
-        yield RawSQL(f'"{table}"."id" = ANY(%s)', [ids], output_field=BooleanField())  # noqa: S611
-        return
-    for start in range(0, len(ids), 2000):
-        yield Q(pk__in=ids[start : start + 2000])
+    """Conditions that together select ``ids``: one on PostgreSQL (an array parameter),
+    elsewhere one per 2,000 (SQLite's limit on parameters)."""
+    size = len(ids) if connection.vendor == "postgresql" else 2000
+    for start in range(0, len(ids), max(size, 1)):
+        yield id_in(Delivery, ids[start : start + size])
 
 
 def mark_sent(
