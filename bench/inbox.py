@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.setup import start_django  # noqa: E402
+from bench.setup import signed_in_reviewer, start_django  # noqa: E402
 
 
 def main() -> None:
@@ -41,13 +41,9 @@ def main() -> None:
     os.environ["ALLOWED_HOSTS"] = "testserver"
     start_django(args.database_url)
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
     from bench.machine import describe
-    from madoguchi.accounts.constants import Role
-    from madoguchi.accounts.models import Department, User
-    from madoguchi.accounts.second_factor import VERIFIED
     from madoguchi.applications.models import Application
     from madoguchi.applications.queries import ORDERS, _encode
     from madoguchi.lib.text import normalize_for_match
@@ -113,15 +109,7 @@ def main() -> None:
         cursor.execute("VACUUM ANALYZE")
     print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
 
-    kosodate = Department.objects.get(code="kosodate")
-    reviewer = User.objects.create_user(
-        "bench-reviewer", password="x" * 16, role=Role.REVIEWER, department=kosodate
-    )
-    client = Client()
-    client.force_login(reviewer)
-    session = client.session
-    session[VERIFIED] = True
-    session.save()
+    reviewer, client = signed_in_reviewer()
 
     mine = Application.objects.visible_to(reviewer)
     total = mine.count()

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.report import Figure, database_name, peak_mib  # noqa: E402
-from bench.setup import start_django, trust_portal  # noqa: E402
+from bench.setup import copy_applications, start_django, trust_portal  # noqa: E402
 
 
 def main() -> None:
@@ -44,20 +44,7 @@ def main() -> None:
     run = IntakePass()
     for item in generated:
         import_package(item.path.read_bytes(), item.path.name, run)
-    sources = list(Application.objects.all())
-    copies = []
-    for n in range(args.count - len(sources)):
-        source = sources[n % len(sources)]
-        copy = Application(
-            **{
-                f.attname: getattr(source, f.attname)
-                for f in Application._meta.concrete_fields
-                if f.attname not in ("id", "receipt_number")
-            }
-        )
-        copy.receipt_number = f"7{n:015d}"
-        copies.append(copy)
-    Application.objects.bulk_create(copies, batch_size=1000)
+    copy_applications(args.count, "7")
     Application.objects.update(received_at=timezone.now())
 
     started = time.perf_counter()

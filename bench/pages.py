@@ -21,7 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.report import Figure, database_name, median, peak_mib  # noqa: E402
-from bench.setup import start_django, trust_portal  # noqa: E402
+from bench.setup import (  # noqa: E402
+    copy_applications,
+    signed_in_reviewer,
+    start_django,
+    trust_portal,
+)
 
 
 def seed(work: Path, count: int) -> None:
@@ -31,7 +36,6 @@ def seed(work: Path, count: int) -> None:
 
     from django.utils import timezone
 
-    from madoguchi.applications.models import Application
     from madoguchi.intake.actions import IntakePass, import_package
     from pittari_sim.generate import generate
 
@@ -41,22 +45,10 @@ def seed(work: Path, count: int) -> None:
     run = IntakePass()
     for item in generated:
         import_package(item.path.read_bytes(), item.path.name, run)
-    sources = list(Application.objects.all())
     now = timezone.now()
-    copies = []
-    for n in range(count - len(sources)):
-        source = sources[n % len(sources)]
-        copy = Application(
-            **{
-                f.attname: getattr(source, f.attname)
-                for f in Application._meta.concrete_fields
-                if f.attname not in ("id", "receipt_number", "received_at")
-            }
-        )
-        copy.receipt_number = f"8{n:015d}"
-        copy.received_at = now - dt.timedelta(minutes=n * 37 % (60 * 24 * 60))
-        copies.append(copy)
-    Application.objects.bulk_create(copies, batch_size=1000)
+    copy_applications(
+        count, "8", received_at=lambda n: now - dt.timedelta(minutes=n * 37 % (60 * 24 * 60))
+    )
 
 
 def timed(call: Callable[[], object], repeat: int) -> float:
@@ -78,26 +70,14 @@ def main() -> None:
     os.environ["ALLOWED_HOSTS"] = "testserver"
     work = start_django(args.database_url)
     from django.conf import settings
-    from django.test import Client
 
     settings.ROOT_URLCONF = "bench.floors.pages"
-    from madoguchi.accounts.constants import Role
-    from madoguchi.accounts.models import Department, User
-    from madoguchi.accounts.second_factor import VERIFIED
     from madoguchi.applications.actions import record_view
     from madoguchi.applications.models import Application
     from madoguchi.lib.text import normalize_for_match
 
     seed(work, args.applications)
-    kosodate = Department.objects.get(code="kosodate")
-    reviewer = User.objects.create_user(
-        "bench-reviewer", password="x" * 16, role=Role.REVIEWER, department=kosodate
-    )
-    client = Client()
-    client.force_login(reviewer)
-    session = client.session
-    session[VERIFIED] = True
-    session.save()
+    reviewer, client = signed_in_reviewer()
     mine = Application.objects.visible_to(reviewer)
     procedure_ids = sorted(set(mine.values_list("procedure_id", flat=True)))
     sample = mine.filter(evidence__isnull=False).exclude(applicant_name="").first()

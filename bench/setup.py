@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,3 +44,49 @@ def trust_portal(portal: Path) -> None:
     add_trust_anchor(load_or_create_ca(portal).cert_pem())
     load_crl((portal / "trust" / "ca.crl").read_bytes())
     load_links(portal / "registry" / "links.csv")
+
+
+def copy_applications(count: int, prefix: str, received_at: Any = None) -> None:
+    """Fill the database up to ``count`` applications by copying those stored (with their
+    forms and search columns), under 受付番号 ``prefix`` + 15 digits; ``received_at(n)``
+    gives the n-th copy's 受付日時 (else the source's)."""
+    from madoguchi.applications.models import Application
+
+    sources = list(Application.objects.all())
+    copies = []
+    for n in range(count - len(sources)):
+        source = sources[n % len(sources)]
+        copy = Application(
+            **{
+                f.attname: getattr(source, f.attname)
+                for f in Application._meta.concrete_fields
+                if f.attname not in ("id", "receipt_number")
+            }
+        )
+        copy.receipt_number = f"{prefix}{n:015d}"
+        if received_at is not None:
+            copy.received_at = received_at(n)
+        copies.append(copy)
+    Application.objects.bulk_create(copies, batch_size=1000)
+
+
+def signed_in_reviewer() -> Any:
+    """A 子育て支援課 reviewer, and a test client logged in as them past the second factor."""
+    from django.test import Client
+
+    from madoguchi.accounts.constants import Role
+    from madoguchi.accounts.models import Department, User
+    from madoguchi.accounts.second_factor import VERIFIED
+
+    reviewer = User.objects.create_user(
+        "bench-reviewer",
+        password="x" * 16,
+        role=Role.REVIEWER,
+        department=Department.objects.get(code="kosodate"),
+    )
+    client = Client()
+    client.force_login(reviewer)
+    session = client.session
+    session[VERIFIED] = True
+    session.save()
+    return reviewer, client
