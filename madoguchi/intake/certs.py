@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from django.db import connection
 
 from madoguchi.lib.jpki import serial_hex
 
@@ -75,22 +74,14 @@ def check_certificate(
 def _revoked_at(crl: RevocationList, serial: str) -> dt.datetime | None:
     """When ``crl`` says the serial was revoked, if it does. Asked for every package: one
     indexed lookup, its SQL written once (the ORM took longer to build it than to run it)."""
-    field = RevokedSerial._meta.get_field("revoked_at")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT revoked_at FROM {RevokedSerial._meta.db_table}"  # noqa: S608 (model's own table)
-            " WHERE crl_id = %s AND serial = %s",
-            [crl.pk, serial],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    # The database's own value, converted as the ORM would (SQLite keeps text).
-    converters = connection.ops.get_db_converters(field.get_col(RevokedSerial._meta.db_table))
-    value = row[0]
-    for converter in converters:
-        value = converter(value, field, connection)
-    return value
+    found = RevokedSerial.objects.raw(
+        f"SELECT id, revoked_at FROM {RevokedSerial._meta.db_table}"  # noqa: S608 (model's own table)
+        " WHERE crl_id = %s AND serial = %s",
+        [crl.pk, serial],
+    )
+    # A raw query still converts the database's value as the ORM does (SQLite keeps text).
+    revoked = next(iter(found), None)
+    return revoked.revoked_at if revoked is not None else None
 
 
 def latest_crl(anchor: TrustAnchor) -> RevocationList | None:
