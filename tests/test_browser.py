@@ -144,7 +144,9 @@ def test_a_wrong_password_gets_a_japanese_message(live_server, page, reviewer):
 
 
 def accessibility_violations(page: Page) -> list[str]:
-    """axe-core (WCAG 2.1 A and AA rules) on the page as it stands."""
+    """axe-core (WCAG 2.1 A and AA rules) on the page as it stands, once it has loaded (a
+    check started while a click's navigation is under way finds no document)."""
+    page.wait_for_load_state("load")
     results = Axe().run(
         page,
         options={
@@ -178,6 +180,7 @@ def test_a_clerks_day_search_correct_approve_hand_over(live_server, page, town, 
     expect(rows.first).to_have_attribute("data-receipt-number", application.receipt_number)
     expect(page).to_have_url(re.compile(r"q="))  # in the address, to bookmark or go back to
     page.get_by_role("link", name=application.receipt_number).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(application.receipt_number)
     assert accessibility_violations(page) == []
 
     page.get_by_label("審査中").check()
