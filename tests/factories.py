@@ -41,7 +41,7 @@ def make_application(
         form={"applicant_name": name, "applicant_kana": kana},
         applicant_name=name,
         applicant_kana=kana,
-        identification=Identification.UNIDENTIFIED,
+        identification=fields.pop("identification", Identification.UNIDENTIFIED),
         due_date=timezone.localdate(received_at) + dt.timedelta(days=procedure.processing_days),
         **fields,
     )

@@ -42,6 +42,24 @@ def test_a_structurally_wrong_file_names_what_is_wrong(tmp_path: Path):
         load_catalog([bad])
 
 
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("duplicate_window_days = -1", "duplicate_window_days"),
+        ('duplicate_window_days = "30"', "duplicate_window_days"),
+        ('duplicate_key = ["nothing"]', "duplicate_key"),
+    ],
+)
+def test_the_duplicate_rule_names_known_fields_and_days(tmp_path: Path, line: str, named: str):
+    source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.1.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        source.replace("processing_days = 30", f"processing_days = 30\n{line}"), encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match=named):
+        load_catalog([bad])
+
+
 def test_a_loaded_version_cannot_change_silently(tmp_path: Path):
     load_catalog()
     source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.1.toml").read_text(encoding="utf-8")

@@ -86,6 +86,12 @@ class User(AbstractUser):
         return self.is_active and self.role == Role.ADMINISTRATOR
 
     @property
+    def may_file_applications(self) -> bool:
+        """窓口・郵送: staff of a department file its procedures for residents (the
+        administrator configures and decides nothing, so files nothing either)."""
+        return self.is_active and self.department_id is not None and self.role != Role.ADMINISTRATOR
+
+    @property
     def may_resolve_identification(self) -> bool:
         """Who may settle 要確認 and 特定不可 by hand (the manual-match screen)."""
         return self.is_active and self.role == Role.REVIEWER

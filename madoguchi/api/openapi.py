@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from madoguchi.applications.constants import Identification, Status
+from madoguchi.applications.constants import RECEIPT_PREFIX, Channel, Identification, Status
 from madoguchi.linking.constants import DeliveryState
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -71,6 +71,8 @@ SCHEMA: dict[str, Any] = {
                     _query("assignee", {"type": "string"}, "me、none、または職員ID"),
                     _query("overdue", {"type": "boolean"}),
                     _query("identification", {"type": "string", "enum": Identification.values}),
+                    _query("channel", {"type": "string", "enum": Channel.values}),
+                    _query("duplicates", {"type": "boolean"}, "未確認の重複の可能性があるもの"),
                     _query("received_from", {"type": "string", "format": "date"}),
                     _query("received_to", {"type": "string", "format": "date"}),
                     _query("sort", {"type": "string", "enum": ["new", "old", "due"]}),
@@ -126,6 +128,63 @@ SCHEMA: dict[str, Any] = {
                     403,
                     404,
                 ),
+            }
+        },
+        "/counter-applications": {
+            "post": {
+                "summary": "窓口・郵送の申請の受付(書かない窓口・キオスク・窓口の既存システムから)",
+                "description": "職員のトークンで、所属の手続だけ。カタログの申請書と同じ検査を"
+                "行い、不備のある項目は 400 invalid_form の fields に項目IDごとの理由を返す。"
+                "所属外・不明の手続は 404。受付番号は madoguchi が付ける(窓口 C…、郵送 M…)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["procedure", "atena_number", "form"],
+                                "properties": {
+                                    "procedure": {
+                                        "type": "string",
+                                        "description": "手続ID(最新の版で受け付ける)",
+                                    },
+                                    "atena_number": {
+                                        "type": "string",
+                                        "description": "住民記録で確認した本人の宛名番号",
+                                    },
+                                    "channel": {
+                                        "type": "string",
+                                        "enum": [c.value for c in RECEIPT_PREFIX],
+                                        "default": Channel.COUNTER.value,
+                                    },
+                                    "arrived_on": {
+                                        "type": "string",
+                                        "format": "date",
+                                        "description": "郵送のとき必須: 到達日(到達印の日付)",
+                                    },
+                                    "form": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                        "description": "カタログの項目ID → 値",
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "受け付けた",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Summary"}}
+                        },
+                    },
+                    **{
+                        code: answer
+                        for code, answer in _responses({}, 400, 401, 403, 404).items()
+                        if code != "200"
+                    },
+                },
             }
         },
         "/core-systems/{key}/records": {
@@ -225,7 +284,15 @@ SCHEMA: dict[str, Any] = {
             "Error": {
                 "type": "object",
                 "required": ["error", "message"],
-                "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "error": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "description": "invalid_form: 項目IDごとの理由",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
             },
             "Summary": {
                 "type": "object",
@@ -248,6 +315,7 @@ SCHEMA: dict[str, Any] = {
                     "has_form_errors": {"type": "boolean"},
                     "due_date": {"type": "string", "format": "date"},
                     "assignee": {"type": ["string", "null"]},
+                    "channel": {"type": "string", "enum": Channel.values},
                 },
             },
             "Detail": {

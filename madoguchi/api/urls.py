@@ -16,6 +16,7 @@ urlpatterns = [
     path(
         "applications/<str:receipt_number>/my-number", views.application_my_number, name="my_number"
     ),
+    path("counter-applications", views.counter_application, name="counter_applications"),
     path("core-systems/<str:key>/records", core_systems.record_list, name="core_system_records"),
     path(
         "core-systems/<str:key>/records/<str:receipt_number>",

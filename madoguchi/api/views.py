@@ -6,6 +6,7 @@ department boundaries, audit records and the workflow are therefore the screens'
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -18,12 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.accounts.models import User
 from madoguchi.applications.access import access_application
-from madoguchi.applications.actions import change_status, record_view
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions import change_status, file_application, record_view
+from madoguchi.applications.constants import RECEIPT_PREFIX, Channel, Status
 from madoguchi.applications.forms import InboxFilterForm
 from madoguchi.applications.models import Application
 from madoguchi.applications.queries import InvalidCursor, keyset_page
+from madoguchi.procedures.models import Procedure
 from madoguchi.residents.actions import reveal_my_number
+from madoguchi.residents.models import Resident
 
 from .errors import error
 from .models import ApiToken
@@ -70,6 +73,7 @@ def summary(application: Application) -> dict[str, Any]:
         "has_form_errors": application.has_form_errors,
         "due_date": application.due_date.isoformat(),
         "assignee": application.assignee.username if application.assignee else None,
+        "channel": application.channel,
     }
 
 
@@ -162,6 +166,52 @@ def application_my_number(request: HttpRequest, receipt_number: str, *, user: Us
         application.resident, viewer=user, purpose=f"api:application:{receipt_number}"
     )
     return JsonResponse({"receipt_number": receipt_number, "my_number": number})
+
+
+@csrf_exempt
+@require_POST
+@authenticated
+def counter_application(request: HttpRequest, *, user: User) -> JsonResponse:
+    """An application filed at the counter or from the mail: the screen's action, with the
+    same validation; item-level problems as 400 invalid_form with the items named."""
+    body = _body(request)
+    if not user.may_file_applications:
+        raise PermissionDenied
+    procedure = Procedure.current([str(body.get("procedure", ""))]).get(
+        str(body.get("procedure", ""))
+    )
+    if procedure is None or procedure.department_id != user.department_id:
+        return error(404, "not_found", "手続が見つかりません")
+    channel = body.get("channel", Channel.COUNTER.value)
+    form = body.get("form")
+    problems: dict[str, list[str]] = {}
+    if channel not in RECEIPT_PREFIX:
+        problems["channel"] = ["counter か mail を指定してください"]
+    if not isinstance(form, dict) or not all(isinstance(v, str) for v in form.values()):
+        problems["form"] = ["項目ID → 文字列の値のオブジェクトで指定してください"]
+    resident = Resident.objects.filter(atena_number=str(body.get("atena_number", ""))).first()
+    if resident is None:
+        problems["atena_number"] = ["住民記録にない宛名番号です"]
+    arrived_on = None
+    if body.get("arrived_on") is not None:
+        try:
+            arrived_on = dt.date.fromisoformat(str(body["arrived_on"]))
+        except ValueError:
+            problems["arrived_on"] = ["YYYY-MM-DD の形で入力してください"]
+    if problems or resident is None or not isinstance(form, dict):
+        return error(400, "invalid_form", "入力内容を確認してください", problems)
+    try:
+        application = file_application(
+            procedure,
+            resident,
+            {str(k)[:100]: v[:2000] for k, v in form.items()},
+            actor=user,
+            channel=Channel(channel),
+            arrived_on=arrived_on,
+        )
+    except ValidationError as exc:
+        return error(400, "invalid_form", "入力内容を確認してください", exc.message_dict)
+    return JsonResponse(summary(application), status=201)
 
 
 @require_GET

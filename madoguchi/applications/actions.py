@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.cells import HIDDEN
 from madoguchi.lib.jpki import BasicFour
 from madoguchi.lib.office_calendar import counted_days, deadline, extend
+from madoguchi.lib.scans import media_type_of
+from madoguchi.lib.text import normalize_for_match
 from madoguchi.linking.deliveries import schedule_delivery, withdraw_delivery
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import (
@@ -37,10 +44,14 @@ from madoguchi.residents.models import Resident
 from .applicant_text import REJECTION_NOTICE_KEY, applicant_message, rejection_notice, status_text
 from .constants import (
     MAY_MOVE_TO,
+    OPEN_STATUSES,
     PORTAL_STATUS,
     REASON_REQUIRED,
+    RECEIPT_PREFIX,
     TRANSITIONS,
+    Channel,
     Identification,
+    Settlement,
     Status,
     Submitter,
 )
@@ -49,7 +60,9 @@ from .models import (
     Application,
     ApplicationRead,
     CorrectionReply,
+    DuplicateSuspicion,
     Evidence,
+    PaperDocument,
     PortalStatusUpdate,
 )
 from .received import ReceivedPackage, RevocationFinding
@@ -179,7 +192,299 @@ def receive_application(
         target=application,
         extra={"sha256": sha256, "identification": outcome, "procedure": procedure.procedure_id},
     )
+    flag_duplicates(application)
     return application
+
+
+# A scan larger than this is refused (a 20-page colour scan at 300 dpi is about 10 MB).
+SCAN_MAX_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PaperFile:
+    """A scan as uploaded: its name and bytes (what it is, is read from the bytes)."""
+
+    name: str
+    content: bytes
+
+
+def may_file(user: User, procedure: Procedure) -> bool:
+    return user.may_file_applications and user.department_id == procedure.department_id
+
+
+@transaction.atomic
+def file_application(
+    procedure: Procedure,
+    resident: Resident,
+    form: dict[str, str],
+    *,
+    actor: User,
+    channel: Channel,
+    arrived_on: dt.date | None = None,
+    scans: Sequence[PaperFile] = (),
+) -> Application:
+    """書かない窓口 or 郵送: staff file the catalog form for a resident they found in the
+    registry, with the same validation as an online form; but where an online form is
+    stored with its problems (the applicant signed it), a clerk's form with a problem is
+    refused field by field (ValidationError with a message per field), to be corrected
+    while the resident is there.
+
+    Counter: received now. Mail: received on the day stamped on arrival (到達日), from
+    which the 処理期限 counts. Attachments shown on paper are checked at the counter; a
+    scan (the form that came by post, a document) is kept with the application."""
+    if channel not in RECEIPT_PREFIX:
+        raise ValueError(channel)
+    if not may_file(actor, procedure):
+        raise PermissionDenied
+    form = clean_form(form)
+    errors = validate_form(procedure.fields, form)
+    today = timezone.localdate()
+    now = timezone.now()
+    if channel == Channel.MAIL:
+        if arrived_on is None:
+            errors["arrived_on"] = [_("到達日を入力してください")]
+        elif arrived_on > today:
+            errors["arrived_on"] = [_("到達日に未来の日付は入力できません")]
+    papers = []
+    for scan in scans:
+        try:
+            papers.append(_checked_scan(scan))
+        except ValidationError as exc:
+            errors.setdefault("scan", []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    start = arrived_on if channel == Channel.MAIL and arrived_on else today
+    application = Application(
+        status=Status.RECEIVED,
+        submitted_at=(
+            timezone.make_aware(dt.datetime.combine(start, dt.time())) if start != today else now
+        ),
+        status_changed_at=now,
+        submitter=Submitter.SELF,
+        municipality_code=settings.MUNICIPALITY_CODE,
+        resident=resident,
+        identification=Identification.IDENTIFIED,
+        identification_notes=[
+            _("%(user)s が住民記録で本人を確認(%(channel)s)")
+            % {"user": actor, "channel": channel.label}
+        ],
+        due_date=deadline(
+            start, procedure.processing_days, procedure.processing_unit, closed_days()
+        ),
+        channel=channel,
+        filed_by=actor,
+    )
+    _take_form(application, procedure, form, [])
+    # Attachments: seen on paper at the counter, or in the envelope; not missing files.
+    application.form_errors.pop(ATTACHMENTS_KEY, None)
+    _save_numbered(application, RECEIPT_PREFIX[channel] + start.strftime("%Y%m%d"))
+    for name, media_type, content in papers:
+        _keep_paper(application, name, media_type, content, actor)
+    record(
+        AuditAction.APPLICATION_FILED,
+        actor=actor,
+        target=application,
+        extra={
+            "channel": channel.value,
+            "procedure": procedure.procedure_id,
+            "resident_code": resident.resident_code,
+        }
+        | ({"arrived_on": start.isoformat()} if channel == Channel.MAIL else {}),
+    )
+    flag_duplicates(application)
+    return application
+
+
+def _save_numbered(application: Application, stem: str) -> None:
+    """Give a filed application the next number of its channel and day (C20261201 0001…);
+    two clerks filing at the same moment: the second takes the next one."""
+    for _attempt in range(10):
+        last = (
+            Application.objects.filter(receipt_number__gt=stem, receipt_number__lt=stem + "~")
+            .order_by("-receipt_number")
+            .values_list("receipt_number", flat=True)
+            .first()
+        )
+        application.receipt_number = f"{stem}{int(last[len(stem) :]) + 1 if last else 1:04d}"
+        try:
+            with transaction.atomic():
+                application.save()
+        except IntegrityError:
+            application.pk = None
+            continue
+        return
+    raise IntegrityError(stem)
+
+
+def _checked_scan(scan: PaperFile) -> tuple[str, str, bytes]:
+    """(safe name, media type from the bytes, bytes), or ValidationError in Japanese."""
+    media_type = media_type_of(scan.content)
+    if media_type is None:
+        raise ValidationError({"scan": [_("読み取りファイルは PDF・PNG・JPEG にしてください")]})
+    if len(scan.content) > SCAN_MAX_BYTES:
+        raise ValidationError(
+            {"scan": [_("読み取りファイルは %(n)d MB までです") % {"n": SCAN_MAX_BYTES >> 20}]}
+        )
+    name = HIDDEN.sub("", unicodedata.normalize("NFC", PurePosixPath(scan.name).name))
+    name = name.replace("\\", "_").strip()[:100] or "scan"
+    return name, media_type, scan.content
+
+
+def _keep_paper(
+    application: Application, name: str, media_type: str, content: bytes, actor: User
+) -> None:
+    sha256 = hashlib.sha256(content).hexdigest()
+    document = PaperDocument.objects.create(
+        application=application,
+        name=name,
+        media_type=media_type,
+        sha256=sha256,
+        content=content,
+        received_by=actor,
+    )
+    application.attachments = [
+        *application.attachments,
+        {
+            "name": name,
+            "media_type": media_type,
+            "sha256": sha256,
+            "size": len(content),
+            "paper": document.pk,
+        },
+    ]
+    application.save(update_fields=["attachments"])
+
+
+@transaction.atomic
+def receive_paper_signature(
+    application_id: int, *, actor: User, scan: PaperFile | None = None
+) -> Application:
+    """The resident checked the printed 申請書 and signed it: recorded as received, with its
+    scan when the office scans."""
+    application = (
+        Application.objects.select_for_update().select_related("procedure").get(pk=application_id)
+    )
+    if application.channel == Channel.ONLINE or not may_file(actor, application.procedure):
+        raise PermissionDenied
+    if application.paper_signed_at is not None:
+        raise ValidationError(_("署名済の申請書は受領済みです"))
+    paper = _checked_scan(scan) if scan is not None else None
+    application.paper_signed_at = timezone.now()
+    application.save(update_fields=["paper_signed_at"])
+    if paper is not None:
+        _keep_paper(application, *paper, actor)
+    record(
+        AuditAction.PAPER_SIGNATURE_RECEIVED,
+        actor=actor,
+        target=application,
+        extra={"scan": paper[0] if paper else None},
+    )
+    return application
+
+
+def flag_duplicates(application: Application) -> list[DuplicateSuspicion]:
+    """重複の可能性: the same resident (the same registry link, whatever the channel) and
+    procedure as another application still open, or completed within the catalog's
+    ``duplicate_window_days``; with the catalog's ``duplicate_key`` fields (e.g. the
+    child of a 認定請求) equal too. Marked on both, in both timelines."""
+    if application.resident_id is None:
+        return []
+    procedure = application.procedure
+    definition = procedure.definition
+    window = int(definition.get("duplicate_window_days", 0))
+    alive = Q(status__in=sorted(OPEN_STATUSES))
+    if window:
+        since = timezone.now() - dt.timedelta(days=window)
+        alive |= Q(status=Status.COMPLETED, status_changed_at__gte=since)
+    others = (
+        Application.objects.filter(
+            alive,
+            resident_id=application.resident_id,
+            procedure__procedure_id=procedure.procedure_id,
+        )
+        .exclude(pk=application.pk)
+        .only("id", "receipt_number", "form")
+    )
+    key = [str(k) for k in definition.get("duplicate_key", [])]
+    found = []
+    for other in others:
+        if any(
+            normalize_for_match(str(other.form.get(k, "")))
+            != normalize_for_match(str(application.form.get(k, "")))
+            for k in key
+        ):
+            continue
+        first, second = sorted((application, other), key=lambda a: a.pk)
+        suspicion, created = DuplicateSuspicion.objects.get_or_create(first=first, second=second)
+        if not created:
+            continue
+        found.append(suspicion)
+        for one, two in ((application, other), (other, application)):
+            record(
+                AuditAction.DUPLICATE_SUSPECTED,
+                actor=None,
+                target=one,
+                extra={"other": two.receipt_number, "suspicion": suspicion.pk},
+            )
+    return found
+
+
+def blocking_duplicates(application: Application) -> list[DuplicateSuspicion]:
+    """The unsettled 重複の可能性 that keep it from being approved: those whose other
+    application is still alive (one rejected or withdrawn by then leaves nothing to settle)."""
+    return [
+        s
+        for s in DuplicateSuspicion.objects.filter(
+            Q(first=application) | Q(second=application), settled_at__isnull=True
+        ).select_related("first", "second")
+        if s.other(application).status not in (Status.REJECTED, Status.WITHDRAWN)
+    ]
+
+
+@transaction.atomic
+def settle_duplicate(
+    suspicion_id: int, *, actor: User, withdraw: Application | None, reason: str
+) -> DuplicateSuspicion:
+    """A reviewer or manager settles a 重複の可能性: both valid, or one of the two withdrawn
+    (the reason goes to its applicant as a 取下げ's does). Audited on both."""
+    suspicion = (
+        DuplicateSuspicion.objects.select_for_update()
+        .select_related("first", "second")
+        .get(pk=suspicion_id)
+    )
+    pair = (suspicion.first, suspicion.second)
+    visible = Application.objects.visible_to(actor).filter(pk__in=[a.pk for a in pair]).count()
+    if visible != 2:
+        raise PermissionDenied
+    if actor.role not in MAY_MOVE_TO[Status.READY_FOR_HANDOFF]:
+        raise ValidationError(_("重複の確認ができるのは審査担当または所属長です"))
+    if suspicion.is_settled:
+        raise ValidationError(_("この重複の可能性は確認済みです"))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("確認した内容(理由)を入力してください"))
+    if withdraw is not None:
+        if withdraw.pk not in (a.pk for a in pair):
+            raise ValidationError(_("取り下げる申請が正しくありません"))
+        change_status(withdraw.pk, Status.WITHDRAWN, actor=actor, reason=reason)
+    suspicion.settled_at = timezone.now()
+    suspicion.settled_by = actor
+    suspicion.settlement = Settlement.WITHDRAWN if withdraw is not None else Settlement.BOTH_VALID
+    suspicion.reason = reason
+    suspicion.save()
+    for one, two in (pair, pair[::-1]):
+        record(
+            AuditAction.DUPLICATE_SETTLED,
+            actor=actor,
+            target=one,
+            extra={
+                "other": two.receipt_number,
+                "settlement": suspicion.settlement,
+                "withdrawn": withdraw.receipt_number if withdraw else None,
+                "reason": reason,
+            },
+        )
+    return suspicion
 
 
 @transaction.atomic(savepoint=False)
@@ -366,6 +671,7 @@ def resolve_identification(
             "note": note,
         },
     )
+    flag_duplicates(application)
     return application
 
 
@@ -426,6 +732,12 @@ def change_status(
     if current == Status.READY_FOR_HANDOFF and to_status != Status.HANDED_OFF:
         withdraw_delivery(application)
     if to_status == Status.READY_FOR_HANDOFF:
+        if blocking_duplicates(application):
+            raise ValidationError(
+                _(
+                    "重複の可能性がある申請です。もう一方と見比べて確認を済ませてから承認してください"
+                )
+            )
         schedule_delivery(application)
     now = timezone.now()
     if current == Status.CORRECTION_REQUESTED:
@@ -450,7 +762,10 @@ def change_status(
 
 
 def _queue_portal_update(application: Application, status: Status, reason: str) -> None:
-    """Tell the applicant, unless the portal already shows the same thing."""
+    """Tell the applicant, unless the portal already shows the same thing (or it was not
+    filed through the portal: a counter or mail applicant is told by letter)."""
+    if application.channel != Channel.ONLINE:
+        return
     portal_status = PORTAL_STATUS.get(status)
     if portal_status is None:
         return
@@ -593,6 +908,33 @@ def search_registry(
     return found
 
 
+def search_registry_for_filing(
+    reader: User, *, text: str, birth_date: dt.date | None, atena_number: str
+) -> list[Resident]:
+    """The registry searched at the counter to file for a resident: by 宛名番号, or by birth
+    date and the start of the name or kana. Audited like every read of residents' data."""
+    if not reader.may_file_applications:
+        raise PermissionDenied
+    if atena_number:
+        found = list(Resident.objects.filter(atena_number=atena_number)[:1])
+    elif birth_date is not None:
+        found = search_residents(text, birth_date)
+    else:
+        return []
+    record(
+        AuditAction.RESIDENTS_SEARCHED,
+        actor=reader,
+        target_type="counter",
+        extra={
+            "name": text,
+            "birth_date": birth_date.isoformat() if birth_date else "",
+            "atena_number": atena_number,
+            "count": len(found),
+        },
+    )
+    return found
+
+
 def record_list_export(reader: User, query: str, count: int) -> None:
     """A list of applications downloaded as a file: who, with which filters, how many."""
     record(
@@ -627,6 +969,7 @@ def purge(application_id: int, now: dt.datetime | None, *, retention_years: int)
     application.attachments = []
     application.applicant_name = ""
     application.applicant_kana = ""
+    application.applicant_birth_date = None
     application.set_search_keys()
     application.resident = None
     application.signer = None
@@ -643,6 +986,7 @@ def purge(application_id: int, now: dt.datetime | None, *, retention_years: int)
         evidence.file_name = ""
         evidence.save()
     PortalStatusUpdate.objects.filter(application=application).update(message="")
+    PaperDocument.objects.filter(application=application).update(content=b"", name="")
     CorrectionReply.objects.filter(application=application).update(
         package=b"", form={}, previous_form={}, file_name=""
     )

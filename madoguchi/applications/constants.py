@@ -62,6 +62,26 @@ REASON_REQUIRED = frozenset({Status.CORRECTION_REQUESTED, Status.REJECTED, Statu
 CONFIRM_FIRST = frozenset({Status.REJECTED, Status.WITHDRAWN})
 
 
+class Channel(models.TextChoices):
+    """How an application arrived (DESIGN §7); one workflow for all."""
+
+    ONLINE = "online", _("オンライン")
+    COUNTER = "counter", _("窓口")
+    MAIL = "mail", _("郵送")
+
+
+# Filed by staff: numbered by madoguchi (the portal numbers the online ones), with a letter
+# no portal number has, so the two can never collide: C202612010001, M202612010001.
+RECEIPT_PREFIX = {Channel.COUNTER: "C", Channel.MAIL: "M"}
+
+
+class Settlement(models.TextChoices):
+    """How a clerk settled a 重複の可能性."""
+
+    BOTH_VALID = "both_valid", _("重複ではない(両方とも審査する)")
+    WITHDRAWN = "withdrawn", _("一方を取下げにした")
+
+
 class Submitter(models.TextChoices):
     SELF = "self", _("本人")
     PROXY = "proxy", _("代理")

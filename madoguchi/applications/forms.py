@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.accounts.models import Department, User
 from madoguchi.procedures.models import Procedure
 
-from .constants import OPEN_STATUSES, Identification, Status
-from .models import ApplicationRead, CorrectionReply
+from .constants import OPEN_STATUSES, Channel, Identification, Status
+from .models import ApplicationRead, CorrectionReply, DuplicateSuspicion
 from .queries import ApplicationQuerySet
 
 PERIODS = {"today": _("本日受付"), "week": _("今週"), "month": _("今月")}
@@ -95,6 +96,10 @@ class InboxFilterForm(PlainOptions):
         required=False,
         choices=[("", _("すべて")), *Identification.choices],
     )
+    channel = forms.ChoiceField(
+        label=_("受付経路"), required=False, choices=[("", _("すべて")), *Channel.choices]
+    )
+    duplicates = forms.BooleanField(label=_("重複の可能性(未確認)のみ"), required=False)
     received_from = forms.DateField(
         label=_("受付日(から)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -173,6 +178,13 @@ class InboxFilterForm(PlainOptions):
             applications = applications.overdue(timezone.localdate())
         if data["identification"]:
             applications = applications.filter(identification=data["identification"])
+        if data["channel"]:
+            applications = applications.filter(channel=data["channel"])
+        if data["duplicates"]:
+            unsettled = DuplicateSuspicion.objects.filter(settled_at__isnull=True)
+            applications = applications.filter(
+                Q(id__in=unsettled.values("first_id")) | Q(id__in=unsettled.values("second_id"))
+            )
         if data["received_from"]:
             applications = applications.filter(received_at__gte=_midnight(data["received_from"]))
         if data["received_to"]:

@@ -10,12 +10,13 @@ from madoguchi.lib.text import normalize_for_match
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
 
-from .constants import OPEN_STATUSES, Identification, Status, Submitter
+from .constants import OPEN_STATUSES, Channel, Identification, Settlement, Status, Submitter
 from .queries import ApplicationQuerySet
 
 
 class Application(models.Model):
-    """One application as received from the portal, pinned to its procedure version."""
+    """One application, pinned to its procedure version: received from the portal, or
+    filed by staff at the counter (書かない窓口) or from a paper form that came by mail."""
 
     receipt_number = models.CharField(_("受付番号"), max_length=64, unique=True)
     procedure = models.ForeignKey(Procedure, verbose_name=_("手続"), on_delete=models.PROTECT)
@@ -69,6 +70,20 @@ class Application(models.Model):
     # A 補正 answer received on its own (its returned application was unknown or no longer
     # waiting): the receipt number it names.
     correction_of = models.CharField(_("補正の対象"), max_length=64, blank=True, default="")
+    channel = models.CharField(
+        _("受付経路"), max_length=10, choices=Channel.choices, default=Channel.ONLINE
+    )
+    # Counter and mail: the member of staff who filed it (online ones are filed by no one).
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("受付職員"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Counter and mail: when the 申請書 signed by the resident on paper was received.
+    paper_signed_at = models.DateTimeField(_("署名済申請書の受領日時"), null=True, blank=True)
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -88,12 +103,16 @@ class Application(models.Model):
                 | Q(purged_at__isnull=False),
                 name="identified_has_resident",
             ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="application_channel_known"
+            ),
         ]
         indexes = [
             # The inbox pages by (received_at, id) from any of these starting points.
             models.Index(fields=["-received_at", "-id"], name="application_inbox"),
             models.Index(fields=["status", "-received_at", "-id"], name="application_by_status"),
             models.Index(fields=["procedure", "status"]),
+            models.Index(fields=["channel", "-received_at", "-id"], name="application_by_channel"),
             models.Index(fields=["assignee", "-received_at"], name="application_by_assignee"),
             # Open applications by deadline: the 期限超過 list, most overdue first.
             models.Index(
@@ -194,6 +213,57 @@ class CorrectionReply(models.Model):
             for k in keys
             if self.previous_form.get(k) != self.form.get(k)
         ]
+
+
+class PaperDocument(models.Model):
+    """A scan kept with a counter or mail application: the signed 申請書, the form that came
+    by post, a document the resident brought. Listed in the application's attachments."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="paper_documents"
+    )
+    name = models.CharField(_("ファイル名"), max_length=255)
+    media_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+
+class DuplicateSuspicion(models.Model):
+    """重複の可能性: two applications of the same resident and procedure, the earlier one
+    still open (or closed within the catalog's window). Neither may be approved until a
+    clerk settles it: both valid, or one withdrawn, with a reason."""
+
+    first = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    found_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    settlement = models.CharField(
+        _("確認結果"), max_length=20, choices=Settlement.choices, blank=True
+    )
+    reason = models.TextField(_("理由"), blank=True)
+
+    class Meta:
+        ordering = ["found_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_once"),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")), name="duplicate_pair_ordered"
+            ),
+        ]
+
+    @property
+    def is_settled(self) -> bool:
+        return self.settled_at is not None
+
+    def other(self, application: Application) -> Application:
+        return self.second if application.pk == self.first_id else self.first
 
 
 class PortalStatusUpdate(models.Model):

@@ -1,25 +1,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, Count, Q
 from django.db.models.expressions import RawSQL
 
 from madoguchi.lib.text import normalize_for_match
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
 
-from .constants import OPEN_STATUSES
+from .constants import OPEN_STATUSES, Channel
 
 if TYPE_CHECKING:
     from madoguchi.accounts.models import User
 
 # Name matches up to this many are looked up by id (see ApplicationQuerySet.search).
 NARROW_MATCH = 5000
+# The 受付番号 madoguchi gives what staff file (constants.RECEIPT_PREFIX).
+FILED_RECEIPT = re.compile(r"[CM][0-9]{12}", re.ASCII)
 
 
 class ApplicationQuerySet(models.QuerySet):
@@ -54,6 +57,8 @@ class ApplicationQuerySet(models.QuerySet):
                 | Q(resident_id__in=Resident.objects.filter(atena_number=number).values("id"))
                 | Q(id__in=answered.values("application_id"))
             )
+        if FILED_RECEIPT.fullmatch(number.upper()):
+            return self.filter(receipt_number=number.upper())
         key = normalize_for_match(text)
         by_name = _starts_with("name_key", key) | _starts_with("kana_key", key)
         # Anywhere in the name or kana too (まこと finds 山田　誠): for two characters or
@@ -85,12 +90,19 @@ class ApplicationQuerySet(models.QuerySet):
             "applicant_birth_date",
             "identification",
             "form_errors",
+            "channel",
             "procedure__procedure_id",
             "procedure__version",
             "procedure__name",
             "assignee__username",
             "assignee__display_name",
         )
+
+    def channel_counts(self) -> dict[str, int]:
+        """How many of these came by each channel (オンライン・窓口・郵送): the online share
+        a DX manager reports is counts["online"] over their sum."""
+        counted = self.order_by().values_list("channel").annotate(n=Count("id"))
+        return {c: 0 for c in Channel.values} | {str(c): int(n) for c, n in counted}
 
     def overdue(self, today: dt.date) -> ApplicationQuerySet:
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import counter, views
 
 app_name = "applications"
 
@@ -11,7 +11,12 @@ urlpatterns = [
     path("arrival-mail/", views.arrival_mail_settings, name="arrival_mail"),
     path("filters/", views.saved_filter_create, name="saved_filter_create"),
     path("filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
+    path("counter/", counter.counter_search, name="counter"),
+    path("counter/<str:atena_number>/", counter.counter_resident, name="counter_resident"),
+    path("counter/<str:atena_number>/forms/", counter.counter_forms, name="counter_forms"),
     path("<str:receipt_number>/", views.application_detail, name="detail"),
+    path("<str:receipt_number>/paper-signature/", counter.paper_signature, name="paper_signature"),
+    path("<str:receipt_number>/duplicates/<int:pk>/", views.duplicate_compare, name="duplicate"),
     path("<str:receipt_number>/print.pdf", views.application_print, name="print"),
     path("<str:receipt_number>/transition/", views.application_transition, name="transition"),
     path("<str:receipt_number>/resolve/", views.application_resolve, name="resolve"),

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -44,15 +45,18 @@ from .actions import (
     accept_held_correction,
     allowed_transitions,
     assign,
+    blocking_duplicates,
     change_status,
     closed_days,
     for_each,
+    may_file,
     record_list_export,
     record_read,
     record_view,
     resolve_identification,
     search_registry,
     set_applicant_texts,
+    settle_duplicate,
 )
 from .applicant_text import (
     REJECTION_NOTICE_KEY,
@@ -66,6 +70,7 @@ from .constants import (
     MAY_MOVE_TO,
     PORTAL_STATUS,
     REASON_REQUIRED,
+    Channel,
     Identification,
     Status,
 )
@@ -84,6 +89,7 @@ from .models import (
     ArrivalMail,
     ArrivalSubscription,
     CorrectionReply,
+    DuplicateSuspicion,
     Evidence,
     SavedFilter,
 )
@@ -134,6 +140,7 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
             "overdue": _("期限超過"),
             "unread": _("新着"),
             "answered": _("補正回答あり"),
+            "duplicate": _("重複の可能性"),
         },
         "title": title,
         "query": query.urlencode(),
@@ -167,13 +174,14 @@ def _inbox_csv(
     writer = csv.writer(buffer)
     header = [_("受付番号"), _("手続"), _("申請者"), _("カナ"), _("生年月日"), _("受付日時")]
     header.append(_("処理期限"))
-    writer.writerow([*header, _("担当者"), _("本人特定"), _("ステータス")])
+    # New columns go at the end: a clerk's spreadsheet reads the others where they were.
+    writer.writerow([*header, _("担当者"), _("本人特定"), _("ステータス"), _("受付経路")])
     for r in rows:
         cells = [
             r["receipt_number"], r["procedure"], r["applicant_name"], r["applicant_kana"],
             r["birth_date"], r["received_at"], r["due_date"], r["assignee"],
             r["identification_label"],
-            r["status_label"],
+            r["status_label"], r["channel_label"],
         ]  # fmt: skip
         writer.writerow([spreadsheet_safe(str(c)) for c in cells])
     query = request.GET.copy()
@@ -219,6 +227,12 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
             "application_id", flat=True
         )
     )
+    doubtful: set[int] = set()
+    for pair in DuplicateSuspicion.objects.filter(
+        Q(first_id__in=ids) | Q(second_id__in=ids), settled_at__isnull=True
+    ).values_list("first_id", "second_id"):
+        doubtful.update(pair)
+    channel_labels = {code: str(label) for code, label in Channel.choices}
     units = {
         p.pk: p.processing_unit
         for p in Procedure.objects.filter(pk__in={a.procedure_id for a in applications})
@@ -241,6 +255,9 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
                 "has_form_errors": bool(a.form_errors),
                 "unread": a.pk not in read,
                 "answered": a.is_open and a.pk in answered,
+                "duplicate": a.is_open and a.pk in doubtful,
+                "channel": a.channel,
+                "channel_label": channel_labels.get(a.channel, a.channel),
                 "received_at": timezone.localtime(a.received_at).strftime("%Y-%m-%d %H:%M"),
                 "due_date": a.due_date.isoformat(),
                 "days_left": days_left(a, units.get(a.procedure_id, BUSINESS), today, closed),
@@ -391,10 +408,81 @@ def _render_detail(
                 timezone.localdate(),
                 closed_days(),
             ),
+            "duplicates": _duplicates_of(application),
+            "may_receive_signature": application.channel != Channel.ONLINE
+            and may_file(user, application.procedure),
             "has_my_number": bool(resident and resident.my_number_encrypted is not None),
             "my_number_masked": MASKED,
             "my_number": my_number,
             "may_read_my_number": user.may_read_my_number,
+        },
+    )
+
+
+def _duplicates_of(application: Application) -> list[dict[str, Any]]:
+    blocking = {s.pk for s in blocking_duplicates(application)}
+    return [
+        {"suspicion": s, "other": s.other(application), "blocking": s.pk in blocking}
+        for s in DuplicateSuspicion.objects.filter(
+            Q(first=application) | Q(second=application)
+        ).select_related("first", "second", "settled_by", "first__procedure", "second__procedure")
+    ]
+
+
+@login_required
+def duplicate_compare(request: HttpRequest, receipt_number: str, pk: int) -> HttpResponse:
+    """重複の可能性: the two applications side by side, item by item, and the settling form
+    (both valid, or one withdrawn, with a reason). Showing both is a read of each."""
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    suspicion = get_object_or_404(
+        DuplicateSuspicion.objects.filter(Q(first=application) | Q(second=application)), pk=pk
+    )
+    other = access_application(user, suspicion.other(application).receipt_number)
+    if request.method == "POST":
+        choice = request.POST.get("withdraw", "")
+        pair = {a.receipt_number: a for a in (application, other)}
+        if choice and choice not in pair:
+            return HttpResponseBadRequest(_("取り下げる申請が正しくありません"))
+        withdraw = pair.get(choice)
+        with refusals_as_messages(request):
+            settle_duplicate(
+                suspicion.pk,
+                actor=user,
+                withdraw=withdraw,
+                reason=request.POST.get("reason", "")[:2000],
+            )
+            messages.success(request, _("重複の可能性を確認済みにしました"))
+            return redirect("applications:detail", receipt_number=receipt_number)
+        return redirect(request.path)
+    record_view(application, user)
+    record_view(other, user)
+    ids = list(
+        dict.fromkeys(
+            [f["id"] for f in application.procedure.fields]
+            + [f["id"] for f in other.procedure.fields]
+        )
+    )
+    labels = {f["id"]: f["label"] for f in [*other.procedure.fields, *application.procedure.fields]}
+    rows = [
+        {
+            "label": labels.get(i, i),
+            "this": application.form.get(i, ""),
+            "other": other.form.get(i, ""),
+            "differs": application.form.get(i, "") != other.form.get(i, ""),
+        }
+        for i in ids
+    ]
+    return render(
+        request,
+        "applications/duplicate.html",
+        {
+            "application": application,
+            "other": other,
+            "suspicion": suspicion,
+            "rows": rows,
+            "may_settle": not suspicion.is_settled
+            and user.role in MAY_MOVE_TO[Status.READY_FOR_HANDOFF],
         },
     )
 
@@ -442,6 +530,8 @@ def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse
             "attachments": application.attachments,
             "evidence": evidence,
             "arrived": _wareki_time(application.submitted_at),
+            "arrived_day": to_wareki(timezone.localdate(application.submitted_at)),
+            "paper_signed": _wareki_time(application.paper_signed_at),
             "received": _wareki_time(application.received_at),
             "due": to_wareki(application.due_date),
             "verified": _wareki_time(evidence.verified_at if evidence else None),
@@ -737,6 +827,11 @@ def _attachment(
     if not 0 <= index < len(application.attachments):
         raise Http404
     meta = application.attachments[index]
+    if "paper" in meta:  # a scan kept at the counter or from the mail
+        document = application.paper_documents.filter(pk=meta["paper"]).first()
+        if document is None or not document.content:
+            raise Http404
+        return application, meta, bytes(document.content)
     if "reply" in meta:  # brought by a 補正 answer
         package = application.correction_replies.get(pk=meta["reply"]).package
     else:

@@ -21,12 +21,16 @@ class AuditAction(IntEnum):
     CORRECTION_RECEIVED = 103
     CORRECTION_HELD = 104
     CORRECTION_ACCEPTED = 105
+    APPLICATION_FILED = 106
+    PAPER_SIGNATURE_RECEIVED = 107
     APPLICATION_VIEWED = 200
     MY_NUMBER_VIEWED = 201
     PACKAGE_DOWNLOADED = 202
     APPLICATION_STATUS_CHANGED = 300
     IDENTIFICATION_CHANGED = 301
     APPLICATION_ASSIGNED = 302
+    DUPLICATE_SUSPECTED = 303
+    DUPLICATE_SETTLED = 304
     RECORD_DOWNLOADED = 203
     ATTACHMENT_VIEWED = 204
     AUDIT_LOG_EXPORTED = 205
@@ -71,12 +75,16 @@ AUDIT_LABELS = {
     AuditAction.CORRECTION_RECEIVED: _("補正の回答の受付"),
     AuditAction.CORRECTION_HELD: _("補正の回答の保留(署名者が異なる)"),
     AuditAction.CORRECTION_ACCEPTED: _("保留した補正の回答の採用"),
+    AuditAction.APPLICATION_FILED: _("窓口・郵送の申請の受付"),
+    AuditAction.PAPER_SIGNATURE_RECEIVED: _("署名済の申請書の受領"),
     AuditAction.APPLICATION_VIEWED: _("申請閲覧"),
     AuditAction.MY_NUMBER_VIEWED: _("個人番号閲覧"),
     AuditAction.PACKAGE_DOWNLOADED: _("申請データのダウンロード"),
     AuditAction.APPLICATION_STATUS_CHANGED: _("ステータス変更"),
     AuditAction.IDENTIFICATION_CHANGED: _("本人特定の変更"),
     AuditAction.APPLICATION_ASSIGNED: _("担当者の割当"),
+    AuditAction.DUPLICATE_SUSPECTED: _("重複の可能性"),
+    AuditAction.DUPLICATE_SETTLED: _("重複の確認"),
     AuditAction.RECORD_DOWNLOADED: _("連携データのダウンロード"),
     AuditAction.ATTACHMENT_VIEWED: _("添付ファイルの閲覧"),
     AuditAction.AUDIT_LOG_EXPORTED: _("監査ログのダウンロード"),

@@ -9,6 +9,11 @@ from madoguchi.accounts.models import Department
 from madoguchi.lib.office_calendar import BUSINESS
 
 
+def version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """Versions in their natural order: 2026.10 after 2026.9."""
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in version.split("."))
+
+
 class Procedure(models.Model):
     """One version of a catalog entry. A version never changes once loaded."""
 
@@ -34,6 +39,20 @@ class Procedure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.version})"
+
+    @classmethod
+    def current(cls, procedure_ids: list[str] | None = None) -> dict[str, Procedure]:
+        """The newest loaded version of each procedure (of those named), by id: the one
+        staff file a new application on."""
+        rows = cls.objects.select_related("department")
+        if procedure_ids is not None:
+            rows = rows.filter(procedure_id__in=procedure_ids)
+        newest: dict[str, Procedure] = {}
+        for row in rows:
+            known = newest.get(row.procedure_id)
+            if known is None or version_key(row.version) > version_key(known.version):
+                newest[row.procedure_id] = row
+        return newest
 
     @property
     def fields(self) -> list[dict[str, Any]]:

@@ -109,6 +109,12 @@ def check_definition(definition: dict[str, Any], source: str, text: str = "") ->
             fail(_("項目「%(id)s」に label がありません") % {"id": field["id"]}, near)
         if field["type"] == "choice" and not field.get("choices"):
             fail(_("項目「%(id)s」に choices がありません") % {"id": field["id"]}, near)
+    window = definition.get("duplicate_window_days", 0)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 0:
+        fail(_("duplicate_window_days は 0 以上の日数です"), "duplicate_window_days")
+    key = definition.get("duplicate_key", [])
+    if not isinstance(key, list) or not set(key) <= ids:
+        fail(_("duplicate_key は定義済みの項目IDの一覧です"), "duplicate_key")
     for attachment in definition.get("attachments", []):
         if not isinstance(attachment, dict) or not re.match(
             r"^[a-z0-9_-]+$", str(attachment.get("id", ""))

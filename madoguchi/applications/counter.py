@@ -1,0 +1,310 @@
+"""書かない窓口 and 郵送: staff file the catalog form for a resident found in the registry.
+
+The clerk finds the resident (宛名番号, or birth date and name), picks a life event or the
+procedures, and fills each form on one page: the 基本4情報 come from the registry, and what
+one form asked fills the same item of the next (by the catalog's ``semantic``, else the
+item id). Each form is filed on its own, with the catalog's validation; the filed ones stay
+listed with their 申請書 to print for the resident to check and sign.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from madoguchi.accounts.access import staff_user
+from madoguchi.accounts.models import User
+from madoguchi.procedures.life_events import life_event, life_events
+from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.schema import max_length
+from madoguchi.residents.models import Resident
+
+from .access import access_application
+from .actions import (
+    PaperFile,
+    file_application,
+    receive_paper_signature,
+    search_registry_for_filing,
+)
+from .constants import RECEIPT_PREFIX, Channel
+from .models import Application
+
+# What the registry (住基) gives of the person concerned, by the catalog's semantic.
+FROM_REGISTRY = {
+    "applicant.name": lambda r: r.name,
+    "applicant.kana": lambda r: r.name_kana,
+    "applicant.birth_date": lambda r: r.birth_date.isoformat(),
+    "applicant.address": lambda r: r.address,
+}
+# How each catalog type is typed in: the input's type and the keyboard it asks for.
+INPUTS = {
+    "date": ("date", ""),
+    "postal_code": ("text", "numeric"),
+    "phone": ("tel", "tel"),
+    "digits": ("text", "numeric"),
+    "corporate_number": ("text", "numeric"),
+}
+
+
+def _filer(request: HttpRequest) -> User:
+    user = staff_user(request)
+    if not user.may_file_applications:
+        raise PermissionDenied(_("窓口・郵送の受付は、手続の担当課の職員が行います"))
+    return user
+
+
+@login_required
+def counter_search(request: HttpRequest) -> HttpResponse:
+    """The first step: find the resident in the registry."""
+    user = _filer(request)
+    text = request.GET.get("who", "").strip()[:100]
+    atena = request.GET.get("atena", "").strip()[:20]
+    birth = request.GET.get("birth", "").strip()
+    error = ""
+    found: list[Resident] | None = None
+    birth_date = None
+    if birth:
+        try:
+            birth_date = dt.date.fromisoformat(birth)
+        except ValueError:
+            error = _("生年月日を正しく入力してください")
+    if (atena or birth) and not error:
+        found = search_registry_for_filing(
+            user, text=text, birth_date=birth_date, atena_number=atena
+        )
+    elif text and not error:
+        error = _("生年月日か宛名番号も入力してください(氏名だけでは探せません)")
+    return render(
+        request,
+        "applications/counter_search.html",
+        {"who": text, "atena": atena, "birth": birth, "found": found, "error": error},
+    )
+
+
+def _resident(atena_number: str) -> Resident:
+    return get_object_or_404(Resident, atena_number=atena_number)
+
+
+def _channel(request: HttpRequest) -> tuple[Channel, str]:
+    """(channel, 到達日 as given) of the query string; the counter by default."""
+    value = request.GET.get("channel", Channel.COUNTER)
+    channel = Channel(value) if value in RECEIPT_PREFIX else Channel.COUNTER
+    return channel, request.GET.get("arrived_on", "")[:10]
+
+
+@login_required
+def counter_resident(request: HttpRequest, atena_number: str) -> HttpResponse:
+    """The second step: how it came (窓口・郵送), and the life event or the procedures."""
+    user = _filer(request)
+    resident = _resident(atena_number)
+    current = Procedure.current()
+    mine = sorted(
+        (p for p in current.values() if p.department_id == user.department_id),
+        key=lambda p: p.procedure_id,
+    )
+    events = []
+    for event in life_events():
+        offered = [current[p] for p in event.procedure_ids if p in current]
+        events.append(
+            {
+                "event": event,
+                "mine": [p for p in offered if p.department_id == user.department_id],
+                "elsewhere": [p for p in offered if p.department_id != user.department_id],
+            }
+        )
+    channel, arrived_on = _channel(request)
+    return render(
+        request,
+        "applications/counter_resident.html",
+        {
+            "resident": resident,
+            "procedures": mine,
+            "events": events,
+            "channel": channel,
+            "channels": [(c.value, c.label) for c in RECEIPT_PREFIX],
+            "arrived_on": arrived_on or timezone.localdate().isoformat(),
+            "today": timezone.localdate().isoformat(),
+        },
+    )
+
+
+def _known_values(resident: Resident, filed: list[Application]) -> dict[str, str]:
+    """What was already asked, by semantic and by item id: the registry's 基本4情報, then
+    every form filed in this visit (the latest wins)."""
+    known = {semantic: str(get(resident)) for semantic, get in FROM_REGISTRY.items()}
+    for application in filed:
+        for field in application.procedure.fields:
+            value = application.form.get(field["id"], "")
+            if value:
+                known[f"id:{field['id']}"] = value
+                if field.get("semantic"):
+                    known[str(field["semantic"])] = value
+    return known
+
+
+def _prefill(procedure: Procedure, known: dict[str, str]) -> dict[str, str]:
+    form = {}
+    for field in procedure.fields:
+        value = known.get(str(field.get("semantic", ""))) or known.get(f"id:{field['id']}", "")
+        if value and (field["type"] != "choice" or value in field["choices"]):
+            form[field["id"]] = value
+    return form
+
+
+def _inputs(
+    procedure: Procedure, values: dict[str, str], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    rows = []
+    for field in procedure.fields:
+        kind, inputmode = INPUTS.get(field["type"], ("text", ""))
+        rows.append(
+            {
+                "name": f"f-{field['id']}",
+                "html_id": f"{procedure.procedure_id}-{field['id']}",
+                "label": field["label"],
+                "required": bool(field.get("required")),
+                "choices": field.get("choices") if field["type"] == "choice" else None,
+                "input_type": kind,
+                "inputmode": inputmode,
+                "max_length": max_length(field),
+                "value": values.get(field["id"], ""),
+                "errors": errors.get(field["id"], []),
+                "hint": _("全角カタカナ") if field["type"] == "kana" else "",
+            }
+        )
+    return rows
+
+
+@login_required
+def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
+    """The third step: one form per chosen procedure, prefilled; each filed on its own."""
+    user = _filer(request)
+    resident = _resident(atena_number)
+    channel, arrived_on = _channel(request)
+    chosen = request.GET.getlist("procedure")
+    event = life_event(request.GET.get("event", ""))
+    if event is not None and not chosen:
+        chosen = list(event.procedure_ids)
+    current = Procedure.current(chosen)
+    procedures = [
+        current[p]
+        for p in dict.fromkeys(chosen)
+        if p in current and current[p].department_id == user.department_id
+    ]
+    if not procedures:
+        messages.error(request, _("受け付ける手続を選んでください"))
+        return redirect("applications:counter_resident", atena_number=atena_number)
+    filed = list(
+        Application.objects.visible_to(user)
+        .filter(
+            receipt_number__in=request.GET.getlist("filed")[:20],
+            resident=resident,
+            filed_by=user,
+        )
+        .select_related("procedure")
+        .order_by("id")
+    )
+    done = {a.procedure.procedure_id for a in filed}
+    errors: dict[str, list[str]] = {}
+    posted: dict[str, str] | None = None
+    target = request.POST.get("procedure", "") if request.method == "POST" else ""
+    if request.method == "POST":
+        procedure = next((p for p in procedures if p.procedure_id == target), None)
+        if procedure is None or target in done:
+            raise Http404
+        posted = {f["id"]: request.POST.get(f"f-{f['id']}", "")[:2000] for f in procedure.fields}
+        upload = request.FILES.get("scan")
+        scans = [PaperFile(upload.name or "scan", upload.read())] if upload else []
+        try:
+            application = file_application(
+                procedure,
+                resident,
+                posted,
+                actor=user,
+                channel=channel,
+                arrived_on=_day(request.POST.get("arrived_on", "")),
+                scans=scans,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+            messages.error(
+                request,
+                _("「%(name)s」の入力内容を確認してください") % {"name": procedure.name},
+            )
+        else:
+            messages.success(
+                request,
+                _("「%(name)s」を受け付けました(受付番号 %(r)s)")
+                % {"name": procedure.name, "r": application.receipt_number},
+            )
+            query = request.GET.copy()
+            query.setlist("filed", [*query.getlist("filed"), application.receipt_number])
+            return redirect(f"{request.path}?{query.urlencode()}")
+    known = _known_values(resident, filed)
+    sections = [
+        {
+            "procedure": p,
+            "inputs": _inputs(
+                p,
+                posted if posted is not None and p.procedure_id == target else _prefill(p, known),
+                errors if p.procedure_id == target else {},
+            ),
+            "errors": [m for k, ms in errors.items() if k in ("arrived_on", "scan") for m in ms]
+            if p.procedure_id == target
+            else [],
+        }
+        for p in procedures
+        if p.procedure_id not in done
+    ]
+    return render(
+        request,
+        "applications/counter_forms.html",
+        {
+            "resident": resident,
+            "event": event,
+            "channel": channel,
+            "arrived_on": arrived_on,
+            "sections": sections,
+            "filed": filed,
+            "back": f"?{urlencode({'channel': channel.value, 'arrived_on': arrived_on})}",
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _day(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def paper_signature(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    """The signed 申請書 came back from the resident: recorded, with its scan if any."""
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    upload = request.FILES.get("scan")
+    try:
+        receive_paper_signature(
+            application.pk,
+            actor=user,
+            scan=PaperFile(upload.name or "scan", upload.read()) if upload else None,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("署名済の申請書の受領を記録しました"))
+    return redirect("applications:detail", receipt_number=receipt_number)

@@ -1,0 +1,492 @@
+"""Every channel, one workflow: the counter (書かない窓口), the mail, and 重複の可能性."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pypdfium2 as pdfium
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from conftest import sign_in
+from madoguchi.accounts.constants import Role
+from madoguchi.api.models import ApiToken
+from madoguchi.applications.actions import (
+    PaperFile,
+    change_status,
+    file_application,
+    receive_paper_signature,
+    settle_duplicate,
+)
+from madoguchi.applications.constants import Channel, Identification, Settlement, Status
+from madoguchi.applications.models import (
+    Application,
+    DuplicateSuspicion,
+    PortalStatusUpdate,
+)
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.actions import import_package
+from madoguchi.lib.office_calendar import deadline
+from madoguchi.procedures.life_events import life_events
+from madoguchi.procedures.models import Procedure
+from madoguchi.residents.models import Resident
+from tests.factories import make_application
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+KAIGO_NINTEI = {
+    "insured_number": "0000123456",
+    "applicant_name": "介護　太郎",
+    "applicant_kana": "カイゴ　タロウ",
+    "applicant_birth_date": "1945-04-01",
+    "applicant_postal_code": "100-0001",
+    "applicant_address": "東京都千代田区千代田1-1",
+    "applicant_phone": "03-1234-5678",
+}
+
+
+@pytest.fixture
+def resident(db: None) -> Resident:
+    return Resident.objects.create(
+        resident_code="12345678901",
+        atena_number="900001",
+        name="介護　太郎",
+        name_kana="カイゴ　タロウ",
+        birth_date=dt.date(1945, 4, 1),
+        sex="1",
+        address="東京都千代田区千代田1-1",
+    )
+
+
+def procedure(procedure_id: str) -> Procedure:
+    return Procedure.current([procedure_id])[procedure_id]
+
+
+def complete_form(procedure_id: str, **given: str) -> dict[str, str]:
+    """A valid form of the catalog entry: every required item with a value of its type."""
+    samples = {
+        "text": "テスト",
+        "kana": "テスト",
+        "date": "2026-11-01",
+        "postal_code": "100-0001",
+        "phone": "03-1234-5678",
+        "corporate_number": "1234567890123",
+    }
+    form = {}
+    for field in procedure(procedure_id).fields:
+        kind = field["type"]
+        if kind == "choice":
+            value = field["choices"][0]
+        elif kind == "digits":
+            value = "1" * int(field.get("length") or 6)
+        else:
+            value = samples[kind]
+        form[field["id"]] = value
+    return form | given
+
+
+def test_a_counter_application_is_identified_numbered_and_filed_by_the_clerk(
+    catalog: None, kaigo_clerk, resident
+) -> None:
+    form = complete_form("kaigo-nintei", **KAIGO_NINTEI)
+    first = file_application(
+        procedure("kaigo-nintei"), resident, form, actor=kaigo_clerk, channel=Channel.COUNTER
+    )
+    second = file_application(
+        procedure("kaigo-nintei"), resident, form, actor=kaigo_clerk, channel=Channel.COUNTER
+    )
+    today = timezone.localdate()
+    assert first.receipt_number == f"C{today:%Y%m%d}0001"
+    assert second.receipt_number == f"C{today:%Y%m%d}0002"
+    assert first.channel == Channel.COUNTER and first.filed_by == kaigo_clerk
+    assert first.identification == Identification.IDENTIFIED and first.resident == resident
+    assert first.form_errors == {}
+    assert first.applicant_name == "介護　太郎"
+    event = AuditEvent.objects.get(
+        action=AuditAction.APPLICATION_FILED, target_id=first.receipt_number
+    )
+    assert event.actor == kaigo_clerk and event.extra["channel"] == "counter"
+    # One workflow, but the portal knows nothing of it: no status goes there.
+    change_status(first.pk, Status.IN_REVIEW, actor=kaigo_clerk)
+    assert not PortalStatusUpdate.objects.filter(application=first).exists()
+    # The clerk's search finds it by its number, as it finds a portal number.
+    assert list(Application.objects.search(first.receipt_number.lower())) == [first]
+
+
+def test_a_bad_item_is_refused_by_name_and_nothing_is_filed(
+    catalog: None, kaigo_clerk, resident
+) -> None:
+    form = complete_form("kaigo-nintei", **KAIGO_NINTEI) | {
+        "applicant_phone": "12345",
+        "applicant_kana": "かいご",
+    }
+    with pytest.raises(ValidationError) as refused:
+        file_application(
+            procedure("kaigo-nintei"), resident, form, actor=kaigo_clerk, channel=Channel.COUNTER
+        )
+    assert set(refused.value.message_dict) == {"applicant_phone", "applicant_kana"}
+    assert "全角カタカナ" in refused.value.message_dict["applicant_kana"][0]
+    assert not Application.objects.exists()
+
+
+def test_only_the_procedures_department_files_and_the_administrator_does_not(
+    catalog: None, counter_clerk, administrator, resident
+) -> None:
+    form = complete_form("kaigo-nintei", **KAIGO_NINTEI)
+    for someone in (counter_clerk, administrator):  # 子育て支援課, and the administrator
+        with pytest.raises(PermissionDenied):
+            file_application(
+                procedure("kaigo-nintei"), resident, form, actor=someone, channel=Channel.COUNTER
+            )
+    assert not Application.objects.exists()
+
+
+def test_mail_counts_from_the_day_stamped_on_arrival_and_keeps_the_scan(
+    catalog: None, kaigo_clerk, resident, client
+) -> None:
+    form = complete_form("kaigo-nintei", **KAIGO_NINTEI)
+    kaigo = procedure("kaigo-nintei")
+    with pytest.raises(ValidationError) as refused:
+        file_application(kaigo, resident, form, actor=kaigo_clerk, channel=Channel.MAIL)
+    assert "arrived_on" in refused.value.message_dict
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(ValidationError):
+        file_application(
+            kaigo, resident, form, actor=kaigo_clerk, channel=Channel.MAIL, arrived_on=tomorrow
+        )
+    with pytest.raises(ValidationError) as refused:
+        file_application(
+            kaigo,
+            resident,
+            form,
+            actor=kaigo_clerk,
+            channel=Channel.MAIL,
+            arrived_on=timezone.localdate(),
+            scans=[PaperFile("form.html", b"<script>alert(1)</script>")],
+        )
+    assert "PDF・PNG・JPEG" in refused.value.message_dict["scan"][0]
+
+    arrived = dt.date(2026, 11, 20)
+    application = file_application(
+        kaigo,
+        resident,
+        form,
+        actor=kaigo_clerk,
+        channel=Channel.MAIL,
+        arrived_on=arrived,
+        scans=[PaperFile("../../郵送申請書.png", PNG)],
+    )
+    assert application.receipt_number == "M202611200001"
+    assert timezone.localdate(application.submitted_at) == arrived
+    assert application.due_date == deadline(
+        arrived, kaigo.processing_days, kaigo.processing_unit, []
+    )
+    assert [a["name"] for a in application.attachments] == ["郵送申請書.png"]
+    sign_in(client, kaigo_clerk)
+    shown = client.get(f"/applications/{application.receipt_number}/attachments/0/")
+    assert shown.status_code == 200 and shown.content == PNG
+    assert shown["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_the_signed_paper_form_is_recorded_once_with_its_scan(
+    catalog: None, kaigo_clerk, resident, client
+) -> None:
+    application = file_application(
+        procedure("kaigo-nintei"),
+        resident,
+        complete_form("kaigo-nintei", **KAIGO_NINTEI),
+        actor=kaigo_clerk,
+        channel=Channel.COUNTER,
+    )
+    sign_in(client, kaigo_clerk)
+    page = client.get(f"/applications/{application.receipt_number}/")
+    assert "署名済の申請書を受領した" in page.content.decode()
+    response = client.post(
+        f"/applications/{application.receipt_number}/paper-signature/",
+        {"scan": io.BytesIO(PNG)},
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.paper_signed_at is not None
+    assert application.attachments[0]["media_type"] == "image/png"
+    assert AuditEvent.objects.filter(
+        action=AuditAction.PAPER_SIGNATURE_RECEIVED, target_id=application.receipt_number
+    ).exists()
+    with pytest.raises(ValidationError):
+        receive_paper_signature(application.pk, actor=kaigo_clerk)
+    # The 申請書 printed for the resident to check carries the signature box.
+    pdf = client.get(f"/applications/{application.receipt_number}/print.pdf")
+    document = pdfium.PdfDocument(pdf.content)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    assert "申請者署名" in text and "窓口" in text
+
+
+def test_an_online_and_a_counter_application_of_one_resident_are_possible_duplicates(
+    trusted, reviewer
+) -> None:
+    """The same registry link, whatever the channel: approval waits until a clerk settles."""
+    first = next(g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(first.path.read_bytes(), first.path.name)
+    online = Application.objects.get(receipt_number=first.receipt_number)
+    assert online.identification == Identification.IDENTIFIED
+    counter = file_application(
+        online.procedure, online.resident, online.form, actor=reviewer, channel=Channel.COUNTER
+    )
+    suspicion = DuplicateSuspicion.objects.get()
+    assert {suspicion.first, suspicion.second} == {online, counter}
+    for application in (online, counter):
+        assert AuditEvent.objects.filter(
+            action=AuditAction.DUPLICATE_SUSPECTED, target_id=application.receipt_number
+        ).exists()
+        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+        with pytest.raises(ValidationError, match="重複の可能性"):
+            change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+
+    with pytest.raises(ValidationError):
+        settle_duplicate(suspicion.pk, actor=reviewer, withdraw=counter, reason="  ")
+    settle_duplicate(
+        suspicion.pk, actor=reviewer, withdraw=counter, reason="オンラインで申請済みのため"
+    )
+    counter.refresh_from_db()
+    suspicion.refresh_from_db()
+    assert counter.status == Status.WITHDRAWN
+    assert suspicion.settlement == Settlement.WITHDRAWN and suspicion.settled_by == reviewer
+    settled = AuditEvent.objects.filter(action=AuditAction.DUPLICATE_SETTLED)
+    assert {e.target_id for e in settled} == {online.receipt_number, counter.receipt_number}
+    assert all(e.actor == reviewer and e.extra["reason"] for e in settled)
+    change_status(online.pk, Status.READY_FOR_HANDOFF, actor=reviewer)  # now it may
+    with pytest.raises(ValidationError, match="確認済み"):
+        settle_duplicate(suspicion.pk, actor=reviewer, withdraw=None, reason="再度")
+
+
+def test_a_package_arriving_after_a_counter_filing_is_marked_too(trusted, reviewer) -> None:
+    generated = [g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei"][1]
+    resident = Resident.objects.get(
+        name=generated.form["applicant_name"],
+        birth_date=dt.date.fromisoformat(generated.form["applicant_birth_date"]),
+    )
+    counter = file_application(
+        procedure("jidou-teate-nintei"),
+        resident,
+        complete_form("jidou-teate-nintei"),
+        actor=reviewer,
+        channel=Channel.COUNTER,
+    )
+    import_package(generated.path.read_bytes(), generated.path.name)
+    online = Application.objects.get(receipt_number=generated.receipt_number)
+    assert DuplicateSuspicion.objects.filter(first=counter, second=online).exists()
+    # Both valid (e.g. two different children): settled, and each may be approved.
+    suspicion = DuplicateSuspicion.objects.get()
+    with pytest.raises(ValidationError, match="審査担当または所属長"):
+        settle_duplicate(
+            suspicion.pk,
+            actor=type(reviewer).objects.create_user(
+                "madoka2", role=Role.COUNTER_CLERK, department=reviewer.department
+            ),
+            withdraw=None,
+            reason="別の児童",
+        )
+    settle_duplicate(suspicion.pk, actor=reviewer, withdraw=None, reason="別の児童の請求")
+    change_status(counter.pk, Status.IN_REVIEW, actor=reviewer)
+    change_status(counter.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+
+
+def test_other_procedures_and_closed_applications_are_not_duplicates(
+    catalog: None, kaigo_clerk, resident
+) -> None:
+    form = complete_form("kaigo-nintei", **KAIGO_NINTEI)
+    make_application(
+        "kaigo-nintei",
+        resident=resident,
+        identification=Identification.IDENTIFIED,
+        status=Status.COMPLETED,
+    )
+    make_application("kaigo-koshin", resident=resident, identification=Identification.IDENTIFIED)
+    file_application(
+        procedure("kaigo-nintei"), resident, form, actor=kaigo_clerk, channel=Channel.COUNTER
+    )
+    assert not DuplicateSuspicion.objects.exists()
+
+
+def test_a_catalog_window_and_key_decide_what_counts_as_the_same_application(
+    catalog: None, kaigo_clerk, resident
+) -> None:
+    """``duplicate_window_days``: completed ones count for that long; ``duplicate_key``:
+    the items that must be equal too (one 認定請求 per child)."""
+    kaigo = procedure("kaigo-nintei")
+    Procedure.objects.filter(pk=kaigo.pk).update(
+        definition=kaigo.definition
+        | {"duplicate_window_days": 365, "duplicate_key": ["insured_number"]}
+    )
+    kaigo.refresh_from_db()
+    done = make_application(
+        "kaigo-nintei",
+        resident=resident,
+        identification=Identification.IDENTIFIED,
+        status=Status.COMPLETED,
+    )
+    done.form = dict(KAIGO_NINTEI)
+    done.save()
+    other_number = complete_form("kaigo-nintei", **KAIGO_NINTEI) | {"insured_number": "0000999999"}
+    file_application(kaigo, resident, other_number, actor=kaigo_clerk, channel=Channel.COUNTER)
+    assert not DuplicateSuspicion.objects.exists()
+    same = complete_form("kaigo-nintei", **KAIGO_NINTEI)
+    filed = file_application(kaigo, resident, same, actor=kaigo_clerk, channel=Channel.COUNTER)
+    assert DuplicateSuspicion.objects.get().second == filed
+
+
+def test_the_inbox_filters_by_channel_and_by_unsettled_duplicates(
+    catalog: None, kaigo_clerk, resident, client
+) -> None:
+    online = make_application(
+        "kaigo-nintei", resident=resident, identification=Identification.IDENTIFIED
+    )
+    counter = file_application(
+        procedure("kaigo-nintei"),
+        resident,
+        complete_form("kaigo-nintei", **KAIGO_NINTEI),
+        actor=kaigo_clerk,
+        channel=Channel.COUNTER,
+    )
+    sign_in(client, kaigo_clerk)
+    page = client.get("/applications/", {"channel": "counter"}).content.decode()
+    assert counter.receipt_number in page and online.receipt_number not in page
+    assert 'data-testid="channel">窓口' in page
+    page = client.get("/applications/", {"duplicates": "on"}).content.decode()
+    assert counter.receipt_number in page and online.receipt_number in page
+    assert page.count('data-testid="duplicate"') == 2
+    counts = Application.objects.channel_counts()
+    assert counts == {"online": 1, "counter": 1, "mail": 0}
+
+
+def test_the_duplicate_screen_shows_both_side_by_side_and_settles(
+    catalog: None, kaigo_clerk, kaigo_reviewer, resident, client
+) -> None:
+    online = make_application(
+        "kaigo-nintei",
+        resident=resident,
+        identification=Identification.IDENTIFIED,
+    )
+    online.form = dict(KAIGO_NINTEI) | {"applicant_phone": "03-0000-0000"}
+    online.save()
+    counter = file_application(
+        procedure("kaigo-nintei"),
+        resident,
+        complete_form("kaigo-nintei", **KAIGO_NINTEI),
+        actor=kaigo_clerk,
+        channel=Channel.COUNTER,
+    )
+    suspicion = DuplicateSuspicion.objects.get()
+    sign_in(client, kaigo_reviewer)
+    url = f"/applications/{counter.receipt_number}/duplicates/{suspicion.pk}/"
+    page = client.get(url).content.decode()
+    assert online.receipt_number in page and "data-differs" in page
+    assert AuditEvent.objects.filter(
+        action=AuditAction.APPLICATION_VIEWED, target_id=online.receipt_number
+    ).exists()
+    assert client.post(url, {"withdraw": "someone-else", "reason": "x"}).status_code == 400
+    response = client.post(url, {"withdraw": online.receipt_number, "reason": "窓口で再申請"})
+    assert response.status_code == 302
+    online.refresh_from_db()
+    assert online.status == Status.WITHDRAWN
+
+
+def test_every_life_event_names_procedures_of_the_catalog(catalog: None) -> None:
+    known = set(Procedure.objects.values_list("procedure_id", flat=True))
+    for event in life_events():
+        assert event.procedure_ids and set(event.procedure_ids) <= known, event.name
+
+
+def test_the_counter_screens_find_the_resident_and_carry_answers_to_the_next_form(
+    catalog: None, kaigo_clerk, resident, client
+) -> None:
+    sign_in(client, kaigo_clerk)
+    found = client.get("/applications/counter/", {"birth": "1945-04-01", "who": "かいご"})
+    assert f"/applications/counter/{resident.atena_number}/" in found.content.decode()
+    searched = AuditEvent.objects.get(action=AuditAction.RESIDENTS_SEARCHED)
+    assert searched.actor == kaigo_clerk and searched.extra["count"] == 1
+    assert (
+        "生年月日か宛名番号"
+        in client.get("/applications/counter/", {"who": "介護"}).content.decode()
+    )
+
+    chooser = client.get(f"/applications/counter/{resident.atena_number}/").content.decode()
+    assert 'data-testid="event-tennyu"' in chooser and "児童手当 認定請求(子育て支援課)" in chooser
+    url = f"/applications/counter/{resident.atena_number}/forms/?event=tennyu&channel=counter"
+    page = client.get(url).content.decode()
+    for procedure_id in ("kaigo-tennyu-nintei", "kaigo-kyotaku-keikaku", "kaigo-futangendo"):
+        assert f'data-testid="form-{procedure_id}"' in page
+    assert 'data-testid="form-jidou-teate-nintei"' not in page  # another department's
+    assert 'value="介護　太郎"' in page and 'value="1945-04-01"' in page  # from the registry
+
+    posted = {f"f-{k}": v for k, v in complete_form("kaigo-tennyu-nintei", **KAIGO_NINTEI).items()}
+    refused = client.post(
+        url, {**posted, "f-applicant_phone": "x", "procedure": "kaigo-tennyu-nintei"}
+    )
+    assert refused.status_code == 400 and "電話番号は" in refused.content.decode()
+    response = client.post(url, {**posted, "procedure": "kaigo-tennyu-nintei"})
+    assert response.status_code == 302
+    filed = Application.objects.get()
+    assert f"filed={filed.receipt_number}" in response["Location"]
+    after = client.get(response["Location"]).content.decode()
+    assert 'data-testid="form-kaigo-tennyu-nintei"' not in after
+    assert 'value="0000123456"' in after and 'value="03-1234-5678"' in after  # carried over
+    assert f"/applications/{filed.receipt_number}/print.pdf" in after
+
+
+def test_the_api_files_with_the_screens_validation(
+    catalog: None, kaigo_clerk, administrator, resident, client
+) -> None:
+    _row, token = ApiToken.issue(kaigo_clerk, "窓口キオスク")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    body = {
+        "procedure": "kaigo-nintei",
+        "atena_number": resident.atena_number,
+        "form": complete_form("kaigo-nintei", **KAIGO_NINTEI),
+    }
+    created = client.post(
+        "/api/v1/counter-applications", body, content_type="application/json", **auth
+    )
+    assert created.status_code == 201
+    assert created.json()["channel"] == "counter"
+    assert created.json()["receipt_number"].startswith("C")
+
+    bad = body | {"form": body["form"] | {"applicant_postal_code": "1000001"}}
+    refused = client.post(
+        "/api/v1/counter-applications", bad, content_type="application/json", **auth
+    )
+    assert refused.status_code == 400
+    assert list(refused.json()["fields"]) == ["applicant_postal_code"]
+    unknown = client.post(
+        "/api/v1/counter-applications",
+        body | {"atena_number": "nobody"},
+        content_type="application/json",
+        **auth,
+    )
+    assert unknown.status_code == 400 and "atena_number" in unknown.json()["fields"]
+    elsewhere = client.post(
+        "/api/v1/counter-applications",
+        body | {"procedure": "jidou-teate-nintei"},
+        content_type="application/json",
+        **auth,
+    )
+    assert elsewhere.status_code == 404
+    mail = client.post(
+        "/api/v1/counter-applications",
+        body | {"channel": "mail"},
+        content_type="application/json",
+        **auth,
+    )
+    assert mail.status_code == 400 and "arrived_on" in mail.json()["fields"]
+    _row, admin_token = ApiToken.issue(administrator, "管理")
+    forbidden = client.post(
+        "/api/v1/counter-applications",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {admin_token}",
+    )
+    assert forbidden.status_code == 403
+    assert Application.objects.count() == 1
