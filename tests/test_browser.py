@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -12,12 +13,14 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import PASSWORD
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions import file_application
+from madoguchi.applications.constants import Channel, Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
 from madoguchi.lib import totp
+from madoguchi.residents.models import Resident
 from tests.factories import make_application
 
 CHROMIUM = "/usr/bin/chromium"
@@ -281,6 +284,9 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("administrator", "/procedures/jidou-teate-nintei/texts/"),
         ("administrator", "/linking/gaiji/"),
         ("reviewer", "/applications/0000000000000000/"),
+        ("reviewer", "/applications/counter/?atena={atena}"),
+        ("reviewer", "/applications/counter/{atena}/"),
+        ("reviewer", "/applications/counter/{atena}/forms/?event=tennyu"),
     ],
 )
 def test_every_staff_page_reflows_at_640_px_and_passes_axe(
@@ -294,7 +300,8 @@ def test_every_staff_page_reflows_at_640_px_and_passes_axe(
     target = Application.objects.filter(procedure__department=reviewer.department).first()
     page.set_viewport_size({"width": 640, "height": 800})
     login(page, live_server.url, user.username)
-    page.goto(live_server.url + path.format(receipt=target.receipt_number))
+    atena = target.resident.atena_number if target.resident else ""
+    page.goto(live_server.url + path.format(receipt=target.receipt_number, atena=atena))
     wide = page.evaluate(
         """() => [...document.querySelectorAll('body *')]
             .filter(e => !e.closest('.table-scroll'))
@@ -378,3 +385,107 @@ def test_a_held_back_character_is_fixed_from_its_record(live_server, page, trust
     expect(page.get_by_role("status")).to_contain_text("外字表に登録しました")
     assert GaijiEntry.objects.get(core_system=delivery.core_system).character == "𠮷"
     assert accessibility_violations(page) == []
+
+
+def test_a_counter_clerk_files_a_move_in_and_both_reach_the_inbox_as_counter(
+    live_server, page, catalog, kaigo_clerk
+):
+    """書かない窓口: the clerk finds the resident, picks 転入, gets its three 介護保険課
+    procedures prefilled from the registry, files two (the second prefilled from the first),
+    prints the 申請書, and both are in the inbox as 窓口 with the clerk in the 経過."""
+    resident = Resident.objects.create(
+        resident_code="98765432109",
+        atena_number="700123",
+        name="転入　花子",
+        name_kana="テンニュウ　ハナコ",
+        birth_date=dt.date(1948, 2, 3),
+        sex="2",
+        address="東京都千代田区千代田1-1",
+    )
+    login(page, live_server.url, kaigo_clerk.username)
+    page.get_by_role("link", name="窓口・郵送の受付").click()
+    page.get_by_label("宛名番号").fill(resident.atena_number)
+    page.get_by_test_id("search-residents").click()
+    page.get_by_test_id("pick-resident").click()
+    page.get_by_test_id("event-tennyu").click()
+
+    forms = {
+        p: page.get_by_test_id(f"form-{p}")
+        for p in ("kaigo-tennyu-nintei", "kaigo-kyotaku-keikaku", "kaigo-futangendo")
+    }
+    for form in forms.values():
+        expect(form.get_by_label("被保険者氏名", exact=True)).to_have_value("転入　花子")
+        expect(form.get_by_label("被保険者生年月日")).to_have_value("1948-02-03")
+    assert accessibility_violations(page) == []
+
+    first = forms["kaigo-tennyu-nintei"]
+    first.get_by_label("被保険者番号").fill("0000456789")
+    first.get_by_label("郵便番号").fill("100-0001")
+    first.get_by_label("電話番号").fill("03-5555-0101")
+    first.get_by_label("転入前の市区町村").fill("札幌市")
+    first.get_by_label("転入前の要介護状態区分").select_option("要介護2")
+    first.get_by_label("転入日").fill("2026-11-20")
+    first.get_by_role("button", name="受け付ける").click()
+    expect(page.get_by_test_id("filed-application")).to_have_count(1)
+
+    second = page.get_by_test_id("form-kaigo-kyotaku-keikaku")
+    expect(second.get_by_label("被保険者番号")).to_have_value("0000456789")  # asked once
+    expect(second.get_by_label("電話番号")).to_have_value("03-5555-0101")
+    second.get_by_label("居宅介護支援事業所名").fill("千代田ケアプランセンター")
+    second.get_by_label("事業所番号").fill("1370000001")
+    second.get_by_label("計画作成の開始日").fill("2026-12-01")
+    second.get_by_label("届出の区分").select_option("新規")
+    second.get_by_role("button", name="受け付ける").click()
+    expect(page.get_by_test_id("filed-application")).to_have_count(2)
+    expect(page.get_by_test_id("form-kaigo-futangendo")).to_have_count(1)  # not filed
+
+    href = page.get_by_test_id("print-form").first.get_attribute("href")
+    printed = page.request.get(f"{live_server.url}{href}")
+    assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"
+
+    page.get_by_role("link", name="申請一覧").first.click()
+    page.get_by_label("受付経路").select_option("counter")
+    rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
+    expect(rows).to_have_count(2)
+    expect(rows.get_by_test_id("channel")).to_have_text(["窓口", "窓口"])
+    rows.first.get_by_role("link").click()
+    expect(page.get_by_test_id("channel")).to_contain_text(str(kaigo_clerk))
+    expect(page.get_by_test_id("timeline")).to_contain_text("窓口・郵送の申請の受付")
+    expect(page.get_by_test_id("timeline")).to_contain_text(str(kaigo_clerk))
+    filed = Application.objects.filter(channel="counter", filed_by=kaigo_clerk)
+    assert {a.procedure.procedure_id for a in filed} == {
+        "kaigo-tennyu-nintei",
+        "kaigo-kyotaku-keikaku",
+    }
+    assert accessibility_violations(page) == []
+
+
+def test_a_reviewer_compares_possible_duplicates_side_by_side_and_settles(
+    live_server, page, trusted, reviewer
+):
+    """An online application and a counter one of the same resident: marked, compared at
+    640 px without sideways scrolling, settled with a reason; then approval is possible."""
+    generated = next(g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(generated.path.read_bytes(), generated.path.name)
+    online = Application.objects.get(receipt_number=generated.receipt_number)
+    counter = file_application(
+        online.procedure, online.resident, online.form, actor=reviewer, channel=Channel.COUNTER
+    )
+    page.set_viewport_size({"width": 640, "height": 800})
+    login(page, live_server.url, reviewer.username)
+    page.goto(f"{live_server.url}/applications/{online.receipt_number}/")
+    expect(page.get_by_test_id("duplicate-blocking")).to_be_visible()
+    page.get_by_test_id("compare-duplicate").click()
+    expect(page.get_by_test_id("duplicate-compare")).to_contain_text(counter.receipt_number)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    page.get_by_label("重複ではない(両方とも審査する)").check()
+    page.get_by_label("理由").fill("窓口の申請は別の児童の分と確認")
+    page.get_by_test_id("settle").click()
+    expect(page.get_by_role("status")).to_contain_text("確認済み")
+    expect(page.get_by_test_id("duplicate-blocking")).to_have_count(0)
+    page.get_by_label("審査中").check()
+    page.get_by_test_id("change-status").click()
+    page.get_by_label("基幹連携待ち").check()
+    page.get_by_test_id("change-status").click()
+    expect(page.get_by_test_id("status")).to_have_text("基幹連携待ち")
