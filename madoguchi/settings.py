@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "madoguchi.relay",
     "madoguchi.linking",
     "madoguchi.notices",
+    "madoguchi.insights",
     "madoguchi.operations",
     "madoguchi.api",
 ]
@@ -233,6 +234,8 @@ AUDIT_ANCHOR_FILE = Path(
     os.environ.get("MADOGUCHI_AUDIT_ANCHOR_FILE", DATA_DIR / "audit-anchors.jsonl")
 )
 AUDIT_ANCHOR_SECONDS = envint("MADOGUCHI_AUDIT_ANCHOR_SECONDS", 3600)
+# How often the worker brings the dashboard's daily counts up to date (insights/aggregate.py).
+INSIGHTS_REFRESH_SECONDS = envint("MADOGUCHI_INSIGHTS_REFRESH_SECONDS", 300)
 
 # A full 番号紐付情報 load that would end more than this share of the open links is refused
 # unless --force: a truncated export must not end every link it lost.

@@ -25,5 +25,6 @@ urlpatterns = [
     path("audit/", include("madoguchi.audit.urls")),
     path("linking/", include("madoguchi.linking.urls")),
     path("notices/", include("madoguchi.notices.urls")),
+    path("insights/", include("madoguchi.insights.urls")),
     path("api/v1/", include("madoguchi.api.urls")),
 ]

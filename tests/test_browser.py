@@ -18,6 +18,7 @@ from madoguchi.applications.constants import Channel, Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.insights.aggregate import refresh as refresh_insights
 from madoguchi.intake.actions import import_package
 from madoguchi.lib import totp
 from madoguchi.residents.models import Resident
@@ -287,6 +288,8 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("reviewer", "/applications/counter/?atena={atena}"),
         ("reviewer", "/applications/counter/{atena}/"),
         ("reviewer", "/applications/counter/{atena}/forms/?event=tennyu"),
+        ("administrator", "/insights/"),
+        ("administrator", "/insights/methods/?example=tsukuba&years=5&hourly_cost=3000"),
     ],
 )
 def test_every_staff_page_reflows_at_640_px_and_passes_axe(
@@ -489,3 +492,25 @@ def test_a_reviewer_compares_possible_duplicates_side_by_side_and_settles(
     page.get_by_label("基幹連携待ち").check()
     page.get_by_test_id("change-status").click()
     expect(page.get_by_test_id("status")).to_have_text("基幹連携待ち")
+
+
+def test_the_dashboards_charts_draw_under_the_content_security_policy(
+    live_server, page, trusted, administrator
+):
+    """Chart.js is served by madoguchi and reads its data from JSON beside the canvas: every
+    chart draws, and the browser reports no blocked script or style."""
+    for package in trusted.packages[:6]:
+        import_package(package.read_bytes(), package.name)
+    refresh_insights()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    login(page, live_server.url, administrator.username)
+    page.get_by_role("link", name="見える化").click()
+    expect(page.get_by_test_id("chart-volume")).to_be_visible()
+    drawn = page.evaluate(
+        "() => [...document.querySelectorAll('canvas[data-chart]')]"
+        ".map(c => Boolean(Chart.getChart(c)) && c.width > 0)"
+    )
+    assert drawn and all(drawn), drawn
+    expect(page.get_by_test_id("table-volume")).to_contain_text("オンライン")
+    assert problems == []

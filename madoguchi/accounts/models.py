@@ -86,6 +86,12 @@ class User(AbstractUser):
         return self.is_active and self.role == Role.ADMINISTRATOR
 
     @property
+    def may_read_insights(self) -> bool:
+        """業務の見える化: the department's manager (their department), the administrator
+        (every department). Counts only, but per-assignee figures are about staff."""
+        return self.is_active and self.role in (Role.ADMINISTRATOR, Role.MANAGER)
+
+    @property
     def may_file_applications(self) -> bool:
         """窓口・郵送: staff of a department file its procedures for residents (the
         administrator configures and decides nothing, so files nothing either)."""

@@ -26,6 +26,8 @@ OPEN_STATUSES = frozenset(
     }
 )
 
+CLOSED_STATUSES = frozenset({Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN})
+
 # The workflow: which status may follow which. Changed only through actions.change_status.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset({Status.IN_REVIEW, Status.REJECTED, Status.WITHDRAWN}),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.accounts.models import Department, User
 from madoguchi.procedures.models import Procedure
 
-from .constants import OPEN_STATUSES, Channel, Identification, Status
+from .constants import CLOSED_STATUSES, OPEN_STATUSES, Channel, Identification, Status
 from .models import ApplicationRead, CorrectionReply, DuplicateSuspicion
 from .queries import ApplicationQuerySet
 
@@ -161,9 +161,7 @@ class InboxFilterForm(PlainOptions):
         if data["procedure"]:
             applications = applications.filter(procedure__procedure_id=data["procedure"])
         if data["status"] == "open":
-            applications = applications.exclude(
-                status__in=[Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN]
-            )
+            applications = applications.exclude(status__in=sorted(CLOSED_STATUSES))
         elif data["status"]:
             applications = applications.filter(status=data["status"])
         if data.get("department"):

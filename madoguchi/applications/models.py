@@ -10,7 +10,15 @@ from madoguchi.lib.text import normalize_for_match
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
 
-from .constants import OPEN_STATUSES, Channel, Identification, Settlement, Status, Submitter
+from .constants import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Channel,
+    Identification,
+    Settlement,
+    Status,
+    Submitter,
+)
 from .queries import ApplicationQuerySet
 
 
@@ -119,6 +127,12 @@ class Application(models.Model):
                 fields=["due_date", "id"],
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
                 name="application_open_due",
+            ),
+            # Closed ones by the day they closed: the daily counts of the insights.
+            models.Index(
+                fields=["status_changed_at"],
+                condition=Q(status__in=sorted(CLOSED_STATUSES)),
+                name="application_closed_at",
             ),
             models.Index(
                 fields=["name_key"], opclasses=["varchar_pattern_ops"], name="application_name_key"

@@ -47,6 +47,8 @@ class AuditEvent(models.Model):
             models.Index(
                 fields=["target_type", "target_id", "action", "seq"], name="audit_target_action"
             ),
+            # Events of one kind over a period: the audit screen's filter, the daily counts.
+            models.Index(fields=["action", "at"], name="audit_action_at"),
         ]
         verbose_name = _("監査記録")
         verbose_name_plural = _("監査記録")

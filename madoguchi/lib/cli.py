@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -16,13 +16,25 @@ def print_json(document: Any) -> None:
 
 def progress(items: Iterable[T], total: int, label: str) -> Iterator[T]:
     """Yield items, drawing a progress bar on standard error when it is a terminal."""
-    show = sys.stderr.isatty() and total > 1
+    draw = progress_bar(label)
     for done, item in enumerate(items, start=1):
         yield item
-        if show:
-            width = 30
-            filled = width * done // total
-            sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-            sys.stderr.flush()
-    if show:
-        sys.stderr.write("\n")
+        draw(done, total)
+
+
+def progress_bar(label: str) -> Callable[[int, int], None]:
+    """``draw(done, total)``: a progress bar on standard error when it is a terminal, ended
+    with a new line when done reaches total."""
+    show = sys.stderr.isatty()
+
+    def draw(done: int, total: int) -> None:
+        if not show or total <= 1:
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return draw

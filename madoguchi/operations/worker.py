@@ -1,5 +1,6 @@
 """The worker's passes (申請管理 side): import what the relay spooled, hand status updates to
-the relay, keep CRLs fresh, anchor the audit log, hand over to core systems."""
+the relay, keep CRLs fresh, anchor the audit log, hand over to core systems, keep the
+dashboard's daily counts up to date."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from madoguchi.applications.tasks import (
     send_arrival_mails,
 )
 from madoguchi.audit.actions import anchor
+from madoguchi.insights.aggregate import refresh as refresh_insights
 from madoguchi.intake.actions import IntakePass, import_package, load_crl
 from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError, fetch
@@ -77,6 +79,7 @@ class Worker:
         self.crl_refresh = Every(settings.CRL_REFRESH_SECONDS)
         self.audit_anchor = Every(settings.AUDIT_ANCHOR_SECONDS)
         self.arrival_mail = Every(60)
+        self.insights = Every(settings.INSIGHTS_REFRESH_SECONDS)
 
     def one_pass(self) -> None:
         drain(self.spool)
@@ -94,6 +97,12 @@ class Worker:
                 send_arrival_mails()
             except Exception:
                 log.exception("worker: new-arrival mail failed; tried again next minute")
+        if self.insights.due():
+            try:
+                counted = refresh_insights()
+                log.debug("worker: daily counts of %d day(s) brought up to date", counted)
+            except Exception:
+                log.exception("worker: daily counts failed; tried again later")
         if self.crl_refresh.due():
             refresh_crls()
         if self.audit_anchor.due():
