@@ -92,7 +92,7 @@ def main() -> None:
                    '[]', (now() - age)::date + 30, '', '', '',
                    (ARRAY['online', 'online', 'online', 'counter', 'mail'])[1 + (g / 3) %% 5]
             FROM (SELECT g, (g::float8 / %(count)s * 1095) * interval '1 day' AS age
-                  FROM generate_series(1, %(count)s) AS g) AS rows
+                  FROM generate_series(1::bigint, %(count)s) AS g) AS rows
             """,
             {"procedures": procedures, "count": args.count},
         )
