@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Min
@@ -24,7 +23,7 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 
-from .models import DailyCount, RefreshState
+from .models import DailyCompletion, DailyCount, DailyOutcome, RefreshState
 
 Key = tuple[str, str]  # (procedure id, channel)
 CLOSING = {
@@ -44,9 +43,9 @@ def _bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def count_day(day: dt.date) -> int:
     """Recount one day; the rows of that day are replaced. Returns how many rows it has."""
     start, end = _bounds(day)
-    rows: dict[Key, dict[str, Any]] = defaultdict(
-        lambda: {"identification": defaultdict(int), "completion_days": defaultdict(int)}
-    )
+    counts: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    outcomes: dict[tuple[str, str, str], int] = defaultdict(int)
+    durations: dict[tuple[str, str, int], int] = defaultdict(int)
     departments: dict[str, int] = {}
     received = (
         Application.objects.filter(received_at__gte=start, received_at__lt=end)
@@ -58,9 +57,8 @@ def count_day(day: dt.date) -> int:
     )
     for procedure_id, department_id, channel, identification, n in received:
         departments[procedure_id] = department_id
-        row = rows[(procedure_id, channel)]
-        row["received"] = row.get("received", 0) + n
-        row["identification"][identification] += n
+        counts[(procedure_id, channel)]["received"] += n
+        outcomes[(procedure_id, channel, identification)] += n
     closed = Application.objects.filter(
         status__in=sorted(CLOSED_STATUSES), status_changed_at__gte=start, status_changed_at__lt=end
     ).values_list(
@@ -68,11 +66,10 @@ def count_day(day: dt.date) -> int:
     )
     for procedure_id, department_id, channel, status, submitted_at in closed.iterator():
         departments[procedure_id] = department_id
-        row = rows[(procedure_id, channel)]
-        field = CLOSING[Status(status)]
-        row[field] = row.get(field, 0) + 1
+        counts[(procedure_id, channel)][CLOSING[Status(status)]] += 1
         if status == Status.COMPLETED:
-            row["completion_days"][(day - timezone.localdate(submitted_at)).days] += 1
+            took = (day - timezone.localdate(submitted_at)).days
+            durations[(procedure_id, channel, max(0, took))] += 1
     requested = [
         receipt
         for receipt, extra in AuditEvent.objects.filter(
@@ -80,40 +77,54 @@ def count_day(day: dt.date) -> int:
         ).values_list("target_id", "extra")
         if isinstance(extra, dict) and extra.get("to") == Status.CORRECTION_REQUESTED
     ]
-    if requested:
-        owners = dict(
-            (receipt, (procedure_id, department_id, channel))
-            for receipt, procedure_id, department_id, channel in Application.objects.filter(
-                receipt_number__in=set(requested)
-            ).values_list(
-                "receipt_number", "procedure__procedure_id", "procedure__department_id", "channel"
-            )
+    owners = {
+        receipt: (procedure_id, department_id, channel)
+        for receipt, procedure_id, department_id, channel in Application.objects.filter(
+            receipt_number__in=set(requested)
+        ).values_list(
+            "receipt_number", "procedure__procedure_id", "procedure__department_id", "channel"
         )
-        for receipt in requested:
-            if receipt not in owners:
-                continue
+    }
+    for receipt in requested:
+        if receipt in owners:
             procedure_id, department_id, channel = owners[receipt]
             departments[procedure_id] = department_id
-            row = rows[(procedure_id, channel)]
-            row["corrections"] = row.get("corrections", 0) + 1
-    DailyCount.objects.filter(day=day).delete()
+            counts[(procedure_id, channel)]["corrections"] += 1
+    for model in (DailyCount, DailyOutcome, DailyCompletion):
+        model.objects.filter(day=day).delete()
     DailyCount.objects.bulk_create(
         DailyCount(
             day=day,
             procedure_id=procedure_id,
             department_id=departments[procedure_id],
             channel=channel,
-            received=row.get("received", 0),
-            completed=row.get("completed", 0),
-            rejected=row.get("rejected", 0),
-            withdrawn=row.get("withdrawn", 0),
-            corrections=row.get("corrections", 0),
-            identification=dict(row["identification"]),
-            completion_days={str(k): v for k, v in sorted(row["completion_days"].items())},
+            **row,
         )
-        for (procedure_id, channel), row in rows.items()
+        for (procedure_id, channel), row in counts.items()
     )
-    return len(rows)
+    DailyOutcome.objects.bulk_create(
+        DailyOutcome(
+            day=day,
+            procedure_id=procedure_id,
+            department_id=departments[procedure_id],
+            channel=channel,
+            identification=identification,
+            count=n,
+        )
+        for (procedure_id, channel, identification), n in outcomes.items()
+    )
+    DailyCompletion.objects.bulk_create(
+        DailyCompletion(
+            day=day,
+            procedure_id=procedure_id,
+            department_id=departments[procedure_id],
+            channel=channel,
+            days=took,
+            count=n,
+        )
+        for (procedure_id, channel, took), n in durations.items()
+    )
+    return len(counts)
 
 
 def first_day() -> dt.date | None:
@@ -143,5 +154,6 @@ def refresh(
 def recount_all(on_day: Callable[[dt.date, int, int], None] | None = None) -> int:
     """Every day again, from the first application (after a restore, or to check)."""
     RefreshState.objects.filter(pk=1).update(counted_through=None)
-    DailyCount.objects.all().delete()
+    for model in (DailyCount, DailyOutcome, DailyCompletion):
+        model.objects.all().delete()
     return refresh(on_day=on_day)

@@ -6,24 +6,28 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.accounts.models import Department
 
 
-class DailyCount(models.Model):
-    """One day of one procedure and channel, counted by the worker from the applications
-    and the audit log (insights/aggregate.py): what the dashboard charts read, so that a
-    chart over years of history sums a few thousand rows instead of scanning millions."""
+class DayRow(models.Model):
+    """What every daily row is about: one day of one procedure and channel."""
 
     day = models.DateField(_("日付"))
     procedure_id = models.SlugField(_("手続ID"), max_length=80)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(_("受付経路"), max_length=10)
+
+    class Meta:
+        abstract = True
+
+
+class DailyCount(DayRow):
+    """One day of one procedure and channel, counted by the worker from the applications
+    and the audit log (insights/aggregate.py): what the dashboard charts read, so that a
+    chart over years of history sums a few thousand rows instead of scanning millions."""
+
     received = models.PositiveIntegerField(_("受付"), default=0)
     completed = models.PositiveIntegerField(_("完了"), default=0)
     rejected = models.PositiveIntegerField(_("却下"), default=0)
     withdrawn = models.PositiveIntegerField(_("取下げ"), default=0)
     corrections = models.PositiveIntegerField(_("補正依頼"), default=0)
-    # Of the applications received that day, by identification outcome when counted.
-    identification = models.JSONField(default=dict)
-    # Of the applications completed that day: {days from 到達 to 完了: how many}.
-    completion_days = models.JSONField(default=dict)
 
     class Meta:
         constraints = [
@@ -32,6 +36,38 @@ class DailyCount(models.Model):
             )
         ]
         indexes = [models.Index(fields=["department", "day"], name="daily_count_department")]
+
+
+class DailyOutcome(DayRow):
+    """Of the applications received that day, how many had each identification outcome
+    when the day was counted."""
+
+    identification = models.CharField(max_length=30)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "procedure_id", "channel", "identification"],
+                name="daily_outcome_once",
+            )
+        ]
+        indexes = [models.Index(fields=["department", "day"], name="daily_outcome_department")]
+
+
+class DailyCompletion(DayRow):
+    """Of the applications completed that day, how many took each number of days from 到達."""
+
+    days = models.PositiveIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "procedure_id", "channel", "days"], name="daily_completion_once"
+            )
+        ]
+        indexes = [models.Index(fields=["department", "day"], name="daily_completion_department")]
 
 
 class RefreshState(models.Model):

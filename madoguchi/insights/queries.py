@@ -6,20 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
 from madoguchi.applications.constants import OPEN_STATUSES, Channel, Identification, Status
 from madoguchi.applications.models import Application
 from madoguchi.applications.queries import ApplicationQuerySet
-from madoguchi.lib.kpi import merge_histograms, percentile_of_histogram, share
+from madoguchi.lib.kpi import percentile_of_histogram, share
 from madoguchi.linking.constants import DeliveryState
 from madoguchi.linking.models import Delivery
 from madoguchi.procedures.models import Procedure
 
-from .models import DailyCount
+from .models import DailyCompletion, DailyCount, DailyOutcome
+
+M = TypeVar("M", bound=Model)
 
 GRAINS = ("day", "week", "month")
 # Ages of the open applications, in days since 受付: (label, from, to exclusive).
@@ -44,8 +47,8 @@ class Scope:
             return cls(department_id)
         return cls(user.department_id)
 
-    def counts(self) -> QuerySet[DailyCount]:
-        rows = DailyCount.objects.all()
+    def counts(self, model: type[M]) -> QuerySet[M]:
+        rows = model._default_manager.all()
         return rows if self.department_id is None else rows.filter(department_id=self.department_id)
 
     def applications(self) -> ApplicationQuerySet:
@@ -77,7 +80,7 @@ class Volume:
 def volume(
     scope: Scope, start: dt.date, end: dt.date, grain: str, procedure_id: str = ""
 ) -> Volume:
-    rows = scope.counts().filter(day__gte=start, day__lte=end)
+    rows = scope.counts(DailyCount).filter(day__gte=start, day__lte=end)
     if procedure_id:
         rows = rows.filter(procedure_id=procedure_id)
     summed: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -121,24 +124,38 @@ class ProcedureFigures:
 
 
 def per_procedure(scope: Scope, start: dt.date, end: dt.date) -> list[ProcedureFigures]:
-    rows = scope.counts().filter(day__gte=start, day__lte=end)
+    period = {"day__gte": start, "day__lte": end}
     received: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     completed: dict[str, int] = defaultdict(int)
     corrections: dict[str, int] = defaultdict(int)
-    histograms: dict[str, list[dict[str, int]]] = defaultdict(list)
-    for procedure_id, channel, n_received, n_completed, n_corrections, days in rows.values_list(
-        "procedure_id", "channel", "received", "completed", "corrections", "completion_days"
-    ).iterator():
+    summed = (
+        scope.counts(DailyCount)
+        .filter(**period)
+        .order_by()
+        .values_list("procedure_id", "channel")
+        .annotate(r=Sum("received"), c=Sum("completed"), k=Sum("corrections"))
+    )
+    for procedure_id, channel, n_received, n_completed, n_corrections in summed:
         received[procedure_id][channel] += n_received
         completed[procedure_id] += n_completed
         corrections[procedure_id] += n_corrections
-        if days:
-            histograms[procedure_id].append(days)
-    names = {p: q.name for p, q in Procedure.current(sorted(received)).items()}
+    histograms: dict[str, dict[int, int]] = defaultdict(dict)
+    for procedure_id, days, n in (
+        scope.counts(DailyCompletion)
+        .filter(**period)
+        .order_by()
+        .values_list("procedure_id", "days")
+        .annotate(n=Sum("count"))
+    ):
+        histograms[procedure_id][days] = n
+    names = dict(
+        Procedure.objects.filter(procedure_id__in=list(received))
+        .order_by("procedure_id", "version")
+        .values_list("procedure_id", "name")
+    )
     figures = []
     for procedure_id in sorted(received, key=lambda p: -sum(received[p].values())):
         total = sum(received[procedure_id].values())
-        merged = merge_histograms(histograms[procedure_id])
         figures.append(
             ProcedureFigures(
                 procedure_id=procedure_id,
@@ -149,8 +166,8 @@ def per_procedure(scope: Scope, start: dt.date, end: dt.date) -> list[ProcedureF
                 completed=completed[procedure_id],
                 corrections=corrections[procedure_id],
                 correction_rate=share(corrections[procedure_id], total),
-                median_days=percentile_of_histogram(merged, 0.5),
-                p90_days=percentile_of_histogram(merged, 0.9),
+                median_days=percentile_of_histogram(histograms[procedure_id], 0.5),
+                p90_days=percentile_of_histogram(histograms[procedure_id], 0.9),
             )
         )
     return figures
@@ -158,10 +175,15 @@ def per_procedure(scope: Scope, start: dt.date, end: dt.date) -> list[ProcedureF
 
 def identification_outcomes(scope: Scope, start: dt.date, end: dt.date) -> dict[str, int]:
     totals = {c: 0 for c in Identification.values}
-    rows = scope.counts().filter(day__gte=start, day__lte=end)
-    for outcomes in rows.values_list("identification", flat=True).iterator():
-        for code, n in (outcomes or {}).items():
-            totals[code] = totals.get(code, 0) + int(n)
+    summed = (
+        scope.counts(DailyOutcome)
+        .filter(day__gte=start, day__lte=end)
+        .order_by()
+        .values_list("identification")
+        .annotate(n=Sum("count"))
+    )
+    for code, n in summed:
+        totals[code] = totals.get(code, 0) + n
     return totals
 
 

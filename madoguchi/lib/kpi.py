@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 
 def percentile_of_histogram(histogram: Mapping[int, int], fraction: float) -> int | None:
@@ -25,12 +25,3 @@ def percentile_of_histogram(histogram: Mapping[int, int], fraction: float) -> in
 def share(part: int, whole: int) -> float | None:
     """part / whole as a percentage, or None when there is nothing to divide."""
     return None if whole == 0 else 100.0 * part / whole
-
-
-def merge_histograms(histograms: Sequence[Mapping[str, int]]) -> dict[int, int]:
-    """Sum {days: n} histograms stored with string keys (JSON)."""
-    merged: dict[int, int] = {}
-    for histogram in histograms:
-        for days, n in histogram.items():
-            merged[int(days)] = merged.get(int(days), 0) + int(n)
-    return merged
