@@ -249,6 +249,9 @@ def test_the_dashboard_is_for_managers_in_their_department(
     assert download["Content-Type"].startswith("text/csv")
     assert text.splitlines()[0].startswith("手続,オンライン,窓口,郵送,計,オンライン率")
     assert "児童手当 認定請求,6,2,1,9" in text
+    one = client.get("/insights/", {"grain": "day", "procedure": "kaigo-nintei", "csv": "volume"})
+    rows = one.content.decode("utf-8").lstrip("\ufeff").splitlines()[1:]
+    assert sum(int(row.split(",")[4]) for row in rows) == 1  # the 計 column
 
 
 def test_the_methods_screen_recommends_from_the_tsukuba_example(

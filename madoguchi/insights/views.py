@@ -87,6 +87,21 @@ class PeriodForm(forms.Form):
         queryset=Department.objects.order_by("code"),
         empty_label=gettext_lazy("すべて"),
     )
+    procedure = forms.ChoiceField(label=gettext_lazy("受付件数の手続"), required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = Procedure.current().values()
+        self.fields["procedure"].choices = [  # type: ignore[attr-defined]
+            ("", _("すべて")),
+            *(
+                (p.procedure_id, p.name)
+                for p in sorted(current, key=lambda p: p.procedure_id)
+                if user.sees_all_departments or p.department_id == user.department_id
+            ),
+        ]
+        if not user.sees_all_departments:
+            del self.fields["department"]
 
     def period(self, today: dt.date) -> tuple[dt.date, dt.date, str]:
         data = self.cleaned_data if self.is_valid() else {}
@@ -108,9 +123,11 @@ def _period_label(day: dt.date, grain: str) -> str:
     return day.isoformat()
 
 
-def _charts(scope: queries.Scope, start: dt.date, end: dt.date, grain: str) -> list[Chart]:
+def _charts(
+    scope: queries.Scope, start: dt.date, end: dt.date, grain: str, procedure_id: str = ""
+) -> list[Chart]:
     channels = [(c.value, str(c.label)) for c in Channel]
-    volume = queries.volume(scope, start, end, grain)
+    volume = queries.volume(scope, start, end, grain, procedure_id)
     labels = [_period_label(p, grain) for p in volume.periods]
     charts = [
         Chart(
@@ -291,13 +308,14 @@ def _csv(chart: Chart) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
-    form = PeriodForm(request.GET or None)
-    if not user.sees_all_departments:
-        del form.fields["department"]
+    form = PeriodForm(request.GET or None, user=user)
     start, end, grain = form.period(timezone.localdate())
-    chosen = form.cleaned_data.get("department") if form.is_valid() else None
+    valid = form.is_valid()
+    chosen = form.cleaned_data.get("department") if valid else None
     scope = queries.Scope.of(user, chosen.pk if chosen else None)
-    charts = _charts(scope, start, end, grain)
+    charts = _charts(
+        scope, start, end, grain, form.cleaned_data.get("procedure", "") if valid else ""
+    )
     wanted = request.GET.get("csv")
     if wanted:
         chart = next((c for c in charts if c.id == wanted), None)
