@@ -212,11 +212,13 @@ def test_the_daily_counts_equal_direct_counts_of_the_database(history, reviewer)
     outcomes = queries.identification_outcomes(everyone, start, today)
     for code in Identification.values:
         assert outcomes[code] == Application.objects.filter(identification=code).count()
-    backlog = queries.backlog(everyone, today)
+    backlog, taken = queries.backlog(everyone)
+    assert taken is not None
     for status, n in backlog.by_status.items():
         assert n == Application.objects.filter(status=status).count()
     assert backlog.total == Application.objects.filter(status__in=OPEN_STATUSES).count()
     assert sum(n for _label, n in backlog.by_age) == backlog.total
+    assert backlog.overdue == Application.objects.overdue(today).count()
     # The department's own numbers only.
     mine = queries.per_procedure(queries.Scope.of(reviewer), start, today)
     assert [f.procedure_id for f in mine] == ["jidou-teate-nintei"]

@@ -3,6 +3,8 @@ audit log. The worker recounts the days since it last did (today and yesterday e
 minutes, the whole history on its first run after an upgrade); a day's count reads that
 day's rows through their indexes, never the history.
 
+Each pass also counts the open applications of each department now (OpenSnapshot).
+
 What a day holds: the applications received that day (by identification outcome as it
 stands when counted), those closed that day (完了・却下・取下げ, with the days from 到達 to 完了),
 and the 補正依頼 made that day.
@@ -22,8 +24,10 @@ from madoguchi.applications.constants import CLOSED_STATUSES, Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.procedures.models import Procedure
 
-from .models import DailyCompletion, DailyCount, DailyOutcome, RefreshState
+from .models import DailyCompletion, DailyCount, DailyOutcome, OpenSnapshot, RefreshState
+from .queries import count_open
 
 Key = tuple[str, str]  # (procedure id, channel)
 CLOSING = {
@@ -147,8 +151,27 @@ def refresh(
         count_day(day)
         if on_day is not None:
             on_day(day, done, len(days))
+    snapshot_open(today)
     RefreshState.objects.filter(pk=1).update(counted_through=today, refreshed_at=timezone.now())
     return len(days)
+
+
+def snapshot_open(today: dt.date) -> None:
+    """Count each department's open applications now (queries.count_open) into its
+    snapshot: the dashboard's 処理中 charts read these rows."""
+    now = timezone.now()
+    for department_id in Procedure.objects.values_list("department_id", flat=True).distinct():
+        counted = count_open(department_id, today)
+        OpenSnapshot.objects.update_or_create(
+            department_id=department_id,
+            defaults={
+                "taken_at": now,
+                "by_status": counted.by_status,
+                "by_age": [list(pair) for pair in counted.by_age],
+                "by_assignee": [list(pair) for pair in counted.by_assignee],
+                "overdue": counted.overdue,
+            },
+        )
 
 
 def recount_all(on_day: Callable[[dt.date, int, int], None] | None = None) -> int:

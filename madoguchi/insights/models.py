@@ -70,6 +70,19 @@ class DailyCompletion(DayRow):
         indexes = [models.Index(fields=["department", "day"], name="daily_completion_department")]
 
 
+class OpenSnapshot(models.Model):
+    """The open applications of one department as the worker last counted them (every few
+    minutes): by status, by days since 受付, by assignee, and how many are past their 処理期限.
+    A snapshot, so the dashboard reads one row however many are open."""
+
+    department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField()
+    by_status = models.JSONField(default=dict)
+    by_age = models.JSONField(default=list)  # [[label, n], …] in the order of AGE_BANDS
+    by_assignee = models.JSONField(default=list)  # [[name, n], …], most first
+    overdue = models.PositiveIntegerField(default=0)
+
+
 class RefreshState(models.Model):
     """How far the daily counts are complete (one row)."""
 

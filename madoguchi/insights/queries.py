@@ -20,7 +20,7 @@ from madoguchi.linking.constants import DeliveryState
 from madoguchi.linking.models import Delivery
 from madoguchi.procedures.models import Procedure
 
-from .models import DailyCompletion, DailyCount, DailyOutcome
+from .models import DailyCompletion, DailyCount, DailyOutcome, OpenSnapshot
 
 M = TypeVar("M", bound=Model)
 
@@ -201,9 +201,9 @@ class Backlog:
         self.total = sum(self.by_status.values())
 
 
-def backlog(scope: Scope, today: dt.date | None = None) -> Backlog:
-    today = today or timezone.localdate()
-    open_ones = scope.applications().filter(status__in=sorted(OPEN_STATUSES))
+def count_open(department_id: int, today: dt.date) -> Backlog:
+    """The open applications of a department now, counted (the worker's snapshot)."""
+    open_ones = Scope(department_id).applications().filter(status__in=sorted(OPEN_STATUSES))
     by_status = {s.value: 0 for s in Status if s in OPEN_STATUSES}
     for status, n in open_ones.order_by().values_list("status").annotate(n=Count("id")):
         by_status[status] = n
@@ -218,6 +218,7 @@ def backlog(scope: Scope, today: dt.date | None = None) -> Backlog:
         if high is not None:
             condition &= Q(received_at__gte=since(high))
         bands[label] = Count("id", filter=condition)
+    bands["overdue"] = Count("id", filter=Q(due_date__lt=today))
     ages = open_ones.order_by().aggregate(**bands)
     assignees = (
         open_ones.order_by()
@@ -232,7 +233,37 @@ def backlog(scope: Scope, today: dt.date | None = None) -> Backlog:
         by_status=by_status,
         by_age=[(label, ages[label]) for label, _low, _high in AGE_BANDS],
         by_assignee=by_assignee,
-        overdue=open_ones.filter(due_date__lt=today).count(),
+        overdue=ages["overdue"],
+    )
+
+
+def backlog(scope: Scope) -> tuple[Backlog, dt.datetime | None]:
+    """The open applications as the worker last counted them, and when (the whole city:
+    every department's snapshot added up)."""
+    snapshots = OpenSnapshot.objects.all()
+    if scope.department_id is not None:
+        snapshots = snapshots.filter(department_id=scope.department_id)
+    by_status = {s.value: 0 for s in Status if s in OPEN_STATUSES}
+    by_age = {label: 0 for label, _low, _high in AGE_BANDS}
+    by_assignee: dict[str, int] = defaultdict(int)
+    overdue, taken = 0, None
+    for snapshot in snapshots:
+        for status, n in snapshot.by_status.items():
+            by_status[status] = by_status.get(status, 0) + int(n)
+        for label, n in snapshot.by_age:
+            by_age[label] = by_age.get(label, 0) + int(n)
+        for name, n in snapshot.by_assignee:
+            by_assignee[name] += int(n)
+        overdue += snapshot.overdue
+        taken = min(taken, snapshot.taken_at) if taken else snapshot.taken_at
+    return (
+        Backlog(
+            by_status=by_status,
+            by_age=list(by_age.items()),
+            by_assignee=sorted(by_assignee.items(), key=lambda pair: -pair[1]),
+            overdue=overdue,
+        ),
+        taken,
     )
 
 

@@ -191,7 +191,7 @@ def _charts(
             ),
         )
     )
-    backlog = queries.backlog(scope)
+    backlog, taken = queries.backlog(scope)
     status_labels = dict(Status.choices)
     charts += [
         Chart(
@@ -202,7 +202,7 @@ def _charts(
             series=[{"label": _("件数"), "data": list(backlog.by_status.values())}],
             columns=[_("ステータス"), _("件数")],
             rows=[[str(status_labels[s]), n] for s, n in backlog.by_status.items()],
-            extra={"overdue": backlog.overdue, "total": backlog.total},
+            extra={"overdue": backlog.overdue, "total": backlog.total, "taken": taken},
         ),
         Chart(
             id="ages",

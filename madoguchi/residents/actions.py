@@ -167,6 +167,8 @@ def _store(row: dict[str, str], report: LoadReport) -> int:
         "birth_date": dt.date.fromisoformat(row["birth_date"]),
         "sex": row["sex"],
         "address": row["address"],
+        "previous_name": row.get("previous_name", ""),
+        "previous_address": row.get("previous_address", ""),
     }
     my_number = parse_my_number(row["my_number"]) if row["my_number"] else None
     if my_number:

@@ -35,7 +35,10 @@ COLUMNS = (
     "valid_from",
     "valid_to",
 )
-OPTIONAL_COLUMNS = ("my_number",)
+# After the required ones, in this order, each may be left out: 個人番号, and the name and
+# address before the last 住所異動 or 氏の変更 (旧氏名・前住所), for letters whose rule sends
+# them there (the 受理通知 of a 住所異動 goes to the address the resident moved from).
+OPTIONAL_COLUMNS = ("my_number", "previous_name", "previous_address")
 # Fixed-length layout: (column, bytes in CP932). Records end with CRLF.
 FIXED_LAYOUT = (
     ("serial_number", 40),
@@ -91,15 +94,20 @@ def detect_format(raw: bytes) -> str:
 def read_csv(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     reader = csv.DictReader(io.StringIO(decode(raw), newline=""))
     header = tuple(reader.fieldnames or ())
-    if header not in (COLUMNS, COLUMNS + OPTIONAL_COLUMNS):
+    extra = header[len(COLUMNS) :]
+    if (
+        header[: len(COLUMNS)] != COLUMNS
+        or tuple(c for c in OPTIONAL_COLUMNS if c in extra) != extra
+    ):
         wanted = ",".join(COLUMNS)
-        return [], [_("見出し行が仕様と異なります: %(h)s[,my_number]") % {"h": wanted}]
+        optional = "".join(f"[,{c}]" for c in OPTIONAL_COLUMNS)
+        return [], [_("見出し行が仕様と異なります: %(h)s%(o)s") % {"h": wanted, "o": optional}]
     rows, problems = [], []
     for line, row in enumerate(reader, start=2):
         if None in row or any(value is None for value in row.values()):
             problems.append(_("%(line)d 行目: 列の数が違います") % {"line": line})
             continue
-        rows.append((line, {"my_number": "", **row}))
+        rows.append((line, {c: "" for c in OPTIONAL_COLUMNS} | row))
     return rows, problems
 
 
@@ -175,6 +183,9 @@ def check_row(row: dict[str, str]) -> list[str]:
         problems.append(_("宛名番号は半角数字%(n)d桁以内です") % {"n": ATENA_NUMBER_MAX_LENGTH})
     if not row["name"].strip():
         problems.append(_("氏名がありません"))
+    for column, longest in (("previous_name", 100), ("previous_address", 200)):
+        if len(row.get(column, "")) > longest:
+            problems.append(_("「%(c)s」は %(n)d 文字までです") % {"c": column, "n": longest})
     if not KATAKANA.fullmatch(row["name_kana"]):
         problems.append(_("カナ氏名は全角カタカナで書いてください"))
     if row["sex"] not in Sex.values:

@@ -17,6 +17,9 @@ class Resident(models.Model):
     birth_date = models.DateField(_("生年月日"))
     sex = models.CharField(_("性別"), max_length=1, choices=Sex.choices)
     address = models.CharField(_("住所"), max_length=200)
+    # Before the last 氏の変更 or 住所異動, as the registry exports them (docs/registry-links.md).
+    previous_name = models.CharField(_("旧氏名"), max_length=100, blank=True, default="")
+    previous_address = models.CharField(_("前住所"), max_length=200, blank=True, default="")
     # 個人番号, encrypted (residents.crypto); read only through residents.actions.
     my_number_encrypted = models.BinaryField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
