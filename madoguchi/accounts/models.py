@@ -86,6 +86,11 @@ class User(AbstractUser):
         return self.is_active and self.role == Role.ADMINISTRATOR
 
     @property
+    def may_edit_documents(self) -> bool:
+        """The municipality's words on letters and print views: the administrator's."""
+        return self.is_active and self.role == Role.ADMINISTRATOR
+
+    @property
     def may_read_insights(self) -> bool:
         """業務の見える化: the department's manager (their department), the administrator
         (every department). Counts only, but per-assignee figures are about staff."""

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +30,7 @@ from madoguchi.lib.office_calendar import BUSINESS, counted_days
 from madoguchi.lib.pdfpages import PdfError, render_in_child
 from madoguchi.lib.wareki import to_wareki, to_wareki_time
 from madoguchi.linking.models import Delivery
+from madoguchi.notices.models import DocumentSettings
 from madoguchi.notices.pdf import render_pdf
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import postal_warnings
@@ -495,10 +495,6 @@ def application_detail(request: HttpRequest, receipt_number: str) -> HttpRespons
     return _render_detail(request, application)
 
 
-# The 回議欄 of the print view, left to right (the municipality's own is a later setting).
-KAIRAN = ("起案者", "係員", "係長", "課長補佐", "課長", "決裁区分", "施行")
-
-
 def _wareki_time(moment: dt.datetime | None) -> str:
     return to_wareki_time(timezone.localtime(moment)) if moment else "—"
 
@@ -513,6 +509,7 @@ def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse
     evidence = Evidence.objects.filter(application=application).defer("package").first()
     record_read(application, user, AuditAction.APPLICATION_PRINTED)
     procedure = application.procedure
+    document = DocumentSettings.current()
     now = timezone.now()
     pdf = render_pdf(
         "notices/application.html",
@@ -538,8 +535,9 @@ def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse
             "crl_date": _wareki_time(evidence.crl_this_update if evidence else None),
             "printed_at": _wareki_time(now),
             "printed_by": str(user),
-            "municipality": settings.MUNICIPALITY_NAME,
-            "kairan": [_(role) for role in KAIRAN],
+            # The 回議欄 left to right, and the name, as the municipality set them on screen.
+            "municipality": document.municipality_name,
+            "kairan": document.kairan_roles,
         },
     )
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -53,6 +53,7 @@ class AuditAction(IntEnum):
     RESIDENTS_LOADED = 600
     RETENTION_PURGED = 700
     APPLICANT_TEXT_CHANGED = 800
+    DOCUMENT_SETTINGS_CHANGED = 801
     CARD_ISSUANCE_LOADED = 900
 
     @property
@@ -108,5 +109,6 @@ AUDIT_LABELS = {
     AuditAction.RESIDENTS_LOADED: _("番号紐付情報読込"),
     AuditAction.RETENTION_PURGED: _("保存期間経過による削除"),
     AuditAction.APPLICANT_TEXT_CHANGED: _("申請者への文面の変更"),
+    AuditAction.DOCUMENT_SETTINGS_CHANGED: _("帳票設定の変更"),
     AuditAction.CARD_ISSUANCE_LOADED: _("マイナンバーカード交付状況の読込"),
 }

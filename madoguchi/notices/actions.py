@@ -9,9 +9,10 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
-from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.cells import spreadsheet_safe
 from madoguchi.lib.wareki import to_wareki, to_wareki_time
 
-from .models import Letter, LetterKind
+from .models import AddressRule, DocumentSettings, Letter, LetterKind
 from .pdf import render_pdf
 
 COLUMNS = ("番号", "受付番号", "受付時刻", "到達日時", "手続", "申請者", "本人特定", "ステータス")
@@ -93,7 +94,7 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
                 {
                     "day": to_wareki(day),
                     "department": department.name,
-                    "municipality": settings.MUNICIPALITY_NAME,
+                    "municipality": DocumentSettings.current().municipality_name,
                     "columns": COLUMNS,
                     "rows": rows,
                 },
@@ -136,7 +137,7 @@ LETTER_STATUS = {
 
 
 @dataclass(frozen=True)
-class _Item:
+class LetterItem:
     """One letter as the template sets it."""
 
     number: int
@@ -148,6 +149,7 @@ class _Item:
     reason: str
     notice: str
     arrived: str
+    body: str
 
 
 @dataclass
@@ -193,15 +195,33 @@ def _reason(application: Application, status: Status) -> str:
     return reason if isinstance(reason, str) else ""
 
 
-def _addressee(application: Application) -> tuple[str, str, str, str]:
-    """(name, 〒, address, source): the 住民記録 for an identified applicant (the address the
-    office holds), else what the applicant signed."""
+def _addressee(application: Application, rule: str) -> tuple[str, str, str, str]:
+    """(name, 〒, address, source): for an identified applicant the 住民記録 — the current
+    address, or where the kind's rule says so the 前住所 and 旧氏名 (a 住所異動's 受理通知 goes
+    to the address moved from); otherwise what the applicant signed."""
     form, procedure = application.form, application.procedure
     postal = form.get(procedure.field_for("applicant.postal_code") or "", "")
-    if application.resident is not None:
-        return application.resident.name, postal, application.resident.address, "住民記録"
+    resident = application.resident
+    if resident is not None:
+        if rule == AddressRule.FORMER and resident.previous_address:
+            # The 郵便番号 on the form is the current one: the former address goes without.
+            name = resident.previous_name or resident.name
+            return name, "", resident.previous_address, "前住所"
+        return resident.name, postal, resident.address, "住民記録"
     address = form.get(procedure.field_for("applicant.address") or "", "")
     return application.applicant_name, postal, address, "申請書"
+
+
+def letter_body(text: str, application: Application) -> str:
+    """The kind's wording with the application's values in place of its tokens."""
+    values = {
+        "{到達日}": to_wareki(_local(application.submitted_at).date()),
+        "{手続}": application.procedure.name,
+        "{受付番号}": application.receipt_number,
+    }
+    for token, value in values.items():
+        text = text.replace(token, value)
+    return text
 
 
 def send_letters(
@@ -221,12 +241,13 @@ def send_letters(
     if not chosen:
         return batch
     sent_on = now.date()
+    document = DocumentSettings.current()
     letters = []
     for number, application in enumerate(chosen, start=1):
-        name, postal, address, source = _addressee(application)
+        name, postal, address, source = _addressee(application, document.rule_for(kind))
         status = LETTER_STATUS.get(kind)
         letters.append(
-            _Item(
+            LetterItem(
                 number=number,
                 application=application,
                 name=name,
@@ -238,13 +259,14 @@ def send_letters(
                 if kind == LetterKind.REJECTION
                 else "",
                 arrived=to_wareki(_local(application.submitted_at).date()),
+                body=letter_body(document.text_for(kind), application),
             )
         )
     context = {
         "kind": kind,
         "letters": letters,
         "today": to_wareki(sent_on),
-        "municipality": settings.MUNICIPALITY_NAME,
+        "document": document,
     }
     out.mkdir(parents=True, exist_ok=True)
     combined = render_pdf("notices/letters.html", context)
@@ -272,7 +294,7 @@ def send_letters(
             {
                 "day": to_wareki(sent_on),
                 "department": f"{kind.label} 発送簿",
-                "municipality": settings.MUNICIPALITY_NAME,
+                "municipality": document.municipality_name,
                 "columns": REGISTER_COLUMNS,
                 "rows": register_rows,
             },
@@ -296,12 +318,18 @@ def send_letters(
                 address_source=item.source,
                 sent_on=sent_on,
                 pdf=page,
+                settings_version=document.version,
             )
             record(
                 AuditAction.LETTER_SENT,
                 actor=actor,
                 target=item.application,
-                extra={"kind": kind.value, "batch": batch.batch, "address": item.source},
+                extra={
+                    "kind": kind.value,
+                    "batch": batch.batch,
+                    "address": item.source,
+                    "settings_version": document.version,
+                },
             )
             batch.letters.append(letter)
     batch.files = [letters_path, register_pdf, register_csv]
@@ -339,3 +367,25 @@ def mark_returned(letter_id: int, day: dt.date, reason: str, *, actor: User) -> 
         extra={"kind": letter.kind, "batch": letter.batch, "reason": reason},
     )
     return letter
+
+
+@transaction.atomic
+def save_document_settings(values: dict[str, Any], *, actor: User) -> DocumentSettings:
+    """A new version of the municipality's document settings (the administrator's); the
+    letters already sent keep theirs. Audited with what changed."""
+    if not actor.may_edit_documents:
+        raise PermissionDenied
+    before = DocumentSettings.current()
+    latest = DocumentSettings.objects.select_for_update().order_by("-version").first()
+    saved = DocumentSettings.objects.create(
+        version=(latest.version if latest else 0) + 1, created_by=actor, **values
+    )
+    changed = sorted(k for k in values if getattr(before, k) != getattr(saved, k))
+    record(
+        AuditAction.DOCUMENT_SETTINGS_CHANGED,
+        actor=actor,
+        target_type="document_settings",
+        target_id=str(saved.version),
+        extra={"changed": changed},
+    )
+    return saved

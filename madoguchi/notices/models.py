@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,72 @@ class LetterKind(models.TextChoices):
     RECEIPT = "receipt", _("受理通知")
     CORRECTION = "correction", _("補正依頼通知")
     REJECTION = "rejection", _("却下通知")
+
+
+class AddressRule(models.TextChoices):
+    """Where a kind of letter is sent."""
+
+    CURRENT = "current", _("現住所(住民記録)")
+    FORMER = "former", _("前住所・旧氏名(住所異動・氏の変更の前。なければ現住所)")
+
+
+# What a letter's body may name; each is replaced by the application's own value.
+TOKENS = ("{到達日}", "{手続}", "{受付番号}")
+DEFAULT_TEXTS = {
+    LetterKind.RECEIPT: "{到達日}に到達した「{手続}」の申請(受付番号 {受付番号})を"
+    "受理しましたので、通知します。",
+    LetterKind.CORRECTION: "{到達日}に到達した「{手続}」の申請(受付番号 {受付番号})について、"
+    "次の点を補正してください。",
+    LetterKind.REJECTION: "{到達日}に到達した「{手続}」の申請(受付番号 {受付番号})は、"
+    "次の理由により却下しましたので、通知します。",
+}
+DEFAULT_KAIRAN = "起案者,係員,係長,課長補佐,課長,決裁区分,施行"
+
+
+class DocumentSettings(models.Model):
+    """The municipality's words on its paper, edited on a screen (/notices/settings/): its
+    name, the sender and 公印, the contact, the 回議欄, each kind of letter's wording and
+    address rule. Every save is a new version; a letter keeps the version it was printed with,
+    as an application keeps its catalog version."""
+
+    version = models.PositiveIntegerField(_("版"), unique=True)
+    municipality = models.CharField(_("自治体名"), max_length=50, blank=True)
+    sender = models.CharField(_("差出人"), max_length=100, blank=True)
+    seal = models.CharField(_("公印の表示"), max_length=50, default="(公印省略)")
+    contact = models.TextField(_("問い合わせ先"), blank=True)
+    kairan = models.CharField(_("回議欄"), max_length=200, default=DEFAULT_KAIRAN)
+    texts = models.JSONField(default=dict)  # {kind: body}
+    address_rules = models.JSONField(default=dict)  # {kind: AddressRule}
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version"]
+
+    @classmethod
+    def current(cls) -> DocumentSettings:
+        """The latest version, or the defaults (version 0, not saved) before any."""
+        return cls.objects.order_by("-version").first() or cls(version=0)
+
+    @property
+    def municipality_name(self) -> str:
+        return self.municipality or settings.MUNICIPALITY_NAME
+
+    @property
+    def sender_name(self) -> str:
+        return self.sender or (f"{self.municipality_name}長" if self.municipality_name else "")
+
+    @property
+    def kairan_roles(self) -> list[str]:
+        return [r.strip() for r in self.kairan.split(",") if r.strip()]
+
+    def text_for(self, kind: str) -> str:
+        return str(self.texts.get(kind) or DEFAULT_TEXTS[LetterKind(kind)])
+
+    def rule_for(self, kind: str) -> str:
+        return str(self.address_rules.get(kind) or AddressRule.CURRENT)
 
 
 class Letter(models.Model):
@@ -29,6 +96,8 @@ class Letter(models.Model):
     pdf = models.BinaryField(_("通知書(PDF)"))
     returned_on = models.DateField(_("返戻日"), null=True, blank=True)
     returned_reason = models.CharField(_("返戻の理由"), max_length=200, blank=True)
+    # The DocumentSettings version it was printed with (0: the defaults).
+    settings_version = models.PositiveIntegerField(_("帳票設定の版"), default=0)
 
     class Meta:
         ordering = ["batch", "id"]

@@ -26,8 +26,9 @@ table { width: 100%; border-collapse: collapse; }
 th, td { border: 0.4pt solid #000; padding: 1mm 1.5mm; text-align: left; vertical-align: top;
          overflow-wrap: anywhere; }
 th { background: #eee; font-weight: normal; width: 30%; }
-.kairan td { height: 16mm; width: 14%; }
-.kairan th { text-align: center; width: 14%; }
+.kairan { table-layout: fixed; }
+.kairan td { height: 16mm; }
+.kairan th { text-align: center; width: auto; }
 .signature td.sign { height: 18mm; }
 .digest { font-size: 7.5pt; overflow-wrap: anywhere; }
 .error { font-weight: bold; }

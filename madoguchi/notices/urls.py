@@ -7,4 +7,6 @@ app_name = "notices"
 urlpatterns = [
     path("letters/", views.letter_list, name="letters"),
     path("letters/<int:letter_id>/returned/", views.letter_returned, name="returned"),
+    path("settings/", views.document_settings, name="settings"),
+    path("settings/preview/<str:kind>.pdf", views.document_preview, name="preview"),
 ]
