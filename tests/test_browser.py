@@ -21,6 +21,7 @@ from madoguchi.audit.models import AuditEvent
 from madoguchi.insights.aggregate import refresh as refresh_insights
 from madoguchi.intake.actions import import_package
 from madoguchi.lib import totp
+from madoguchi.notices.actions import make_waiting_letters
 from madoguchi.residents.models import Resident
 from tests.factories import make_application
 
@@ -289,6 +290,8 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("reviewer", "/applications/counter/{atena}/"),
         ("reviewer", "/applications/counter/{atena}/forms/?event=tennyu"),
         ("administrator", "/insights/"),
+        ("reviewer", "/notices/batch/"),
+        ("administrator", "/notices/settings/"),
         ("administrator", "/insights/methods/?example=tsukuba&years=5&hourly_cost=3000"),
     ],
 )
@@ -514,3 +517,25 @@ def test_the_dashboards_charts_draw_under_the_content_security_policy(
     assert drawn and all(drawn), drawn
     expect(page.get_by_test_id("table-volume")).to_contain_text("オンライン")
     assert problems == []
+
+
+def test_letters_made_from_the_screen_show_their_progress_then_their_files(
+    live_server, page, catalog, reviewer
+):
+    """The clerk asks for the day's 受理通知; the page waits for the worker, follows it (htmx
+    every second) and offers the PDF and the 発送簿 once they are made."""
+    for name in ("𠮷田　髙子", "山﨑　一郎"):
+        make_application(name=name)
+    login(page, live_server.url, reviewer.username)
+    page.get_by_role("link", name="発送簿").click()
+    page.get_by_test_id("batch-link").click()
+    page.get_by_label("種類").select_option("receipt")
+    page.get_by_test_id("make-letters").click()
+    expect(page.get_by_test_id("run")).to_have_attribute("data-state", "waiting")
+    assert accessibility_violations(page) == []
+    assert make_waiting_letters() == 1  # the worker's step
+    expect(page.get_by_test_id("run-done")).to_contain_text("2 通を作成しました", timeout=10_000)
+    with page.expect_download() as download:
+        page.get_by_test_id("run-file").first.click()
+    assert download.value.suggested_filename.endswith("letters.pdf")
+    assert accessibility_violations(page) == []

@@ -192,3 +192,74 @@ def test_a_letter_sent_keeps_the_version_it_was_printed_with(
     make_application(received_at=timezone.now() - dt.timedelta(minutes=1))
     second = send_letters(LetterKind.RECEIPT, tmp_path, day=timezone.localdate())
     assert [letter.settings_version for letter in second.letters] == [1]
+
+
+def test_letters_asked_for_on_screen_are_made_by_the_worker_with_their_progress(
+    catalog: None, reviewer, kaigo_clerk, client, monkeypatch
+) -> None:
+    from madoguchi.notices import actions
+    from madoguchi.notices.models import LetterRun, RunState
+
+    for _n in range(3):
+        make_application()
+    make_application("kaigo-nintei")  # another department's: not in this batch
+    sign_in(client, reviewer)
+    assert 'data-testid="batch-link"' in client.get("/notices/letters/").content.decode()
+    response = client.post(
+        "/notices/batch/", {"kind": "receipt", "day": timezone.localdate().isoformat()}
+    )
+    run = LetterRun.objects.get()
+    assert response["Location"] == f"/notices/batch/{run.pk}/"
+    waiting = client.get(f"/notices/batch/{run.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-state="waiting"' in waiting and 'hx-trigger="every 1s"' in waiting
+
+    seen: list[tuple[int, int]] = []
+    real = actions.send_letters
+
+    def watched(*args, **kwargs):
+        on_progress = kwargs["on_progress"]
+
+        def record(done: int, total: int) -> None:
+            on_progress(done, total)
+            stored = LetterRun.objects.get(pk=run.pk)
+            seen.append((stored.done, stored.total))
+
+        return real(*args, **{**kwargs, "on_progress": record})
+
+    monkeypatch.setattr(actions, "CHUNK", 2)
+    monkeypatch.setattr(actions, "send_letters", watched)
+    assert actions.make_waiting_letters() == 1
+    assert seen == [(2, 3), (3, 3)]  # saved chunk by chunk, for the screen to show
+    run.refresh_from_db()
+    assert run.state == RunState.DONE and run.total == 3 and len(run.files) == 3
+    page = client.get(f"/notices/batch/{run.pk}/").content.decode()
+    assert 'data-state="done"' in page and "hx-trigger" not in page
+    name = next(n for n in run.files if n.endswith("letters.pdf"))
+    download = client.get(f"/notices/batch/{run.pk}/{name}")
+    assert download.status_code == 200 and download.content.startswith(b"%PDF-")
+    assert AuditEvent.objects.filter(
+        action=AuditAction.LETTERS_DOWNLOADED, actor=reviewer, target_id=str(run.pk)
+    ).exists()
+    assert client.get(f"/notices/batch/{run.pk}/../../secret").status_code == 404
+    sign_in(client, kaigo_clerk)
+    assert client.get(f"/notices/batch/{run.pk}/").status_code == 404
+
+
+def test_a_batch_that_fails_says_why_and_the_worker_goes_on(
+    catalog: None, reviewer, monkeypatch
+) -> None:
+    from madoguchi.notices import actions
+    from madoguchi.notices.models import LetterKind, LetterRun, RunState
+
+    make_application()
+    first = actions.request_letters(LetterKind.RECEIPT, timezone.localdate(), "", actor=reviewer)
+    second = actions.request_letters(LetterKind.RECEIPT, timezone.localdate(), "", actor=reviewer)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(actions, "send_letters", broken)
+    assert actions.make_waiting_letters() == 2
+    states = dict(LetterRun.objects.values_list("pk", "state"))
+    assert states == {first.pk: RunState.FAILED, second.pk: RunState.FAILED}
+    assert "disk full" in LetterRun.objects.get(pk=first.pk).error

@@ -40,6 +40,7 @@ class AuditAction(IntEnum):
     RECEIPTS_REGISTER_WRITTEN = 209
     LETTER_SENT = 210
     LETTER_RETURNED = 211
+    LETTERS_DOWNLOADED = 212
     APPLICATIONS_EXPORTED = 400
     HANDOFF_ACKNOWLEDGED = 401
     HANDOFF_FAILED = 402
@@ -96,6 +97,7 @@ AUDIT_LABELS = {
     AuditAction.RECEIPTS_REGISTER_WRITTEN: _("受付簿の出力"),
     AuditAction.LETTER_SENT: _("通知書の発送"),
     AuditAction.LETTER_RETURNED: _("通知書の返戻"),
+    AuditAction.LETTERS_DOWNLOADED: _("通知書・発送簿のダウンロード"),
     AuditAction.APPLICATIONS_EXPORTED: _("基幹連携ファイル出力"),
     AuditAction.HANDOFF_ACKNOWLEDGED: _("基幹システム取込済"),
     AuditAction.HANDOFF_FAILED: _("基幹連携の失敗"),

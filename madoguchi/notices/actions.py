@@ -7,11 +7,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +28,7 @@ from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.cells import spreadsheet_safe
 from madoguchi.lib.wareki import to_wareki, to_wareki_time
 
-from .models import AddressRule, DocumentSettings, Letter, LetterKind
+from .models import AddressRule, DocumentSettings, Letter, LetterKind, LetterRun, RunState
 from .pdf import render_pdf
 
 COLUMNS = ("番号", "受付番号", "受付時刻", "到達日時", "手続", "申請者", "本人特定", "ステータス")
@@ -160,7 +162,9 @@ class LetterBatch:
     files: list[Path] = field(default_factory=list)
 
 
-def _chosen(kind: LetterKind, day: dt.date, procedure_id: str | None) -> list[Application]:
+def _chosen(
+    kind: LetterKind, day: dt.date, procedure_id: str | None, department_id: int | None = None
+) -> list[Application]:
     start = dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
     end = start + dt.timedelta(days=1)
     applications = Application.objects.select_related("procedure", "resident").exclude(
@@ -176,6 +180,8 @@ def _chosen(kind: LetterKind, day: dt.date, procedure_id: str | None) -> list[Ap
         )
     if procedure_id:
         applications = applications.filter(procedure__procedure_id=procedure_id)
+    if department_id is not None:
+        applications = applications.filter(procedure__department_id=department_id)
     return list(applications.order_by("procedure__procedure_id", "received_at", "id"))
 
 
@@ -230,12 +236,14 @@ def send_letters(
     *,
     day: dt.date,
     procedure_id: str | None = None,
+    department_id: int | None = None,
     actor: User | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> LetterBatch:
     """The letters of one kind for the day's applications (受理 that day, or 補正依頼 / 却下
     that day), none twice: one print-ready PDF in 発送簿 order, the 発送簿 as CSV (CP932) and
     PDF, each letter kept with its application and in its 経過."""
-    chosen = _chosen(kind, day, procedure_id)
+    chosen = _chosen(kind, day, procedure_id, department_id)
     now = timezone.localtime()
     batch = LetterBatch(kind=kind.value, batch=f"{kind.value}-{now:%Y%m%d%H%M%S}")
     if not chosen:
@@ -264,16 +272,13 @@ def send_letters(
         )
     context = {
         "kind": kind,
-        "letters": letters,
         "today": to_wareki(sent_on),
         "document": document,
+        "total": len(letters),
     }
     out.mkdir(parents=True, exist_ok=True)
-    combined = render_pdf("notices/letters.html", context)
-    pages = _pages(combined)
-    assert len(pages) == len(letters), "a letter is one page"
     letters_path = out / f"{batch.batch}-letters.pdf"
-    letters_path.write_bytes(combined)
+    pages = _render_in_chunks(context, letters, letters_path, on_progress)
     register_rows = [
         [
             str(item.number),
@@ -336,16 +341,39 @@ def send_letters(
     return batch
 
 
-def _pages(pdf: bytes) -> list[bytes]:
-    """Each page of a PDF as a PDF of its own (a letter kept with its application)."""
-    source = pdfium.PdfDocument(pdf)
-    pages = []
-    for index in range(len(source)):
-        single = pdfium.PdfDocument.new()
-        single.import_pages(source, [index])
-        buffer = io.BytesIO()
-        single.save(buffer)
-        pages.append(buffer.getvalue())
+# Letters rendered this many at a time: memory stays that of one chunk, and a screen can
+# show the progress chunk by chunk.
+CHUNK = 100
+
+
+def _render_in_chunks(
+    context: dict[str, Any],
+    letters: list[LetterItem],
+    path: Path,
+    on_progress: Callable[[int, int], None] | None,
+) -> list[bytes]:
+    """Render the letters CHUNK at a time into one PDF at ``path``; each page is also
+    returned as a PDF of its own (a letter kept with its application)."""
+    combined = pdfium.PdfDocument.new()
+    pages: list[bytes] = []
+    for start in range(0, len(letters), CHUNK):
+        chunk = letters[start : start + CHUNK]
+        source = pdfium.PdfDocument(
+            render_pdf("notices/letters.html", context | {"letters": chunk})
+        )
+        if len(source) != len(chunk):
+            raise RuntimeError(f"{len(chunk)} 通の通知書が {len(source)} ページになりました")
+        combined.import_pages(source)
+        for index in range(len(source)):
+            single = pdfium.PdfDocument.new()
+            single.import_pages(source, [index])
+            buffer = io.BytesIO()
+            single.save(buffer)
+            pages.append(buffer.getvalue())
+        if on_progress is not None:
+            on_progress(start + len(chunk), len(letters))
+    with open(path, "wb") as f:
+        combined.save(f)
     return pages
 
 
@@ -389,3 +417,85 @@ def save_document_settings(values: dict[str, Any], *, actor: User) -> DocumentSe
         extra={"changed": changed},
     )
     return saved
+
+
+def run_folder(run: LetterRun) -> Path:
+    return settings.DATA_DIR / "letters" / f"run-{run.pk}"
+
+
+def request_letters(kind: LetterKind, day: dt.date, procedure_id: str, *, actor: User) -> LetterRun:
+    """A batch asked for on screen, for the worker to make (the department's applications;
+    the administrator's covers every department)."""
+    if actor.department_id is None and not actor.sees_all_departments:
+        raise PermissionDenied
+    return LetterRun.objects.create(
+        kind=kind,
+        day=day,
+        procedure_id=procedure_id,
+        department_id=None if actor.sees_all_departments else actor.department_id,
+        requested_by=actor,
+    )
+
+
+def make_waiting_letters() -> int:
+    """The worker's step: make every waiting batch, its progress saved as it goes (the
+    screen shows it); a failure is kept with its reason. Returns how many it made."""
+    made = 0
+    while True:
+        with transaction.atomic():
+            run = (
+                LetterRun.objects.select_for_update(skip_locked=True)
+                .filter(state=RunState.WAITING)
+                .order_by("id")
+                .first()
+            )
+            if run is None:
+                return made
+            run.state = RunState.RUNNING
+            run.save(update_fields=["state"])
+            run_id: int = run.pk
+
+        def progress(done: int, total: int, pk: int = run_id) -> None:
+            LetterRun.objects.filter(pk=pk).update(done=done, total=total)
+
+        try:
+            result = send_letters(
+                LetterKind(run.kind),
+                run_folder(run),
+                day=run.day,
+                procedure_id=run.procedure_id or None,
+                department_id=run.department_id,
+                actor=run.requested_by,
+                on_progress=progress,
+            )
+        except Exception as exc:  # kept on the run for the clerk; the worker goes on
+            LetterRun.objects.filter(pk=run.pk).update(
+                state=RunState.FAILED,
+                error=f"{type(exc).__name__}: {exc}",
+                finished_at=timezone.now(),
+            )
+        else:
+            LetterRun.objects.filter(pk=run.pk).update(
+                state=RunState.DONE,
+                batch=result.batch if result.letters else "",
+                files=[p.name for p in result.files],
+                total=len(result.letters),
+                done=len(result.letters),
+                finished_at=timezone.now(),
+            )
+        made += 1
+
+
+def download_letters(run: LetterRun, name: str, *, reader: User) -> bytes:
+    """A file of a batch (the letters or the 発送簿): it names applicants, so audited."""
+    if name not in run.files:
+        raise FileNotFoundError(name)
+    content = (run_folder(run) / name).read_bytes()
+    record(
+        AuditAction.LETTERS_DOWNLOADED,
+        actor=reader,
+        target_type="letter_run",
+        target_id=str(run.pk),
+        extra={"file": name, "batch": run.batch},
+    )
+    return content

@@ -107,3 +107,44 @@ class Letter(models.Model):
                 condition=Q(kind__in=LetterKind.values), name="letter_kind_known"
             ),
         ]
+
+
+class RunState(models.TextChoices):
+    WAITING = "waiting", _("待ち")
+    RUNNING = "running", _("作成中")
+    DONE = "done", _("完了")
+    FAILED = "failed", _("失敗")
+
+
+class LetterRun(models.Model):
+    """A batch of letters asked for on screen and made by the worker, with its progress:
+    the print-ready PDF and the 発送簿 are kept in the data folder for download."""
+
+    kind = models.CharField(_("種類"), max_length=20, choices=LetterKind.choices)
+    day = models.DateField(_("対象の日"))
+    procedure_id = models.CharField(_("手続ID"), max_length=80, blank=True)
+    # The department whose applications it covers (None: every one, for the administrator).
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.WAITING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    batch = models.CharField(_("発送の回"), max_length=40, blank=True)
+    files = models.JSONField(default=list)  # names in the run's folder
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(state="waiting"), name="letter_run_waiting")
+        ]
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.total if self.total else (100 if self.state == "done" else 0)

@@ -4,6 +4,8 @@ mail) marked where it came back."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -22,8 +24,16 @@ from madoguchi.applications.models import Application
 from madoguchi.lib.wareki import to_wareki
 from madoguchi.procedures.models import Procedure
 
-from .actions import RETURN_REASONS, LetterItem, letter_body, mark_returned, save_document_settings
-from .models import TOKENS, AddressRule, DocumentSettings, Letter, LetterKind
+from .actions import (
+    RETURN_REASONS,
+    LetterItem,
+    download_letters,
+    letter_body,
+    mark_returned,
+    request_letters,
+    save_document_settings,
+)
+from .models import TOKENS, AddressRule, DocumentSettings, Letter, LetterKind, LetterRun
 from .pdf import render_pdf
 
 PAGE_SIZE = 100
@@ -185,10 +195,90 @@ def document_preview(request: HttpRequest, kind: str) -> HttpResponse:
         {
             "kind": LetterKind(kind),
             "letters": [item],
+            "total": 1,
             "today": to_wareki(timezone.localdate()),
             "document": document,
         },
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="preview-{kind}.pdf"'
+    return response
+
+
+def _sender(request: HttpRequest) -> Any:
+    user = staff_user(request)
+    if not (user.may_file_applications or user.sees_all_departments):
+        raise PermissionDenied(_("通知書の作成は所属の職員が行います"))
+    return user
+
+
+def _runs_of(user: Any) -> Any:
+    runs = LetterRun.objects.select_related("requested_by")
+    return runs if user.sees_all_departments else runs.filter(department_id=user.department_id)
+
+
+class BatchForm(forms.Form):
+    kind = forms.ChoiceField(label=_("種類"), choices=LetterKind.choices)
+    day = forms.DateField(
+        label=_("対象の日(受付日・ステータス変更の日)"), widget=forms.DateInput({"type": "date"})
+    )
+    procedure = forms.ChoiceField(label=_("手続"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["procedure"].choices = [  # type: ignore[attr-defined]
+            ("", _("すべて")),
+            *(
+                (p.procedure_id, p.name)
+                for p in sorted(Procedure.current().values(), key=lambda p: p.procedure_id)
+                if user.sees_all_departments or p.department_id == user.department_id
+            ),
+        ]
+
+
+@login_required
+def letter_batch(request: HttpRequest) -> HttpResponse:
+    """通知書の作成: choose the kind, the day and the procedure; the worker makes the letters
+    and the 発送簿, and the run's page shows the progress and then the files."""
+    user = _sender(request)
+    form = BatchForm(
+        request.POST or None, user=user, initial={"day": timezone.localdate().isoformat()}
+    )
+    if request.method == "POST" and form.is_valid():
+        run = request_letters(
+            LetterKind(form.cleaned_data["kind"]),
+            form.cleaned_data["day"],
+            form.cleaned_data["procedure"],
+            actor=user,
+        )
+        return redirect("notices:run", pk=run.pk)
+    return render(
+        request,
+        "notices/batch.html",
+        {"form": form, "runs": _runs_of(user)[:20]},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def letter_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """One batch: its progress while the worker makes it (htmx asks again every second),
+    then its files."""
+    user = _sender(request)
+    run = get_object_or_404(_runs_of(user), pk=pk)
+    template = "notices/_run.html" if request.headers.get("HX-Request") else "notices/run.html"
+    return render(request, template, {"run": run})
+
+
+@login_required
+def letter_run_file(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    user = _sender(request)
+    run = get_object_or_404(_runs_of(user), pk=pk)
+    try:
+        content = download_letters(run, name, reader=user)
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    kind = "application/pdf" if name.endswith(".pdf") else "text/csv; charset=cp932"
+    response = HttpResponse(content, content_type=kind)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response

@@ -1,6 +1,6 @@
 """The worker's passes (申請管理 side): import what the relay spooled, hand status updates to
-the relay, keep CRLs fresh, anchor the audit log, hand over to core systems, keep the
-dashboard's daily counts up to date."""
+the relay, keep CRLs fresh, anchor the audit log, hand over to core systems, make the
+letters asked for on screen, keep the dashboard's daily counts up to date."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError, fetch
 from madoguchi.lib.polling import Every
 from madoguchi.linking.tasks import hand_over
+from madoguchi.notices.actions import make_waiting_letters
 from madoguchi.relay.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class Worker:
         steps = (
             ("status exchange", lambda: exchange_statuses(self.spool)),
             ("hand-over", hand_over),
+            ("letters", make_waiting_letters),
         )
         for name, step in steps:
             try:
