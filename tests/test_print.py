@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pypdfium2 as pdfium
 import pytest
+from django.utils import timezone
 
 from conftest import sign_in
 from madoguchi.applications.models import Application
@@ -81,3 +82,23 @@ def test_a_document_never_fetches_what_it_points_to(tmp_path, settings):
     ]
     _sizes, text = text_of(render_pdf("notices/probe.html", {}))
     assert "本文" in text and "漏えい" not in text
+
+
+def test_the_days_applications_print_as_one_pdf_each_an_audited_print(client, trusted, reviewer):
+    for path in trusted.packages:
+        import_package(path.read_bytes(), path.name)
+    mine = Application.objects.filter(procedure__department=reviewer.department)
+    sign_in(client, reviewer)
+    today = timezone.localdate().isoformat()
+    response = client.get("/applications/print.pdf", {"date": today})
+    assert response["Content-Type"] == "application/pdf"
+    sizes, text = text_of(response.content)
+    assert set(sizes) == {A4_POINTS} and len(sizes) >= mine.count()
+    for application in mine:
+        assert application.receipt_number in text
+    others = Application.objects.exclude(procedure__department=reviewer.department)
+    assert all(a.receipt_number not in text for a in others)
+    printed = AuditEvent.objects.filter(action=AuditAction.APPLICATION_PRINTED, actor=reviewer)
+    assert {e.target_id for e in printed} == {a.receipt_number for a in mine}
+    assert client.get("/applications/print.pdf", {"date": "x"}).status_code == 400
+    assert client.get("/applications/print.pdf", {"date": "2001-01-01"}).status_code == 404

@@ -11,6 +11,7 @@ urlpatterns = [
     path("arrival-mail/", views.arrival_mail_settings, name="arrival_mail"),
     path("filters/", views.saved_filter_create, name="saved_filter_create"),
     path("filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
+    path("print.pdf", views.applications_print, name="print_day"),
     path("counter/", counter.counter_search, name="counter"),
     path("counter/<str:atena_number>/", counter.counter_resident, name="counter_resident"),
     path("counter/<str:atena_number>/forms/", counter.counter_forms, name="counter_forms"),

@@ -499,6 +499,43 @@ def _wareki_time(moment: dt.datetime | None) -> str:
     return to_wareki_time(timezone.localtime(moment)) if moment else "—"
 
 
+def _print_page(application: Application, evidence: Evidence | None) -> dict[str, Any]:
+    """What the print view of one application shows (notices/_application.html)."""
+    procedure = application.procedure
+    return {
+        "application": application,
+        "procedure": procedure,
+        "fields": [
+            {
+                "label": field["label"],
+                "value": application.form.get(field["id"], ""),
+                "errors": application.form_errors.get(field["id"], []),
+            }
+            for field in procedure.fields
+        ],
+        "attachments": application.attachments,
+        "evidence": evidence,
+        "arrived": _wareki_time(application.submitted_at),
+        "arrived_day": to_wareki(timezone.localdate(application.submitted_at)),
+        "paper_signed": _wareki_time(application.paper_signed_at),
+        "received": _wareki_time(application.received_at),
+        "due": to_wareki(application.due_date),
+        "verified": _wareki_time(evidence.verified_at if evidence else None),
+        "crl_date": _wareki_time(evidence.crl_this_update if evidence else None),
+    }
+
+
+def _printed_by(user: User) -> dict[str, Any]:
+    document = DocumentSettings.current()
+    return {
+        "printed_at": _wareki_time(timezone.now()),
+        "printed_by": str(user),
+        # The 回議欄 left to right, and the name, as the municipality set them on screen.
+        "municipality": document.municipality_name,
+        "kairan": document.kairan_roles,
+    }
+
+
 @login_required
 def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse:
     """/applications/<受付番号>/print.pdf: the application on A4 for the 決裁 file, in the
@@ -508,37 +545,8 @@ def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse
     application = access_application(user, receipt_number)
     evidence = Evidence.objects.filter(application=application).defer("package").first()
     record_read(application, user, AuditAction.APPLICATION_PRINTED)
-    procedure = application.procedure
-    document = DocumentSettings.current()
-    now = timezone.now()
     pdf = render_pdf(
-        "notices/application.html",
-        {
-            "application": application,
-            "procedure": procedure,
-            "fields": [
-                {
-                    "label": field["label"],
-                    "value": application.form.get(field["id"], ""),
-                    "errors": application.form_errors.get(field["id"], []),
-                }
-                for field in procedure.fields
-            ],
-            "attachments": application.attachments,
-            "evidence": evidence,
-            "arrived": _wareki_time(application.submitted_at),
-            "arrived_day": to_wareki(timezone.localdate(application.submitted_at)),
-            "paper_signed": _wareki_time(application.paper_signed_at),
-            "received": _wareki_time(application.received_at),
-            "due": to_wareki(application.due_date),
-            "verified": _wareki_time(evidence.verified_at if evidence else None),
-            "crl_date": _wareki_time(evidence.crl_this_update if evidence else None),
-            "printed_at": _wareki_time(now),
-            "printed_by": str(user),
-            # The 回議欄 left to right, and the name, as the municipality set them on screen.
-            "municipality": document.municipality_name,
-            "kairan": document.kairan_roles,
-        },
+        "notices/application.html", _print_page(application, evidence) | _printed_by(user)
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{receipt_number}.pdf"'
@@ -557,6 +565,57 @@ def application_my_number(request: HttpRequest, receipt_number: str) -> HttpResp
         application.resident, viewer=user, purpose=f"application:{receipt_number}"
     )
     return _render_detail(request, application, my_number=number)
+
+
+# Applications in one printed batch at most; more is narrowed by procedure.
+PRINT_BATCH_LIMIT = 300
+
+
+@login_required
+def applications_print(request: HttpRequest) -> HttpResponse:
+    """/applications/print.pdf?date=YYYY-MM-DD[&procedure=ID]: the day's received
+    applications of the department as one PDF, each on its own pages (each an audited
+    print)."""
+    user = staff_user(request)
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("日付を YYYY-MM-DD で指定してください"))
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    chosen = Application.objects.visible_to(user).filter(
+        received_at__gte=start, received_at__lt=start + dt.timedelta(days=1)
+    )
+    if request.GET.get("procedure"):
+        chosen = chosen.filter(procedure__procedure_id=request.GET["procedure"])
+    applications = list(
+        chosen.select_related("procedure", "resident", "filed_by").order_by("received_at", "id")[
+            : PRINT_BATCH_LIMIT + 1
+        ]
+    )
+    if not applications:
+        raise Http404(_("その日に受け付けた申請はありません"))
+    if len(applications) > PRINT_BATCH_LIMIT:
+        return HttpResponseBadRequest(
+            _("%(n)d 件を超えます。手続で絞り込んでください") % {"n": PRINT_BATCH_LIMIT}
+        )
+    evidences = {
+        e.application_id: e
+        for e in Evidence.objects.filter(application__in=applications).defer("package")
+    }
+    for application in applications:
+        record_read(application, user, AuditAction.APPLICATION_PRINTED, {"batch": day.isoformat()})
+    pdf = render_pdf(
+        "notices/applications.html",
+        {
+            "day": to_wareki(day),
+            "pages": [_print_page(a, evidences.get(a.pk)) for a in applications],
+        }
+        | _printed_by(user),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="applications-{day.isoformat()}.pdf"'
+    return response
 
 
 @login_required
