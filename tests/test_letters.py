@@ -27,8 +27,8 @@ from tests.factories import make_application
 pytestmark = pytest.mark.django_db
 
 # 旧字・異体字 and a character beyond the BMP, as real registries hold them.
-OLD_NAME = "𠮷田　髙子"
-NEW_NAME = "山﨑　髙子"
+OLD_NAME = "髙田　𠮷子"
+NEW_NAME = "𠮷﨑　髙子"
 
 
 def pdftotext(path: Path, *options: str) -> str:
@@ -80,7 +80,7 @@ def test_the_registry_keeps_the_former_name_and_address(moved: Resident) -> None
 
 
 def test_a_receipt_letter_reads_back_whole_with_its_font_embedded(
-    moved: Resident, tmp_path: Path, settings, capsys
+    moved: Resident, tmp_path: Path, settings, capsys, caplog
 ) -> None:
     settings.MUNICIPALITY_NAME = "千代田区"
     application = make_application(
@@ -107,6 +107,9 @@ def test_a_receipt_letter_reads_back_whole_with_its_font_embedded(
     rows = [line for line in fonts.splitlines()[2:] if line.strip()]
     assert rows and all(" yes " in row.split("CID")[-1] for row in rows), fonts
     assert any("IPAex" in row for row in rows), fonts
+    # 𠮷 is not in IPAex: IPAmj明朝 draws it, where a box (.notdef) would otherwise print.
+    assert any("IPAmj" in row for row in rows), fonts
+    assert not [r.message for r in caplog.records if "notdef" in r.getMessage()]
 
 
 def test_the_former_address_rule_sends_the_receipt_to_the_old_address_and_name(

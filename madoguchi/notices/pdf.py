@@ -1,5 +1,7 @@
 """The document engine (帳票): a Django template rendered to an A4 PDF by WeasyPrint, with
-the Japanese font embedded (Debian's fonts-ipaexfont, found through fontconfig).
+the Japanese font embedded (Debian's fonts-ipaexfont, found through fontconfig; for the
+characters of 住基 names that IPAex lacks, such as 𠮷, IPAmj明朝 from fonts-ipamj-mincho, the
+font made for the 文字情報基盤 the registries use).
 
 Nothing outside the document is ever fetched: a value an applicant signed is escaped by the
 template, and a URL that got in anyway (an image, a stylesheet) is refused, so a PDF cannot
@@ -18,8 +20,8 @@ from django.template.loader import render_to_string
 PAGE_CSS = """
 @page { size: A4; margin: 15mm 15mm 18mm 15mm;
         @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; } }
-html { font-family: "IPAexGothic", sans-serif; font-size: 9.5pt; line-height: 1.45; }
-.mincho { font-family: "IPAexMincho", serif; }
+html { font-family: "IPAexGothic", "IPAmjMincho", sans-serif; font-size: 9.5pt; line-height: 1.45; }
+.mincho { font-family: "IPAexMincho", "IPAmjMincho", serif; }
 h1 { font-size: 14pt; margin: 0 0 4mm; }
 h2 { font-size: 10.5pt; margin: 5mm 0 1.5mm; border-bottom: 0.4pt solid #000; }
 table { width: 100%; border-collapse: collapse; }
