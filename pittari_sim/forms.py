@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .people import Person
+from .people import Person, make_person
 
 # The catalog is data that the municipality also configures on the portal; the simulator
 # reads the same files (it does not import madoguchi's code).
@@ -33,10 +33,62 @@ def load_procedures(catalog_dir: Path = CATALOG_DIR) -> dict[str, dict[str, Any]
 def fill_form(
     definition: dict[str, Any], applicant: Person, child: Person | None, rng: random.Random
 ) -> dict[str, str]:
-    form = {}
+    """Every field as a resident fills it: a repeating group (type "group") with 1 to 4
+    entries, keyed "<group>.<n>.<field>" (docs/catalog.md); a field that is required only
+    when another has a value (required_when) left empty when that other does not."""
+    form: dict[str, str] = {}
     for field in definition["fields"]:
+        if field["type"] == "group":
+            form |= _fill_group(field, applicant, child, rng)
+            continue
         form[field["id"]] = _value(field, applicant, child, rng)
+    for field in definition["fields"]:
+        condition = field.get("required_when")
+        if condition and not _holds(condition, form):
+            del form[field["id"]]
     return form
+
+
+def _holds(condition: dict[str, Any], values: dict[str, str]) -> bool:
+    value = values.get(condition["field"], "")
+    return value in condition["in"] if "in" in condition else value == condition["equals"]
+
+
+def _fill_group(
+    group: dict[str, Any], applicant: Person, child: Person | None, rng: random.Random
+) -> dict[str, str]:
+    low = max(1, int(group.get("min_entries", 0)))
+    count = rng.randint(low, max(low, min(4, int(group["max_entries"]))))
+    entries: dict[str, str] = {}
+    for number in range(1, count + 1):
+        # Siblings: the first child as generated, the others of the same family, older.
+        sibling = child
+        if child is not None and number > 1:
+            sibling = make_person(
+                rng,
+                age_range=(number * 2, min(21, number * 5)),
+                today=_today(),
+                surname=(applicant.surname, applicant.surname_kana),
+                address=(applicant.postal_code, applicant.address),
+                phone=applicant.phone,
+            )
+        for field in group["fields"]:
+            value = _value(field, applicant, sibling, rng)
+            if field.get("semantic") == "child.over_18_support":
+                value = rng.choice(["あり", "なし"]) if sibling and _age(sibling) >= 18 else ""
+            if value or field.get("required"):
+                entries[f"{group['id']}.{number}.{field['id']}"] = value
+    return entries
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date()
+
+
+def _age(person: Person) -> int:
+    today = _today()
+    born = person.birth_date
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _value(
@@ -58,6 +110,7 @@ def _value(
             "child.kana": child.kana,
             "child.birth_date": child.birth_date.isoformat(),
             "child.relationship": "子",
+            "child.living": "同居",
         }
     if semantic in by_semantic:
         return by_semantic[semantic]

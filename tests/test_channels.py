@@ -77,15 +77,22 @@ def complete_form(procedure_id: str, **given: str) -> dict[str, str]:
     }
     form = {}
     for field in procedure(procedure_id).fields:
-        kind = field["type"]
-        if kind == "choice":
-            value = field["choices"][0]
-        elif kind == "digits":
-            value = "1" * int(field.get("length") or 6)
-        else:
-            value = samples[kind]
-        form[field["id"]] = value
+        if field["type"] == "group":  # one entry of the group
+            for sub in field["fields"]:
+                form[f"{field['id']}.1.{sub['id']}"] = sample(sub, samples)
+            continue
+        form[field["id"]] = sample(field, samples)
     return form | given
+
+
+def sample(field: dict, samples: dict[str, str]) -> str:
+    """A valid value of the field's type."""
+    kind = field["type"]
+    if kind == "choice":
+        return str(field["choices"][0])
+    if kind == "digits":
+        return "1" * int(field.get("length") or 6)
+    return samples[kind]
 
 
 def test_a_counter_application_is_identified_numbered_and_filed_by_the_clerk(

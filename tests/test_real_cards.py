@@ -36,7 +36,7 @@ from madoguchi.linking.batch import RecordWriter
 from madoguchi.linking.constants import BatchFormat
 from madoguchi.linking.gaiji import GaijiMap
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import _field_errors, max_length
+from madoguchi.procedures.schema import _field_errors, field_at, max_length
 from madoguchi.residents.actions import load_links
 from pittari_sim.package import application_xml as signed_form
 from pittari_sim.package import build_zip, package_files, sign
@@ -274,7 +274,6 @@ def test_every_value_the_schema_accepts_fits_every_export_layout(catalog, data):
     width, and every CSV carries it exactly."""
     procedures = list(Procedure.objects.order_by("procedure_id", "version"))
     procedure = data.draw(st.sampled_from(procedures))
-    by_id = {f["id"]: f for f in procedure.fields}
     values = []
     for column in procedure.export_columns:
         source = column["source"]
@@ -286,7 +285,7 @@ def test_every_value_the_schema_accepts_fits_every_export_layout(catalog, data):
             value = data.draw(st.from_regex(r"[0-9]{1,15}", fullmatch=True))
         else:
             # Anything at all where the schema takes it, else a value built to be valid.
-            field = by_id[source.removeprefix("form.")]
+            field = field_at(procedure.fields, source.removeprefix("form."))
             value = data.draw(st.text(max_size=max_length(field) + 1))
             if _field_errors(field, value):
                 value = data.draw(_valid_value(field))

@@ -25,6 +25,7 @@ from madoguchi.linking.constants import DeliveryState, HandoffMethod
 from madoguchi.linking.deliveries import hold_back
 from madoguchi.linking.models import Delivery
 from madoguchi.linking.plugins import core_system
+from madoguchi.procedures.schema import slot_overflow
 
 from .errors import error
 from .models import ApiToken
@@ -112,7 +113,14 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
     if delivery is None:
         return error(404, "not_found", "この基幹システムの連携はありません")
     application = delivery.application
-    items = core_system(key).items(application)
+    plugin = core_system(key)
+    overflow = slot_overflow(
+        application.procedure.fields, plugin.layout(application.procedure), application.form
+    )
+    if overflow:
+        hold_back(delivery.pk, overflow[0], overflow[1])
+        return error(409, "held_back", f"「{overflow[0]}」{overflow[1]}。職員の確認待ちです")
+    items = plugin.items(application)
     for item in items:
         reason = file_problem(item.value)
         if reason:

@@ -26,7 +26,7 @@ from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import User
 from madoguchi.procedures.life_events import life_event, life_events
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import max_length
+from madoguchi.procedures.schema import GROUP, all_fields, condition_text, max_length
 from madoguchi.residents.models import Resident
 
 from .access import access_application
@@ -155,34 +155,99 @@ def _known_values(resident: Resident, filed: list[Application]) -> dict[str, str
 def _prefill(procedure: Procedure, known: dict[str, str]) -> dict[str, str]:
     form = {}
     for field in procedure.fields:
+        if field.get("type") == GROUP:
+            continue
         value = known.get(str(field.get("semantic", ""))) or known.get(f"id:{field['id']}", "")
         if value and (field["type"] != "choice" or value in field["choices"]):
             form[field["id"]] = value
     return form
 
 
+# Entries of a repeating group offered on the counter's form (the catalog may allow more;
+# those are rare at a counter and go in with the next form).
+COUNTER_ENTRIES = 4
+
+
+def _input(
+    field: dict[str, Any], name: str, html_id: str, value: str, errors: list[str]
+) -> dict[str, Any]:
+    kind, inputmode = INPUTS.get(field["type"], ("text", ""))
+    return {
+        "name": name,
+        "html_id": html_id,
+        "label": field["label"],
+        "required": bool(field.get("required")),
+        "condition": condition_text(field, {}),
+        "choices": field.get("choices") if field["type"] == "choice" else None,
+        "input_type": kind,
+        "inputmode": inputmode,
+        "max_length": max_length(field),
+        "value": value,
+        "errors": errors,
+        "hint": _("全角カタカナ") if field["type"] == "kana" else "",
+    }
+
+
 def _inputs(
     procedure: Procedure, values: dict[str, str], errors: dict[str, list[str]]
 ) -> list[dict[str, Any]]:
+    labels = {f["id"]: f["label"] for f in all_fields(procedure.fields)}
     rows = []
     for field in procedure.fields:
-        kind, inputmode = INPUTS.get(field["type"], ("text", ""))
-        rows.append(
-            {
-                "name": f"f-{field['id']}",
-                "html_id": f"{procedure.procedure_id}-{field['id']}",
-                "label": field["label"],
-                "required": bool(field.get("required")),
-                "choices": field.get("choices") if field["type"] == "choice" else None,
-                "input_type": kind,
-                "inputmode": inputmode,
-                "max_length": max_length(field),
-                "value": values.get(field["id"], ""),
-                "errors": errors.get(field["id"], []),
-                "hint": _("全角カタカナ") if field["type"] == "kana" else "",
-            }
-        )
+        html_id = f"{procedure.procedure_id}-{field['id']}"
+        if field.get("type") == GROUP:
+            entries = min(int(field["max_entries"]), COUNTER_ENTRIES)
+            rows.append(
+                {
+                    "group": True,
+                    "label": field["label"],
+                    "html_id": html_id,
+                    "errors": errors.get(field["id"], []),
+                    "columns": [sub["label"] for sub in field["fields"]],
+                    "entries": [
+                        {
+                            "number": n,
+                            "cells": [
+                                _input(
+                                    sub,
+                                    f"f-{field['id']}.{n}.{sub['id']}",
+                                    f"{html_id}-{n}-{sub['id']}",
+                                    values.get(f"{field['id']}.{n}.{sub['id']}", ""),
+                                    errors.get(f"{field['id']}.{n}.{sub['id']}", []),
+                                )
+                                | {"label": f"{field['label']} {n} {sub['label']}"}
+                                for sub in field["fields"]
+                            ],
+                        }
+                        for n in range(1, entries + 1)
+                    ],
+                }
+            )
+            continue
+        row = _input(field, f"f-{field['id']}", html_id, values.get(field["id"], ""),
+                     errors.get(field["id"], []))  # fmt: skip
+        row["condition"] = condition_text(field, labels)
+        rows.append(row)
     return rows
+
+
+def _posted(procedure: Procedure, data: Any) -> dict[str, str]:
+    """The form as typed: a group's entries left wholly empty are not entries."""
+    form: dict[str, str] = {}
+    for field in procedure.fields:
+        if field.get("type") != GROUP:
+            form[field["id"]] = data.get(f"f-{field['id']}", "")[:2000]
+            continue
+        number = 0
+        for n in range(1, min(int(field["max_entries"]), COUNTER_ENTRIES) + 1):
+            entry = {
+                sub["id"]: data.get(f"f-{field['id']}.{n}.{sub['id']}", "")[:2000]
+                for sub in field["fields"]
+            }
+            if any(v.strip() for v in entry.values()):
+                number += 1
+                form |= {f"{field['id']}.{number}.{k}": v for k, v in entry.items() if v}
+    return form
 
 
 @login_required
@@ -222,7 +287,7 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
         procedure = next((p for p in procedures if p.procedure_id == target), None)
         if procedure is None or target in done:
             raise Http404
-        posted = {f["id"]: request.POST.get(f"f-{f['id']}", "")[:2000] for f in procedure.fields}
+        posted = _posted(procedure, request.POST)
         upload = request.FILES.get("scan")
         scans = [PaperFile(upload.name or "scan", upload.read())] if upload else []
         try:

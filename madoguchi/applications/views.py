@@ -33,7 +33,7 @@ from madoguchi.linking.models import Delivery
 from madoguchi.notices.models import DocumentSettings
 from madoguchi.notices.pdf import render_pdf
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import postal_warnings
+from madoguchi.procedures.schema import display_rows, key_labels, postal_warnings
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.constants import Sex
 from madoguchi.residents.identification import candidates
@@ -357,18 +357,16 @@ def _render_detail(
     )
     warnings = postal_warnings(application.procedure.fields, application.form)
     fields = [
-        {
-            "id": field["id"],
-            "label": field["label"],
-            "value": application.form.get(field["id"], ""),
-            "errors": application.form_errors.get(field["id"], []),
-            "warnings": warnings.get(field["id"], []),
-        }
-        for field in application.procedure.fields
+        row | {"warnings": warnings.get(row["id"], [])}
+        for row in display_rows(
+            application.procedure.fields, application.form, application.form_errors
+        )
     ]
     resolvable = application.identification in MANUAL_MATCH_FROM and user.may_resolve_identification
     resident = application.resident
-    labels = {f["id"]: f["label"] for f in application.procedure.fields}
+    labels = key_labels(application.procedure.fields, application.form)
+    for reply in application.correction_replies.all():
+        labels = key_labels(application.procedure.fields, reply.previous_form) | labels
     return render(
         request,
         "applications/detail.html",
@@ -457,13 +455,10 @@ def duplicate_compare(request: HttpRequest, receipt_number: str, pk: int) -> Htt
         return redirect(request.path)
     record_view(application, user)
     record_view(other, user)
-    ids = list(
-        dict.fromkeys(
-            [f["id"] for f in application.procedure.fields]
-            + [f["id"] for f in other.procedure.fields]
-        )
+    labels = key_labels(other.procedure.fields, other.form) | key_labels(
+        application.procedure.fields, application.form
     )
-    labels = {f["id"]: f["label"] for f in [*other.procedure.fields, *application.procedure.fields]}
+    ids = list(labels)
     rows = [
         {
             "label": labels.get(i, i),
@@ -505,14 +500,7 @@ def _print_page(application: Application, evidence: Evidence | None) -> dict[str
     return {
         "application": application,
         "procedure": procedure,
-        "fields": [
-            {
-                "label": field["label"],
-                "value": application.form.get(field["id"], ""),
-                "errors": application.form_errors.get(field["id"], []),
-            }
-            for field in procedure.fields
-        ],
+        "fields": display_rows(procedure.fields, application.form, application.form_errors),
         "attachments": application.attachments,
         "evidence": evidence,
         "arrived": _wareki_time(application.submitted_at),

@@ -25,7 +25,7 @@ from madoguchi.lib import fixedwidth
 from madoguchi.lib.cells import line_writer, row_problem
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import ASCII_TYPES, max_length
+from madoguchi.procedures.schema import ASCII_TYPES, field_at, max_length, slot_overflow
 
 from .actions import record_batch
 from .constants import BatchFormat, DeliveryState, HandoffMethod
@@ -55,8 +55,9 @@ def fixed_width(procedure: Procedure, source: str) -> int:
     valid value fits and a version's layout never changes (docs/core-systems.md)."""
     if source in FIXED_WIDTHS:
         return FIXED_WIDTHS[source]
-    field_id = source.removeprefix("form.")
-    field = next(f for f in procedure.fields if f["id"] == field_id)
+    field = field_at(procedure.fields, source.removeprefix("form."))
+    if field is None:
+        raise ValueError(source)
     # ASCII-only types take a byte a character; others up to two in CP932.
     per_character = 1 if field["type"] in ASCII_TYPES else 2
     return per_character * max_length(field)
@@ -182,7 +183,12 @@ def _write_file(
     getters = [column_getter(c["source"]) for c in writer.columns]
     for pk, *fields in _waiting(procedure, method).iterator(chunk_size=2000):
         record = RecordSource(*fields)
-        data = writer.encode(record.receipt_number, [get(record) for get in getters])
+        overflow = slot_overflow(procedure.fields, writer.columns, record.form)
+        data = (
+            HeldBack(record.receipt_number, overflow[0], "", overflow[1])
+            if overflow
+            else writer.encode(record.receipt_number, [get(record) for get in getters])
+        )
         if isinstance(data, HeldBack):
             report.held_back.append(data)
             # Shown to the department's staff as needing attention (the record stays 待ち).

@@ -30,6 +30,11 @@ FIELD_TYPE_LABELS = {
     "corporate_number": gettext_lazy("法人番号"),
 }
 FIELD_TYPES = set(FIELD_TYPE_LABELS)
+# A repeating group (children, …): entries of its own fields, stored as "<group>.<n>.<field>"
+# (n from 1), validated entry by entry; export columns name an entry's field by its number.
+GROUP = "group"
+GROUP_LABEL = gettext_lazy("繰り返し(表)")
+GROUP_KEY = re.compile(r"^([a-z][a-z0-9_]*)\.([1-9][0-9]{0,2})\.([a-z][a-z0-9_]*)$")
 # Types whose valid values are ASCII only: a byte a character in every export encoding.
 ASCII_TYPES = {"date", "postal_code", "phone", "digits", "corporate_number"}
 # The longest valid value of each type, in characters; text and kana default to 50, digits
@@ -42,7 +47,8 @@ POSTAL_RE = re.compile(r"[0-9]{3}-[0-9]{4}", re.ASCII)
 # Japanese numbers: 10 or 11 digits starting with 0, hyphens where people put them.
 PHONE_RE = re.compile(r"0[0-9]*(-[0-9]+){0,2}", re.ASCII)
 SOURCE_RE = re.compile(
-    r"^(form\.[a-z0-9_]+|application\.(receipt_number|submitted_date)|resident\.atena_number)$"
+    r"^(form\.[a-z0-9_]+(\.[1-9][0-9]{0,2}\.[a-z0-9_]+)?"
+    r"|application\.(receipt_number|submitted_date)|resident\.atena_number)$"
 )
 
 
@@ -90,25 +96,63 @@ def check_definition(definition: dict[str, Any], source: str, text: str = "") ->
     department = definition["department"]
     if not isinstance(department.get("code"), str) or not isinstance(department.get("name"), str):
         fail(_("department には code と name が必要です"))
-    ids: set[str] = set()
-    for index, field in enumerate(definition["fields"], start=1):
-        if not isinstance(field, dict) or not isinstance(field.get("id"), str):
-            fail(_("%(n)d 番目の項目に id がありません") % {"n": index})
+
+    def check_fields(fields: Any, within: str = "") -> set[str]:
+        ids: set[str] = set()
+        if not isinstance(fields, list) or not fields:
+            fail(_("「%(g)s」に fields がありません") % {"g": within or "fields"}, within or None)
+        for index, field in enumerate(fields, start=1):
+            if not isinstance(field, dict) or not isinstance(field.get("id"), str):
+                fail(_("%(n)d 番目の項目に id がありません") % {"n": index})
+            near = f'id = "{field["id"]}"'
+            if not re.match(r"^[a-z][a-z0-9_]*$", field["id"]):
+                fail(
+                    _("項目ID「%(id)s」は英小文字で始め、英小文字・数字・_ で書いてください")
+                    % field,
+                    near,
+                )
+            if field["id"] in ids:
+                fail(_("項目ID「%(id)s」が重複しています") % {"id": field["id"]}, near)
+            ids.add(field["id"])
+            if not isinstance(field.get("label"), str):
+                fail(_("項目「%(id)s」に label がありません") % {"id": field["id"]}, near)
+            if field.get("type") == GROUP and not within:
+                check_fields(field.get("fields"), field["id"])
+                low, high = field.get("min_entries", 0), field.get("max_entries")
+                if not isinstance(low, int) or not isinstance(high, int) or not 0 <= low <= high:
+                    fail(
+                        _("繰り返し「%(id)s」には 0 ≤ min_entries ≤ max_entries を書いてください")
+                        % field,
+                        near,
+                    )
+                if high > 999:
+                    fail(_("繰り返し「%(id)s」の max_entries は 999 までです") % field, near)
+                continue
+            if field.get("type") not in FIELD_TYPES:
+                fail(_("項目「%(id)s」の type が不明です") % {"id": field["id"]}, near)
+            if field["type"] == "choice" and not field.get("choices"):
+                fail(_("項目「%(id)s」に choices がありません") % {"id": field["id"]}, near)
+        return ids
+
+    ids = check_fields(definition["fields"])
+    groups = {f["id"]: f for f in definition["fields"] if f.get("type") == GROUP}
+    for field in all_fields(definition["fields"]):
+        condition = field.get("required_when")
+        if condition is None:
+            continue
         near = f'id = "{field["id"]}"'
-        if not re.match(r"^[a-z][a-z0-9_]*$", field["id"]):
+        if (
+            not isinstance(condition, dict)
+            or not isinstance(condition.get("field"), str)
+            or ("equals" in condition) == ("in" in condition)
+        ):
             fail(
-                _("項目ID「%(id)s」は英小文字で始め、英小文字・数字・_ で書いてください") % field,
+                _("項目「%(id)s」の required_when は field と equals か in で書きます") % field,
                 near,
             )
-        if field["id"] in ids:
-            fail(_("項目ID「%(id)s」が重複しています") % {"id": field["id"]}, near)
-        ids.add(field["id"])
-        if field.get("type") not in FIELD_TYPES:
-            fail(_("項目「%(id)s」の type が不明です") % {"id": field["id"]}, near)
-        if not isinstance(field.get("label"), str):
-            fail(_("項目「%(id)s」に label がありません") % {"id": field["id"]}, near)
-        if field["type"] == "choice" and not field.get("choices"):
-            fail(_("項目「%(id)s」に choices がありません") % {"id": field["id"]}, near)
+        siblings = {f["id"] for g in groups.values() for f in g["fields"] if field in g["fields"]}
+        if condition["field"] not in ids | siblings:
+            fail(_("項目「%(id)s」の required_when が未定義の項目を参照しています") % field, near)
     window = definition.get("duplicate_window_days", 0)
     if not isinstance(window, int) or isinstance(window, bool) or window < 0:
         fail(_("duplicate_window_days は 0 以上の日数です"), "duplicate_window_days")
@@ -141,6 +185,14 @@ def check_definition(definition: dict[str, Any], source: str, text: str = "") ->
         source_expr = column.get("source", "") if isinstance(column, dict) else ""
         if not SOURCE_RE.match(source_expr):
             fail(_("出力項目の source「%(s)s」が不正です") % {"s": source_expr}, source_expr)
+        slot = GROUP_KEY.match(source_expr[5:]) if source_expr.startswith("form.") else None
+        if slot and slot.group(1) in groups:
+            group = groups[slot.group(1)]
+            if int(slot.group(2)) > group["max_entries"] or slot.group(3) not in {
+                f["id"] for f in group["fields"]
+            }:
+                fail(_("出力項目「%(s)s」が繰り返しの範囲外です") % {"s": source_expr}, source_expr)
+            continue
         if source_expr.startswith("form.") and source_expr[5:] not in ids:
             fail(
                 _("出力項目が未定義の項目「%(s)s」を参照しています") % {"s": source_expr},
@@ -186,14 +238,145 @@ def clean_form(form: dict[str, str]) -> dict[str, str]:
     return {key: value.strip(" \t\u3000") for key, value in form.items()}
 
 
+def all_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every field, those inside repeating groups too (each once, not per entry)."""
+    found = []
+    for field in fields:
+        found.append(field)
+        if field.get("type") == GROUP:
+            found += list(field.get("fields", []))
+    return found
+
+
+def field_at(fields: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+    """The field a form key names: a field id, or "<group>.<n>.<field>" of a group."""
+    slot = GROUP_KEY.match(key)
+    for field in fields:
+        if slot and field["id"] == slot.group(1) and field.get("type") == GROUP:
+            return next((f for f in field["fields"] if f["id"] == slot.group(3)), None)
+        if field["id"] == key and field.get("type") != GROUP:
+            return field
+    return None
+
+
+def key_labels(fields: list[dict[str, Any]], form: dict[str, Any]) -> dict[str, str]:
+    """A label for every key of the form: the field's, or 「児童 2 氏名」 in a group."""
+    labels = {f["id"]: f["label"] for f in fields if f.get("type") != GROUP}
+    for group in (f for f in fields if f.get("type") == GROUP):
+        for number in group_entries(group, form):
+            for field in group["fields"]:
+                labels[f"{group['id']}.{number}.{field['id']}"] = (
+                    f"{group['label']} {number} {field['label']}"
+                )
+    return labels
+
+
+def display_rows(
+    fields: list[dict[str, Any]], form: dict[str, Any], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """The form as screens and the print view show it, in the catalog's order: a row per
+    field, and a repeating group as one table (a row per entry, a column per field)."""
+    rows: list[dict[str, Any]] = []
+    for field in fields:
+        if field.get("type") != GROUP:
+            rows.append(
+                {
+                    "id": field["id"],
+                    "label": field["label"],
+                    "value": str(form.get(field["id"], "")),
+                    "errors": errors.get(field["id"], []),
+                }
+            )
+            continue
+        entries = [
+            {
+                "number": number,
+                "cells": [
+                    {
+                        "value": str(form.get(f"{field['id']}.{number}.{sub['id']}", "")),
+                        "errors": errors.get(f"{field['id']}.{number}.{sub['id']}", []),
+                    }
+                    for sub in field["fields"]
+                ],
+            }
+            for number in group_entries(field, form)
+        ]
+        rows.append(
+            {
+                "id": field["id"],
+                "label": field["label"],
+                "group": True,
+                "columns": [sub["label"] for sub in field["fields"]],
+                "entries": entries,
+                "errors": errors.get(field["id"], []),
+            }
+        )
+    return rows
+
+
+def slot_overflow(
+    fields: list[dict[str, Any]], columns: list[dict[str, str]], form: dict[str, Any]
+) -> tuple[str, str] | None:
+    """(the group's label, the reason) when the form has more entries of a group than the
+    hand-over layout has numbered slots for (form.<group>.<n>.<field> columns): such a
+    record is held back for a clerk, never cut."""
+    for group in (f for f in fields if f.get("type") == GROUP):
+        slots = [
+            int(found.group(2))
+            for c in columns
+            if (found := GROUP_KEY.match(c["source"].removeprefix("form.")))
+            and found.group(1) == group["id"]
+        ]
+        entries = len(group_entries(group, form))
+        if slots and entries > max(slots):
+            return group["label"], _(
+                "が %(n)d 件あり、連携の様式は %(m)d 件までです(超える分は基幹システムに手入力)"
+            ) % {"n": entries, "m": max(slots)}
+    return None
+
+
+def group_entries(group: dict[str, Any], form: dict[str, Any]) -> list[int]:
+    """The entry numbers of a group that the form has (any of its keys "<group>.<n>.…")."""
+    numbers = set()
+    for key in form:
+        found = GROUP_KEY.match(key)
+        if found and found.group(1) == group["id"]:
+            numbers.add(int(found.group(2)))
+    return sorted(numbers)
+
+
+def _required(field: dict[str, Any], values: dict[str, str]) -> bool:
+    condition = field.get("required_when")
+    if condition is None:
+        return bool(field.get("required"))
+    value = values.get(str(condition.get("field")), "")
+    if "in" in condition:
+        return value in condition["in"]
+    return value == condition.get("equals")
+
+
+def condition_text(field: dict[str, Any], labels: dict[str, str]) -> str:
+    """「加入年金」が「厚生年金」のとき必須, for the catalog page and the forms."""
+    condition = field.get("required_when")
+    if condition is None:
+        return ""
+    label = labels.get(str(condition["field"]), str(condition["field"]))
+    wanted = "・".join(condition["in"]) if "in" in condition else str(condition["equals"])
+    return _("「%(f)s」が「%(v)s」のとき必須") % {"f": label, "v": wanted}
+
+
 def validate_form(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[str, list[str]]:
     """Field-level errors in Japanese on a cleaned form (``clean_form``); empty when the
-    form satisfies its procedure."""
+    form satisfies its procedure. A repeating group's entries are checked one by one (keys
+    "<group>.<n>.<field>"), and must be numbered from 1 without gaps, within its bounds."""
     errors: dict[str, list[str]] = {}
-    known = {field["id"] for field in fields}
+    known: set[str] = set()
     for field in fields:
-        value = form.get(field["id"], "")
-        problems = _field_errors(field, value)
+        if field.get("type") == GROUP:
+            known |= _validate_group(field, form, errors)
+            continue
+        known.add(field["id"])
+        problems = _field_errors(field, form.get(field["id"], ""), _required(field, form))
         if problems:
             errors[field["id"]] = problems
     for key in sorted(set(form) - known):
@@ -201,9 +384,38 @@ def validate_form(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[st
     return errors
 
 
-def _field_errors(field: dict[str, Any], value: str) -> list[str]:
+def _validate_group(
+    group: dict[str, Any], form: dict[str, str], errors: dict[str, list[str]]
+) -> set[str]:
+    numbers = group_entries(group, form)
+    known: set[str] = set()
+    problems = []
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(_("番号が1から連続していません"))
+    if len(numbers) < int(group.get("min_entries", 0)):
+        problems.append(_("少なくとも %(n)d 件入力してください") % {"n": group["min_entries"]})
+    if len(numbers) > int(group["max_entries"]):
+        problems.append(_("%(n)d 件までです") % {"n": group["max_entries"]})
+    if problems:
+        errors[group["id"]] = problems
+    for number in numbers:
+        prefix = f"{group['id']}.{number}."
+        entry = {f["id"]: form.get(prefix + f["id"], "") for f in group["fields"]}
+        for field in group["fields"]:
+            key = prefix + field["id"]
+            known.add(key)
+            values = form | entry  # a condition names a field of the entry, or of the form
+            found = _field_errors(field, entry[field["id"]], _required(field, values))
+            if found:
+                errors[key] = found
+    return known
+
+
+def _field_errors(field: dict[str, Any], value: str, required: bool | None = None) -> list[str]:
+    """A field's problems; ``required`` as its condition decided (else its own flag)."""
     if not value:
-        return [_("必須項目が入力されていません")] if field.get("required") else []
+        needed = bool(field.get("required")) if required is None else required
+        return [_("必須項目が入力されていません")] if needed else []
     # No control character (C0, C1, DEL, line breaks) and no bidirectional override.
     if HIDDEN.search(value):
         return [_("改行・制御文字・文字の向きを変える記号は使えません")]
@@ -252,6 +464,8 @@ def postal_warnings(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[
     by_semantic = {f.get("semantic"): f["id"] for f in fields if f.get("semantic")}
     warnings: dict[str, list[str]] = {}
     for field in fields:
+        if field.get("type") == GROUP:
+            continue
         value = form.get(field["id"], "")
         if field["type"] != "postal_code" or not POSTAL_RE.fullmatch(value):
             continue

@@ -15,6 +15,7 @@ from django.utils import timezone
 from madoguchi.applications.models import Application
 from madoguchi.lib.wareki import iso_to_wareki
 from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.schema import field_at
 
 from ..constants import BatchFormat, HandoffMethod
 from ..gaiji import GaijiMap, parse_entry
@@ -143,16 +144,21 @@ class CoreSystem:
 
     def items(self, application: Application) -> list[Item]:
         procedure = application.procedure
-        types = {f["id"]: f["type"] for f in procedure.fields}
         record = RecordSource.of(application)
+
+        def is_date(source: str) -> bool:
+            if source == "application.submitted_date":
+                return True
+            field = field_at(procedure.fields, source.removeprefix("form."))
+            return field is not None and field["type"] == "date"
+
         return [
             Item(
                 number=number,
                 header=column["header"],
                 source=column["source"],
                 value=column_getter(column["source"])(record),
-                is_date=column["source"] == "application.submitted_date"
-                or types.get(column["source"].removeprefix("form.")) == "date",
+                is_date=is_date(column["source"]),
             )
             for number, column in enumerate(self.layout(procedure), start=1)
         ]
