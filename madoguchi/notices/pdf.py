@@ -30,7 +30,8 @@ th, td { border: 0.4pt solid #000; padding: 1mm 1.5mm; text-align: left; vertica
 th { background: #eee; font-weight: normal; width: 30%; }
 .kairan { table-layout: fixed; }
 h3 { font-size: 9.5pt; margin: 3mm 0 1mm; }
-table.group th { width: auto; font-size: 8.5pt; } table.group td { font-size: 8.5pt; }
+table.group th { width: auto; font-size: 8pt; }
+table.group td { font-size: 8.5pt; white-space: nowrap; overflow-wrap: normal; }
 table.group .n { width: 6mm; text-align: center; }
 .kairan td { height: 16mm; }
 .kairan th { text-align: center; width: auto; }

@@ -1,0 +1,240 @@
+"""Repeating groups and conditional fields: the 2024 児童手当 reform's 認定請求 with several
+children, validated entry by entry and carried child for child through every 方式."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from conftest import sign_in
+from madoguchi.applications.models import Application
+from madoguchi.intake.actions import import_package
+from madoguchi.linking.models import Delivery
+from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
+from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.schema import CatalogError, validate_form
+from tests.builders import build, make_ready, spec
+
+pytestmark = pytest.mark.django_db
+
+APPLICANT = {
+    "applicant_name": "山田　花子",
+    "applicant_kana": "ヤマダ　ハナコ",
+    "applicant_birth_date": "1985-04-01",
+    "applicant_postal_code": "100-0001",
+    "applicant_address": "東京都千代田区千代田1番1号",
+    "applicant_phone": "03-1234-5678",
+    "pension": "厚生年金",
+    "spouse": "なし",
+    "payee": "公金受取口座を利用する",
+}
+CHILDREN = [
+    # The eldest is 19: past 18歳年度末, counted for 多子加算 with 監護相当・生計費の負担.
+    ("山田　一郎", "ヤマダ　イチロウ", "2007-06-01", "子", "別居", "あり"),
+    ("山田　髙子", "ヤマダ　タカコ", "2012-09-15", "子", "同居", ""),
+    ("山田　三郎", "ヤマダ　サブロウ", "2020-01-20", "子", "同居", ""),
+]
+SUBS = ("name", "kana", "birth_date", "relationship", "living", "over_18_support")
+
+
+def children_form(children=CHILDREN) -> dict[str, str]:
+    form = dict(APPLICANT)
+    for n, child in enumerate(children, start=1):
+        for sub, value in zip(SUBS, child, strict=True):
+            if value:
+                form[f"children.{n}.{sub}"] = value
+    return form
+
+
+def reform_version(catalog: None) -> Procedure:
+    return Procedure.objects.get(procedure_id="jidou-teate-nintei", version="2026.3")
+
+
+def test_a_group_is_validated_entry_by_entry_within_its_bounds(catalog: None) -> None:
+    fields = reform_version(catalog).fields
+    assert validate_form(fields, children_form()) == {}
+    bad = children_form() | {"children.2.kana": "よしこ", "children.3.birth_date": "2020-02-30"}
+    assert set(validate_form(fields, bad)) == {"children.2.kana", "children.3.birth_date"}
+    gap = {k: v for k, v in children_form().items() if not k.startswith("children.2.")}
+    assert validate_form(fields, gap)["children"] == ["番号が1から連続していません"]
+    none = {k: v for k, v in children_form().items() if not k.startswith("children.")}
+    assert validate_form(fields, none)["children"] == ["少なくとも 1 件入力してください"]
+    eleven = children_form([CHILDREN[2]] * 11)
+    assert validate_form(fields, eleven)["children"] == ["10 件までです"]
+    stray = children_form() | {"children.1.nickname": "いっちゃん"}
+    assert validate_form(fields, stray) == {
+        "children.1.nickname": ["申請書に定義されていない項目です"]
+    }
+    missing = {k: v for k, v in children_form().items() if k != "children.3.living"}
+    assert validate_form(fields, missing) == {"children.3.living": ["必須項目が入力されていません"]}
+
+
+def test_a_conditional_field_is_required_only_when_its_condition_holds(catalog: None) -> None:
+    fields = reform_version(catalog).fields
+    married = children_form() | {"spouse": "あり"}
+    assert set(validate_form(fields, married)) == {
+        "spouse_name",
+        "spouse_kana",
+        "spouse_birth_date",
+    }
+    account = children_form() | {"payee": "下記の口座"}
+    assert {"bank_code", "account_number"} <= set(validate_form(fields, account))
+    assert validate_form(fields, children_form()) == {}  # 公金受取口座: no account needed
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda s: s.replace("max_entries = 10", "max_entries = 0"), "min_entries"),
+        (
+            lambda s: s.replace('field = "spouse", equals', 'field = "nothing", equals'),
+            "required_when",
+        ),
+        (lambda s: s.replace("form.children.4.name", "form.children.11.name"), "繰り返しの範囲外"),
+    ],
+)
+def test_a_wrong_group_or_condition_in_the_catalog_is_named(tmp_path: Path, edit, named) -> None:
+    source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.3.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(edit(source), encoding="utf-8")
+    with pytest.raises(CatalogError, match=named):
+        load_catalog([bad])
+
+
+def three_children(trusted, reviewer) -> Application:
+    package = build(
+        trusted.ca,
+        spec("2026120100000301", procedure_version="2026.3", form=children_form(), attachments=[]),
+    )
+    assert import_package(package, "three.zip").outcome == "accepted"
+    application = Application.objects.get(receipt_number="2026120100000301")
+    assert application.form_errors == {}
+    return application
+
+
+def test_three_children_arrive_child_for_child_in_every_method(
+    trusted, reviewer, client, configure, capsys, tmp_path, django_capture_on_commit_callbacks
+) -> None:
+    application = three_children(trusted, reviewer)
+    sign_in(client, reviewer)
+    detail = client.get(f"/applications/{application.receipt_number}/").content.decode()
+    table = detail[detail.index('data-testid="group-children"') :]
+    for child in CHILDREN:
+        assert child[0] in table and child[2] in table
+    make_ready([application], reviewer)
+
+    # 方式1 転記: every child's items, in the core system's order.
+    page = client.get(f"/linking/{application.receipt_number}/").content.decode()
+    for n, child in enumerate(CHILDREN, start=1):
+        assert f'data-header="児童{n} 氏名"' in page and child[0] in page
+    assert 'data-header="児童4 氏名"' in page  # the empty fourth slot is there, empty
+
+    # 方式3 pull API.
+    configure('[jidou_teate]\nmethod = "pull_api"\n')
+    Delivery.objects.update(method="pull_api")
+    call_command("linking", "token", "jidou_teate")
+    token = capsys.readouterr().out.strip()
+    record = client.get(
+        f"/api/v1/core-systems/jidou_teate/records/{application.receipt_number}",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    ).json()
+    items = {i["source"]: i["value"] for i in record["items"]}
+    for n, child in enumerate(CHILDREN, start=1):
+        for sub, value in zip(SUBS, child, strict=True):
+            assert items[f"form.children.{n}.{sub}"] == value
+
+    # 方式4 a CP932 batch file.
+    Delivery.objects.update(method="batch", state="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "export", "batch", "--procedure", "jidou-teate-nintei", "--format", "csv-cp932",
+            "--out", str(tmp_path / "out"), "--json",
+        )  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    [path] = report["files"]
+    rows = list(csv.DictReader(io.StringIO(Path(path).read_bytes().decode("cp932"))))
+    [row] = [r for r in rows if r["受付番号"] == application.receipt_number]
+    for n, child in enumerate(CHILDREN, start=1):
+        assert (
+            row[f"児童{n} 氏名"] == child[0].replace("𠮷", "〓") or row[f"児童{n} 氏名"] == child[0]
+        )
+        assert row[f"児童{n} 生年月日"] == child[2]
+        assert row[f"児童{n} 監護相当・生計費の負担"] == child[5]
+
+
+def test_more_children_than_the_layout_has_slots_are_held_back_not_cut(
+    trusted, reviewer, client, configure, capsys, tmp_path, django_capture_on_commit_callbacks
+) -> None:
+    five = children_form(CHILDREN + [CHILDREN[2], CHILDREN[2]])
+    package = build(
+        trusted.ca,
+        spec("2026120100000305", procedure_version="2026.3", form=five, attachments=[]),
+    )
+    import_package(package, "five.zip")
+    application = Application.objects.get(receipt_number="2026120100000305")
+    assert application.form_errors == {}
+    make_ready([application], reviewer)
+    Delivery.objects.update(method="batch")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "export", "batch", "--procedure", "jidou-teate-nintei", "--format", "fixed",
+            "--out", str(tmp_path / "out"), "--json",
+        )  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    held = [h for h in report["held_back"] if h["receipt_number"] == application.receipt_number]
+    assert held and "5 件あり、連携の様式は 4 件まで" in held[0]["reason"]
+    delivery = Delivery.objects.get(application=application)
+    assert delivery.held_back and delivery.state == "pending"
+
+    configure('[jidou_teate]\nmethod = "pull_api"\n')
+    Delivery.objects.update(method="pull_api")
+    call_command("linking", "token", "jidou_teate")
+    token = capsys.readouterr().out.strip()
+    answer = client.get(
+        f"/api/v1/core-systems/jidou_teate/records/{application.receipt_number}",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert answer.status_code == 409 and answer.json()["error"] == "held_back"
+
+
+def test_the_print_view_of_three_children_fits_a4_and_reads_back_whole(
+    trusted, reviewer, client, tmp_path
+) -> None:
+    application = three_children(trusted, reviewer)
+    sign_in(client, reviewer)
+    printed = tmp_path / "print.pdf"
+    printed.write_bytes(client.get(f"/applications/{application.receipt_number}/print.pdf").content)
+    done = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True, check=True)
+    assert re.search(r"Page size:\s+595\.\d* x 841\.\d* pts \(A4\)", done.stdout), done.stdout
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(printed), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = re.sub(r"[\s\u3000]+", "", text)
+    for child in CHILDREN:
+        for value in child:
+            assert re.sub(r"[\s\u3000]+", "", value) in flat, value
+
+
+def test_the_catalog_page_shows_conditions_groups_and_what_the_version_changed(
+    catalog: None, reviewer, client
+) -> None:
+    sign_in(client, reviewer)
+    page = client.get("/procedures/jidou-teate-nintei/2026.3/").content.decode()
+    assert "「配偶者の有無」が「あり」のとき必須" in page
+    assert "繰り返し(表)(1〜10 件)" in page
+    diff = page[page.index('data-testid="diff"') :]
+    assert "版 2026.2 からの変更" in diff
+    assert "children.over_18_support" in diff and "child_name" in diff  # added, removed
+    assert "預金種目" in diff  # changed: required → required when 下記の口座
+    older = client.get("/procedures/jidou-teate-nintei/2026.1/").content.decode()
+    assert 'data-testid="diff"' not in older
