@@ -426,17 +426,26 @@ def test_a_counter_clerk_files_a_move_in_and_both_reach_the_inbox_as_counter(
 
     first = forms["kaigo-tennyu-nintei"]
     first.get_by_label("被保険者番号").fill("0000456789")
-    first.get_by_label("郵便番号").fill("100-0001")
-    first.get_by_label("電話番号").fill("03-5555-0101")
+    first.get_by_label("郵便番号", exact=True).fill("100-0001")
+    first.get_by_label("電話番号", exact=True).fill("03-5555-0101")
     first.get_by_label("転入前の市区町村").fill("札幌市")
     first.get_by_label("転入前の要介護状態区分").select_option("要介護2")
     first.get_by_label("転入日").fill("2026-11-20")
+    first.get_by_label("性別").select_option("女")
+    first.get_by_label("被保険者の区分").select_option("第1号被保険者(65歳以上)")
+    first.get_by_label("現在の状況").select_option("在宅")
+    first.get_by_label("訪問調査の連絡先(氏名)").fill("転入　一郎")
+    first.get_by_label("訪問調査の連絡先(電話番号)").fill("03-5555-0102")
+    first.get_by_label("提出代行者による提出").select_option("なし")
+    first.get_by_label("主治医意見書等を居宅介護支援事業者等に提示することへの同意").select_option(
+        "同意する"
+    )
     first.get_by_role("button", name="受け付ける").click()
     expect(page.get_by_test_id("filed-application")).to_have_count(1)
 
     second = page.get_by_test_id("form-kaigo-kyotaku-keikaku")
     expect(second.get_by_label("被保険者番号")).to_have_value("0000456789")  # asked once
-    expect(second.get_by_label("電話番号")).to_have_value("03-5555-0101")
+    expect(second.get_by_label("電話番号", exact=True)).to_have_value("03-5555-0101")
     second.get_by_label("居宅介護支援事業所名").fill("千代田ケアプランセンター")
     second.get_by_label("事業所番号").fill("1370000001")
     second.get_by_label("計画作成の開始日").fill("2026-12-01")

@@ -238,3 +238,39 @@ def test_the_catalog_page_shows_conditions_groups_and_what_the_version_changed(
     assert "預金種目" in diff  # changed: required → required when 下記の口座
     older = client.get("/procedures/jidou-teate-nintei/2026.1/").content.decode()
     assert 'data-testid="diff"' not in older
+
+
+def test_the_care_forms_ask_the_second_insured_and_the_proxy_only_when_they_apply(
+    catalog: None,
+) -> None:
+    from tests.test_channels import complete_form
+
+    fields = Procedure.objects.get(procedure_id="kaigo-nintei", version="2026.3").fields
+    first = complete_form("kaigo-nintei") | {
+        "insured_kind": "第1号被保険者(65歳以上)",
+        "residence_kind": "在宅",
+        "proxy_submission": "なし",
+    }
+    for key in (
+        "medical_insurer",
+        "medical_insurance_number",
+        "specified_disease",
+        "residence_name",
+        "residence_address",
+        "proxy_name",
+        "proxy_kind",
+        "proxy_phone",
+    ):
+        first.pop(key)  # fmt: skip
+    assert validate_form(fields, first) == {}
+    second = first | {"insured_kind": "第2号被保険者(40〜64歳)", "proxy_submission": "あり"}
+    assert set(validate_form(fields, second)) == {
+        "medical_insurer",
+        "medical_insurance_number",
+        "specified_disease",
+        "proxy_name",
+        "proxy_kind",
+        "proxy_phone",
+    }
+    in_hospital = first | {"residence_kind": "入院中"}
+    assert set(validate_form(fields, in_hospital)) == {"residence_name", "residence_address"}
