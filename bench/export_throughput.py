@@ -64,7 +64,10 @@ def main() -> None:
     trust_portal(portal)
     for item in generated:
         import_package(item.path.read_bytes(), item.path.name)
-    sources = list(Application.objects.filter(procedure__version="2026.2"))
+    # The version pittari-sim fills today (the newest), whose layout the core system reads.
+    newest = Application.objects.order_by("-id").first()
+    assert newest is not None, "no package was accepted"
+    sources = list(Application.objects.filter(procedure=newest.procedure))
     now = timezone.now()
     print(f"setting up {args.count} applications …", flush=True)
     for start in range(0, args.count, 5000):
@@ -103,9 +106,7 @@ def main() -> None:
     database = database_name()
     settings_db = connection.settings_dict
     target = str(settings_db["NAME"]) if connection.vendor == "sqlite" else str(args.database_url)
-    procedure_pk = Application.objects.filter(procedure__version="2026.2").values_list(
-        "procedure_id", flat=True
-    )[0]
+    procedure_pk = newest.procedure_id
     floor_command = [
         sys.executable, str(Path(__file__).parent / "floors" / "export.py"), "--database",
         target, "--procedure-pk", str(procedure_pk), "--out", str(work / "floor.csv"),

@@ -516,9 +516,17 @@ def test_the_dashboards_charts_draw_under_the_content_security_policy(
     refresh_insights()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
     login(page, live_server.url, administrator.username)
     page.get_by_role("link", name="見える化").click()
     expect(page.get_by_test_id("chart-volume")).to_be_visible()
+    # The scripts run at the end of the page: wait for them rather than for the first paint.
+    page.wait_for_function(
+        "() => typeof Chart !== 'undefined'"
+        " && [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))"
+    )
     drawn = page.evaluate(
         "() => [...document.querySelectorAll('canvas[data-chart]')]"
         ".map(c => Boolean(Chart.getChart(c)) && c.width > 0)"

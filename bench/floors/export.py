@@ -40,7 +40,8 @@ def main() -> None:
         "SELECT d.id, a.receipt_number, a.submitted_at, r.atena_number, a.form"  # noqa: S608
         " FROM linking_delivery d JOIN applications_application a ON a.id = d.application_id"
         " LEFT JOIN residents_resident r ON r.id = a.resident_id"
-        f" WHERE d.state = 'pending' AND a.procedure_id = {p} ORDER BY a.id",
+        # What madoguchi held back for a clerk is not written by it either.
+        f" WHERE d.state = 'pending' AND NOT d.held_back AND a.procedure_id = {p} ORDER BY a.id",
         [args.procedure_pk],
     )
     sent = []
