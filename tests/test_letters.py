@@ -132,6 +132,8 @@ def test_the_former_address_rule_sends_the_receipt_to_the_old_address_and_name(
             "rule-correction": "current",
             "text-rejection": "{手続}の申請を却下しました。",
             "rule-rejection": "current",
+            "text-general": "{手続}についてお知らせします。",
+            "rule-general": "current",
         },
     )
     assert response.status_code == 302
@@ -266,3 +268,24 @@ def test_a_batch_that_fails_says_why_and_the_worker_goes_on(
     states = dict(LetterRun.objects.values_list("pk", "state"))
     assert states == {first.pk: RunState.FAILED, second.pk: RunState.FAILED}
     assert "disk full" in LetterRun.objects.get(pk=first.pk).error
+
+
+def test_a_general_notice_says_the_departments_words_and_may_be_sent_again(
+    catalog: None, tmp_path: Path, capsys
+) -> None:
+    from django.core.management.base import CommandError
+
+    first, second = make_application(), make_application()
+    with pytest.raises(CommandError, match="本文"):
+        call_command("notices", "batch", "--kind", "general", "--out", str(tmp_path))
+    for message in ("窓口の受付時間が変わります。", "必要な書類を追加でお送りください。"):
+        call_command(
+            "notices", "batch", "--kind", "general", "--out", str(tmp_path), "--json",
+            "--message", message,
+        )  # fmt: skip
+        report = json.loads(capsys.readouterr().out)
+        letters = Path(next(p for p in report["files"] if p.endswith("letters.pdf")))
+        text = squeezed(pdftotext(letters))
+        assert "お知らせ" in text and squeezed(message) in text
+        assert first.receipt_number in text and second.receipt_number in text
+    assert Letter.objects.filter(kind="general").count() == 4

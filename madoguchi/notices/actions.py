@@ -170,7 +170,11 @@ def _chosen(
     applications = Application.objects.select_related("procedure", "resident").exclude(
         id__in=Letter.objects.filter(kind=kind).values("application_id")
     )
-    if kind == LetterKind.RECEIPT:
+    if kind == LetterKind.GENERAL:  # the day's received ones, however many were told before
+        applications = Application.objects.select_related("procedure", "resident").filter(
+            received_at__gte=start, received_at__lt=end
+        )
+    elif kind == LetterKind.RECEIPT:
         applications = applications.filter(received_at__gte=start, received_at__lt=end).exclude(
             status__in=[Status.REJECTED, Status.WITHDRAWN]
         )
@@ -239,10 +243,14 @@ def send_letters(
     department_id: int | None = None,
     actor: User | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    message: str = "",
 ) -> LetterBatch:
     """The letters of one kind for the day's applications (受理 that day, or 補正依頼 / 却下
     that day), none twice: one print-ready PDF in 発送簿 order, the 発送簿 as CSV (CP932) and
     PDF, each letter kept with its application and in its 経過."""
+    message = message.strip()
+    if kind == LetterKind.GENERAL and not message:
+        raise ValueError("お知らせの本文を入力してください")
     chosen = _chosen(kind, day, procedure_id, department_id)
     now = timezone.localtime()
     batch = LetterBatch(kind=kind.value, batch=f"{kind.value}-{now:%Y%m%d%H%M%S}")
@@ -262,7 +270,8 @@ def send_letters(
                 postal=postal,
                 address=address,
                 source=source,
-                reason=_reason(application, status) if status else "",
+                # The clerk's message with the status (補正・却下), or the お知らせ's text.
+                reason=_reason(application, status) if status else message,
                 notice=rejection_notice(application.procedure)
                 if kind == LetterKind.REJECTION
                 else "",
@@ -423,7 +432,9 @@ def run_folder(run: LetterRun) -> Path:
     return settings.DATA_DIR / "letters" / f"run-{run.pk}"
 
 
-def request_letters(kind: LetterKind, day: dt.date, procedure_id: str, *, actor: User) -> LetterRun:
+def request_letters(
+    kind: LetterKind, day: dt.date, procedure_id: str, *, actor: User, message: str = ""
+) -> LetterRun:
     """A batch asked for on screen, for the worker to make (the department's applications;
     the administrator's covers every department)."""
     if actor.department_id is None and not actor.sees_all_departments:
@@ -432,6 +443,7 @@ def request_letters(kind: LetterKind, day: dt.date, procedure_id: str, *, actor:
         kind=kind,
         day=day,
         procedure_id=procedure_id,
+        message=message,
         department_id=None if actor.sees_all_departments else actor.department_id,
         requested_by=actor,
     )
@@ -467,6 +479,7 @@ def make_waiting_letters() -> int:
                 department_id=run.department_id,
                 actor=run.requested_by,
                 on_progress=progress,
+                message=run.message,
             )
         except Exception as exc:  # kept on the run for the clerk; the worker goes on
             LetterRun.objects.filter(pk=run.pk).update(

@@ -12,6 +12,9 @@ class LetterKind(models.TextChoices):
     RECEIPT = "receipt", _("受理通知")
     CORRECTION = "correction", _("補正依頼通知")
     REJECTION = "rejection", _("却下通知")
+    # A notice in the department's own words to the applicants of a selection (a change of
+    # schedule, documents to bring…); any number of them per application.
+    GENERAL = "general", _("お知らせ")
 
 
 class AddressRule(models.TextChoices):
@@ -30,6 +33,8 @@ DEFAULT_TEXTS = {
     "次の点を補正してください。",
     LetterKind.REJECTION: "{到達日}に到達した「{手続}」の申請(受付番号 {受付番号})は、"
     "次の理由により却下しましたので、通知します。",
+    LetterKind.GENERAL: "{到達日}に到達した「{手続}」の申請(受付番号 {受付番号})について、"
+    "お知らせします。",
 }
 DEFAULT_KAIRAN = "起案者,係員,係長,課長補佐,課長,決裁区分,施行"
 
@@ -102,7 +107,11 @@ class Letter(models.Model):
     class Meta:
         ordering = ["batch", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["application", "kind"], name="one_letter_per_kind"),
+            models.UniqueConstraint(
+                fields=["application", "kind"],
+                condition=~Q(kind="general"),
+                name="one_letter_per_kind",
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=LetterKind.values), name="letter_kind_known"
             ),
@@ -123,6 +132,8 @@ class LetterRun(models.Model):
     kind = models.CharField(_("種類"), max_length=20, choices=LetterKind.choices)
     day = models.DateField(_("対象の日"))
     procedure_id = models.CharField(_("手続ID"), max_length=80, blank=True)
+    # お知らせ: what it says, below the kind's wording.
+    message = models.TextField(_("お知らせの本文"), blank=True)
     # The department whose applications it covers (None: every one, for the administrator).
     department = models.ForeignKey(
         "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

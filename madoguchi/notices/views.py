@@ -223,6 +223,18 @@ class BatchForm(forms.Form):
         label=_("対象の日(受付日・ステータス変更の日)"), widget=forms.DateInput({"type": "date"})
     )
     procedure = forms.ChoiceField(label=_("手続"), required=False)
+    message = forms.CharField(
+        label=_("お知らせの本文(お知らせのとき)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == LetterKind.GENERAL and not data.get("message", "").strip():
+            self.add_error("message", _("お知らせの本文を入力してください"))
+        return data
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -250,6 +262,7 @@ def letter_batch(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["day"],
             form.cleaned_data["procedure"],
             actor=user,
+            message=form.cleaned_data["message"],
         )
         return redirect("notices:run", pk=run.pk)
     return render(

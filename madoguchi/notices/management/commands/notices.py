@@ -9,7 +9,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from madoguchi.lib.cli import print_json
@@ -40,6 +40,11 @@ class Command(BaseCommand):
             "--date", type=day, default=None, help="受付・ステータス変更の日 (既定: 今日)"
         )
         batch.add_argument("--procedure", default=None, help="手続ID で絞り込む")
+        batch.add_argument(
+            "--message",
+            default="",
+            help="お知らせ (--kind general) の本文 (その日に受け付けた申請へ)",
+        )
         batch.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -62,12 +67,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  {path}")
 
     def _batch(self, options: dict[str, Any]) -> None:
-        result = send_letters(
-            LetterKind(options["kind"]),
-            options["out"],
-            day=options["date"] or timezone.localdate(),
-            procedure_id=options["procedure"],
-        )
+        try:
+            result = send_letters(
+                LetterKind(options["kind"]),
+                options["out"],
+                day=options["date"] or timezone.localdate(),
+                procedure_id=options["procedure"],
+                message=options["message"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         if options["json"]:
             print_json(
                 {
