@@ -289,3 +289,27 @@ def test_a_general_notice_says_the_departments_words_and_may_be_sent_again(
         assert "お知らせ" in text and squeezed(message) in text
         assert first.receipt_number in text and second.receipt_number in text
     assert Letter.objects.filter(kind="general").count() == 4
+
+
+def test_letters_go_to_the_applications_an_inbox_filter_chose(
+    catalog: None, reviewer, client
+) -> None:
+    from madoguchi.notices import actions
+    from madoguchi.notices.models import LetterRun
+
+    kept = [make_application(name="佐藤　一郎"), make_application(name="佐藤　花子")]
+    other = make_application(name="鈴木　次郎")
+    sign_in(client, reviewer)
+    listing = client.get("/applications/", {"q": "佐藤"}).content.decode()
+    assert 'data-testid="letters-from-list"' in listing
+    page = client.get("/notices/batch/", {"from": "q=佐藤"}).content.decode()
+    assert "申請一覧の条件に当たる 2 件が対象です" in page
+    client.post(
+        "/notices/batch/",
+        {"from": "q=佐藤", "kind": "general", "day": "2001-01-01", "message": "ご案内"},
+    )
+    run = LetterRun.objects.get()
+    assert sorted(run.receipt_numbers) == sorted(a.receipt_number for a in kept)
+    actions.make_waiting_letters()
+    told = set(Letter.objects.values_list("application__receipt_number", flat=True))
+    assert told == {a.receipt_number for a in kept} and other.receipt_number not in told

@@ -163,25 +163,32 @@ class LetterBatch:
 
 
 def _chosen(
-    kind: LetterKind, day: dt.date, procedure_id: str | None, department_id: int | None = None
+    kind: LetterKind,
+    day: dt.date,
+    procedure_id: str | None,
+    department_id: int | None = None,
+    receipt_numbers: list[str] | None = None,
 ) -> list[Application]:
+    """The applications a batch writes to: those of the day (received, or moved that day to
+    the kind's status), or the ones chosen in the inbox (``receipt_numbers``) that the kind
+    applies to; never a second letter of a kind but お知らせ."""
+    applications = Application.objects.select_related("procedure", "resident")
+    if kind != LetterKind.GENERAL:
+        applications = applications.exclude(
+            id__in=Letter.objects.filter(kind=kind).values("application_id")
+        )
     start = dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
     end = start + dt.timedelta(days=1)
-    applications = Application.objects.select_related("procedure", "resident").exclude(
-        id__in=Letter.objects.filter(kind=kind).values("application_id")
-    )
-    if kind == LetterKind.GENERAL:  # the day's received ones, however many were told before
-        applications = Application.objects.select_related("procedure", "resident").filter(
-            received_at__gte=start, received_at__lt=end
-        )
-    elif kind == LetterKind.RECEIPT:
-        applications = applications.filter(received_at__gte=start, received_at__lt=end).exclude(
-            status__in=[Status.REJECTED, Status.WITHDRAWN]
-        )
+    if receipt_numbers is not None:
+        applications = applications.filter(receipt_number__in=receipt_numbers)
+    elif kind in (LetterKind.GENERAL, LetterKind.RECEIPT):
+        applications = applications.filter(received_at__gte=start, received_at__lt=end)
     else:
-        applications = applications.filter(
-            status=LETTER_STATUS[kind], status_changed_at__gte=start, status_changed_at__lt=end
-        )
+        applications = applications.filter(status_changed_at__gte=start, status_changed_at__lt=end)
+    if kind == LetterKind.RECEIPT:
+        applications = applications.exclude(status__in=[Status.REJECTED, Status.WITHDRAWN])
+    elif kind in LETTER_STATUS:
+        applications = applications.filter(status=LETTER_STATUS[kind])
     if procedure_id:
         applications = applications.filter(procedure__procedure_id=procedure_id)
     if department_id is not None:
@@ -244,6 +251,7 @@ def send_letters(
     actor: User | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     message: str = "",
+    receipt_numbers: list[str] | None = None,
 ) -> LetterBatch:
     """The letters of one kind for the day's applications (受理 that day, or 補正依頼 / 却下
     that day), none twice: one print-ready PDF in 発送簿 order, the 発送簿 as CSV (CP932) and
@@ -251,7 +259,7 @@ def send_letters(
     message = message.strip()
     if kind == LetterKind.GENERAL and not message:
         raise ValueError("お知らせの本文を入力してください")
-    chosen = _chosen(kind, day, procedure_id, department_id)
+    chosen = _chosen(kind, day, procedure_id, department_id, receipt_numbers)
     now = timezone.localtime()
     batch = LetterBatch(kind=kind.value, batch=f"{kind.value}-{now:%Y%m%d%H%M%S}")
     if not chosen:
@@ -433,7 +441,13 @@ def run_folder(run: LetterRun) -> Path:
 
 
 def request_letters(
-    kind: LetterKind, day: dt.date, procedure_id: str, *, actor: User, message: str = ""
+    kind: LetterKind,
+    day: dt.date,
+    procedure_id: str,
+    *,
+    actor: User,
+    message: str = "",
+    receipt_numbers: list[str] | None = None,
 ) -> LetterRun:
     """A batch asked for on screen, for the worker to make (the department's applications;
     the administrator's covers every department)."""
@@ -444,6 +458,7 @@ def request_letters(
         day=day,
         procedure_id=procedure_id,
         message=message,
+        receipt_numbers=receipt_numbers,
         department_id=None if actor.sees_all_departments else actor.department_id,
         requested_by=actor,
     )
@@ -480,6 +495,7 @@ def make_waiting_letters() -> int:
                 actor=run.requested_by,
                 on_progress=progress,
                 message=run.message,
+                receipt_numbers=run.receipt_numbers,
             )
         except Exception as exc:  # kept on the run for the clerk; the worker goes on
             LetterRun.objects.filter(pk=run.pk).update(

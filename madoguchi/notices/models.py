@@ -134,6 +134,8 @@ class LetterRun(models.Model):
     procedure_id = models.CharField(_("手続ID"), max_length=80, blank=True)
     # お知らせ: what it says, below the kind's wording.
     message = models.TextField(_("お知らせの本文"), blank=True)
+    # Chosen in the inbox (its filter at the time): these applications, not the day's.
+    receipt_numbers = models.JSONField(null=True, blank=True)
     # The department whose applications it covers (None: every one, for the administrator).
     department = models.ForeignKey(
         "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.applications.applicant_text import rejection_notice
+from madoguchi.applications.forms import InboxFilterForm
 from madoguchi.applications.models import Application
 from madoguchi.lib.wareki import to_wareki
 from madoguchi.procedures.models import Procedure
@@ -248,27 +249,55 @@ class BatchForm(forms.Form):
         ]
 
 
+# Letters chosen through an inbox filter, at most.
+FROM_INBOX_LIMIT = 2000
+
+
+def _from_inbox(user: Any, query: str) -> list[str] | None:
+    """The receipt numbers an inbox filter (its query string) selects, within the
+    department; None when no filter was given."""
+    if not query:
+        return None
+    form = InboxFilterForm(QueryDict(query), user=user)
+    if not form.is_valid():
+        return []
+    chosen = form.apply(Application.objects.visible_to(user)).order_by("received_at", "id")
+    return list(chosen.values_list("receipt_number", flat=True)[: FROM_INBOX_LIMIT + 1])
+
+
 @login_required
 def letter_batch(request: HttpRequest) -> HttpResponse:
-    """通知書の作成: choose the kind, the day and the procedure; the worker makes the letters
-    and the 発送簿, and the run's page shows the progress and then the files."""
+    """通知書の作成: choose the kind, and the day (and procedure) or the inbox's current filter;
+    the worker makes the letters and the 発送簿, and the run's page shows the progress and then
+    the files."""
     user = _sender(request)
+    source = (request.POST.get("from") or request.GET.get("from", ""))[:2000]
+    chosen = _from_inbox(user, source)
     form = BatchForm(
         request.POST or None, user=user, initial={"day": timezone.localdate().isoformat()}
     )
-    if request.method == "POST" and form.is_valid():
+    too_many = chosen is not None and len(chosen) > FROM_INBOX_LIMIT
+    if request.method == "POST" and form.is_valid() and not too_many:
         run = request_letters(
             LetterKind(form.cleaned_data["kind"]),
             form.cleaned_data["day"],
             form.cleaned_data["procedure"],
             actor=user,
             message=form.cleaned_data["message"],
+            receipt_numbers=chosen,
         )
         return redirect("notices:run", pk=run.pk)
     return render(
         request,
         "notices/batch.html",
-        {"form": form, "runs": _runs_of(user)[:20]},
+        {
+            "form": form,
+            "runs": _runs_of(user)[:20],
+            "source": source,
+            "chosen": chosen,
+            "too_many": too_many,
+            "limit": FROM_INBOX_LIMIT,
+        },
         status=400 if request.method == "POST" else 200,
     )
 
