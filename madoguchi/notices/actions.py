@@ -32,6 +32,8 @@ from .models import AddressRule, DocumentSettings, Letter, LetterKind, LetterRun
 from .pdf import render_pdf
 
 COLUMNS = ("番号", "受付番号", "受付時刻", "到達日時", "手続", "申請者", "本人特定", "ステータス")
+# Their widths in the PDF, in per cent of the line.
+COLUMN_WIDTHS = (5, 15, 7, 15, 20, 14, 12, 12)
 # What a CP932 file cannot hold is written as 〓 (the 下駄記号 of Japanese registers); the PDF
 # beside it has the character itself, and the row says so.
 GETA = "〓"
@@ -98,6 +100,7 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
                     "department": department.name,
                     "municipality": DocumentSettings.current().municipality_name,
                     "columns": COLUMNS,
+                    "widths": COLUMN_WIDTHS,
                     "rows": rows,
                 },
             )
@@ -131,6 +134,7 @@ REGISTER_COLUMNS = (
     "発送日",
     "返戻",
 )
+REGISTER_WIDTHS = (6, 11, 10, 13, 13, 27, 11, 9)
 # The status a kind of letter follows, and the words of its body.
 LETTER_STATUS = {
     LetterKind.CORRECTION: Status.CORRECTION_REQUESTED,
@@ -318,6 +322,7 @@ def send_letters(
                 "department": f"{kind.label} 発送簿",
                 "municipality": document.municipality_name,
                 "columns": REGISTER_COLUMNS,
+                "widths": REGISTER_WIDTHS,
                 "rows": register_rows,
             },
         )
