@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import zipfile
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import User
 from madoguchi.audit.constants import AuditAction
-from madoguchi.lib.cells import spreadsheet_safe, visible_controls
+from madoguchi.lib.cells import spreadsheet_csv, visible_controls
 from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.lib.office_calendar import BUSINESS, counted_days
@@ -170,26 +169,32 @@ def _inbox_csv(
     fields = [f"-{name}" if desc else name for name, desc in ORDERS.get(sort, ORDERS["new"])]
     chosen = list(applications.order_by(*fields)[:CSV_LIMIT])
     rows = inbox_rows(chosen, user)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    header = [_("受付番号"), _("手続"), _("申請者"), _("カナ"), _("生年月日"), _("受付日時")]
-    header.append(_("処理期限"))
-    # New columns go at the end: a clerk's spreadsheet reads the others where they were.
-    writer.writerow([*header, _("担当者"), _("本人特定"), _("ステータス"), _("受付経路")])
-    for r in rows:
-        cells = [
-            r["receipt_number"], r["procedure"], r["applicant_name"], r["applicant_kana"],
-            r["birth_date"], r["received_at"], r["due_date"], r["assignee"],
+    header = [
+        _("受付番号"), _("手続"), _("申請者"), _("カナ"), _("生年月日"), _("受付日時"),
+        _("処理期限"), _("担当者"), _("本人特定"), _("ステータス"),
+        # New columns go at the end: a clerk's spreadsheet reads the others where they were.
+        _("受付経路"),
+    ]  # fmt: skip
+    cells = [
+        [
+            r["receipt_number"],
+            r["procedure"],
+            r["applicant_name"],
+            r["applicant_kana"],
+            r["birth_date"],
+            r["received_at"],
+            r["due_date"],
+            r["assignee"],
             r["identification_label"],
-            r["status_label"], r["channel_label"],
+            r["status_label"],
+            r["channel_label"],
         ]  # fmt: skip
-        writer.writerow([spreadsheet_safe(str(c)) for c in cells])
+        for r in rows
+    ]
     query = request.GET.copy()
     query.pop("format", None)
     record_list_export(user, query.urlencode(), len(rows))
-    response = HttpResponse(
-        ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
-    )
+    response = HttpResponse(spreadsheet_csv(header, cells), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
     return response

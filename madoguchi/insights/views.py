@@ -4,9 +4,7 @@ each table as a CSV."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +22,7 @@ from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import Department, User
 from madoguchi.applications.constants import Channel, Identification, Status
 from madoguchi.lib.card_issuance import prefecture_of_code
-from madoguchi.lib.cells import spreadsheet_safe
+from madoguchi.lib.cells import spreadsheet_csv
 from madoguchi.lib.method_costs import Choice, InputError, Method, choose
 from madoguchi.procedures.models import Procedure
 
@@ -293,13 +291,8 @@ def _card_chart() -> Chart | None:
 
 
 def _csv(chart: Chart) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(chart.columns)
-    for row in chart.rows:
-        writer.writerow([spreadsheet_safe(str(cell)) for cell in row])
     response = HttpResponse(
-        ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
+        spreadsheet_csv(chart.columns, chart.rows), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="insights-{chart.id}.csv"'
     return response

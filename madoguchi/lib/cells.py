@@ -9,7 +9,9 @@ control (U+202E turns ``…fdp.html`` around on screen), and a leading ``=`` ``+
 from __future__ import annotations
 
 import csv
+import io
 import re
+from collections.abc import Iterable
 from typing import Any
 
 # C0 and C1 control characters and DEL; then the bidirectional embeddings, overrides and
@@ -28,6 +30,16 @@ def spreadsheet_safe(value: str) -> str:
     """A cell for a file people open in a spreadsheet: a value that would start a formula
     is written as text (the OWASP rule: a leading apostrophe)."""
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def spreadsheet_csv(header: Iterable[object], rows: Iterable[Iterable[object]]) -> bytes:
+    """A CSV for people to open in a spreadsheet: UTF-8 with a BOM (Excel reads it as such),
+    CRLF lines, every cell spreadsheet-safe."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in (header, *rows):
+        writer.writerow([spreadsheet_safe(str(cell)) for cell in row])
+    return ("\ufeff" + buffer.getvalue()).encode()
 
 
 def file_problem(value: str) -> str | None:

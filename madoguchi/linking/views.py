@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
 
@@ -25,7 +23,7 @@ from madoguchi.applications.actions import record_read
 from madoguchi.applications.models import Application
 from madoguchi.applications.views import refusals_as_messages
 from madoguchi.audit.constants import AuditAction
-from madoguchi.lib.cells import spreadsheet_safe
+from madoguchi.lib.cells import spreadsheet_csv
 
 from .actions import mark_transcribed, remove_gaiji, resend, resend_failed, set_gaiji
 from .constants import MARKED_BY_STAFF, DeliveryState
@@ -137,13 +135,10 @@ def record_download(request: HttpRequest, receipt_number: str, extension: str) -
         )
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
     else:
-        buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer, lineterminator="\r\n")
         # Opened by people in a spreadsheet: no cell may run as a formula.
-        writer.writerow([spreadsheet_safe(i.header) for i in items])
-        writer.writerow([spreadsheet_safe(i.value) for i in items])
         response = HttpResponse(
-            ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
+            spreadsheet_csv([i.header for i in items], [[i.value for i in items]]),
+            content_type="text/csv; charset=utf-8",
         )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
