@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def iso_date(value: str) -> dt.date:
+    """An argparse type: a date on the command line, YYYY-MM-DD, refused in Japanese."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD で指定してください: {value}") from None
 
 
 def print_json(document: Any) -> None:

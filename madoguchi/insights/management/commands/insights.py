@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -15,15 +14,8 @@ from madoguchi.insights.actions import load_card_issuance
 from madoguchi.insights.aggregate import recount_all, refresh
 from madoguchi.insights.methods import cost_all, parse_inputs
 from madoguchi.lib.card_issuance import TableError
-from madoguchi.lib.cli import print_json, progress_bar
+from madoguchi.lib.cli import iso_date, print_json, progress_bar
 from madoguchi.lib.method_costs import InputError
-
-
-def day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD で指定してください: {value}") from None
 
 
 def _read(path: Path) -> bytes:
@@ -42,7 +34,7 @@ class Command(BaseCommand):
             "load-card-issuance", help="マイナンバーカード交付状況の表 (CSV) を読み込む"
         )
         cards.add_argument("file", type=Path)
-        cards.add_argument("--date", type=day, help="表に基準日がないときの基準日")
+        cards.add_argument("--date", type=iso_date, help="表に基準日がないときの基準日")
         cards.add_argument("--json", action="store_true")
         costs = sub.add_parser("method-costs", help="付録2: 方式ごとの費用と損益分岐 (TOML/JSON)")
         costs.add_argument("file", type=Path)

@@ -4,24 +4,15 @@
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from madoguchi.lib.cli import print_json
+from madoguchi.lib.cli import iso_date, print_json
 from madoguchi.notices.actions import send_letters, write_receipts
 from madoguchi.notices.models import LetterKind
-
-
-def day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD で指定してください: {value}") from None
 
 
 class Command(BaseCommand):
@@ -30,14 +21,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         receipts = sub.add_parser("receipts", help="その日の受付簿を所属ごとに出力する")
-        receipts.add_argument("--date", required=True, type=day, help="受付日 (YYYY-MM-DD)")
+        receipts.add_argument("--date", required=True, type=iso_date, help="受付日 (YYYY-MM-DD)")
         receipts.add_argument("--out", required=True, type=Path, help="出力先フォルダ")
         receipts.add_argument("--json", action="store_true")
         batch = sub.add_parser("batch", help="通知書(1つのPDF)と発送簿(CSV・PDF)を出力する")
         batch.add_argument("--kind", required=True, choices=LetterKind.values)
         batch.add_argument("--out", required=True, type=Path, help="出力先フォルダ")
         batch.add_argument(
-            "--date", type=day, default=None, help="受付・ステータス変更の日 (既定: 今日)"
+            "--date", type=iso_date, default=None, help="受付・ステータス変更の日 (既定: 今日)"
         )
         batch.add_argument("--procedure", default=None, help="手続ID で絞り込む")
         batch.add_argument(
