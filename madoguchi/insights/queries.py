@@ -53,10 +53,7 @@ class Scope:
 
     def applications(self) -> ApplicationQuerySet:
         rows = Application.objects.all()
-        if self.department_id is None:
-            return rows
-        mine = Procedure.objects.filter(department_id=self.department_id).values_list("id")
-        return rows.filter(procedure_id__in=[pk for (pk,) in mine])
+        return rows if self.department_id is None else rows.of_department(self.department_id)
 
 
 def period_of(day: dt.date, grain: str) -> dt.date:
