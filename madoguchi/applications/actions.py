@@ -439,14 +439,13 @@ def flag_duplicates(application: Application) -> list[DuplicateSuspicion]:
 
 
 def blocking_duplicates(application: Application) -> list[DuplicateSuspicion]:
-    """The unsettled 重複の可能性 that keep it from being approved: those whose other
-    application is still alive (one rejected or withdrawn by then leaves nothing to settle)."""
+    """The 重複の可能性 that keep it from being approved (DuplicateSuspicion.blocks)."""
     return [
         s
         for s in DuplicateSuspicion.objects.filter(
             Q(first=application) | Q(second=application), settled_at__isnull=True
         ).select_related("first", "second")
-        if s.other(application).status not in (Status.REJECTED, Status.WITHDRAWN)
+        if s.blocks(application)
     ]
 
 

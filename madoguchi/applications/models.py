@@ -279,6 +279,14 @@ class DuplicateSuspicion(models.Model):
     def other(self, application: Application) -> Application:
         return self.second if application.pk == self.first_id else self.first
 
+    def blocks(self, application: Application) -> bool:
+        """Whether it keeps ``application`` from being approved: unsettled, and the other
+        application still alive (one rejected or withdrawn leaves nothing to settle)."""
+        return not self.is_settled and self.other(application).status not in (
+            Status.REJECTED,
+            Status.WITHDRAWN,
+        )
+
 
 class PortalStatusUpdate(models.Model):
     """A status and message for the applicant, on its way to the portal through the relay.

@@ -44,7 +44,6 @@ from .actions import (
     accept_held_correction,
     allowed_transitions,
     assign,
-    blocking_duplicates,
     change_status,
     closed_days,
     for_each,
@@ -423,9 +422,8 @@ def _render_detail(
 
 
 def _duplicates_of(application: Application) -> list[dict[str, Any]]:
-    blocking = {s.pk for s in blocking_duplicates(application)}
     return [
-        {"suspicion": s, "other": s.other(application), "blocking": s.pk in blocking}
+        {"suspicion": s, "other": s.other(application), "blocking": s.blocks(application)}
         for s in DuplicateSuspicion.objects.filter(
             Q(first=application) | Q(second=application)
         ).select_related("first", "second", "settled_by", "first__procedure", "second__procedure")
