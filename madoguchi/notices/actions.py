@@ -70,6 +70,7 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
         .select_related("procedure__department")
         .order_by("procedure__department__code", "received_at", "id")
     )
+    municipality = DocumentSettings.current().municipality_name
     by_department: dict[str, list[Application]] = {}
     for application in received:
         by_department.setdefault(application.procedure.department.code, []).append(application)
@@ -98,7 +99,7 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
                 {
                     "day": to_wareki(day),
                     "department": department.name,
-                    "municipality": DocumentSettings.current().municipality_name,
+                    "municipality": municipality,
                     "columns": COLUMNS,
                     "widths": COLUMN_WIDTHS,
                     "rows": rows,
@@ -425,8 +426,8 @@ def save_document_settings(values: dict[str, Any], *, actor: User) -> DocumentSe
     letters already sent keep theirs. Audited with what changed."""
     if not actor.may_edit_documents:
         raise PermissionDenied
-    before = DocumentSettings.current()
     latest = DocumentSettings.objects.select_for_update().order_by("-version").first()
+    before = latest or DocumentSettings(version=0)
     saved = DocumentSettings.objects.create(
         version=(latest.version if latest else 0) + 1, created_by=actor, **values
     )
