@@ -31,7 +31,11 @@ def load_procedures(catalog_dir: Path = CATALOG_DIR) -> dict[str, dict[str, Any]
 
 
 def fill_form(
-    definition: dict[str, Any], applicant: Person, child: Person | None, rng: random.Random
+    definition: dict[str, Any],
+    applicant: Person,
+    child: Person | None,
+    rng: random.Random,
+    today: dt.date,
 ) -> dict[str, str]:
     """Every field as a resident fills it: a repeating group (type "group") with 1 to 4
     entries, keyed "<group>.<n>.<field>" (docs/catalog.md); a field that is required only
@@ -39,7 +43,7 @@ def fill_form(
     form: dict[str, str] = {}
     for field in definition["fields"]:
         if field["type"] == "group":
-            form |= _fill_group(field, applicant, child, rng)
+            form |= _fill_group(field, applicant, child, rng, today)
             continue
         form[field["id"]] = _value(field, applicant, child, rng)
     for field in definition["fields"]:
@@ -55,7 +59,11 @@ def _holds(condition: dict[str, Any], values: dict[str, str]) -> bool:
 
 
 def _fill_group(
-    group: dict[str, Any], applicant: Person, child: Person | None, rng: random.Random
+    group: dict[str, Any],
+    applicant: Person,
+    child: Person | None,
+    rng: random.Random,
+    today: dt.date,
 ) -> dict[str, str]:
     low = max(1, int(group.get("min_entries", 0)))
     count = rng.randint(low, max(low, min(4, int(group["max_entries"]))))
@@ -67,7 +75,7 @@ def _fill_group(
             sibling = make_person(
                 rng,
                 age_range=(number * 2, min(21, number * 5)),
-                today=_today(),
+                today=today,
                 surname=(applicant.surname, applicant.surname_kana),
                 address=(applicant.postal_code, applicant.address),
                 phone=applicant.phone,
@@ -75,18 +83,14 @@ def _fill_group(
         for field in group["fields"]:
             value = _value(field, applicant, sibling, rng)
             if field.get("semantic") == "child.over_18_support":
-                value = rng.choice(["あり", "なし"]) if sibling and _age(sibling) >= 18 else ""
+                adult = sibling is not None and _age(sibling, today) >= 18
+                value = rng.choice(["あり", "なし"]) if adult else ""
             if value or field.get("required"):
                 entries[f"{group['id']}.{number}.{field['id']}"] = value
     return entries
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date()
-
-
-def _age(person: Person) -> int:
-    today = _today()
+def _age(person: Person, today: dt.date) -> int:
     born = person.birth_date
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 

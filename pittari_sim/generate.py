@@ -248,7 +248,7 @@ def generate(
                 submitted_at=submitted_at,
                 municipality_code=MUNICIPALITY_CODE,
                 submitter="self" if signer is applicant else "proxy",
-                form=fill_form(definition, applicant, child, rng),
+                form=fill_form(definition, applicant, child, rng, now.date()),
                 attachments=attachments_for(definition, rng),
             )
             path = packages / f"{receipt}.zip"
