@@ -21,6 +21,7 @@ from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import CatalogError, validate_form
 from tests.builders import build, make_ready, spec
+from tests.test_letters import pdftotext, squeezed
 
 pytestmark = pytest.mark.django_db
 
@@ -213,16 +214,10 @@ def test_the_print_view_of_three_children_fits_a4_and_reads_back_whole(
     printed.write_bytes(client.get(f"/applications/{application.receipt_number}/print.pdf").content)
     done = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True, check=True)
     assert re.search(r"Page size:\s+595\.\d* x 841\.\d* pts \(A4\)", done.stdout), done.stdout
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(printed), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    flat = re.sub(r"[\s\u3000]+", "", text)
+    flat = squeezed(pdftotext(printed))
     for child in CHILDREN:
         for value in child:
-            assert re.sub(r"[\s\u3000]+", "", value) in flat, value
+            assert squeezed(value) in flat, value
 
 
 def test_the_catalog_page_shows_conditions_groups_and_what_the_version_changed(
