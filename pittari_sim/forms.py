@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .people import Person, make_person
+from .people import Person, make_person, my_number
 
 # The catalog is data that the municipality also configures on the portal; the simulator
 # reads the same files (it does not import madoguchi's code).
@@ -106,6 +106,7 @@ def _value(
         "applicant.postal_code": applicant.postal_code,
         "applicant.address": applicant.address,
         "applicant.phone": applicant.phone,
+        "applicant.my_number": applicant.my_number,
         "bank.holder_kana": applicant.kana,
     }
     if child is not None:
@@ -115,6 +116,7 @@ def _value(
             "child.birth_date": child.birth_date.isoformat(),
             "child.relationship": "子",
             "child.living": "同居",
+            "child.my_number": child.my_number,
         }
     if semantic in by_semantic:
         return by_semantic[semantic]
@@ -132,6 +134,8 @@ def _value(
         return (dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 300))).isoformat()
     if kind == "kana":
         return "テスト"
+    if kind == "my_number":  # someone else's (a spouse's): a number of the right form
+        return my_number(rng)
     if semantic == "doctor.name":
         return rng.choice(["田中 医師", "鈴木 医師", "伊藤 医師"]).replace(" 医師", " 健")
     if semantic == "doctor.clinic":

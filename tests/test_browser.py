@@ -428,6 +428,7 @@ def test_a_counter_clerk_files_a_move_in_and_both_reach_the_inbox_as_counter(
     first.get_by_label("被保険者番号").fill("0000456789")
     first.get_by_label("郵便番号", exact=True).fill("100-0001")
     first.get_by_label("電話番号", exact=True).fill("03-5555-0101")
+    first.get_by_label("被保険者の個人番号").fill("123456789018")  # read from the card
     first.get_by_label("転入前の市区町村").fill("札幌市")
     first.get_by_label("転入前の要介護状態区分").select_option("要介護2")
     first.get_by_label("転入日").fill("2026-11-20")
@@ -484,7 +485,11 @@ def test_a_reviewer_compares_possible_duplicates_side_by_side_and_settles(
     import_package(generated.path.read_bytes(), generated.path.name)
     online = Application.objects.get(receipt_number=generated.receipt_number)
     counter = file_application(
-        online.procedure, online.resident, online.form, actor=reviewer, channel=Channel.COUNTER
+        online.procedure,
+        online.resident,
+        online.form_with_my_numbers(),
+        actor=reviewer,
+        channel=Channel.COUNTER,
     )
     page.set_viewport_size({"width": 640, "height": 800})
     login(page, live_server.url, reviewer.username)

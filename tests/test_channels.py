@@ -74,6 +74,7 @@ def complete_form(procedure_id: str, **given: str) -> dict[str, str]:
         "postal_code": "100-0001",
         "phone": "03-1234-5678",
         "corporate_number": "1234567890123",
+        "my_number": "123456789018",
     }
     form = {}
     for field in procedure(procedure_id).fields:
@@ -240,7 +241,11 @@ def test_an_online_and_a_counter_application_of_one_resident_are_possible_duplic
     online = Application.objects.get(receipt_number=first.receipt_number)
     assert online.identification == Identification.IDENTIFIED
     counter = file_application(
-        online.procedure, online.resident, online.form, actor=reviewer, channel=Channel.COUNTER
+        online.procedure,
+        online.resident,
+        online.form_with_my_numbers(),
+        actor=reviewer,
+        channel=Channel.COUNTER,
     )
     suspicion = DuplicateSuspicion.objects.get()
     assert {suspicion.first, suspicion.second} == {online, counter}

@@ -240,7 +240,7 @@ def test_the_care_forms_ask_the_second_insured_and_the_proxy_only_when_they_appl
 ) -> None:
     from tests.test_channels import complete_form
 
-    fields = Procedure.objects.get(procedure_id="kaigo-nintei", version="2026.3").fields
+    fields = Procedure.current(["kaigo-nintei"])["kaigo-nintei"].fields
     first = complete_form("kaigo-nintei") | {
         "insured_kind": "第1号被保険者(65歳以上)",
         "residence_kind": "在宅",

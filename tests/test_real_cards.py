@@ -231,6 +231,14 @@ def test_corporate_numbers_carry_their_check_digit_first():
         ("phone", "1234567890", False),
         ("corporate_number", "7000012050002", True),
         ("corporate_number", "7000012050003", False),
+        # 個人番号: the check digit by hand from 施行規則 第1条 (weights 2–7, then 2–6 from the
+        # right: 212 mod 11 = 3, 11 − 3 = 8).
+        ("my_number", "123456789018", True),
+        ("my_number", "123456789017", False),
+        ("my_number", "1234 5678 9018", False),
+        ("my_number", "１２３４５６７８９０１８", False),
+        ("my_number", "000000000000", False),
+        ("my_number", "12345678901", False),
     ],
 )
 def test_field_rules(kind, value, ok):
@@ -252,6 +260,7 @@ def _valid_value(field: dict) -> st.SearchStrategy[str]:
         "digits": st.text(alphabet="0123456789", min_size=digits or 1, max_size=digits or longest),
         "choice": st.sampled_from(field.get("choices") or [""]),
         "corporate_number": st.just("7000012050002"),
+        "my_number": st.just("123456789018"),
         "text": st.text(
             alphabet=st.characters(
                 codec="cp932",

@@ -51,7 +51,8 @@ def test_apply_deletes_personal_data_and_keeps_the_proof(old_and_open, capsys, c
     old.refresh_from_db()
     assert old.purged_at is not None
     assert (old.form, old.attachments, old.applicant_name, old.resident) == ({}, [], "", None)
-    assert bytes(old.evidence.package) == b"" and old.evidence.package_sha256 == sha256
+    assert bytes(old.evidence.package) == b"" and old.evidence.package_sealed is None
+    assert old.evidence.package_sha256 == sha256
     assert old.status == Status.REJECTED and old.receipt_number
     event = AuditEvent.objects.get(action=AuditAction.RETENTION_PURGED)
     assert event.extra["package_sha256"] == sha256

@@ -120,7 +120,8 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
     if overflow:
         hold_back(delivery.pk, overflow[0], overflow[1])
         return error(409, "held_back", f"「{overflow[0]}」{overflow[1]}。職員の確認待ちです")
-    items = plugin.items(application)
+    # The core system is the reader the 個人番号 is collected for: given in clear.
+    items = plugin.items(application, application.form_with_my_numbers())
     for item in items:
         reason = file_problem(item.value)
         if reason:

@@ -66,6 +66,7 @@ from .models import (
     PortalStatusUpdate,
 )
 from .received import ReceivedPackage, RevocationFinding
+from .sealing import has_my_number, kept_package, my_number_keys, seal, unseal
 
 NAME_COLUMN = Application._meta.get_field("applicant_name").max_length or 100
 
@@ -130,6 +131,8 @@ def _take_form(
         form.get(procedure.field_for("applicant.birth_date") or "", "")
     )
     application.set_search_keys()
+    # Checked in clear, kept masked: the 個人番号 values go under the keys (sealing.py).
+    application.form, application.form_secrets = seal(procedure.fields, form)
 
 
 @transaction.atomic(savepoint=False)
@@ -173,10 +176,12 @@ def receive_application(
     )
     _take_form(application, procedure, form, [a.as_dict() for a in package.attachments])
     application.save()
+    plain, sealed = kept_package(data, has_my_number(procedure.fields))
     Evidence.objects.create(
         application=application,
         file_name=file_name,
-        package=data,
+        package=plain,
+        package_sealed=sealed,
         package_sha256=sha256,
         signer_certificate_pem=package.signer_certificate_pem,
         signer_serial=serial,
@@ -518,16 +523,20 @@ def receive_correction(
     # 代理人 who filed it) or from the person it concerns; anyone else's answer is held.
     allowed = {original.signer_id, original.resident_id} - {None}
     held = signer.resident is None or signer.resident.pk not in allowed
+    form, secrets = seal(procedure.fields, clean_form(package.form))
+    plain, sealed = kept_package(data, has_my_number(procedure.fields))
     reply = CorrectionReply.objects.create(
         application=original,
         procedure=procedure,
         receipt_number=package.receipt_number,
         submitted_at=package.submitted_at,
         file_name=file_name,
-        package=data,
+        package=plain,
+        package_sealed=sealed,
         package_sha256=sha256,
         signer_serial=serial,
-        form=clean_form(package.form),
+        form=form,
+        form_secrets=secrets,
         previous_form=original.form,
         attachments=[a.as_dict() for a in package.attachments],
         held=held,
@@ -559,7 +568,7 @@ def _take_reply(
     _take_form(
         original,
         reply.procedure or original.procedure,
-        reply.form,
+        unseal(reply.form, reply.form_secrets),
         [{**a, "reply": reply.pk} for a in reply.attachments],
     )
     original.save()
@@ -953,6 +962,25 @@ def record_list_export(reader: User, query: str, count: int) -> None:
     )
 
 
+@transaction.atomic
+def reveal_form_my_numbers(
+    application: Application, *, viewer: User, purpose: str
+) -> dict[str, str]:
+    """The form with its 個人番号 items in clear, for a role that may read them; the read is
+    audited (which items, for what). Without such items it is the form as stored."""
+    if not viewer.may_read_my_number:
+        raise PermissionDenied
+    keys = my_number_keys(application.procedure.fields, application.form)
+    if keys:
+        record(
+            AuditAction.MY_NUMBER_VIEWED,
+            actor=viewer,
+            target=application,
+            extra={"purpose": purpose, "items": keys},
+        )
+    return application.form_with_my_numbers()
+
+
 def record_read(
     application: Application,
     reader: User | None,
@@ -973,6 +1001,7 @@ def purge(application_id: int, now: dt.datetime | None, *, retention_years: int)
     if application.purged_at is not None:
         return
     application.form = {}
+    application.form_secrets = None
     application.form_errors = {}
     application.attachments = []
     application.applicant_name = ""
@@ -989,6 +1018,7 @@ def purge(application_id: int, now: dt.datetime | None, *, retention_years: int)
     if evidence is not None:
         sha256 = evidence.package_sha256
         evidence.package = b""
+        evidence.package_sealed = None
         evidence.signer_certificate_pem = ""
         evidence.signer_basic_four = {}
         evidence.file_name = ""
@@ -996,7 +1026,12 @@ def purge(application_id: int, now: dt.datetime | None, *, retention_years: int)
     PortalStatusUpdate.objects.filter(application=application).update(message="")
     PaperDocument.objects.filter(application=application).update(content=b"", name="")
     CorrectionReply.objects.filter(application=application).update(
-        package=b"", form={}, previous_form={}, file_name=""
+        package=b"",
+        package_sealed=None,
+        form={},
+        form_secrets=None,
+        previous_form={},
+        file_name="",
     )
     record(
         AuditAction.RETENTION_PURGED,

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
@@ -53,7 +54,10 @@ INPUTS = {
     "phone": ("tel", "tel"),
     "digits": ("text", "numeric"),
     "corporate_number": ("text", "numeric"),
+    "my_number": ("text", "numeric"),
 }
+
+HINTS = {"kana": gettext_lazy("全角カタカナ"), "my_number": gettext_lazy("12桁の数字")}
 
 
 def _filer(request: HttpRequest) -> User:
@@ -145,7 +149,8 @@ def _known_values(resident: Resident, filed: list[Application]) -> dict[str, str
     for application in filed:
         for field in application.procedure.fields:
             value = application.form.get(field["id"], "")
-            if value:
+            # A 個人番号 is kept masked: typed again from the card, never carried over.
+            if value and field["type"] != "my_number":
                 known[f"id:{field['id']}"] = value
                 if field.get("semantic"):
                     known[str(field["semantic"])] = value
@@ -184,7 +189,7 @@ def _input(
         "max_length": max_length(field),
         "value": value,
         "errors": errors,
-        "hint": _("全角カタカナ") if field["type"] == "kana" else "",
+        "hint": HINTS.get(field["type"], ""),
     }
 
 

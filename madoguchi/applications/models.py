@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.lib.text import normalize_for_match
 from madoguchi.procedures.models import Procedure
+from madoguchi.residents.crypto import SealedField
 from madoguchi.residents.models import Resident
 
 from .constants import (
@@ -20,6 +21,7 @@ from .constants import (
     Submitter,
 )
 from .queries import ApplicationQuerySet
+from .sealing import package_bytes, unseal
 
 
 class Application(models.Model):
@@ -36,7 +38,9 @@ class Application(models.Model):
     status_changed_at = models.DateTimeField(_("ステータス変更日時"))
     submitter = models.CharField(_("申請者区分"), max_length=10, choices=Submitter.choices)
     municipality_code = models.CharField(_("地方公共団体コード"), max_length=6)
+    # 個人番号 items hold the mask here; their values are in form_secrets (sealing.py).
     form = models.JSONField(_("申請内容"))
+    form_secrets = SealedField()
     form_errors = models.JSONField(_("入力内容の不備"), default=dict, blank=True)
     # [{"name", "media_type", "sha256", "size"}]: the bytes stay in the evidence package.
     attachments = models.JSONField(_("添付ファイル"), default=list, blank=True)
@@ -167,13 +171,20 @@ class Application(models.Model):
         self.name_key = normalize_for_match(self.applicant_name)[:100]
         self.kana_key = normalize_for_match(self.applicant_kana)[:100]
 
+    def form_with_my_numbers(self) -> dict[str, str]:
+        """The form with its 個人番号 in clear: for the core systems, or an audited reveal."""
+        return unseal(self.form, self.form_secrets)
+
 
 class Evidence(models.Model):
     """The package exactly as received, and what its verification found."""
 
     application = models.OneToOneField(Application, on_delete=models.PROTECT)
     file_name = models.CharField(max_length=255)
+    # As received; a package of a procedure that asks for 個人番号 is kept only encrypted,
+    # in package_sealed (the hash is of the bytes as received either way).
     package = models.BinaryField()
+    package_sealed = SealedField()
     package_sha256 = models.CharField(_("パッケージSHA-256"), max_length=64, db_index=True)
     signer_certificate_pem = models.TextField()
     signer_serial = models.CharField(_("証明書シリアル番号"), max_length=64)
@@ -185,6 +196,10 @@ class Evidence(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["signer_serial"])]
+
+    @property
+    def package_bytes(self) -> bytes:
+        return package_bytes(self.package, self.package_sealed)
 
 
 class CorrectionReply(models.Model):
@@ -202,9 +217,12 @@ class CorrectionReply(models.Model):
     received_at = models.DateTimeField(_("受付日時"), auto_now_add=True)
     file_name = models.CharField(max_length=255)
     package = models.BinaryField()
+    package_sealed = SealedField()
     package_sha256 = models.CharField(_("パッケージSHA-256"), max_length=64, db_index=True)
     signer_serial = models.CharField(_("証明書シリアル番号"), max_length=64)
+    # Masked 個人番号, as the application's form; the answer's values in form_secrets.
     form = models.JSONField(_("補正後の申請内容"))
+    form_secrets = SealedField()
     previous_form = models.JSONField(_("補正前の申請内容"))
     attachments = models.JSONField(_("添付ファイル"), default=list)
     # The procedure version the answer was filed on.
@@ -217,6 +235,10 @@ class CorrectionReply(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
+
+    @property
+    def package_bytes(self) -> bytes:
+        return package_bytes(self.package, self.package_sealed)
 
     @property
     def changes(self) -> list[tuple[str, str, str]]:

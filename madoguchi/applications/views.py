@@ -33,7 +33,7 @@ from madoguchi.notices.models import DocumentSettings
 from madoguchi.notices.pdf import render_pdf
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import display_rows, key_labels, postal_warnings
-from madoguchi.residents.actions import reveal_my_number
+from madoguchi.residents.actions import my_number_matches, reveal_my_number
 from madoguchi.residents.constants import Sex
 from madoguchi.residents.identification import candidates
 from madoguchi.residents.models import Resident
@@ -52,6 +52,7 @@ from .actions import (
     record_read,
     record_view,
     resolve_identification,
+    reveal_form_my_numbers,
     search_registry,
     set_applicant_texts,
     settle_duplicate,
@@ -92,6 +93,7 @@ from .models import (
     SavedFilter,
 )
 from .queries import ORDERS, ApplicationQuerySet, InvalidCursor, keyset_page
+from .sealing import my_number_keys
 from .timeline import timeline
 
 PAGE_SIZE = 50
@@ -348,23 +350,47 @@ def _registry_search(
     return {"who": who, "birth": birth, "found": search_registry(application, user, who, day)}
 
 
+# The package bytes stay in the database: screens show their hash and certificate.
+PACKAGE_COLUMNS = ("package", "package_sealed")
+
+
+def _my_number_check(application: Application) -> tuple[str, bool] | None:
+    """(the applicant's 個人番号 item, whether it is the registry's number) when the form
+    has one and the registry holds the identified resident's: 番号確認 without a reveal."""
+    key = application.procedure.field_for("applicant.my_number")
+    if not key or application.resident is None or application.form_errors.get(key):
+        return None
+    value = application.form_with_my_numbers().get(key, "")
+    matches = my_number_matches(application.resident, value) if value else None
+    return None if matches is None else (key, matches)
+
+
 def _render_detail(
-    request: HttpRequest, application: Application, *, my_number: str | None = None
+    request: HttpRequest,
+    application: Application,
+    *,
+    my_number: str | None = None,
+    revealed_form: dict[str, str] | None = None,
 ) -> HttpResponse:
     user = staff_user(request)
-    # The package bytes stay in the database: the screen shows their hash and certificate.
-    evidence = Evidence.objects.filter(application=application).defer("package").first()
+    evidence = Evidence.objects.filter(application=application).defer(*PACKAGE_COLUMNS).first()
     basic_four = (
         BasicFour.from_dict(evidence.signer_basic_four)
         if evidence and evidence.signer_basic_four
         else None
     )
-    warnings = postal_warnings(application.procedure.fields, application.form)
+    # 個人番号 items show the mask the form keeps, unless a reveal was just recorded.
+    shown = application.form if revealed_form is None else revealed_form
+    warnings = postal_warnings(application.procedure.fields, shown)
+    confirmed = {}
+    check = _my_number_check(application)
+    if check and check[1]:
+        confirmed[check[0]] = _("住民記録の個人番号と一致しています")
+    elif check:
+        warnings[check[0]] = [_("住民記録の個人番号と一致しません。番号を確かめてください")]
     fields = [
-        row | {"warnings": warnings.get(row["id"], [])}
-        for row in display_rows(
-            application.procedure.fields, application.form, application.form_errors
-        )
+        row | {"warnings": warnings.get(row["id"], []), "confirmed": confirmed.get(row["id"])}
+        for row in display_rows(application.procedure.fields, shown, application.form_errors)
     ]
     resolvable = application.identification in MANUAL_MATCH_FROM and user.may_resolve_identification
     resident = application.resident
@@ -417,6 +443,8 @@ def _render_detail(
             "my_number_masked": MASKED,
             "my_number": my_number,
             "may_read_my_number": user.may_read_my_number,
+            "sealed_items": bool(my_number_keys(application.procedure.fields, application.form)),
+            "form_revealed": revealed_form is not None,
         },
     )
 
@@ -534,7 +562,7 @@ def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse
     回議欄. Printing personal data is an audited read."""
     user = staff_user(request)
     application = access_application(user, receipt_number)
-    evidence = Evidence.objects.filter(application=application).defer("package").first()
+    evidence = Evidence.objects.filter(application=application).defer(*PACKAGE_COLUMNS).first()
     record_read(application, user, AuditAction.APPLICATION_PRINTED)
     pdf = render_pdf(
         "notices/application.html", _print_page(application, evidence) | _printed_by(user)
@@ -547,9 +575,15 @@ def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse
 @login_required
 @require_POST
 def application_my_number(request: HttpRequest, receipt_number: str) -> HttpResponse:
-    """Show the applicant's 個人番号 once, to a role that may read it; the read is audited."""
+    """Show the applicant's 個人番号 once, to a role that may read it; the read is audited.
+    ``source=form``: the 個人番号 items of the application form instead of the registry's."""
     user = staff_user(request)
     application = access_application(user, receipt_number)
+    if request.POST.get("source") == "form":
+        revealed = reveal_form_my_numbers(
+            application, viewer=user, purpose=f"application:{receipt_number}"
+        )
+        return _render_detail(request, application, revealed_form=revealed)
     if application.resident is None or not user.may_read_my_number:
         raise PermissionDenied
     number = reveal_my_number(
@@ -592,7 +626,7 @@ def applications_print(request: HttpRequest) -> HttpResponse:
         )
     evidences = {
         e.application_id: e
-        for e in Evidence.objects.filter(application__in=applications).defer("package")
+        for e in Evidence.objects.filter(application__in=applications).defer(*PACKAGE_COLUMNS)
     }
     for application in applications:
         record_read(application, user, AuditAction.APPLICATION_PRINTED, {"batch": day.isoformat()})
@@ -881,10 +915,10 @@ def _attachment(
             raise Http404
         return application, meta, bytes(document.content)
     if "reply" in meta:  # brought by a 補正 answer
-        package = application.correction_replies.get(pk=meta["reply"]).package
+        package = application.correction_replies.get(pk=meta["reply"]).package_bytes
     else:
         evidence = getattr(application, "evidence", None)
-        package = evidence.package if evidence is not None else b""
+        package = evidence.package_bytes if evidence is not None else b""
     if not package:
         raise Http404
     with zipfile.ZipFile(io.BytesIO(package)) as archive:

@@ -26,6 +26,7 @@ from madoguchi.accounts.models import User
 from madoguchi.applications.actions import receive_application, receive_correction
 from madoguchi.applications.models import Application, CorrectionReply, Evidence
 from madoguchi.applications.received import ReceivedAttachment, ReceivedPackage
+from madoguchi.applications.sealing import kept_package
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.jpki import BasicFour, serial_hex
@@ -217,11 +218,13 @@ def quarantine(
     """Keep the package byte for byte with its reason; the same bytes are kept once."""
     if QuarantinedPackage.objects.filter(sha256=sha256, reason=rejection.reason).exists():
         return
+    plain, sealed = kept_package(data, sealed=True)
     QuarantinedPackage.objects.create(
         file_name=file_name[:255],
         receipt_number=receipt_number,
         sha256=sha256,
-        content=data,
+        content=plain,
+        content_sealed=sealed,
         reason=rejection.reason,
         detail=rejection.detail[:2000],
     )
@@ -243,7 +246,7 @@ def reprocess(quarantined: QuarantinedPackage, *, actor: User) -> ImportResult:
     """Run a kept package through intake again, e.g. after its trust anchor was added."""
     if not actor.may_handle_quarantine:
         raise PermissionDenied
-    result = import_package(bytes(quarantined.content), quarantined.file_name)
+    result = import_package(quarantined.package_bytes, quarantined.file_name)
     if result.outcome != Outcome.QUARANTINED:
         resolution = result.outcome.value
     elif result.reason != quarantined.reason:
@@ -274,7 +277,7 @@ def download(quarantined: QuarantinedPackage, *, actor: User) -> bytes:
         target_id=quarantined.sha256,
         extra={"file": quarantined.file_name},
     )
-    return bytes(quarantined.content)
+    return quarantined.package_bytes
 
 
 @transaction.atomic

@@ -4,6 +4,9 @@ from cryptography import x509
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.applications.sealing import package_bytes
+from madoguchi.residents.crypto import SealedField
+
 from .constants import Reason
 
 
@@ -53,12 +56,15 @@ class RevokedSerial(models.Model):
 
 
 class QuarantinedPackage(models.Model):
-    """A package that failed a check, kept byte for byte for a clerk and for re-processing."""
+    """A package that failed a check, kept byte for byte for a clerk and for re-processing:
+    encrypted (content_sealed), since what it carries is not known to be free of 個人番号;
+    packages quarantined before that kept in content."""
 
     file_name = models.CharField(_("ファイル名"), max_length=255)
     receipt_number = models.CharField(_("受付番号"), max_length=64, blank=True)
     sha256 = models.CharField(max_length=64)
     content = models.BinaryField()
+    content_sealed = SealedField()
     reason = models.CharField(_("理由"), max_length=40, choices=Reason.choices)
     detail = models.TextField(_("詳細"), blank=True)
     quarantined_at = models.DateTimeField(_("隔離日時"), auto_now_add=True)
@@ -70,3 +76,7 @@ class QuarantinedPackage(models.Model):
         ordering = ["-quarantined_at"]
         verbose_name = _("隔離された申請データ")
         verbose_name_plural = _("隔離された申請データ")
+
+    @property
+    def package_bytes(self) -> bytes:
+        return package_bytes(self.content, self.content_sealed)

@@ -24,7 +24,7 @@ def _administrator(request: HttpRequest) -> User:
 def quarantine_list(request: HttpRequest) -> HttpResponse:
     _administrator(request)
     show_resolved = request.GET.get("resolved") == "1"
-    packages = QuarantinedPackage.objects.defer("content")
+    packages = QuarantinedPackage.objects.defer("content", "content_sealed")
     if not show_resolved:
         packages = packages.filter(resolved_at__isnull=True)
     page = Paginator(packages, 50).get_page(request.GET.get("page"))

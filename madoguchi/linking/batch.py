@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from madoguchi.accounts.models import User
 from madoguchi.applications.constants import Status
+from madoguchi.applications.sealing import unseal
 from madoguchi.lib import fixedwidth
 from madoguchi.lib.cells import line_writer, row_problem
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
@@ -157,6 +158,7 @@ def _waiting(procedure: Procedure, method: HandoffMethod | None) -> Any:
         "application__receipt_number",
         "application__submitted_at",
         "application__form",
+        "application__form_secrets",
         "application__resident__atena_number",
     )
 
@@ -181,8 +183,11 @@ def _write_file(
 
     put(writer.header())
     getters = [column_getter(c["source"]) for c in writer.columns]
-    for pk, *fields in _waiting(procedure, method).iterator(chunk_size=2000):
-        record = RecordSource(*fields)
+    for pk, number, submitted_at, form, secrets, atena in _waiting(procedure, method).iterator(
+        chunk_size=2000
+    ):
+        # The core system gets the 個人番号 in clear: it is the file's reader.
+        record = RecordSource(number, submitted_at, unseal(form, secrets), atena)
         overflow = slot_overflow(procedure.fields, writer.columns, record.form)
         data = (
             HeldBack(record.receipt_number, overflow[0], "", overflow[1])

@@ -15,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.applications.access import access_application
-from madoguchi.applications.actions import record_read
+from madoguchi.applications.actions import record_read, reveal_form_my_numbers
 from madoguchi.applications.models import Application
 from madoguchi.applications.views import refusals_as_messages
 from madoguchi.audit.constants import AuditAction
@@ -83,13 +83,22 @@ def _held_character(reason: str) -> str:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def transcription(request: HttpRequest, receipt_number: str) -> HttpResponse:
     """方式1/方式2: the record in the core system's input order, one item per row, with
-    stable ids and data attributes for an RPA tool. Opening it is an audited read."""
+    stable ids and data attributes for an RPA tool. Opening it is an audited read.
+    個人番号 items are masked; POST reveal=my_number shows them to a role that may read
+    them (an audited read of its own)."""
     user = staff_user(request)
     application, delivery = _delivery_for(request, receipt_number)
     plugin = core_system(delivery.core_system)
     record_read(application, user, AuditAction.APPLICATION_VIEWED, {"screen": "transcription"})
+    revealed = None
+    if request.method == "POST" and request.POST.get("reveal") == "my_number":
+        revealed = reveal_form_my_numbers(
+            application, viewer=user, purpose=f"transcription:{receipt_number}"
+        )
+    items = plugin.items(application, revealed)
     return render(
         request,
         "linking/transcription.html",
@@ -97,7 +106,10 @@ def transcription(request: HttpRequest, receipt_number: str) -> HttpResponse:
             "application": application,
             "delivery": delivery,
             "plugin": plugin,
-            "items": plugin.items(application),
+            "items": items,
+            "masked_items": any(item.is_masked for item in items),
+            "may_read_my_number": user.may_read_my_number,
+            "revealed": revealed is not None,
             "era_dates": plugin.config.era_dates,
             "held_character": _held_character(delivery.last_error) if delivery.held_back else "",
             "may_mark": delivery.state != DeliveryState.ACKNOWLEDGED
@@ -111,7 +123,14 @@ def record_download(request: HttpRequest, receipt_number: str, extension: str) -
     """方式2: one record as JSON or CSV (UTF-8 with BOM, which spreadsheet tools read)."""
     user = staff_user(request)
     application, delivery = _delivery_for(request, receipt_number)
-    items = core_system(delivery.core_system).items(application)
+    # 個人番号: in the JSON an RPA tool reads, for a role that may read it (audited); never
+    # in the CSV, which people open in a spreadsheet.
+    form = None
+    if extension == "json" and user.may_read_my_number:
+        form = reveal_form_my_numbers(
+            application, viewer=user, purpose=f"record.json:{receipt_number}"
+        )
+    items = core_system(delivery.core_system).items(application, form)
     record_read(
         application,
         user,

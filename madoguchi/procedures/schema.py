@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from madoguchi.applications.constants import Status
 from madoguchi.lib.cells import HIDDEN
 from madoguchi.lib.codes import is_digits, is_valid_corporate_number
+from madoguchi.lib.mynumber import parse_my_number
 from madoguchi.lib.office_calendar import BUSINESS, UNITS
 from madoguchi.lib.text import normalize_for_match
 
@@ -28,6 +29,8 @@ FIELD_TYPE_LABELS = {
     "digits": gettext_lazy("半角数字"),
     "choice": gettext_lazy("選択肢"),
     "corporate_number": gettext_lazy("法人番号"),
+    # Kept encrypted, masked on every screen (applications/sealing.py; docs/catalog.md).
+    "my_number": gettext_lazy("個人番号"),
 }
 FIELD_TYPES = set(FIELD_TYPE_LABELS)
 # A repeating group (children, …): entries of its own fields, stored as "<group>.<n>.<field>"
@@ -36,10 +39,16 @@ GROUP = "group"
 GROUP_LABEL = gettext_lazy("繰り返し(表)")
 GROUP_KEY = re.compile(r"^([a-z][a-z0-9_]*)\.([1-9][0-9]{0,2})\.([a-z][a-z0-9_]*)$")
 # Types whose valid values are ASCII only: a byte a character in every export encoding.
-ASCII_TYPES = {"date", "postal_code", "phone", "digits", "corporate_number"}
+ASCII_TYPES = {"date", "postal_code", "phone", "digits", "corporate_number", "my_number"}
 # The longest valid value of each type, in characters; text and kana default to 50, digits
 # without a length to 10. Exports derive their fixed widths from this too (linking/batch.py).
-TYPE_MAX_LENGTHS = {"date": 10, "postal_code": 8, "phone": 13, "corporate_number": 13}
+TYPE_MAX_LENGTHS = {
+    "date": 10,
+    "postal_code": 8,
+    "phone": 13,
+    "corporate_number": 13,
+    "my_number": 12,
+}
 DEFAULT_MAX_LENGTHS = {"text": 50, "kana": 50, "digits": 10}
 KANA_RE = re.compile(r"[\u30A0-\u30FF\u3000 ー・]+")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
@@ -159,6 +168,9 @@ def check_definition(definition: dict[str, Any], source: str, text: str = "") ->
     key = definition.get("duplicate_key", [])
     if not isinstance(key, list) or not set(key) <= ids:
         fail(_("duplicate_key は定義済みの項目IDの一覧です"), "duplicate_key")
+    if any(f["id"] in key and f["type"] == "my_number" for f in definition["fields"]):
+        # Kept encrypted, so never compared in the clear (the registry link finds the person).
+        fail(_("個人番号の項目は duplicate_key にできません"), "duplicate_key")
     for attachment in definition.get("attachments", []):
         if not isinstance(attachment, dict) or not re.match(
             r"^[a-z0-9_-]+$", str(attachment.get("id", ""))
@@ -443,6 +455,10 @@ def _field_errors(field: dict[str, Any], value: str, required: bool | None = Non
         return [_("法人番号が正しくありません(半角数字13桁・検査用数字)")]
     if kind == "choice" and value not in field["choices"]:
         return [_("選択肢にない値です")]
+    if kind == "my_number" and not is_digits(value, 12):
+        return [_("個人番号は半角数字12桁で入力してください")]
+    if kind == "my_number" and parse_my_number(value) is None:
+        return [_("個人番号が正しくありません。番号を確かめてください")]
     return []
 
 

@@ -4,11 +4,14 @@ and re-keying 個人番号 (every read checked against the role and audited)."""
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+from collections.abc import Callable
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,21 +51,59 @@ def reveal_my_number(resident: Resident, *, viewer: User, purpose: str) -> str |
     return crypto.decrypt(resident.my_number_encrypted)
 
 
-def rotate_keys(batch_size: int = 1000) -> int:
-    """Re-encrypt every stored 個人番号 under the newest key; returns how many."""
+def my_number_matches(resident: Resident, value: str) -> bool | None:
+    """Whether a 個人番号 written on a form is the registry's, told without showing either
+    (番号確認); None when the registry holds no number for the resident."""
+    if resident.my_number_encrypted is None:
+        return None
+    return hmac.compare_digest(crypto.decrypt(resident.my_number_encrypted), value)
+
+
+def sealed_columns() -> list[tuple[type[models.Model], str]]:
+    """Every column kept under the 個人番号 keys (a SealedField), of any app."""
+    return [
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, crypto.SealedField)
+    ]
+
+
+def rotate_keys(
+    batch_size: int = 200, on_progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Re-encrypt everything kept under the 個人番号 keys with the newest key (the registry's
+    numbers, the forms' 個人番号, the packages that carry them); returns how many values.
+    Only once it has finished may the old key be dropped."""
+    work = [
+        (
+            model,
+            column,
+            list(
+                model._default_manager.filter(**{f"{column}__isnull": False}).values_list(
+                    "pk", flat=True
+                )
+            ),
+        )
+        for model, column in sealed_columns()
+    ]
+    total = sum(len(ids) for _m, _c, ids in work)
     done = 0
-    ids = list(
-        Resident.objects.filter(my_number_encrypted__isnull=False).values_list("pk", flat=True)
-    )
-    for start in range(0, len(ids), batch_size):
-        with transaction.atomic():
-            for resident in Resident.objects.select_for_update().filter(
-                pk__in=ids[start : start + batch_size]
-            ):
-                assert resident.my_number_encrypted is not None
-                resident.my_number_encrypted = crypto.rotate(resident.my_number_encrypted)
-                resident.save(update_fields=["my_number_encrypted"])
-                done += 1
+    for model, column, ids in work:
+        for start in range(0, len(ids), batch_size):
+            with transaction.atomic():
+                for row in (
+                    model._default_manager.select_for_update()
+                    .filter(pk__in=ids[start : start + batch_size])
+                    .only("pk", column)
+                ):
+                    token = getattr(row, column)
+                    if token is not None:
+                        setattr(row, column, crypto.rotate(token))
+                        row.save(update_fields=[column])
+                    done += 1
+            if on_progress:
+                on_progress(done, total)
     return done
 
 

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .constants import Sex
+from .crypto import SealedField
 
 
 class Resident(models.Model):
@@ -21,7 +22,7 @@ class Resident(models.Model):
     previous_name = models.CharField(_("旧氏名"), max_length=100, blank=True, default="")
     previous_address = models.CharField(_("前住所"), max_length=200, blank=True, default="")
     # 個人番号, encrypted (residents.crypto); read only through residents.actions.
-    my_number_encrypted = models.BinaryField(null=True, blank=True, editable=False)
+    my_number_encrypted = SealedField()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django.utils import timezone
 
 from madoguchi.applications.models import Application
+from madoguchi.lib.mynumber import MASKED
 from madoguchi.lib.wareki import iso_to_wareki
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import field_at
@@ -39,6 +40,11 @@ class Item:
     @property
     def wareki(self) -> str:
         return iso_to_wareki(self.value) if self.is_date and self.value else self.value
+
+    @property
+    def is_masked(self) -> bool:
+        """A 個人番号 shown as the mask (not revealed)."""
+        return self.value == MASKED
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,15 @@ class RecordSource:
     atena_number: str
 
     @classmethod
-    def of(cls, application: Application) -> RecordSource:
+    def of(cls, application: Application, form: dict[str, Any] | None = None) -> RecordSource:
+        """From an application; its form as stored (個人番号 masked) unless given."""
         atena = application.resident.atena_number if application.resident else ""
-        return cls(application.receipt_number, application.submitted_at, application.form, atena)
+        return cls(
+            application.receipt_number,
+            application.submitted_at,
+            application.form if form is None else form,
+            atena,
+        )
 
 
 def column_getter(source: str) -> Callable[[RecordSource], str]:
@@ -142,9 +154,11 @@ class CoreSystem:
         """The columns, in the core system's input order (the catalog's `export.columns`)."""
         return procedure.export_columns
 
-    def items(self, application: Application) -> list[Item]:
+    def items(self, application: Application, form: dict[str, Any] | None = None) -> list[Item]:
+        """The record's items; 個人番号 masked unless the form with them is given (for the
+        core system itself, or an audited reveal)."""
         procedure = application.procedure
-        record = RecordSource.of(application)
+        record = RecordSource.of(application, form)
 
         def is_date(source: str) -> bool:
             if source == "application.submitted_date":

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from madoguchi.lib.cli import print_json
+from madoguchi.lib.cli import print_json, progress_bar
 from madoguchi.residents.actions import load_links, rotate_keys
 from madoguchi.residents.loader import LoadError
 
@@ -32,11 +32,12 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="何が変わるかを表示するだけで、何も変えない"
         )
         load.add_argument("--json", action="store_true")
-        sub.add_parser("rotate-keys", help="個人番号を最新の鍵で暗号化し直す")
+        sub.add_parser("rotate-keys", help="個人番号と証跡を最新の鍵で暗号化し直す")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "rotate-keys":
-            self.stdout.write(f"{rotate_keys()} 件の個人番号を暗号化し直しました")
+            done = rotate_keys(on_progress=progress_bar("暗号化し直し"))
+            self.stdout.write(f"{done} 件の個人番号・証跡を最新の鍵で暗号化し直しました")
             return
         path: Path = options["file"]
         if not path.is_file():
