@@ -976,7 +976,7 @@ def reveal_form_my_numbers(
             AuditAction.MY_NUMBER_VIEWED,
             actor=viewer,
             target=application,
-            extra={"purpose": purpose, "items": keys},
+            extra={"purpose": purpose, "items": sorted(keys)},
         )
     return application.form_with_my_numbers()
 

@@ -432,6 +432,12 @@ def _field_errors(field: dict[str, Any], value: str, required: bool | None = Non
     if HIDDEN.search(value):
         return [_("改行・制御文字・文字の向きを変える記号は使えません")]
     kind = field["type"]
+    if kind == "my_number":
+        if not is_digits(value, 12):
+            return [_("個人番号は半角数字12桁で入力してください")]
+        if parse_my_number(value) is None:
+            return [_("個人番号が正しくありません。番号を確かめてください")]
+        return []
     longest = max_length(field)
     if len(value) > longest:
         return [_("%(n)d 文字以内で入力してください") % {"n": longest}]
@@ -455,10 +461,6 @@ def _field_errors(field: dict[str, Any], value: str, required: bool | None = Non
         return [_("法人番号が正しくありません(半角数字13桁・検査用数字)")]
     if kind == "choice" and value not in field["choices"]:
         return [_("選択肢にない値です")]
-    if kind == "my_number" and not is_digits(value, 12):
-        return [_("個人番号は半角数字12桁で入力してください")]
-    if kind == "my_number" and parse_my_number(value) is None:
-        return [_("個人番号が正しくありません。番号を確かめてください")]
     return []
 
 
