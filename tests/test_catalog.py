@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,26 @@ def test_a_municipality_adds_its_own_entry_from_its_folder(tmp_path: Path, setti
     report = load_catalog()
     assert "city-kosodate-soudan@2026.1" in report.created
     assert Procedure.objects.get(procedure_id="city-kosodate-soudan").name == "子育て相談の予約"
+
+
+def test_a_loaded_versions_reading_note_is_kept_current_and_nothing_else(tmp_path: Path):
+    load_catalog()
+    source = (BUILTIN_DIR / "hoiku-genkyo" / "2026.2.toml").read_text(encoding="utf-8")
+    noted = tmp_path / "noted.toml"
+    noted.write_text(
+        re.sub(r'^reading_note = ".*"$', 'reading_note = "様式の細部は未確認"', source, flags=re.M),
+        encoding="utf-8",
+    )
+    report = load_catalog([noted])
+    assert report.annotated == ["hoiku-genkyo@2026.2"] and report.created == []
+    stored = Procedure.objects.get(procedure_id="hoiku-genkyo", version="2026.2")
+    assert stored.definition["reading_note"] == "様式の細部は未確認"
+    assert load_catalog([noted]).unchanged == ["hoiku-genkyo@2026.2"]
+    # A note and a field together is a change of the version, refused as before.
+    both = tmp_path / "both.toml"
+    both.write_text(
+        noted.read_text(encoding="utf-8").replace("processing_days = ", "processing_days = 1"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError, match="版を上げて"):
+        load_catalog([both])

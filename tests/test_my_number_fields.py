@@ -30,7 +30,7 @@ from madoguchi.lib.mynumber import MASKED
 from madoguchi.linking.models import Delivery
 from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import CatalogError
+from madoguchi.procedures.schema import CatalogError, validate_form
 from madoguchi.residents import crypto
 from madoguchi.residents.actions import load_links, rotate_keys
 from madoguchi.residents.models import Resident
@@ -330,3 +330,12 @@ def test_the_simulators_applications_carry_the_registrys_number(trusted, client,
         assert application.form["applicant_my_number"] == MASKED
         page = client.get(f"/applications/{application.receipt_number}/").content.decode()
         assert "住民記録の個人番号と一致しています" in page
+
+
+def test_a_childs_number_is_asked_only_of_a_child_living_apart(catalog: None) -> None:
+    fields = Procedure.current(["jidou-teate-nintei"])["jidou-teate-nintei"].fields
+    form = nintei_form()
+    assert form["children.1.living"] == "別居" and validate_form(fields, form) == {}
+    del form["children.1.my_number"]
+    assert validate_form(fields, form) == {"children.1.my_number": ["必須項目が入力されていません"]}
+    assert "children.2.my_number" not in form  # living together: not asked

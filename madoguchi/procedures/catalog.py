@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +32,19 @@ def catalog_files() -> list[Path]:
 class LoadReport:
     created: list[str]
     unchanged: list[str]
+    # Versions whose reading note alone was rewritten (see COMMENTARY).
+    annotated: list[str] = field(default_factory=list)
+
+
+# What a loaded version may still change: the catalog maintainers' commentary on how the
+# entry was read from the real form. Everything an applicant files, a clerk checks or a core
+# system receives stays as first loaded; a note about what could not be confirmed is kept
+# current on the version it describes.
+COMMENTARY = ("reading_note",)
+
+
+def _without_commentary(definition: dict) -> dict:
+    return {k: v for k, v in definition.items() if k not in COMMENTARY}
 
 
 def read_file(path: Path) -> tuple[dict, str]:
@@ -61,6 +74,14 @@ def load_catalog(files: list[Path] | None = None) -> LoadReport:
         label = f"{procedure_id}@{version}"
         existing = Procedure.objects.filter(procedure_id=procedure_id, version=version).first()
         if existing is not None:
+            if existing.definition != definition and _without_commentary(
+                existing.definition
+            ) == _without_commentary(definition):
+                existing.definition = definition
+                existing.content_sha256 = digest
+                existing.save(update_fields=["definition", "content_sha256"])
+                report.annotated.append(label)
+                continue
             if existing.definition != definition:
                 raise CatalogError(
                     str(path),

@@ -28,11 +28,18 @@ class Command(BaseCommand):
             except CatalogError as exc:
                 raise CommandError(str(exc)) from exc
             if options["json"]:
-                print_json({"created": report.created, "unchanged": report.unchanged})
+                print_json(
+                    {
+                        "created": report.created,
+                        "unchanged": report.unchanged,
+                        "annotated": report.annotated,
+                    }
+                )
             else:
                 self.stdout.write(
                     f"手続カタログを読み込みました: 新規 {len(report.created)} 件、"
-                    f"変更なし {len(report.unchanged)} 件"
+                    f"変更なし {len(report.unchanged)} 件、"
+                    f"読み取りの注記の更新 {len(report.annotated)} 件"
                 )
             return
         rows = [
