@@ -208,6 +208,13 @@ SPOOL_DIR = Path(os.environ.get("MADOGUCHI_SPOOL_DIR", DATA_DIR / "spool")).reso
 RELAY_HANDOFF_KEY = envsecret("MADOGUCHI_RELAY_HANDOFF_KEY") or _generated_secret(
     "relay-handoff-key", secrets.token_urlsafe(32)
 )
+# The 申請管理 side's X25519 key (base64) that spooled packages are sealed to: the worker
+# publishes its public half in the spool, and the relay seals every package to it, so the
+# relay's host never holds a readable one. The private half stays on this side only.
+SPOOL_PRIVATE_KEY = base64.b64decode(
+    envsecret("MADOGUCHI_SPOOL_PRIVATE_KEY")
+    or _generated_secret("spool-private-key", base64.b64encode(secrets.token_bytes(32)).decode())
+)
 PORTAL_URL = os.environ.get("MADOGUCHI_PORTAL_URL", "http://127.0.0.1:8765")
 PORTAL_CLIENT_ID = os.environ.get("MADOGUCHI_PORTAL_CLIENT_ID", "madoguchi-demo")
 PORTAL_CLIENT_SECRET = envsecret("MADOGUCHI_PORTAL_CLIENT_SECRET") or ""

@@ -141,3 +141,36 @@ def test_status_updates_go_to_the_relay_in_the_order_they_were_made(trusted, tmp
         ("madoguchi-9", "processing"),
         ("madoguchi-10", "returned"),
     ]
+
+
+def test_packages_are_sealed_for_the_application_side_and_only_it_opens_them(
+    trusted, tmp_path, settings
+):
+    """The relay's host and the shared folder never hold a readable package (nor the
+    個人番号 a form carries): the worker publishes its key, the relay seals to it."""
+    spool = Spool(tmp_path / "spool", b"k", pin=tmp_path / "relay" / "seal-key.pub")
+    first, second, third = trusted.packages[:3]
+    spool.put(first.stem, first.read_bytes())  # no key published yet: spooled as it came
+    assert not spool.pending()[0].sealed
+    assert drain(spool) == 1  # the worker reads it, and publishes its key
+    spool.put(second.stem, second.read_bytes())
+    [spooled] = spool.pending()
+    assert spooled.sealed and not spooled.read().startswith(b"PK")
+    assert spooled.open(settings.SPOOL_PRIVATE_KEY) == second.read_bytes()
+    assert drain(spool) == 1 and Application.objects.count() == 2
+
+    # Someone without the hand-over key cannot publish a key of their own to read packages,
+    # nor, by deleting the published one, make the relay spool in clear again (it pinned it).
+    published = spool.seal_key()
+    Spool(tmp_path / "spool", b"a guessed key").publish_seal_key(bytes(32))
+    for path in spool.keys.iterdir():
+        path.unlink()
+    assert published is not None and spool.seal_key() == published
+
+    # A 申請管理 side configured with another private key opens nothing and loses nothing:
+    # the package is set aside, still sealed, with the reason.
+    spool.put(third.stem, third.read_bytes())
+    settings.SPOOL_PRIVATE_KEY = bytes(range(32))
+    assert drain(spool) == 0
+    [kept] = [p for p in spool.rejected.iterdir() if p.suffix == ".box"]
+    assert "開けません" in kept.with_name(kept.name + ".reason.txt").read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ from madoguchi.intake.trust import TrustError, fetch
 from madoguchi.lib.polling import Every
 from madoguchi.linking.tasks import hand_over
 from madoguchi.notices.actions import make_waiting_letters
-from madoguchi.relay.spool import Spool
+from madoguchi.relay.spool import Spool, public_key_of
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,15 @@ def drain(spool: Spool) -> int:
 
     When the database cannot be reached the pass ends and every file stays for the next;
     any other failure of one file sets that file aside in ``rejected/`` with its reason, so
-    it cannot stop the worker on every pass."""
+    it cannot stop the worker on every pass. The relay seals what it spools to the key
+    published here (relay/spool.py); only this side opens it."""
+    spool.publish_seal_key(public_key_of(settings.SPOOL_PRIVATE_KEY))
     done = 0
     run = IntakePass()
     for spooled in spool.pending():
         try:
-            result = import_package(spooled.read(), f"{spooled.name}.zip", run)
+            data = spooled.open(settings.SPOOL_PRIVATE_KEY)
+            result = import_package(data, f"{spooled.name}.zip", run)
         except (OperationalError, InterfaceError):
             log.exception("worker: database unavailable; %s stays in the spool", spooled.name)
             break

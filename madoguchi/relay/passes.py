@@ -78,4 +78,8 @@ def push_statuses(client: PortalClient, spool: Spool) -> int:
 
 
 def relay_spool() -> Spool:
-    return Spool(settings.SPOOL_DIR, settings.RELAY_HANDOFF_KEY.encode())
+    return Spool(
+        settings.SPOOL_DIR,
+        settings.RELAY_HANDOFF_KEY.encode(),
+        pin=settings.DATA_DIR / "spool-seal-key.pub",
+    )

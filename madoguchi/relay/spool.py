@@ -5,6 +5,13 @@ updates for the portal in ``outbox/``, and the relay moves each to ``sent/`` onc
 portal has it. Every file appears whole (temporary name, fsync, atomic rename) and carries
 an HMAC of its content in its name, keyed with a secret only the two sides hold, so a file
 dropped there by anyone else is refused, not processed.
+
+Packages are sealed for the 申請管理 side (libsodium sealed boxes: X25519, XSalsa20-Poly1305)
+before they are written: that side publishes its public key in ``keys/`` (authenticated
+like any spool file) and only its private key opens them, so neither the relay's host nor
+the shared folder ever holds a readable package — and the forms' 個人番号 with it. Until a
+key is published, packages are spooled as they came (an older 申請管理 side still reads
+them).
 """
 
 from __future__ import annotations
@@ -17,9 +24,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
 SAFE_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,39}", re.ASCII)
 SPOOLED = re.compile(
-    r"(?P<name>[0-9A-Za-z][0-9A-Za-z-]{0,39})\.(?P<mac>[0-9a-f]{64})\.(?P<ext>zip|json)",
+    r"(?P<name>[0-9A-Za-z][0-9A-Za-z-]{0,39})\.(?P<mac>[0-9a-f]{64})\.(?P<ext>zip|box|json|pub)",
     re.ASCII,
 )
 
@@ -33,22 +43,46 @@ class SpooledFile:
     path: Path
     name: str  # 受付番号, or a status update's id
 
+    @property
+    def sealed(self) -> bool:
+        return self.path.suffix == ".box"
+
     def read(self) -> bytes:
         return self.path.read_bytes()
 
+    def open(self, private_key: bytes) -> bytes:
+        """A package as the portal gave it: unsealed with the 申請管理 side's key."""
+        if not self.sealed:
+            return self.read()
+        try:
+            return SealedBox(PrivateKey(private_key)).decrypt(self.read())
+        except CryptoError as exc:
+            raise SpoolError(
+                "封をした申請データを開けません(公開した鍵と MADOGUCHI_SPOOL_PRIVATE_KEY が"
+                "対応していません)"
+            ) from exc
+
+
+def public_key_of(private_key: bytes) -> bytes:
+    return bytes(PrivateKey(private_key).public_key)
+
 
 class Spool:
-    def __init__(self, root: Path, key: bytes) -> None:
+    def __init__(self, root: Path, key: bytes, pin: Path | None = None) -> None:
+        """``pin``: where the relay keeps the last key it saw published, outside the spool,
+        so that someone who can delete files there cannot make it spool in clear again."""
         if not key:
             raise SpoolError("the hand-over key is empty")
         self.root = root
         self.key = key
+        self.pin = pin
         self.incoming = root / "incoming"
         self.outbox = root / "outbox"
         self.sent = root / "sent"
         self.rejected = root / "rejected"
         self.tmp = root / "tmp"
         self.fetched = root / "fetched"
+        self.keys = root / "keys"
         for folder in (
             self.incoming,
             self.outbox,
@@ -56,6 +90,7 @@ class Spool:
             self.rejected,
             self.tmp,
             self.fetched,
+            self.keys,
         ):
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -78,7 +113,7 @@ class Spool:
         _fsync_dir(folder)
         return target
 
-    def _list(self, folder: Path, ext: str) -> list[SpooledFile]:
+    def _list(self, folder: Path, *exts: str) -> list[SpooledFile]:
         """Files whose MAC matches; any other file is moved to ``rejected/``."""
         found = []
         for path in sorted(folder.iterdir()):
@@ -86,9 +121,10 @@ class Spool:
             if not path.is_file():
                 self.reject(path, "ファイルではありません")
                 continue
-            if match and match["ext"] == ext:
+            if match and match["ext"] in exts:
                 data = path.read_bytes()
-                if hmac.compare_digest(self.mac(folder, match["name"], ext, data), match["mac"]):
+                mac = self.mac(folder, match["name"], match["ext"], data)
+                if hmac.compare_digest(mac, match["mac"]):
                     found.append(SpooledFile(path, match["name"]))
                     continue
             self.reject(path, f"{folder.name}/ のファイルとして認証できません (名前・MAC・種類)")
@@ -106,14 +142,49 @@ class Spool:
         return (self.fetched / receipt_number).exists()
 
     def put(self, receipt_number: str, data: bytes) -> Path:
-        """Store a package durably, then remember it was fetched (in that order)."""
-        target = self._write(self.incoming, receipt_number, "zip", data)
+        """Store a package durably (sealed when the 申請管理 side has published its key),
+        then remember it was fetched (in that order)."""
+        key = self.seal_key()
+        if key is None:
+            target = self._write(self.incoming, receipt_number, "zip", data)
+        else:
+            sealed = SealedBox(PublicKey(key)).encrypt(data)
+            target = self._write(self.incoming, receipt_number, "box", sealed)
         (self.fetched / receipt_number).write_text(hashlib.sha256(data).hexdigest())
         _fsync_dir(self.fetched)
         return target
 
     def pending(self) -> list[SpooledFile]:
-        return self._list(self.incoming, "zip")
+        return self._list(self.incoming, "zip", "box")
+
+    # --- the 申請管理 side's public key, for sealing packages ---
+
+    def publish_seal_key(self, public_key: bytes) -> None:
+        """Put the key packages are sealed to in ``keys/`` (once; replaced when it changes)."""
+        current = self._list(self.keys, "pub")
+        if [f.read() for f in current] == [public_key]:
+            return
+        self._write(self.keys, "seal", "pub", public_key)
+        for old in current:
+            if old.read() != public_key:
+                old.path.unlink()
+
+    def seal_key(self) -> bytes | None:
+        """The published key (the newest, while a new one replaces the old), else the one
+        pinned when it was last seen; None only before any was ever published."""
+        found = sorted(
+            (f for f in self._list(self.keys, "pub") if f.name == "seal"),
+            key=lambda f: f.path.stat().st_mtime_ns,
+        )
+        key = found[-1].read() if found else b""
+        if len(key) == 32:
+            if self.pin is not None and (not self.pin.exists() or self.pin.read_bytes() != key):
+                self.pin.parent.mkdir(parents=True, exist_ok=True)
+                self.pin.write_bytes(key)
+            return key
+        if self.pin is not None and self.pin.exists() and len(self.pin.read_bytes()) == 32:
+            return self.pin.read_bytes()
+        return None
 
     # --- outbound: status updates for the portal ---
 
