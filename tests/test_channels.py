@@ -31,6 +31,7 @@ from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
 from madoguchi.lib.office_calendar import deadline
 from madoguchi.procedures.life_events import life_events
+from madoguchi.lib.mynumber import MASKED
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
 from tests.factories import make_application
@@ -433,6 +434,8 @@ def test_the_counter_screens_find_the_resident_and_carry_answers_to_the_next_for
         assert f'data-testid="form-{procedure_id}"' in page
     assert 'data-testid="form-jidou-teate-nintei"' not in page  # another department's
     assert 'value="介護　太郎"' in page and 'value="1945-04-01"' in page  # from the registry
+    assert 'name="f-applicant_my_number" id="kaigo-tennyu-nintei-applicant_my_number"' in page
+    assert 'inputmode="numeric" autocomplete="off"' in page  # not kept in the form history
 
     posted = {f"f-{k}": v for k, v in complete_form("kaigo-tennyu-nintei", **KAIGO_NINTEI).items()}
     refused = client.post(
@@ -446,6 +449,8 @@ def test_the_counter_screens_find_the_resident_and_carry_answers_to_the_next_for
     after = client.get(response["Location"]).content.decode()
     assert 'data-testid="form-kaigo-tennyu-nintei"' not in after
     assert 'value="0000123456"' in after and 'value="03-1234-5678"' in after  # carried over
+    assert filed.form["applicant_my_number"] == MASKED  # kept sealed, carried nowhere
+    assert "123456789018" not in after and MASKED not in after
     assert f"/applications/{filed.receipt_number}/print.pdf" in after
 
 

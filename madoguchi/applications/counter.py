@@ -190,6 +190,8 @@ def _input(
         "value": value,
         "errors": errors,
         "hint": HINTS.get(field["type"], ""),
+        # A 個人番号 is not kept in the browser's form history.
+        "autocomplete": "off" if field["type"] == "my_number" else "",
     }
 
 
