@@ -29,9 +29,9 @@ from madoguchi.applications.models import (
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
+from madoguchi.lib.mynumber import MASKED
 from madoguchi.lib.office_calendar import deadline
 from madoguchi.procedures.life_events import life_events
-from madoguchi.lib.mynumber import MASKED
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
 from tests.factories import make_application
