@@ -561,3 +561,31 @@ def test_letters_made_from_the_screen_show_their_progress_then_their_files(
         page.get_by_test_id("run-file").first.click()
     assert download.value.suggested_filename.endswith("letters.pdf")
     assert accessibility_violations(page) == []
+
+
+def test_a_reviewer_sees_the_forms_number_masked_checked_and_reveals_it(
+    live_server, page, trusted, reviewer
+):
+    """個人番号 items of a form: masked, 番号確認 against the registry without a reveal, and a
+    reveal that says it was recorded; axe clean before and after."""
+    generated = next(g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(generated.path.read_bytes(), generated.path.name)
+    application = Application.objects.get(receipt_number=generated.receipt_number)
+    number = application.form_with_my_numbers()["applicant_my_number"]
+    login(page, live_server.url, reviewer.username)
+    page.goto(f"{live_server.url}/applications/{application.receipt_number}/")
+    row = page.locator("[data-field=applicant_my_number]")
+    expect(row).to_contain_text("●●●●●●●●●●●●")
+    expect(row).not_to_contain_text(number)
+    if application.identification == "identified":
+        expect(row.get_by_test_id("my-number-check")).to_have_text(
+            "住民記録の個人番号と一致しています"
+        )
+    assert accessibility_violations(page) == []
+    page.get_by_test_id("reveal-form-my-numbers").click()
+    expect(page.get_by_test_id("form-my-numbers-shown")).to_be_visible()
+    expect(row).to_contain_text(number)
+    assert accessibility_violations(page) == []
+    assert AuditEvent.objects.filter(
+        action=AuditAction.MY_NUMBER_VIEWED, actor=reviewer, target_id=application.receipt_number
+    ).exists()

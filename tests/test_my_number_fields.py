@@ -339,3 +339,20 @@ def test_a_childs_number_is_asked_only_of_a_child_living_apart(catalog: None) ->
     del form["children.1.my_number"]
     assert validate_form(fields, form) == {"children.1.my_number": ["必須項目が入力されていません"]}
     assert "children.2.my_number" not in form  # living together: not asked
+
+
+def test_the_api_masks_the_form_and_reveals_it_to_reviewers_with_an_audit_record(
+    trusted, tmp_path, client, reviewer, counter_clerk
+) -> None:
+    from tests.test_api import call
+
+    application, _ = receive(trusted, tmp_path, "2026120100000408")
+    base = f"applications/{application.receipt_number}"
+    detail = call(client, reviewer, "get", base).json()
+    assert detail["form"]["applicant_my_number"] == MASKED
+    assert not any(n in json.dumps(detail) for n in NUMBERS)
+    assert call(client, counter_clerk, "post", f"{base}/form-my-numbers").status_code == 403
+    answer = call(client, reviewer, "post", f"{base}/form-my-numbers").json()
+    assert answer["items"] == dict(zip(KEYS, (APPLICANT, CHILD, SPOUSE), strict=True))
+    event = AuditEvent.objects.get(action=AuditAction.MY_NUMBER_VIEWED)
+    assert event.actor == reviewer and event.extra["purpose"].startswith("api:")

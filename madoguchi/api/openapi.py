@@ -130,6 +130,27 @@ SCHEMA: dict[str, Any] = {
                 ),
             }
         },
+        "/applications/{receipt_number}/form-my-numbers": {
+            "post": {
+                "summary": "申請書に書かれた個人番号(審査担当のみ。1件ごとに監査ログに記録される)",
+                "description": "カタログの型 my_number の項目を項目IDごとに平文で返す。"
+                "申請内容(GET applications/{receipt_number} の form)では伏せ字",
+                "parameters": [_RECEIPT],
+                "responses": _responses(
+                    {
+                        "type": "object",
+                        "required": ["receipt_number", "items"],
+                        "properties": {
+                            "receipt_number": {"type": "string"},
+                            "items": {"type": "object", "additionalProperties": {"type": "string"}},
+                        },
+                    },
+                    401,
+                    403,
+                    404,
+                ),
+            }
+        },
         "/counter-applications": {
             "post": {
                 "summary": "窓口・郵送の申請の受付(書かない窓口・キオスク・窓口の既存システムから)",

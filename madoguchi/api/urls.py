@@ -16,6 +16,11 @@ urlpatterns = [
     path(
         "applications/<str:receipt_number>/my-number", views.application_my_number, name="my_number"
     ),
+    path(
+        "applications/<str:receipt_number>/form-my-numbers",
+        views.application_form_my_numbers,
+        name="form_my_numbers",
+    ),
     path("counter-applications", views.counter_application, name="counter_applications"),
     path("core-systems/<str:key>/records", core_systems.record_list, name="core_system_records"),
     path(

@@ -19,11 +19,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.accounts.models import User
 from madoguchi.applications.access import access_application
-from madoguchi.applications.actions import change_status, file_application, record_view
+from madoguchi.applications.actions import (
+    change_status,
+    file_application,
+    record_view,
+    reveal_form_my_numbers,
+)
 from madoguchi.applications.constants import RECEIPT_PREFIX, Channel, Status
 from madoguchi.applications.forms import InboxFilterForm
 from madoguchi.applications.models import Application
 from madoguchi.applications.queries import InvalidCursor, keyset_page
+from madoguchi.applications.sealing import my_number_keys
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.models import Resident
@@ -166,6 +172,23 @@ def application_my_number(request: HttpRequest, receipt_number: str, *, user: Us
         application.resident, viewer=user, purpose=f"api:application:{receipt_number}"
     )
     return JsonResponse({"receipt_number": receipt_number, "my_number": number})
+
+
+@csrf_exempt
+@require_POST
+@authenticated
+def application_form_my_numbers(
+    request: HttpRequest, receipt_number: str, *, user: User
+) -> JsonResponse:
+    """The 個人番号 items of the application form, for roles that may read them; audited."""
+    application = access_application(user, receipt_number)
+    form = reveal_form_my_numbers(
+        application, viewer=user, purpose=f"api:application:{receipt_number}"
+    )
+    keys = my_number_keys(application.procedure.fields, application.form)
+    return JsonResponse(
+        {"receipt_number": receipt_number, "items": {key: form[key] for key in sorted(keys)}}
+    )
 
 
 @csrf_exempt
