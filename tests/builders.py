@@ -117,3 +117,31 @@ def make_ready(applications: Iterable[Any], actor: Any) -> None:
     for application in applications:
         change_status(application.pk, Status.IN_REVIEW, actor=actor)
         change_status(application.pk, Status.READY_FOR_HANDOFF, actor=actor)
+
+
+def pulled_items(client: Any, configure: Any, capsys: Any, receipt_number: str) -> dict[str, str]:
+    """方式3: the 児童手当システム fetches one record through the pull API with its own
+    token; its items by source (form.applicant_name …)."""
+    from madoguchi.linking.models import Delivery
+
+    configure('[jidou_teate]\nmethod = "pull_api"\n')
+    Delivery.objects.update(method="pull_api")
+    call_command("linking", "token", "jidou_teate")
+    token = capsys.readouterr().out.strip()
+    record = client.get(
+        f"/api/v1/core-systems/jidou_teate/records/{receipt_number}",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    ).json()
+    return {i["source"]: i["value"] for i in record["items"]}
+
+
+def cp932_rows(procedure_id: str, out: Path, capsys: Any, on_commit: Any) -> list[dict[str, str]]:
+    """方式4: `madoguchi export batch --format csv-cp932` of every waiting record, read back
+    once the file has appeared (on commit: pass django_capture_on_commit_callbacks)."""
+    with on_commit(execute=True):
+        call_command(
+            "export", "batch", "--procedure", procedure_id, "--format", "csv-cp932",
+            "--out", str(out), "--json",
+        )  # fmt: skip
+    [path] = json.loads(capsys.readouterr().out)["files"]
+    return list(csv.DictReader(io.StringIO(Path(path).read_bytes().decode("cp932"))))

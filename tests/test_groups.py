@@ -3,8 +3,6 @@ children, validated entry by entry and carried child for child through every 方
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import subprocess
@@ -20,7 +18,7 @@ from madoguchi.linking.models import Delivery
 from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import CatalogError, validate_form
-from tests.builders import build, make_ready, spec
+from tests.builders import build, cp932_rows, make_ready, pulled_items, spec
 from tests.test_letters import pdftotext, squeezed
 
 pytestmark = pytest.mark.django_db
@@ -138,29 +136,16 @@ def test_three_children_arrive_child_for_child_in_every_method(
     assert 'data-header="児童4 氏名"' in page  # the empty fourth slot is there, empty
 
     # 方式3 pull API.
-    configure('[jidou_teate]\nmethod = "pull_api"\n')
-    Delivery.objects.update(method="pull_api")
-    call_command("linking", "token", "jidou_teate")
-    token = capsys.readouterr().out.strip()
-    record = client.get(
-        f"/api/v1/core-systems/jidou_teate/records/{application.receipt_number}",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    ).json()
-    items = {i["source"]: i["value"] for i in record["items"]}
+    items = pulled_items(client, configure, capsys, application.receipt_number)
     for n, child in enumerate(CHILDREN, start=1):
         for sub, value in zip(SUBS, child, strict=True):
             assert items[f"form.children.{n}.{sub}"] == value
 
     # 方式4 a CP932 batch file.
     Delivery.objects.update(method="batch", state="pending")
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command(
-            "export", "batch", "--procedure", "jidou-teate-nintei", "--format", "csv-cp932",
-            "--out", str(tmp_path / "out"), "--json",
-        )  # fmt: skip
-    report = json.loads(capsys.readouterr().out)
-    [path] = report["files"]
-    rows = list(csv.DictReader(io.StringIO(Path(path).read_bytes().decode("cp932"))))
+    rows = cp932_rows(
+        "jidou-teate-nintei", tmp_path / "out", capsys, django_capture_on_commit_callbacks
+    )
     [row] = [r for r in rows if r["受付番号"] == application.receipt_number]
     for n, child in enumerate(CHILDREN, start=1):
         assert (

@@ -6,9 +6,7 @@ core systems in clear. Inputs are built from the catalog and the 施行規則, n
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
-import io
 import json
 import secrets
 from pathlib import Path
@@ -16,7 +14,6 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 
 from conftest import sign_in
 from madoguchi.applications.actions import change_status, file_application, purge
@@ -34,7 +31,7 @@ from madoguchi.procedures.schema import CatalogError, validate_form
 from madoguchi.residents import crypto
 from madoguchi.residents.actions import load_links, rotate_keys
 from madoguchi.residents.models import Resident
-from tests.builders import build, make_ready, spec
+from tests.builders import build, cp932_rows, make_ready, pulled_items, spec
 from tests.test_groups import children_form
 from tests.test_identification import ROW, write_csv
 from tests.test_letters import pdftotext
@@ -191,26 +188,13 @@ def test_transcription_and_downloads_mask_it_and_the_core_systems_get_it(
         f"transcription:{application.receipt_number}",
     ]
 
-    configure('[jidou_teate]\nmethod = "pull_api"\n')
-    Delivery.objects.update(method="pull_api")
-    call_command("linking", "token", "jidou_teate")
-    token = capsys.readouterr().out.strip()
-    pulled = client.get(
-        f"/api/v1/core-systems/jidou_teate/records/{application.receipt_number}",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    ).json()
-    assert {i["source"]: i["value"] for i in pulled["items"]}["form.applicant_my_number"] == (
-        APPLICANT
-    )
+    pulled = pulled_items(client, configure, capsys, application.receipt_number)
+    assert pulled["form.applicant_my_number"] == APPLICANT
 
     Delivery.objects.update(method="batch", state="pending")
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command(
-            "export", "batch", "--procedure", "jidou-teate-nintei", "--format", "csv-cp932",
-            "--out", str(tmp_path / "out"), "--json",
-        )  # fmt: skip
-    [path] = json.loads(capsys.readouterr().out)["files"]
-    rows = list(csv.DictReader(io.StringIO(Path(path).read_bytes().decode("cp932"))))
+    rows = cp932_rows(
+        "jidou-teate-nintei", tmp_path / "out", capsys, django_capture_on_commit_callbacks
+    )
     assert [r["個人番号"] for r in rows] == [APPLICANT]
 
 
