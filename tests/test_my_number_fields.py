@@ -223,6 +223,8 @@ def test_a_correction_answer_replaces_the_number_and_is_kept_encrypted(
     assert application.form_with_my_numbers()["spouse_my_number"] == SPOUSE
     reply = CorrectionReply.objects.get()
     assert reply.form["spouse_my_number"] == MASKED and bytes(reply.package) == b""
+    # The 補正 shows that the number changed, without showing either.
+    assert reply.changes == [("spouse_my_number", MASKED, MASKED)]
     assert reply.package_bytes == answer
     assert stored_in_clear(SPOUSE) == [] and stored_in_clear(CHILD) == []
 

@@ -538,6 +538,7 @@ def receive_correction(
         form=form,
         form_secrets=secrets,
         previous_form=original.form,
+        previous_form_secrets=original.form_secrets,
         attachments=[a.as_dict() for a in package.attachments],
         held=held,
     )
@@ -603,7 +604,8 @@ def accept_held_correction(reply_id: int, *, actor: User) -> Application:
     if not reply.held or original.status != Status.CORRECTION_REQUESTED:
         raise ValidationError(_("この補正の回答は採用できる状態ではありません"))
     reply.previous_form = original.form
-    reply.save(update_fields=["previous_form"])
+    reply.previous_form_secrets = original.form_secrets
+    reply.save(update_fields=["previous_form", "previous_form_secrets"])
     return _take_reply(original, reply, actor=actor)
 
 
@@ -1031,6 +1033,7 @@ def purge(application_id: int, now: dt.datetime | None, *, retention_years: int)
         form={},
         form_secrets=None,
         previous_form={},
+        previous_form_secrets=None,
         file_name="",
     )
     record(

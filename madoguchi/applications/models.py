@@ -224,6 +224,7 @@ class CorrectionReply(models.Model):
     form = models.JSONField(_("補正後の申請内容"))
     form_secrets = SealedField()
     previous_form = models.JSONField(_("補正前の申請内容"))
+    previous_form_secrets = SealedField()
     attachments = models.JSONField(_("添付ファイル"), default=list)
     # The procedure version the answer was filed on.
     procedure = models.ForeignKey(
@@ -242,12 +243,15 @@ class CorrectionReply(models.Model):
 
     @property
     def changes(self) -> list[tuple[str, str, str]]:
-        """(field id, before, after) for each field the answer changed."""
-        keys = sorted(set(self.form) | set(self.previous_form))
+        """(field id, before, after) for each field the answer changed; a 個人番号 that
+        changed is listed with both values masked, as the forms keep them."""
+        before = unseal(self.previous_form, self.previous_form_secrets)
+        after = unseal(self.form, self.form_secrets)
+        keys = sorted(set(after) | set(before))
         return [
             (k, str(self.previous_form.get(k, "")), str(self.form.get(k, "")))
             for k in keys
-            if self.previous_form.get(k) != self.form.get(k)
+            if before.get(k) != after.get(k)
         ]
 
 
