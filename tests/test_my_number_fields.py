@@ -190,12 +190,16 @@ def test_transcription_and_downloads_mask_it_and_the_core_systems_get_it(
 
     pulled = pulled_items(client, configure, capsys, application.receipt_number)
     assert pulled["form.applicant_my_number"] == APPLICANT
+    fetched = AuditEvent.objects.get(action=AuditAction.HANDOFF_RECORD_FETCHED)
+    assert fetched.extra["my_number_items"] == ["applicant_my_number"]  # what was provided
 
     Delivery.objects.update(method="batch", state="pending")
     rows = cp932_rows(
         "jidou-teate-nintei", tmp_path / "out", capsys, django_capture_on_commit_callbacks
     )
     assert [r["個人番号"] for r in rows] == [APPLICANT]
+    exported = AuditEvent.objects.get(action=AuditAction.APPLICATIONS_EXPORTED)
+    assert exported.extra["my_number_columns"] == ["個人番号"]
 
 
 def test_a_correction_answer_replaces_the_number_and_is_kept_encrypted(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -126,8 +128,9 @@ def resend_failed(core_system_key: str, *, actor: User) -> int:
 
 
 @transaction.atomic
-def record_fetched(delivery_id: int) -> Delivery:
-    """方式3: the core system fetched the record; the first fetch makes it 送付済."""
+def record_fetched(delivery_id: int, my_number_items: Sequence[str] = ()) -> Delivery:
+    """方式3: the core system fetched the record; the first fetch makes it 送付済. The audit
+    record names the 個人番号 items it carried in clear (the record of their provision)."""
     delivery = Delivery.objects.select_related("application").get(pk=delivery_id)
     if delivery.state == DeliveryState.PENDING:
         mark_sent([delivery.pk], method=HandoffMethod.PULL_API)
@@ -136,7 +139,8 @@ def record_fetched(delivery_id: int) -> Delivery:
         AuditAction.HANDOFF_RECORD_FETCHED,
         actor=None,
         target=delivery.application,
-        extra={"core_system": delivery.core_system},
+        extra={"core_system": delivery.core_system}
+        | ({"my_number_items": list(my_number_items)} if my_number_items else {}),
     )
     return delivery
 
@@ -150,9 +154,11 @@ def record_batch(
     delivery_ids: list[int],
     sha256: str,
     actor: User | None,
+    my_number_columns: Sequence[str] = (),
 ) -> BatchFile:
     """方式4: a batch file of these deliveries, 送付済 with it; inside the exporting
-    transaction (the file takes its name when it commits)."""
+    transaction (the file takes its name when it commits). The audit record names the
+    columns that carry 個人番号 in clear."""
     batch = BatchFile.objects.create(
         core_system=core_system,
         procedure=procedure,
@@ -174,7 +180,8 @@ def record_batch(
             "records": len(delivery_ids),
             "sha256": sha256,
             "core_system": core_system,
-        },
+        }
+        | ({"my_number_columns": list(my_number_columns)} if my_number_columns else {}),
     )
     return batch
 

@@ -280,6 +280,12 @@ def export_version(
             delivery_ids=ids,
             sha256=sha256,
             actor=actor,
+            my_number_columns=[
+                c["header"]
+                for c in writer.columns
+                if (f := field_at(procedure.fields, c["source"].removeprefix("form.")))
+                and f["type"] == "my_number"
+            ],
         )
         manifest = _manifest(
             plugin,
