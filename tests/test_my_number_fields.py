@@ -346,3 +346,29 @@ def test_the_api_masks_the_form_and_reveals_it_to_reviewers_with_an_audit_record
     assert answer["items"] == dict(zip(KEYS, (APPLICANT, CHILD, SPOUSE), strict=True))
     event = AuditEvent.objects.get(action=AuditAction.MY_NUMBER_VIEWED)
     assert event.actor == reviewer and event.extra["purpose"].startswith("api:")
+
+
+def test_the_cost_limit_form_asks_the_spouse_and_the_facility_only_when_they_apply(
+    catalog: None,
+) -> None:
+    """介護保険負担限度額認定 2026.3, read against municipalities' published forms."""
+    from tests.test_channels import complete_form
+
+    procedure = Procedure.current(["kaigo-futangendo"])["kaigo-futangendo"]
+    assert procedure.version == "2026.3"
+    form = complete_form("kaigo-futangendo", applicant_my_number=APPLICANT, spouse="あり")
+    form["spouse_my_number"] = SPOUSE
+    assert validate_form(procedure.fields, form) == {}
+    alone = {k: v for k, v in form.items() if not k.startswith("spouse_")} | {"spouse": "なし"}
+    assert validate_form(procedure.fields, alone) == {}
+    short_stay = {k: v for k, v in alone.items() if not k.startswith(("facility_", "admission"))}
+    assert validate_form(procedure.fields, short_stay | {"stay_kind": "ショートステイを利用"}) == {}
+    assert set(validate_form(procedure.fields, short_stay)) == {
+        "facility_name",
+        "facility_address",
+        "admission_date",
+    }
+    married = {k: v for k, v in form.items() if k != "spouse_my_number"}
+    assert validate_form(procedure.fields, married) == {
+        "spouse_my_number": ["必須項目が入力されていません"]
+    }
