@@ -372,3 +372,35 @@ def test_the_cost_limit_form_asks_the_spouse_and_the_facility_only_when_they_app
     assert validate_form(procedure.fields, married) == {
         "spouse_my_number": ["必須項目が入力されていません"]
     }
+
+
+def test_the_nursery_application_asks_both_parents_and_the_household(catalog: None) -> None:
+    """保育施設等の利用申込 2026.3: each parent's number and reason, a single parent's alone."""
+    from tests.test_channels import complete_form
+
+    procedure = Procedure.current(["hoiku-moshikomi"])["hoiku-moshikomi"]
+    assert procedure.version == "2026.3"
+    form = complete_form(
+        "hoiku-moshikomi",
+        applicant_my_number=APPLICANT,
+        guardian2_my_number=SPOUSE,
+        child_my_number=CHILD,
+        applicant_hours="160",
+        guardian2_hours="120",
+    )
+    assert validate_form(procedure.fields, form) == {}
+    single = {k: v for k, v in form.items() if not k.startswith("guardian2_")}
+    assert validate_form(procedure.fields, single | {"guardian2": "なし(ひとり親)"}) == {}
+    assert set(validate_form(procedure.fields, single)) == {
+        "guardian2_name",
+        "guardian2_kana",
+        "guardian2_birth_date",
+        "guardian2_relationship",
+        "guardian2_my_number",
+        "guardian2_reason",
+    }
+    no_hours = {k: v for k, v in form.items() if k != "applicant_hours"}
+    assert set(validate_form(procedure.fields, no_hours)) == {"applicant_hours"}
+    no_household = {k: v for k, v in form.items() if not k.startswith("household.")}
+    assert validate_form(procedure.fields, no_household) == {}
+    assert len([c for c in procedure.export_columns if c["source"].endswith("my_number")]) == 3
