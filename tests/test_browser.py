@@ -447,10 +447,13 @@ def test_a_counter_clerk_files_a_move_in_and_both_reach_the_inbox_as_counter(
     second = page.get_by_test_id("form-kaigo-kyotaku-keikaku")
     expect(second.get_by_label("被保険者番号")).to_have_value("0000456789")  # asked once
     expect(second.get_by_label("電話番号", exact=True)).to_have_value("03-5555-0101")
-    second.get_by_label("居宅介護支援事業所名").fill("千代田ケアプランセンター")
+    second.get_by_label("居宅介護支援事業所名", exact=True).fill("千代田ケアプランセンター")
     second.get_by_label("事業所番号").fill("1370000001")
     second.get_by_label("計画作成の開始日").fill("2026-12-01")
     second.get_by_label("届出の区分").select_option("新規")
+    second.get_by_label("事業所の所在地").fill("東京都千代田区九段南1-2-1")
+    second.get_by_label("事業所の電話番号").fill("03-5555-0199")
+    second.get_by_label("被保険者の同意", exact=False).select_option("同意する")
     second.get_by_role("button", name="受け付ける").click()
     expect(page.get_by_test_id("filed-application")).to_have_count(2)
     expect(page.get_by_test_id("form-kaigo-futangendo")).to_have_count(1)  # not filed
