@@ -71,6 +71,9 @@ def test_the_nursery_application_asks_both_parents_and_the_household(catalog: No
 NOTHING_MORE = {
     "kaigo-fukushiyogu": {"payment": "受領委任払い(事業者が受領)"},
     "kaigo-jutakukaishu": {"payment": "受領委任払い(事業者が受領)"},
+    # A reason other than 就労: no hours asked.
+    "hoiku-genkyo": {"applicant_reason": "妊娠・出産", "guardian2_reason": "妊娠・出産"},
+    "kodomo-shikyu-nintei": {"applicant_reason": "妊娠・出産", "guardian2_reason": "妊娠・出産"},
 }
 
 
@@ -100,6 +103,31 @@ NOTHING_MORE = {
             {"filer_name", "filer_relationship", "filer_phone"},
         ),
         ("kaigo-kogaku", {"applicant_kind": "被保険者本人"}, set()),
+        ("risai-shomei", {"relation": "その他の代理人"}, {"victim_name"}),
+        ("risai-shomei", {"relation": "被災者本人(世帯主)"}, set()),
+        # 1号認定 (教育) needs no reason for 保育; 2号・3号 do (guardian2 left as あり).
+        (
+            "kodomo-shikyu-nintei",
+            {"nintei_kubun": "1号認定", "guardian2": "なし(ひとり親)"},
+            set(),
+        ),
+        (
+            "kodomo-shikyu-nintei",
+            {"nintei_kubun": "2号認定", "guardian2": "なし(ひとり親)"},
+            {"applicant_reason", "hoiku_need"},
+        ),
+        (
+            "hoiku-genkyo",
+            {"guardian2": "あり"},
+            {
+                "guardian2_name",
+                "guardian2_kana",
+                "guardian2_birth_date",
+                "guardian2_relationship",
+                "guardian2_reason",
+            },
+        ),
+        ("hoiku-genkyo", {"guardian2": "なし(ひとり親)"}, set()),
     ],
 )
 def test_a_conditional_item_is_asked_only_when_its_case_applies(
@@ -110,10 +138,9 @@ def test_a_conditional_item_is_asked_only_when_its_case_applies(
     conditional = {
         f["id"] for f in procedure.fields if f.get("required_when") and not f.get("required")
     }
-    form = (
-        complete_form(procedure_id, applicant_my_number=APPLICANT)
-        | NOTHING_MORE.get(procedure_id, {})
-        | choice
+    number = (
+        {"applicant_my_number": APPLICANT} if procedure.field_for("applicant.my_number") else {}
     )
+    form = complete_form(procedure_id, **number) | NOTHING_MORE.get(procedure_id, {}) | choice
     bare = {k: v for k, v in form.items() if k not in conditional}
     assert set(validate_form(procedure.fields, bare)) == asked

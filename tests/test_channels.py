@@ -93,7 +93,7 @@ def sample(field: dict, samples: dict[str, str]) -> str:
     if kind == "choice":
         return str(field["choices"][0])
     if kind == "digits":
-        return "1" * int(field.get("length") or 6)
+        return "1" * int(field.get("length") or min(6, field.get("max_length", 6)))
     return samples[kind]
 
 
