@@ -43,16 +43,20 @@ class Procedure(models.Model):
     @classmethod
     def current(cls, procedure_ids: list[str] | None = None) -> dict[str, Procedure]:
         """The newest loaded version of each procedure (of those named), by id: the one
-        staff file a new application on."""
-        rows = cls.objects.select_related("department")
+        staff file a new application on. Chosen from the versions' names, so that only the
+        chosen definitions are read (every version is kept, and their number only grows)."""
+        rows = cls.objects.all()
         if procedure_ids is not None:
             rows = rows.filter(procedure_id__in=procedure_ids)
-        newest: dict[str, Procedure] = {}
-        for row in rows:
-            known = newest.get(row.procedure_id)
-            if known is None or version_key(row.version) > version_key(known.version):
-                newest[row.procedure_id] = row
-        return newest
+        newest: dict[str, tuple[tuple[tuple[int, str], ...], int]] = {}
+        for pk, procedure_id, version in rows.values_list("pk", "procedure_id", "version"):
+            key = version_key(version)
+            if procedure_id not in newest or key > newest[procedure_id][0]:
+                newest[procedure_id] = (key, pk)
+        chosen = cls.objects.select_related("department").filter(
+            pk__in=[pk for _key, pk in newest.values()]
+        )
+        return {row.procedure_id: row for row in chosen}
 
     @property
     def fields(self) -> list[dict[str, Any]]:
