@@ -239,9 +239,13 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
     ).values_list("first_id", "second_id"):
         doubtful.update(pair)
     channel_labels = {code: str(label) for code, label in Channel.choices}
+    # 開庁日 or 暦日 of each procedure on the page, read out of the definitions by the
+    # database (Procedure.processing_unit without parsing whole catalog entries).
     units = {
-        p.pk: p.processing_unit
-        for p in Procedure.objects.filter(pk__in={a.procedure_id for a in applications})
+        pk: str(unit or BUSINESS)
+        for pk, unit in Procedure.objects.filter(
+            pk__in={a.procedure_id for a in applications}
+        ).values_list("pk", "definition__processing_days_unit")
     }
     closed = closed_days()
     status_labels = {code: str(label) for code, label in Status.choices}
