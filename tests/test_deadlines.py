@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
+from conftest import sign_in
 from madoguchi.applications import actions
 from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
@@ -19,7 +21,9 @@ from madoguchi.lib.office_calendar import (
     deadline,
     is_office_day,
 )
+from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
 from tests.builders import build, spec
+from tests.factories import make_application
 
 D = dt.date
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -108,3 +112,30 @@ def test_a_catalog_entry_names_its_unit():
     check_definition(definition | {"processing_days_unit": "暦日"}, "x.toml")
     with pytest.raises(CatalogError, match="開庁日"):
         check_definition(definition | {"processing_days_unit": "週"}, "x.toml")
+
+
+@pytest.mark.django_db
+def test_the_inbox_counts_each_procedures_days_in_its_own_unit(
+    catalog: None, tmp_path, client, counter_clerk
+) -> None:
+    """A 暦日 procedure beside the 開庁日 ones: the list reads each one's unit."""
+    source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.1.toml").read_text(encoding="utf-8")
+    calendar = tmp_path / "calendar.toml"
+    calendar.write_text(
+        source.replace('version = "2026.1"', 'version = "2099.1"').replace(
+            "processing_days = 30", 'processing_days = 30\nprocessing_days_unit = "暦日"'
+        ),
+        encoding="utf-8",
+    )
+    load_catalog([calendar])
+    today = timezone.localdate()
+    counted = make_application("jidou-teate-nintei")
+    assert counted.procedure.processing_unit == "暦日"
+    business = make_application("jidou-teate-gakukaitei")
+    Application.objects.update(due_date=today + dt.timedelta(days=10))
+    sign_in(client, counter_clerk)
+    page = client.get("/applications/").content.decode()
+    row = page[page.index(f'data-receipt-number="{counted.receipt_number}"') :]
+    assert "あと10日" in row[: row.index("</tr>")]
+    row = page[page.index(f'data-receipt-number="{business.receipt_number}"') :]
+    assert "開庁日" in row[: row.index("</tr>")]
