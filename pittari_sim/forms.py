@@ -50,7 +50,24 @@ def fill_form(
         condition = field.get("required_when")
         if condition and not _holds(condition, form):
             del form[field["id"]]
+    for group in (f for f in definition["fields"] if f["type"] == "group"):
+        _drop_unasked(group, form)
     return form
+
+
+def _drop_unasked(group: dict[str, Any], form: dict[str, str]) -> None:
+    """Inside an entry, a condition names a field of the same entry first, then of the form
+    (docs/catalog.md): what it does not ask is left empty, as a resident leaves it."""
+    prefix = group["id"] + "."
+    numbers = {key.split(".")[1] for key in form if key.startswith(prefix)}
+    for number in numbers:
+        entry = {
+            sub["id"]: form.get(f"{prefix}{number}.{sub['id']}", "") for sub in group["fields"]
+        }
+        for sub in group["fields"]:
+            condition = sub.get("required_when")
+            if condition and not _holds(condition, form | entry):
+                form.pop(f"{prefix}{number}.{sub['id']}", None)
 
 
 def _holds(condition: dict[str, Any], values: dict[str, str]) -> bool:
@@ -82,6 +99,8 @@ def _fill_group(
             )
         for field in group["fields"]:
             value = _value(field, applicant, sibling, rng)
+            if field.get("semantic") == "child.living" and rng.random() < 0.15:
+                value = "別居"  # at a school far away, with the other parent, …
             if field.get("semantic") == "child.over_18_support":
                 adult = sibling is not None and _age(sibling, today) >= 18
                 value = rng.choice(["あり", "なし"]) if adult else ""

@@ -254,3 +254,35 @@ def test_the_care_forms_ask_the_second_insured_and_the_proxy_only_when_they_appl
     }
     in_hospital = first | {"residence_kind": "入院中"}
     assert set(validate_form(fields, in_hospital)) == {"residence_name", "residence_address"}
+
+
+def test_the_simulators_forms_leave_what_an_entry_does_not_ask_and_validate(
+    catalog: None,
+) -> None:
+    """pittari-sim's 認定請求: a child's 個人番号 only for a child living apart (the entry's own
+    condition), and every form one madoguchi accepts as it is."""
+    import datetime as dt
+    import random
+
+    from pittari_sim.forms import fill_form, load_procedures
+    from pittari_sim.people import make_person
+
+    definition = load_procedures()["jidou-teate-nintei"]
+    fields = Procedure.objects.get(
+        procedure_id="jidou-teate-nintei", version=definition["version"]
+    ).fields
+    today = dt.date(2026, 12, 1)
+    living = set()
+    for seed in range(30):
+        rng = random.Random(seed)
+        applicant = make_person(rng, age_range=(25, 50), today=today)
+        child = make_person(rng, age_range=(0, 17), today=today)
+        form = fill_form(definition, applicant, child, rng, today)
+        assert validate_form(fields, form) == {}, seed
+        for key in form:
+            if key.startswith("children.") and key.endswith(".living"):
+                number = key.split(".")[1]
+                living.add(form[key])
+                asked = f"children.{number}.my_number" in form
+                assert asked == (form[key] == "別居"), (seed, key)
+    assert living == {"同居", "別居"}  # both cases were drawn

@@ -7,6 +7,7 @@ denied = 403; hidden = 404 (another department's application does not exist for 
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pytest
 
@@ -61,7 +62,13 @@ def outcome(response) -> str:
 
 @pytest.fixture
 def kosodate_application(trusted) -> Application:
-    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    # One with an attachment, so the attachment route has one to show.
+    path = next(
+        g.path
+        for g in trusted.generated
+        if g.procedure_id == "jidou-teate-nintei"
+        and any(n.startswith("attachments/") for n in zipfile.ZipFile(g.path).namelist())
+    )
     import_package(path.read_bytes(), path.name)
     application = Application.objects.get()
     # Resolvable by hand, so the resolve route reaches its permission check.
