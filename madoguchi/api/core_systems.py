@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from madoguchi.applications.sealing import my_number_keys
 from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import is_digits
 from madoguchi.linking.actions import acknowledge, record_fetched
@@ -129,10 +128,8 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
             # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
             hold_back(delivery.pk, item.header, reason)
             return error(409, "held_back", f"「{item.header}」の{reason}。職員の確認待ちです")
-    sealed = set(my_number_keys(application.procedure.fields, application.form))
     delivery = record_fetched(
-        delivery.pk,
-        [i.source.removeprefix("form.") for i in items if i.source.removeprefix("form.") in sealed],
+        delivery.pk, [i.source.removeprefix("form.") for i in items if i.is_my_number and i.value]
     )
     return JsonResponse(
         {

@@ -34,7 +34,7 @@ from .deliveries import hold_back, record_send_failure
 from .gaiji import GaijiMap
 from .models import Delivery
 from .plugins import CoreSystem, DeliveryError, core_system
-from .plugins.base import RecordSource, column_getter
+from .plugins.base import RecordSource, column_getter, source_type
 
 ENCODINGS = {
     BatchFormat.CSV_UTF8: "utf-8",
@@ -283,8 +283,7 @@ def export_version(
             my_number_columns=[
                 c["header"]
                 for c in writer.columns
-                if (f := field_at(procedure.fields, c["source"].removeprefix("form.")))
-                and f["type"] == "my_number"
+                if source_type(procedure, c["source"]) == "my_number"
             ],
         )
         manifest = _manifest(

@@ -36,6 +36,7 @@ class Item:
     source: str
     value: str
     is_date: bool = False
+    is_my_number: bool = False
 
     @property
     def wareki(self) -> str:
@@ -44,7 +45,7 @@ class Item:
     @property
     def is_masked(self) -> bool:
         """A 個人番号 shown as the mask (not revealed)."""
-        return self.value == MASKED
+        return self.is_my_number and self.value == MASKED
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ class RecordSource:
         )
 
 
+def source_type(procedure: Procedure, source: str) -> str | None:
+    """The catalog type of the form field a layout column is taken from (None for a column
+    that is not a form field)."""
+    field = field_at(procedure.fields, source.removeprefix("form."))
+    return str(field["type"]) if field is not None else None
+
+
 def column_getter(source: str) -> Callable[[RecordSource], str]:
     """How to read one column (a catalog `export.columns` source) from a record."""
     if source == "application.receipt_number":
@@ -159,23 +167,20 @@ class CoreSystem:
         core system itself, or an audited reveal)."""
         procedure = application.procedure
         record = RecordSource.of(application, form)
-
-        def is_date(source: str) -> bool:
-            if source == "application.submitted_date":
-                return True
-            field = field_at(procedure.fields, source.removeprefix("form."))
-            return field is not None and field["type"] == "date"
-
-        return [
-            Item(
-                number=number,
-                header=column["header"],
-                source=column["source"],
-                value=column_getter(column["source"])(record),
-                is_date=is_date(column["source"]),
+        items = []
+        for number, column in enumerate(self.layout(procedure), start=1):
+            kind = source_type(procedure, column["source"])
+            items.append(
+                Item(
+                    number=number,
+                    header=column["header"],
+                    source=column["source"],
+                    value=column_getter(column["source"])(record),
+                    is_date=column["source"] == "application.submitted_date" or kind == "date",
+                    is_my_number=kind == "my_number",
+                )
             )
-            for number, column in enumerate(self.layout(procedure), start=1)
-        ]
+        return items
 
     def send(self, path: Path) -> None:
         """Place a finished batch file and its manifest where the core system takes them.
