@@ -161,12 +161,12 @@ class Spool:
 
     def publish_seal_key(self, public_key: bytes) -> None:
         """Put the key packages are sealed to in ``keys/`` (once; replaced when it changes)."""
-        current = self._list(self.keys, "pub")
-        if [f.read() for f in current] == [public_key]:
+        current = [(f, f.read()) for f in self._list(self.keys, "pub")]
+        if [key for _f, key in current] == [public_key]:
             return
         self._write(self.keys, "seal", "pub", public_key)
-        for old in current:
-            if old.read() != public_key:
+        for old, key in current:
+            if key != public_key:
                 old.path.unlink()
 
     def seal_key(self) -> bytes | None:
@@ -177,14 +177,13 @@ class Spool:
             key=lambda f: f.path.stat().st_mtime_ns,
         )
         key = found[-1].read() if found else b""
+        pinned = self.pin.read_bytes() if self.pin is not None and self.pin.exists() else b""
         if len(key) == 32:
-            if self.pin is not None and (not self.pin.exists() or self.pin.read_bytes() != key):
+            if self.pin is not None and pinned != key:
                 self.pin.parent.mkdir(parents=True, exist_ok=True)
                 self.pin.write_bytes(key)
             return key
-        if self.pin is not None and self.pin.exists() and len(self.pin.read_bytes()) == 32:
-            return self.pin.read_bytes()
-        return None
+        return pinned if len(pinned) == 32 else None
 
     # --- outbound: status updates for the portal ---
 

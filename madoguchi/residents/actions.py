@@ -98,10 +98,10 @@ def rotate_keys(
                     .only("pk", column)
                 ):
                     token = getattr(row, column)
-                    if token is not None:
+                    if token is not None:  # not purged since it was listed
                         setattr(row, column, crypto.rotate(token))
                         row.save(update_fields=[column])
-                    done += 1
+                        done += 1
             if on_progress:
                 on_progress(done, total)
     return done

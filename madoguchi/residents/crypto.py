@@ -16,21 +16,21 @@ def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(key.encode()) for key in settings.MY_NUMBER_KEYS])
 
 
-def encrypt(value: str) -> bytes:
-    return _fernet().encrypt(value.encode("ascii"))
-
-
-def decrypt(token: bytes) -> str:
-    return _fernet().decrypt(bytes(token)).decode("ascii")
-
-
 def encrypt_bytes(data: bytes) -> bytes:
-    """Bytes (a package as signed) under the same keys; a third larger (Fernet is base64)."""
+    """Bytes (a package as signed) under the keys; a third larger (Fernet is base64)."""
     return _fernet().encrypt(bytes(data))
 
 
 def decrypt_bytes(token: bytes) -> bytes:
     return _fernet().decrypt(bytes(token))
+
+
+def encrypt(value: str) -> bytes:
+    return encrypt_bytes(value.encode("ascii"))
+
+
+def decrypt(token: bytes) -> str:
+    return decrypt_bytes(token).decode("ascii")
 
 
 def rotate(token: bytes) -> bytes:
