@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -30,19 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.report import Figure, peak_mib  # noqa: E402
+from bench.report import Figure, peak_mib, timed  # noqa: E402
 from bench.setup import start_django  # noqa: E402
-
-
-def timed(work: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """(p50, p95) in ms."""
-    times = []
-    for _ in range(repeat):
-        begin = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - begin) * 1000)
-    times.sort()
-    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
 
 
 def main() -> None:

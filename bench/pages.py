@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.report import Figure, database_name, median, peak_mib  # noqa: E402
+from bench.report import Figure, database_name, peak_mib, timed  # noqa: E402
 from bench.setup import (  # noqa: E402
     copy_applications,
     signed_in_reviewer,
@@ -51,13 +50,8 @@ def seed(work: Path, count: int) -> None:
     )
 
 
-def timed(call: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return median(times)
+def p50(call: Callable[[], object], repeat: int) -> float:
+    return timed(call, repeat)[0]
 
 
 def main() -> None:
@@ -115,14 +109,14 @@ def main() -> None:
     for what, ours, bare_page in cases:
         ours()  # warm: templates compiled, connections open
         bare_page()
-        results.append((what, timed(ours, args.repeat), timed(bare_page, args.repeat)))
+        results.append((what, p50(ours, args.repeat), p50(bare_page, args.repeat)))
     for _ in range(args.views):
         record_view(sample, reviewer)
     results.append(
         (
             f"detail page after {args.views:,} more views",
-            timed(page(detail_path), args.repeat),
-            timed(floor_detail, args.repeat),
+            p50(page(detail_path), args.repeat),
+            p50(floor_detail, args.repeat),
         )
     )
     for what, mine_ms, floor_ms in results:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import resource
 import statistics
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 
@@ -39,6 +41,17 @@ def peak_mib() -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def timed(work: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """(p50, p95) in ms of ``repeat`` calls of ``work``."""
+    times = []
+    for _ in range(repeat):
+        begin = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - begin) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
 
 
 def database_name() -> str:
