@@ -119,19 +119,24 @@ def make_ready(applications: Iterable[Any], actor: Any) -> None:
         change_status(application.pk, Status.READY_FOR_HANDOFF, actor=actor)
 
 
-def pulled_items(client: Any, configure: Any, capsys: Any, receipt_number: str) -> dict[str, str]:
+def pull_record(client: Any, configure: Any, capsys: Any, receipt_number: str) -> Any:
     """方式3: the 児童手当システム fetches one record through the pull API with its own
-    token; its items by source (form.applicant_name …)."""
+    token; the response."""
     from madoguchi.linking.models import Delivery
 
     configure('[jidou_teate]\nmethod = "pull_api"\n')
     Delivery.objects.update(method="pull_api")
     call_command("linking", "token", "jidou_teate")
     token = capsys.readouterr().out.strip()
-    record = client.get(
+    return client.get(
         f"/api/v1/core-systems/jidou_teate/records/{receipt_number}",
         HTTP_AUTHORIZATION=f"Bearer {token}",
-    ).json()
+    )
+
+
+def pulled_items(client: Any, configure: Any, capsys: Any, receipt_number: str) -> dict[str, str]:
+    """The record's items by source (form.applicant_name …), fetched as pull_record does."""
+    record = pull_record(client, configure, capsys, receipt_number).json()
     return {i["source"]: i["value"] for i in record["items"]}
 
 

@@ -18,7 +18,7 @@ from madoguchi.linking.models import Delivery
 from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import CatalogError, validate_form
-from tests.builders import build, cp932_rows, make_ready, pulled_items, spec
+from tests.builders import build, cp932_rows, make_ready, pull_record, pulled_items, spec
 from tests.test_letters import pdftotext, squeezed
 
 pytestmark = pytest.mark.django_db
@@ -179,14 +179,7 @@ def test_more_children_than_the_layout_has_slots_are_held_back_not_cut(
     delivery = Delivery.objects.get(application=application)
     assert delivery.held_back and delivery.state == "pending"
 
-    configure('[jidou_teate]\nmethod = "pull_api"\n')
-    Delivery.objects.update(method="pull_api")
-    call_command("linking", "token", "jidou_teate")
-    token = capsys.readouterr().out.strip()
-    answer = client.get(
-        f"/api/v1/core-systems/jidou_teate/records/{application.receipt_number}",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    answer = pull_record(client, configure, capsys, application.receipt_number)
     assert answer.status_code == 409 and answer.json()["error"] == "held_back"
 
 
