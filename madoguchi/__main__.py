@@ -12,10 +12,20 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
+    import django
     from django.core.management import execute_from_command_line
     from django.db import DatabaseError
 
+    from madoguchi.lib.cli import install_japanese_argparse
+
     try:
+        install_japanese_argparse()
+        django.setup()
+        from madoguchi.command import door
+
+        answered = door(sys.argv[1:])
+        if answered is not None:
+            sys.exit(answered)
         execute_from_command_line(["madoguchi", *sys.argv[1:]])
     except KeyboardInterrupt:
         sys.exit(130)

@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "madoguchi.accounts.login.SessionGenerationMiddleware",
+    "madoguchi.accounts.session.StaffSessionMiddleware",
     "madoguchi.accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -130,6 +131,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "madoguchi.accounts.session.timeouts",
             ],
         },
     },
@@ -185,7 +187,15 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
+# A staff session ends after MADOGUCHI_SESSION_IDLE_SECONDS without a request (a warning
+# with 「続ける」 comes MADOGUCHI_SESSION_WARNING_SECONDS before), and in any case
+# MADOGUCHI_SESSION_ABSOLUTE_SECONDS after signing in (accounts/session.py).
+SESSION_IDLE_SECONDS = envint("MADOGUCHI_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_WARNING_SECONDS = envint("MADOGUCHI_SESSION_WARNING_SECONDS", 2 * 60)
+SESSION_ABSOLUTE_SECONDS = envint(
+    "MADOGUCHI_SESSION_ABSOLUTE_SECONDS", envint("SESSION_COOKIE_AGE", 8 * 3600)
+)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

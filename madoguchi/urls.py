@@ -2,21 +2,34 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from madoguchi.accounts import session
 from madoguchi.accounts.login import LockoutAuthenticationForm, logout_everywhere
 from madoguchi.accounts.second_factor import second_factor
 from madoguchi.applications.views import applicant_texts
+from madoguchi.procedures import department_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="applications:list"), name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm),
+        session.StaffLoginView.as_view(authentication_form=LockoutAuthenticationForm),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("second-factor/", second_factor, name="second_factor"),
+    path("password/", session.password_change, name="password_change"),
+    path("session/status/", session.session_status, name="session_status"),
+    path("session/keepalive/", session.session_keepalive, name="session_keepalive"),
     path("logout/everywhere/", logout_everywhere, name="logout_everywhere"),
     path("applications/", include("madoguchi.applications.urls")),
+    path("staff/departments/", department_views.departments, name="departments"),
+    path("staff/departments/assign/", department_views.assign, name="department_assign"),
+    path(
+        "staff/departments/<slug:code>/rename/",
+        department_views.rename,
+        name="department_rename",
+    ),
+    path("staff/departments/<slug:code>/merge/", department_views.merge, name="department_merge"),
     path("staff/", include("madoguchi.accounts.urls")),
     # Before the catalog's own addresses, whose second part is a version.
     path("procedures/<slug:procedure_id>/texts/", applicant_texts, name="applicant_texts"),

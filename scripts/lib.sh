@@ -25,6 +25,9 @@ ensure_venv() {
   want="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   say "Python 環境を準備しています (.venv)"
+  # python-ldap (directory sign-in) is built against Debian's LDAP and SASL headers.
+  ensure_debian_packages "libldap2-dev:/usr/include/ldap.h" "libsasl2-dev:/usr/include/sasl/sasl.h" \
+    "gcc:/usr/bin/gcc" "python3-dev:/usr/include/python3.11/Python.h"
   [ -x "$PY" ] || "$(find_python)" -m venv "$VENV"
   local log="$VENV/pip-install.log"
   if ! { "$PY" -m pip install --disable-pip-version-check --upgrade pip &&

@@ -22,6 +22,7 @@ class Persona:
 PERSONAS = (
     Persona("madoguchi", "窓口 花子", "kosodate", Role.COUNTER_CLERK),
     Persona("shinsa", "審査 一郎", "kosodate", Role.REVIEWER),
+    Persona("kacho", "課長 四郎", "kosodate", Role.MANAGER),
     Persona("kaigo", "介護 次郎", "kaigo", Role.COUNTER_CLERK),
     Persona("kaigoshinsa", "介護 三郎", "kaigo", Role.REVIEWER),
     Persona("admin", "管理 太郎", None, Role.ADMINISTRATOR),

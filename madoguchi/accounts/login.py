@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from .actions import end_every_session, record_login, record_logout
 from .models import LoginAttempt, User
+from .session import start_session, to_login
 
 
 def is_locked(username: str) -> bool:
@@ -75,6 +76,7 @@ SESSION_GENERATION = "session_generation"
 @receiver(user_logged_in)
 def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: object) -> None:
     request.session[SESSION_GENERATION] = user.session_generation
+    start_session(request)
     record_login(user.username, user=user, succeeded=True, ip_address=_client_ip(request))
 
 
@@ -98,7 +100,7 @@ class SessionGenerationMiddleware:
             request.session.get(SESSION_GENERATION) != user.session_generation
         ):
             logout(request)
-            return redirect("login")
+            return to_login(request)
         return self.get_response(request)
 
 

@@ -12,6 +12,16 @@ class Department(models.Model):
 
     code = models.SlugField(_("所属コード"), max_length=40, unique=True)
     name = models.CharField(_("所属名"), max_length=100)
+    # 組織改正: a 課 merged into another keeps its row (counts and history name it) but
+    # takes no staff and no procedures.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("統合先"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -32,6 +42,12 @@ class User(AbstractUser):
         _("役割"), max_length=20, choices=Role.choices, default=Role.COUNTER_CLERK
     )
     display_name = models.CharField(_("表示名"), max_length=100, blank=True)
+    display_name_kana = models.CharField(_("表示名(カナ)"), max_length=100, blank=True)
+    # A password an administrator set (a new account, a reset): changed at the next sign-in.
+    must_change_password = models.BooleanField(default=False, editable=False)
+    # The earliest 発令日 of this member's pending 人事異動 (StaffMove), kept on the row the
+    # request loads anyway, so that no page pays a query to learn that none is due.
+    move_due = models.DateField(null=True, blank=True, editable=False)
     # TOTP second factor (RFC 6238); the last accepted time step refuses a replayed code.
     totp_secret = models.CharField(max_length=64, blank=True, editable=False)
     totp_last_counter = models.BigIntegerField(default=0, editable=False)
@@ -111,6 +127,33 @@ class User(AbstractUser):
     def may_read_my_number(self) -> bool:
         """個人番号 in clear only for the reviewers who check it against the core system."""
         return self.is_active and self.role == Role.REVIEWER
+
+
+class StaffMove(models.Model):
+    """A 人事異動 entered ahead of its 発令日: the member keeps the old 課 and role until the
+    day, and takes the new ones on it (applied by the first request or worker pass of the day)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="moves")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    effective_from = models.DateField(_("発令日"))
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["effective_from", "pk"]
+        indexes = [
+            models.Index(
+                fields=["effective_from"],
+                name="staffmove_pending",
+                condition=models.Q(applied_at__isnull=True),
+            )
+        ]
 
 
 class LoginAttempt(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import segno
 from django import forms
@@ -24,6 +25,7 @@ from .actions import (
     second_factor_locked,
 )
 from .models import User
+from .session import safe_next
 
 VERIFIED = "second_factor_verified"
 PENDING_KEY = "second_factor_pending"
@@ -45,7 +47,7 @@ class SecondFactorMiddleware:
             and not request.session.get(VERIFIED)
             and not request.path.startswith(EXEMPT_PREFIXES)
         ):
-            return redirect(f"{reverse('second_factor')}?next={request.path}")
+            return redirect(f"{reverse('second_factor')}?{urlencode({'next': safe_next(request)})}")
         return self.get_response(request)
 
 

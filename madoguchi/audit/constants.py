@@ -15,6 +15,20 @@ class AuditAction(IntEnum):
     SECOND_FACTOR_LOCKED = 16
     SECOND_FACTOR_RESET = 17
     API_TOKEN_ISSUED = 18
+    STAFF_CREATED = 19
+    STAFF_UPDATED = 20
+    STAFF_MOVE_SCHEDULED = 21
+    STAFF_MOVED = 22
+    STAFF_DISABLED = 23
+    STAFF_ENABLED = 24
+    PASSWORD_RESET = 25
+    PASSWORD_CHANGED = 26
+    SESSION_EXPIRED = 27
+    DEPARTMENT_CREATED = 28
+    DEPARTMENT_RENAMED = 29
+    DEPARTMENTS_MERGED = 30
+    PROCEDURE_ASSIGNED = 31
+    STAFF_MOVE_CANCELLED = 32
     APPLICATION_RECEIVED = 100
     APPLICATION_QUARANTINED = 101
     QUARANTINE_REPROCESSED = 102
@@ -72,6 +86,20 @@ AUDIT_LABELS = {
     AuditAction.SECOND_FACTOR_LOCKED: _("二要素認証のロック"),
     AuditAction.SECOND_FACTOR_RESET: _("二要素認証のリセット"),
     AuditAction.API_TOKEN_ISSUED: _("職員用APIトークン発行"),
+    AuditAction.STAFF_CREATED: _("職員の登録"),
+    AuditAction.STAFF_UPDATED: _("職員情報の変更"),
+    AuditAction.STAFF_MOVE_SCHEDULED: _("人事異動の登録"),
+    AuditAction.STAFF_MOVED: _("人事異動の発令"),
+    AuditAction.STAFF_DISABLED: _("職員の無効化"),
+    AuditAction.STAFF_ENABLED: _("職員の再有効化"),
+    AuditAction.PASSWORD_RESET: _("パスワードのリセット"),
+    AuditAction.PASSWORD_CHANGED: _("パスワードの変更"),
+    AuditAction.SESSION_EXPIRED: _("操作がないためのログアウト"),
+    AuditAction.DEPARTMENT_CREATED: _("所属の追加"),
+    AuditAction.DEPARTMENT_RENAMED: _("所属名の変更"),
+    AuditAction.DEPARTMENTS_MERGED: _("所属の統合"),
+    AuditAction.PROCEDURE_ASSIGNED: _("手続の担当所属の変更"),
+    AuditAction.STAFF_MOVE_CANCELLED: _("人事異動の取消"),
     AuditAction.APPLICATION_RECEIVED: _("申請受付"),
     AuditAction.APPLICATION_QUARANTINED: _("隔離"),
     AuditAction.QUARANTINE_REPROCESSED: _("隔離データの再処理"),

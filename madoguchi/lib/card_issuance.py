@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .spreadsheet import decode_spreadsheet_text
+
 # JIS X 0401 order; a 団体名 such as 石川県加賀市 is split on these.
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -129,12 +131,9 @@ def _rate(text: str, line: int) -> Decimal:
 def decode(data: bytes) -> str:
     """UTF-8 (with or without a BOM), else Shift_JIS/CP932 as spreadsheets save it."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp932")
-        except UnicodeDecodeError:
-            raise TableError("文字コードが UTF-8 でも Shift_JIS でもありません") from None
+        return decode_spreadsheet_text(data)
+    except ValueError as exc:
+        raise TableError(str(exc)) from None
 
 
 def read_table(text: str, base_date: dt.date | None = None) -> list[Row]:

@@ -48,3 +48,50 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
         sys.stderr.flush()
 
     return draw
+
+
+# argparse's own messages in Japanese: the administrator at the command line reads
+# Japanese (DESIGN.md §6). argparse looks its strings up through the module's ``_`` and
+# ``ngettext`` when it formats them, so a catalog put there translates usage lines and
+# errors alike; strings not listed stay as argparse wrote them.
+ARGPARSE_JA = {
+    "usage: ": "使い方: ",
+    "positional arguments": "引数",
+    "options": "オプション",
+    "show this help message and exit": "この説明を表示して終了する",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: エラー: %(message)s\n",
+    "the following arguments are required: %s": "次の引数を指定してください: %s",
+    "unrecognized arguments: %s": "知らない引数です: %s",
+    "argument %(argument_name)s: %(message)s": "引数 %(argument_name)s: %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "選べない値です: %(value)r (%(choices)s のいずれか)"
+    ),
+    "invalid %(type)s value: %(value)r": "値が正しくありません: %(value)r",
+    "expected one argument": "値を1つ指定してください",
+    "expected at most one argument": "値は1つまでです",
+    "expected at least one argument": "値を1つ以上指定してください",
+    "one of the arguments %s is required": "%s のどれかを指定してください",
+    "not allowed with argument %s": "引数 %s と一緒には指定できません",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "オプション %(option)s があいまいです (候補: %(matches)s)"
+    ),
+    "can't open '%(filename)s': %(error)s": "'%(filename)s' を開けません: %(error)s",
+    "ignored explicit argument %r": "値 %r は指定できません",
+    "unexpected option string: %s": "知らないオプションです: %s",
+}
+
+
+def _argparse_gettext(message: str) -> str:
+    return ARGPARSE_JA.get(message, message)
+
+
+def _argparse_ngettext(singular: str, plural: str, n: int) -> str:
+    if singular == "expected %s argument":
+        return "値を %s 個指定してください"
+    return singular if n == 1 else plural
+
+
+def install_japanese_argparse() -> None:
+    """Put the catalog where argparse looks (idempotent)."""
+    argparse._ = _argparse_gettext  # type: ignore[attr-defined]
+    argparse.ngettext = _argparse_ngettext  # type: ignore[attr-defined]

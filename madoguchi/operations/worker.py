@@ -1,6 +1,7 @@
 """The worker's passes (申請管理 side): import what the relay spooled, hand status updates to
 the relay, keep CRLs fresh, anchor the audit log, hand over to core systems, make the
-letters asked for on screen, keep the dashboard's daily counts up to date."""
+letters asked for on screen, keep the dashboard's daily counts up to date, put 人事異動 into
+effect on their 発令日."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from madoguchi.accounts.staff import apply_due_moves
 from madoguchi.applications.tasks import (
     collect_acknowledgements,
     export_portal_updates,
@@ -91,6 +93,8 @@ class Worker:
             ("status exchange", lambda: exchange_statuses(self.spool)),
             ("hand-over", hand_over),
             ("letters", make_waiting_letters),
+            # 人事異動 whose 発令日 has come, for those who sign in by token or not today.
+            ("staff moves", apply_due_moves),
         )
         for name, step in steps:
             try:

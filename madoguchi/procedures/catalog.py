@@ -7,6 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -90,10 +91,7 @@ def load_catalog(files: list[Path] | None = None) -> LoadReport:
                 )
             report.unchanged.append(label)
             continue
-        department, _created = Department.objects.get_or_create(
-            code=definition["department"]["code"],
-            defaults={"name": definition["department"]["name"]},
-        )
+        department = _handling_department(procedure_id, definition)
         Procedure.objects.create(
             procedure_id=procedure_id,
             version=version,
@@ -108,3 +106,24 @@ def load_catalog(files: list[Path] | None = None) -> LoadReport:
         )
         report.created.append(label)
     return report
+
+
+def _handling_department(procedure_id: str, definition: dict[str, Any]) -> Department:
+    """The 課 a new version goes to: the one that handles the procedure now (the
+    municipality's choice, procedures/organization.py), else the catalog's, followed
+    through a 組織改正 to the 課 it was merged into."""
+    handling = (
+        Procedure.objects.filter(procedure_id=procedure_id)
+        .order_by("-loaded_at")
+        .select_related("department")
+        .first()
+    )
+    if handling is not None:
+        return handling.department
+    department, _created = Department.objects.get_or_create(
+        code=definition["department"]["code"],
+        defaults={"name": definition["department"]["name"]},
+    )
+    while department.merged_into_id is not None:
+        department = Department.objects.get(pk=department.merged_into_id)
+    return department

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.accounts.actions import reset_second_factor
 from madoguchi.accounts.models import User
+from madoguchi.command import MadoguchiCommand
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "職員アカウントの操作 (reset-second-factor: 二要素認証をリセットする)"
 
     def add_arguments(self, parser: CommandParser) -> None:

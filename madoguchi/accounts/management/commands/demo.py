@@ -5,15 +5,16 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.accounts.demo import PERSONAS, create_demo_staff
 from madoguchi.accounts.models import User
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib import totp
 from madoguchi.procedures.catalog import load_catalog
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "デモ自治体の準備 (setup: 手続カタログと職員アカウントの作成)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.accounts.models import User
 from madoguchi.api.actions import issue_api_token
+from madoguchi.command import MadoguchiCommand
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "REST API (token: 職員の API トークンを発行する。値は一度だけ表示される)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from madoguchi.applications.retention import run
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "保存期間 (run: 期間を過ぎた申請の個人データを削除する。既定は確認のみ)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -7,11 +7,13 @@ import socket
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connections
 
+from madoguchi.command import MadoguchiCommand
 
-class Command(BaseCommand):
+
+class Command(MadoguchiCommand):
     help = "職員画面の Web サーバを起動する (waitress)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.audit.actions import anchor, verify_chain
 from madoguchi.audit.models import AuditEvent
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "監査ログの操作 (verify: 改ざん検査, anchor: 先頭の署名付きチェックポイントを書く)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -3,13 +3,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.audit.actions import verify_chain
 from madoguchi.audit.backup import BackupError, create, restore
+from madoguchi.command import MadoguchiCommand
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = (
         "バックアップ (create: 作成、restore: 復元。復元の前に Web・ワーカー・連携サーバを止める)"
     )

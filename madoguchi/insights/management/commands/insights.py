@@ -8,8 +8,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.insights.actions import load_card_issuance
 from madoguchi.insights.aggregate import recount_all, refresh
 from madoguchi.insights.methods import cost_all, parse_inputs
@@ -25,7 +26,7 @@ def _read(path: Path) -> bytes:
         raise CommandError(f"ファイルを読めません: {path}: {exc.strerror}") from None
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "業務の見える化: カード交付状況の読込、付録2の方式比較、日次集計"
 
     def add_arguments(self, parser: CommandParser) -> None:

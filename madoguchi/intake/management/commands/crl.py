@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.intake.actions import load_crl
 from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError, fetch
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "失効リスト (load: CRL の読込。署名と有効期限を検査する)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -4,8 +4,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.intake.actions import ImportResult, IntakePass, import_package
 from madoguchi.intake.constants import Outcome
 from madoguchi.lib.cli import print_json, progress
@@ -25,7 +26,7 @@ def expand(paths: list[Path]) -> list[Path]:
     return files
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "申請データの取込 (import: 手作業でダウンロードしたパッケージを取り込む)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -3,13 +3,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.intake.actions import add_trust_anchor
 from madoguchi.intake.trust import TrustError
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "トラストアンカー (add: JPKI 認証局証明書の登録)"
 
     def add_arguments(self, parser: CommandParser) -> None:

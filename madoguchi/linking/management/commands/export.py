@@ -3,15 +3,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
 from madoguchi.linking.batch import export_batch
 from madoguchi.linking.constants import BatchFormat
 from madoguchi.linking.reconcile import ResultFileError, import_results
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "基幹システム連携 (方式4: 一括取込ファイルの出力と取込結果の読込)"
 
     def add_arguments(self, parser: CommandParser) -> None:

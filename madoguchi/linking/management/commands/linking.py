@@ -3,18 +3,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Count
 from django.utils import timezone
 
 from madoguchi.api.actions import issue_core_system_token
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
 from madoguchi.linking.models import Delivery
 from madoguchi.linking.plugins import all_core_systems
 from madoguchi.linking.tasks import failures
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "基幹システム連携 (status: 連携状況 / failures: 要対応の連携 / token: 方式3のトークン)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -7,15 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import iso_date, print_json
 from madoguchi.notices.actions import send_letters, write_receipts
 from madoguchi.notices.models import LetterKind
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "帳票: 受付簿 (その日に受け付けた申請の一覧、所属ごとに PDF と CSV)"
 
     def add_arguments(self, parser: CommandParser) -> None:

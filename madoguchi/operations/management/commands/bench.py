@@ -8,14 +8,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 import madoguchi
+from madoguchi.command import MadoguchiCommand
 
 RUNNER = Path(madoguchi.__file__).resolve().parent.parent / "bench" / "run"
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "すべてのベンチマークを実行し、下限(floor)との比を1つの表で示す"
 
     def add_arguments(self, parser: CommandParser) -> None:

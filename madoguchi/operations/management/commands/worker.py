@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.polling import Loop
 from madoguchi.linking.tasks import hand_over
 from madoguchi.operations.worker import Worker, drain, exchange_statuses
 from madoguchi.relay.passes import relay_spool
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "申請管理側のワーカー: スプールに届いた申請データを取り込む"
 
     def add_arguments(self, parser: CommandParser) -> None:

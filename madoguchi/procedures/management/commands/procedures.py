@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
 from madoguchi.procedures.catalog import load_catalog
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import CatalogError
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "手続カタログ (list: 一覧, load: カタログファイルの読込)"
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -4,8 +4,9 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.polling import Loop
 from madoguchi.relay.passes import pull_once, push_statuses, relay_spool
 from madoguchi.relay.portal import PortalClient, PortalError
@@ -13,7 +14,7 @@ from madoguchi.relay.portal import PortalClient, PortalError
 log = logging.getLogger(__name__)
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "連携サーバ (run: ポータルから申請データを取得してスプールへ渡し、処理状況を返す)"
 
     def add_arguments(self, parser: CommandParser) -> None:

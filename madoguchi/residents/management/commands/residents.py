@@ -4,14 +4,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json, progress_bar
 from madoguchi.residents.actions import load_links, rotate_keys
 from madoguchi.residents.loader import LoadError
 
 
-class Command(BaseCommand):
+class Command(MadoguchiCommand):
     help = "番号紐付情報 (load: 住基側の出力ファイルを読み込む)"
 
     def add_arguments(self, parser: CommandParser) -> None:
