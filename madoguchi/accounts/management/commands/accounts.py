@@ -18,7 +18,7 @@ class Command(MadoguchiCommand):
             "reset-second-factor",
             help="二要素認証の鍵とロックを消す (次のログインで登録し直す。監査記録あり)",
         )
-        reset.add_argument("username")
+        reset.add_argument("username", help="ユーザー名")
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(username=User.normalize_username(options["username"])).first()

@@ -23,7 +23,9 @@ class Command(MadoguchiCommand):
         code = sub.add_parser(
             "code", help="デモ職員の現在の確認コード (認証アプリの代わり、デモ専用)"
         )
-        code.add_argument("username", choices=[p.username for p in PERSONAS])
+        code.add_argument(
+            "username", choices=[p.username for p in PERSONAS], help="デモ職員のユーザー名"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "code":

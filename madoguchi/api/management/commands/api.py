@@ -15,7 +15,7 @@ class Command(MadoguchiCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         token = sub.add_parser("token", help="API トークンを発行する")
-        token.add_argument("username")
+        token.add_argument("username", help="トークンを使う職員のユーザー名")
         token.add_argument("--name", default="api", help="用途 (例: RPA)")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -16,7 +16,7 @@ class Command(MadoguchiCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         go = sub.add_parser("run", help="対象を表示する (--apply で削除する)")
         go.add_argument("--apply", action="store_true", help="実際に削除する")
-        go.add_argument("--json", action="store_true")
+        go.add_argument("--json", action="store_true", help="結果を JSON で出力する")
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = run(apply=options["apply"])

@@ -17,9 +17,13 @@ class Command(MadoguchiCommand):
     help = "職員画面の Web サーバを起動する (waitress)"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="待ち受けるアドレス (既定: 127.0.0.1)"
+        )
+        parser.add_argument("--port", type=int, default=8000, help="待ち受けるポート (既定: 8000)")
+        parser.add_argument(
+            "--threads", type=int, default=8, help="1プロセスあたりのスレッド数 (既定: 8)"
+        )
         parser.add_argument(
             "--processes",
             type=int,

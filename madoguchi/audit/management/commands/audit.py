@@ -16,11 +16,11 @@ class Command(MadoguchiCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         verify = sub.add_parser("verify", help="監査ログのハッシュチェーンを検査する")
-        verify.add_argument("--json", action="store_true")
+        verify.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         anchor_parser = sub.add_parser(
             "anchor", help="チェーンの先頭を署名付きでアンカーファイルに書く"
         )
-        anchor_parser.add_argument("--json", action="store_true")
+        anchor_parser.add_argument("--json", action="store_true", help="結果を JSON で出力する")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "anchor":

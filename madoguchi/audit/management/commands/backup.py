@@ -18,9 +18,11 @@ class Command(MadoguchiCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         sub.add_parser("create", help="データベースのバックアップを作る").add_argument(
-            "file", type=Path
+            "file", type=Path, help="書き出すバックアップファイル"
         )
-        sub.add_parser("restore", help="バックアップから復元する").add_argument("file", type=Path)
+        sub.add_parser("restore", help="バックアップから復元する").add_argument(
+            "file", type=Path, help="復元するバックアップファイル"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]

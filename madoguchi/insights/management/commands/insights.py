@@ -34,12 +34,12 @@ class Command(MadoguchiCommand):
         cards = sub.add_parser(
             "load-card-issuance", help="マイナンバーカード交付状況の表 (CSV) を読み込む"
         )
-        cards.add_argument("file", type=Path)
+        cards.add_argument("file", type=Path, help="交付状況の表 (CSV)")
         cards.add_argument("--date", type=iso_date, help="表に基準日がないときの基準日")
-        cards.add_argument("--json", action="store_true")
+        cards.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         costs = sub.add_parser("method-costs", help="付録2: 方式ごとの費用と損益分岐 (TOML/JSON)")
-        costs.add_argument("file", type=Path)
-        costs.add_argument("--json", action="store_true")
+        costs.add_argument("file", type=Path, help="方式ごとの費用と件数 (TOML, docs/insights.md)")
+        costs.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         recount = sub.add_parser("recount", help="ダッシュボードの日次集計を数え直す")
         recount.add_argument("--all", action="store_true", help="最初の申請の日からすべて")
 

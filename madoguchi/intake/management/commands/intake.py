@@ -32,8 +32,10 @@ class Command(MadoguchiCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         imp = sub.add_parser("import", help="パッケージ (ZIP) またはフォルダを取り込む")
-        imp.add_argument("paths", nargs="+", type=Path)
-        imp.add_argument("--json", action="store_true")
+        imp.add_argument(
+            "paths", nargs="+", type=Path, help="パッケージ (ZIP) またはそれを入れたフォルダ"
+        )
+        imp.add_argument("--json", action="store_true", help="結果を JSON で出力する")
 
     def handle(self, *args: Any, **options: Any) -> None:
         files = expand(options["paths"])

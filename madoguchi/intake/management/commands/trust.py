@@ -16,7 +16,7 @@ class Command(MadoguchiCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         add = sub.add_parser("add", help="認証局証明書 (PEM) を登録する")
-        add.add_argument("cert", type=Path)
+        add.add_argument("cert", type=Path, help="認証局の証明書 (PEM)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["cert"]

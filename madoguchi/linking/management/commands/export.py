@@ -19,20 +19,22 @@ class Command(MadoguchiCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         batch = sub.add_parser("batch", help="基幹連携待ちの申請を一括取込ファイルに出力する")
         batch.add_argument("--procedure", required=True, help="手続ID")
-        batch.add_argument("--format", required=True, choices=BatchFormat.values)
-        batch.add_argument("--out", required=True, type=Path)
+        batch.add_argument(
+            "--format", required=True, choices=BatchFormat.values, help="ファイルの形式"
+        )
+        batch.add_argument("--out", required=True, type=Path, help="出力先のフォルダ")
         batch.add_argument(
             "--deliver",
             action="store_true",
             help="出力したファイルを基幹システムの取込フォルダにも置く(設定の drop_dir)",
         )
-        batch.add_argument("--json", action="store_true")
+        batch.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         results = sub.add_parser("reconcile", help="基幹システムの取込結果ファイルを読み込む")
-        results.add_argument("file", type=Path)
+        results.add_argument("file", type=Path, help="基幹システムの取込結果ファイル")
         results.add_argument(
             "--core-system", required=True, help="基幹システム(カタログの core_system)"
         )
-        results.add_argument("--json", action="store_true")
+        results.add_argument("--json", action="store_true", help="結果を JSON で出力する")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "reconcile":

@@ -21,9 +21,9 @@ class Command(MadoguchiCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         status = sub.add_parser("status", help="基幹システムごとの連携方式と件数")
-        status.add_argument("--json", action="store_true")
+        status.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         failed = sub.add_parser("failures", help="失敗した連携と、送付後1日以上結果のない連携")
-        failed.add_argument("--json", action="store_true")
+        failed.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         token = sub.add_parser("token", help="基幹システム用の取得APIトークンを発行する")
         token.add_argument("core_system", help="カタログの core_system (例: kaigo_hoken)")
         token.add_argument("--name", default="pull-api", help="用途")

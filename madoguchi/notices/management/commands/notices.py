@@ -24,9 +24,15 @@ class Command(MadoguchiCommand):
         receipts = sub.add_parser("receipts", help="その日の受付簿を所属ごとに出力する")
         receipts.add_argument("--date", required=True, type=iso_date, help="受付日 (YYYY-MM-DD)")
         receipts.add_argument("--out", required=True, type=Path, help="出力先フォルダ")
-        receipts.add_argument("--json", action="store_true")
+        receipts.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         batch = sub.add_parser("batch", help="通知書(1つのPDF)と発送簿(CSV・PDF)を出力する")
-        batch.add_argument("--kind", required=True, choices=LetterKind.values)
+        batch.add_argument(
+            "--kind",
+            required=True,
+            choices=LetterKind.values,
+            help="通知の種類 (receipt: 受理, correction: 補正依頼, rejection: 却下, "
+            "general: お知らせ)",
+        )
         batch.add_argument("--out", required=True, type=Path, help="出力先フォルダ")
         batch.add_argument(
             "--date", type=iso_date, default=None, help="受付・ステータス変更の日 (既定: 今日)"
@@ -37,7 +43,7 @@ class Command(MadoguchiCommand):
             default="",
             help="お知らせ (--kind general) の本文 (その日に受け付けた申請へ)",
         )
-        batch.add_argument("--json", action="store_true")
+        batch.add_argument("--json", action="store_true", help="結果を JSON で出力する")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "batch":

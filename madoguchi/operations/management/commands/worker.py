@@ -16,7 +16,7 @@ class Command(MadoguchiCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="一度だけ処理して終了する")
-        parser.add_argument("--interval", type=float, default=2.0)
+        parser.add_argument("--interval", type=float, default=2.0, help="処理の間隔 (秒、既定: 2)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         spool = relay_spool()

@@ -20,7 +20,9 @@ class Command(MadoguchiCommand):
             ("list", "読込済みの手続を表示する"),
             ("load", "カタログファイルを読み込む"),
         ):
-            sub.add_parser(name, help=text).add_argument("--json", action="store_true")
+            sub.add_parser(name, help=text).add_argument(
+                "--json", action="store_true", help="結果を JSON で出力する"
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "load":

@@ -18,7 +18,7 @@ class Command(MadoguchiCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         load = sub.add_parser("load", help="番号紐付情報ファイル (CSV) を読み込む")
-        load.add_argument("file", type=Path)
+        load.add_argument("file", type=Path, help="番号紐付情報ファイル")
         load.add_argument("--delta", action="store_true", help="差分ファイルとして読み込む")
         load.add_argument(
             "--format", choices=["csv", "fixed"], default=None, help="既定: 内容から判定"
@@ -32,7 +32,7 @@ class Command(MadoguchiCommand):
         load.add_argument(
             "--dry-run", action="store_true", help="何が変わるかを表示するだけで、何も変えない"
         )
-        load.add_argument("--json", action="store_true")
+        load.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         sub.add_parser("rotate-keys", help="個人番号と証跡を最新の鍵で暗号化し直す")
 
     def handle(self, *args: Any, **options: Any) -> None:
