@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import subprocess
-from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD
 from madoguchi.applications.actions import file_application
 from madoguchi.applications.constants import Channel, Status
 from madoguchi.applications.models import Application
@@ -20,70 +16,12 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.insights.aggregate import refresh as refresh_insights
 from madoguchi.intake.actions import import_package
-from madoguchi.lib import totp
 from madoguchi.notices.actions import make_waiting_letters
 from madoguchi.residents.models import Resident
+from tests.browser import BROWSER_MARKS, login
 from tests.factories import make_application
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"),
-]
-
-
-def japanese_fonts() -> str:
-    found = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True)
-    return found.stdout.strip()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Measured as a clerk's PC shows it, or not at all (scripts/test installs the font).
-    assert japanese_fonts(), "日本語フォントがありません (Debian の fonts-ipaexfont)"
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the
-    # test body are still synchronous and safe.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="ja-JP")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("ユーザー名").fill(username)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    if "/second-factor/" in page.url:
-        # First sign-in of a role that reads 個人番号: enrol the key as an authenticator app would.
-        secret = page.get_by_test_id("totp-secret").inner_text()
-        page.get_by_label("確認コード(6桁)").fill(totp.code_at(secret, totp.counter_now()))
-        page.get_by_role("button", name="確認").click()
+pytestmark = BROWSER_MARKS
 
 
 def test_a_reviewer_opens_an_application_changes_its_status_and_sees_the_audit_record(

@@ -44,6 +44,12 @@ MATRIX = [
     ("/intake/quarantine/", "get", ["login", "denied", "denied", "denied", "ok"]),
     ("/audit/", "get", ["login", "denied", "denied", "denied", "ok"]),
     ("/staff/", "get", ["login", "denied", "denied", "denied", "ok"]),
+    ("/staff/new/", "get", ["login", "denied", "denied", "denied", "ok"]),
+    ("/staff/import/", "get", ["login", "denied", "denied", "denied", "ok"]),
+    ("/staff/departments/", "get", ["login", "denied", "denied", "denied", "ok"]),
+    ("/staff/departments/kaigo/rename/", "post", ["login", "denied", "denied", "denied", "ok"]),
+    ("/staff/departments/assign/", "post", ["login", "denied", "denied", "denied", "ok"]),
+    ("/password/", "get", ["login", "ok", "ok", "ok", "ok"]),
 ]
 CASES = [
     pytest.param(route, method, persona, expected[i], id=f"{method} {route} {persona}")

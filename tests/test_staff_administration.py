@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from conftest import PASSWORD, sign_in
-from madoguchi.accounts import staff
+from madoguchi.accounts import actions
 from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
 from madoguchi.api.models import ApiToken
@@ -83,7 +83,7 @@ def test_a_move_entered_in_march_takes_effect_on_april_1st(
 ):
     sign_in(client, counter_clerk)
     march = dt.date(2027, 3, 15)
-    monkeypatch.setattr(staff, "today", lambda: march)
+    monkeypatch.setattr(actions, "today", lambda: march)
     call_command(
         "staff", "move", counter_clerk.username, "--department", "kaigo", "--from", "2027-04-01"
     )
@@ -92,9 +92,9 @@ def test_a_move_entered_in_march_takes_effect_on_april_1st(
     assert scheduled.extra["effective_from"] == "2027-04-01"
     assert inbox(client) == {"kosodate"}
 
-    monkeypatch.setattr(staff, "today", lambda: dt.date(2027, 3, 31))
+    monkeypatch.setattr(actions, "today", lambda: dt.date(2027, 3, 31))
     assert inbox(client) == {"kosodate"}
-    monkeypatch.setattr(staff, "today", lambda: dt.date(2027, 4, 1))
+    monkeypatch.setattr(actions, "today", lambda: dt.date(2027, 4, 1))
     assert inbox(client) == {"kaigo"}
     counter_clerk.refresh_from_db()
     assert (counter_clerk.department.code, counter_clerk.move_due) == ("kaigo", None)
@@ -105,15 +105,15 @@ def test_a_move_entered_in_march_takes_effect_on_april_1st(
 
 
 def test_the_worker_applies_a_due_move_for_staff_who_did_not_sign_in(counter_clerk, monkeypatch):
-    monkeypatch.setattr(staff, "today", lambda: dt.date(2027, 3, 1))
-    staff.move_staff(
+    monkeypatch.setattr(actions, "today", lambda: dt.date(2027, 3, 1))
+    actions.move_staff(
         counter_clerk,
-        staff.Move(role=Role.REVIEWER),
+        actions.Move(role=Role.REVIEWER),
         effective_from=dt.date(2027, 4, 1),
         actor=None,
     )
-    assert staff.apply_due_moves(on=dt.date(2027, 3, 31)) == 0
-    assert staff.apply_due_moves(on=dt.date(2027, 4, 1)) == 1
+    assert actions.apply_due_moves(on=dt.date(2027, 3, 31)) == 0
+    assert actions.apply_due_moves(on=dt.date(2027, 4, 1)) == 1
     counter_clerk.refresh_from_db()
     assert (counter_clerk.role, counter_clerk.department.code) == (Role.REVIEWER, "kosodate")
 
@@ -181,7 +181,7 @@ def test_staff_are_added_and_moved_on_screen_and_only_by_the_administrator(
     again = client.post("/staff/new/", form).content.decode()
     assert "同じユーザー名の職員がすでにいます" in again
 
-    tomorrow = staff.today() + dt.timedelta(days=1)
+    tomorrow = actions.today() + dt.timedelta(days=1)
     client.post(
         f"/staff/{member.pk}/move/",
         {"department": Department.objects.get(code="kosodate").pk, "effective_from": tomorrow},
@@ -203,7 +203,7 @@ STAFF_CSV = (
 def test_the_personnel_list_is_shown_first_and_changes_nothing_in_a_dry_run(
     catalog, counter_clerk, reviewer, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.setattr(staff, "today", lambda: dt.date(2027, 3, 10))
+    monkeypatch.setattr(actions, "today", lambda: dt.date(2027, 3, 10))
     path = tmp_path / "jinji.csv"
     path.write_bytes(STAFF_CSV.encode("cp932"))
     before = AuditEvent.objects.count()

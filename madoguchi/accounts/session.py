@@ -28,10 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from madoguchi.audit.actions import record
-from madoguchi.audit.constants import AuditAction
-
-from . import staff
+from . import actions
 from .access import staff_user
 from .models import User
 
@@ -131,7 +128,7 @@ class StaffSessionMiddleware:
         now = time.time()
         reason = _ended(request, now)
         if reason is not None:
-            record(AuditAction.SESSION_EXPIRED, actor=user, target=user, extra={"reason": reason})
+            actions.record_session_expired(user, reason)
             logout(request)
             if request.path.startswith("/login/"):
                 return self.get_response(request)
@@ -140,8 +137,8 @@ class StaffSessionMiddleware:
             now - float(request.session[LAST_SEEN]) > TOUCH_EVERY
         ):
             request.session[LAST_SEEN] = now
-        if user.move_due is not None and user.move_due <= staff.today():
-            staff.apply_due_moves(user)
+        if user.move_due is not None and user.move_due <= actions.today():
+            actions.apply_due_moves(user)
         if (
             user.must_change_password
             and not request.path.startswith(("/password/", *OPEN_PREFIXES))
@@ -197,7 +194,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     form = OwnPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        staff.change_own_password(user, form.cleaned_data["new_password1"])
+        actions.change_own_password(user, form.cleaned_data["new_password1"])
         update_session_auth_hash(request, user)
         messages.success(request, _("パスワードを変更しました。"))
         target = request.GET.get("next", "")

@@ -23,9 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from madoguchi.lib.spreadsheet import decode_spreadsheet_text
 
-from .constants import Role
-from .models import Department, StaffMove, User
-from .staff import (
+from .actions import (
     Move,
     StaffError,
     add_staff,
@@ -36,6 +34,8 @@ from .staff import (
     parse_role,
     update_staff,
 )
+from .constants import Role
+from .models import Department, StaffMove, User
 
 COLUMNS = {
     "ユーザー名": "username",

@@ -1,5 +1,5 @@
 """職員: the administrator's screens for staff — register, 人事異動 with a 発令日, leavers,
-passwords and second factors, the 人事課's list. Each calls one action (staff.py)."""
+passwords and second factors, the 人事課's list. Each calls one action (actions.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.lib.spreadsheet import decode_spreadsheet_text
 
 from .access import staff_user
-from .actions import reset_second_factor, second_factor_locked
-from .constants import Role
-from .forms import DetailsForm, ImportForm, MoveForm, StaffForm, form_errors
-from .models import StaffMove, User
-from .staff import (
+from .actions import (
     Move,
     StaffError,
     add_staff,
@@ -26,8 +22,13 @@ from .staff import (
     enable_staff,
     move_staff,
     reset_password,
+    reset_second_factor,
+    second_factor_locked,
     update_staff,
 )
+from .constants import Role
+from .forms import DetailsForm, ImportForm, MoveForm, StaffForm, form_errors
+from .models import StaffMove, User
 from .staff_import import import_staff
 
 

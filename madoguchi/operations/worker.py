@@ -10,7 +10,7 @@ import logging
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from madoguchi.accounts.staff import apply_due_moves
+from madoguchi.accounts.actions import apply_due_moves
 from madoguchi.applications.tasks import (
     collect_acknowledgements,
     export_portal_updates,

@@ -110,7 +110,7 @@ def load_catalog(files: list[Path] | None = None) -> LoadReport:
 
 def _handling_department(procedure_id: str, definition: dict[str, Any]) -> Department:
     """The 課 a new version goes to: the one that handles the procedure now (the
-    municipality's choice, procedures/organization.py), else the catalog's, followed
+    municipality's choice, procedures/actions.py), else the catalog's, followed
     through a 組織改正 to the 課 it was merged into."""
     handling = (
         Procedure.objects.filter(procedure_id=procedure_id)

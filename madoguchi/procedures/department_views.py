@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
+from madoguchi.accounts.actions import StaffError, add_department, rename_department
 from madoguchi.accounts.forms import (
     DepartmentForm,
     MergeForm,
@@ -20,10 +21,9 @@ from madoguchi.accounts.forms import (
     open_departments,
 )
 from madoguchi.accounts.models import Department, User
-from madoguchi.accounts.staff import StaffError, add_department, rename_department
 
+from .actions import assign_procedure, merge_departments
 from .models import Procedure
-from .organization import assign_procedure, merge_departments
 
 
 def _administrator(request: HttpRequest) -> User:

@@ -7,9 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from madoguchi.accounts.constants import Role
-from madoguchi.accounts.models import StaffMove, User
-from madoguchi.accounts.staff import (
+from madoguchi.accounts.actions import (
     Move,
     StaffError,
     add_staff,
@@ -21,6 +19,8 @@ from madoguchi.accounts.staff import (
     parse_role,
     reset_password,
 )
+from madoguchi.accounts.constants import Role
+from madoguchi.accounts.models import StaffMove, User
 from madoguchi.accounts.staff_import import import_staff
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import iso_date, print_json

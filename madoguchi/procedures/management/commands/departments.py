@@ -5,12 +5,17 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.db.models import Count, Q
 
+from madoguchi.accounts.actions import (
+    StaffError,
+    add_department,
+    find_department,
+    rename_department,
+)
 from madoguchi.accounts.models import Department
-from madoguchi.accounts.staff import StaffError, add_department, find_department, rename_department
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
+from madoguchi.procedures.actions import assign_procedure, merge_departments
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.organization import assign_procedure, merge_departments
 
 
 class Command(MadoguchiCommand):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from madoguchi.accounts.actions import StaffError
 from madoguchi.accounts.models import Department, StaffMove, User
-from madoguchi.accounts.staff import StaffError
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 
