@@ -158,6 +158,40 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# Directory sign-in (庁内 Active Directory / LDAP; docs/administration.md): on when
+# MADOGUCHI_LDAP_URI is set, with the optional [ldap] extra installed.
+LDAP_URI = os.environ.get("MADOGUCHI_LDAP_URI", "").strip()
+LDAP_BIND_DN = os.environ.get("MADOGUCHI_LDAP_BIND_DN", "")
+LDAP_BIND_PASSWORD = envsecret("MADOGUCHI_LDAP_BIND_PASSWORD") or ""
+LDAP_START_TLS = envbool("MADOGUCHI_LDAP_START_TLS", False)
+LDAP_USER_BASE = os.environ.get("MADOGUCHI_LDAP_USER_BASE", "")
+# Active Directory: (&(sAMAccountName=%(user)s)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))
+LDAP_USER_FILTER = os.environ.get("MADOGUCHI_LDAP_USER_FILTER", "(uid=%(user)s)")
+LDAP_GROUP_BASE = os.environ.get("MADOGUCHI_LDAP_GROUP_BASE", "")
+# groupOfNames · posixGroup · activeDirectory · nestedActiveDirectory
+LDAP_GROUP_TYPE = os.environ.get("MADOGUCHI_LDAP_GROUP_TYPE", "groupOfNames")
+# Group DN → 所属コード and → role (TOML, docs/administration.md).
+LDAP_GROUPS_FILE = os.environ.get("MADOGUCHI_LDAP_GROUPS_FILE", "")
+# Members of this group are refused (e.g. the directory's 退職者 or 休職者 group).
+LDAP_DENY_GROUP = os.environ.get("MADOGUCHI_LDAP_DENY_GROUP", "")
+LDAP_NAME_ATTR = os.environ.get("MADOGUCHI_LDAP_NAME_ATTR", "displayName")
+LDAP_KANA_ATTR = os.environ.get("MADOGUCHI_LDAP_KANA_ATTR", "")
+LDAP_MAIL_ATTR = os.environ.get("MADOGUCHI_LDAP_MAIL_ATTR", "mail")
+LDAP_TIMEOUT_SECONDS = envint("MADOGUCHI_LDAP_TIMEOUT_SECONDS", 5)
+# The directory's own sign-in counts as two factors (smart card, 生体認証 at the PC): then
+# roles that read 個人番号 are not asked for madoguchi's TOTP code after it.
+LDAP_IS_TWO_FACTOR = envbool("MADOGUCHI_LDAP_IS_TWO_FACTOR", False)
+# Roles whose local passwords still work while the directory is on.
+LOCAL_LOGIN_ROLES = [
+    r.strip()
+    for r in os.environ.get("MADOGUCHI_LOCAL_LOGIN_ROLES", "administrator").split(",")
+    if r.strip()
+]
+AUTHENTICATION_BACKENDS = [
+    *(["madoguchi.accounts.directory.DirectoryBackend"] if LDAP_URI else []),
+    "madoguchi.accounts.backends.LocalBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "applications:list"
 LOGOUT_REDIRECT_URL = "login"

@@ -495,3 +495,51 @@ def rename_department(department: Department, *, name: str, actor: User | None) 
         target_id=department.code,
         extra={"from": before, "to": department.name},
     )
+
+
+@transaction.atomic
+def sync_directory_account(
+    user: User,
+    *,
+    created: bool,
+    department: Department | None,
+    role: Role,
+    display_name: str,
+    display_name_kana: str,
+    email: str,
+) -> None:
+    """At a directory sign-in (directory.py): the account takes the 課, role and names the
+    directory's groups and attributes give, audited as any change by the administrator."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    department = None if role == Role.ADMINISTRATOR else department
+    if created:
+        locked.department, locked.role = department, role
+        locked.display_name, locked.display_name_kana, locked.email = (
+            display_name,
+            display_name_kana,
+            email,
+        )
+        locked.save()
+        record(
+            AuditAction.STAFF_CREATED,
+            actor=None,
+            target=locked,
+            extra={
+                "department": department.code if department else None,
+                "role": role.value,
+                "source": "directory",
+            },
+        )
+    else:
+        if (locked.department_id, locked.role) != (department.pk if department else None, role):
+            _apply(locked, Move(department, role), actor=None, effective_from=today())
+        names = (display_name, display_name_kana, email)
+        if names != (locked.display_name, locked.display_name_kana, locked.email):
+            update_staff(
+                locked,
+                display_name=display_name,
+                display_name_kana=display_name_kana,
+                email=email,
+                actor=None,
+            )
+    user.refresh_from_db()

@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .actions import end_every_session, record_login, record_logout
+from .backends import DIRECTORY_BACKEND
 from .models import LoginAttempt, User
+from .second_factor import VERIFIED
 from .session import start_session, to_login
 
 
@@ -39,6 +41,7 @@ def is_locked(username: str) -> bool:
 
 class LockoutAuthenticationForm(AuthenticationForm):
     locked = False
+    directory_unreachable = False
 
     def clean(self) -> dict[str, Any]:
         # Keyed as Django keys the login (the field strips, then NFKC): ｍａｄｏｇｕｃｈｉ and
@@ -52,7 +55,19 @@ class LockoutAuthenticationForm(AuthenticationForm):
                 % {"m": settings.LOGIN_LOCKOUT_SECONDS // 60},
                 code="locked",
             )
-        return super().clean()
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if getattr(self.request, "directory_unreachable", False):
+                self.directory_unreachable = True
+                raise forms.ValidationError(
+                    _(
+                        "庁内ディレクトリ(ログインの確認先)に接続できないため、ログインできません。"
+                        "しばらくしてからやり直すか、システム管理者に連絡してください。"
+                    ),
+                    code="directory_unreachable",
+                ) from None
+            raise
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
@@ -77,6 +92,9 @@ SESSION_GENERATION = "session_generation"
 def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: object) -> None:
     request.session[SESSION_GENERATION] = user.session_generation
     start_session(request)
+    if settings.LDAP_IS_TWO_FACTOR and getattr(user, "backend", "") == DIRECTORY_BACKEND:
+        # The directory's sign-in is itself two-factor (declared by the municipality).
+        request.session[VERIFIED] = True
     record_login(user.username, user=user, succeeded=True, ip_address=_client_ip(request))
 
 
