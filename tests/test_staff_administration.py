@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from conftest import PASSWORD, sign_in
@@ -287,3 +289,20 @@ def test_a_reorganisation_merges_one_department_into_another(
     assert audited(AuditAction.DEPARTMENT_RENAMED, "kosodate").actor == administrator
     with pytest.raises(CommandError, match="統合されています"):
         call_command("staff", "move", counter_clerk.username, "--department", "hoiku")
+
+
+def test_the_personnel_list_is_previewed_then_applied_on_screen(
+    catalog, client, administrator, counter_clerk, reviewer
+):
+    sign_in(client, administrator)
+    upload = SimpleUploadedFile("jinji.csv", STAFF_CSV.encode("cp932"), content_type="text/csv")
+    preview = client.post("/staff/import/", {"file": upload}).content.decode()
+    assert "まだ反映していません" in preview and "無効化" in preview
+    assert not User.objects.filter(username="tanaka").exists()
+    text = preview.split('<textarea name="text" hidden aria-hidden="true">')[1].split(
+        "</textarea>"
+    )[0]
+    applied = client.post("/staff/import/", {"text": html.unescape(text), "apply": "1"})
+    assert "反映しました" in applied.content.decode()
+    assert User.objects.get(username="tanaka").department.code == "kaigo"
+    assert audited(AuditAction.STAFF_DISABLED, "shinsa").actor == administrator

@@ -63,6 +63,7 @@ def test_start_brings_the_demo_up_with_applications_arriving(tmp_path: Path):
         assert {line.split("\t")[0] for line in logins.splitlines()} == {
             "madoguchi",
             "shinsa",
+            "kacho",
             "kaigo",
             "kaigoshinsa",
             "admin",
