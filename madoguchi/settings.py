@@ -231,15 +231,21 @@ SESSION_ABSOLUTE_SECONDS = envint(
 )
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
+# Behind the municipality's HTTPS proxy (nginx, Apache; docs/deployment.md): the proxy's
+# X-Forwarded-Proto/-For/-Host are believed from the address in MADOGUCHI_TRUSTED_PROXY
+# only (`madoguchi serve` hands them to waitress, which strips them from anyone else), so
+# Django sees the request as HTTPS: secure cookies, HSTS, and the login form's Origin check
+# against the address staff use (MADOGUCHI_SITE_URL).
+BEHIND_HTTPS_PROXY = envbool("BEHIND_HTTPS_PROXY", False)
+TRUSTED_PROXY = os.environ.get("MADOGUCHI_TRUSTED_PROXY", "").strip()
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", BEHIND_HTTPS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Behind the municipality's HTTPS proxy: SECURE_HSTS_SECONDS=31536000 (0 = no HSTS header),
-# and the proxy's X-Forwarded-Proto tells Django the request was HTTPS.
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
-if envbool("BEHIND_HTTPS_PROXY", False):
+# HSTS (a year behind the HTTPS proxy; 0 = no header). Django sends it on HTTPS requests only.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if BEHIND_HTTPS_PROXY else 0)
+if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Failed logins before a username is locked, and for how long (seconds).
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
@@ -285,6 +291,8 @@ AUDIT_ANCHOR_FILE = Path(
     os.environ.get("MADOGUCHI_AUDIT_ANCHOR_FILE", DATA_DIR / "audit-anchors.jsonl")
 )
 AUDIT_ANCHOR_SECONDS = envint("MADOGUCHI_AUDIT_ANCHOR_SECONDS", 3600)
+# A worker or relay whose last pass is older than this is reported stopped (`madoguchi status`).
+HEARTBEAT_STALE_SECONDS = envint("MADOGUCHI_HEARTBEAT_STALE_SECONDS", 300)
 # How often the worker brings the dashboard's daily counts up to date (insights/aggregate.py).
 INSIGHTS_REFRESH_SECONDS = envint("MADOGUCHI_INSIGHTS_REFRESH_SECONDS", 300)
 
@@ -332,6 +340,7 @@ DIGEST_HOUR = envint("MADOGUCHI_DIGEST_HOUR", 8)
 DEFAULT_FROM_EMAIL = os.environ.get("MADOGUCHI_MAIL_FROM", "madoguchi@localhost")
 # Where staff reach madoguchi: the links in mails.
 SITE_URL = os.environ.get("MADOGUCHI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("https://") else []
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 # Without a mail server (the demo), mails are written as files to the data folder.

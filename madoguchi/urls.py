@@ -6,6 +6,7 @@ from madoguchi.accounts import session
 from madoguchi.accounts.login import LockoutAuthenticationForm, logout_everywhere
 from madoguchi.accounts.second_factor import second_factor
 from madoguchi.applications.views import applicant_texts
+from madoguchi.operations import views as operations
 from madoguchi.procedures import department_views
 
 urlpatterns = [
@@ -21,6 +22,9 @@ urlpatterns = [
     path("session/status/", session.session_status, name="session_status"),
     path("session/keepalive/", session.session_keepalive, name="session_keepalive"),
     path("logout/everywhere/", logout_everywhere, name="logout_everywhere"),
+    path("healthz", operations.healthz, name="healthz"),
+    path("readyz", operations.readyz, name="readyz"),
+    path("status/", operations.status, name="status"),
     path("applications/", include("madoguchi.applications.urls")),
     path("staff/departments/", department_views.departments, name="departments"),
     path("staff/departments/assign/", department_views.assign, name="department_assign"),

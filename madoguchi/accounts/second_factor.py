@@ -30,7 +30,15 @@ from .session import safe_next
 VERIFIED = "second_factor_verified"
 PENDING_KEY = "second_factor_pending"
 # The API authenticates each request by token, not by this session.
-EXEMPT_PREFIXES = ("/second-factor/", "/login/", "/logout/", "/static/", "/api/")
+EXEMPT_PREFIXES = (
+    "/second-factor/",
+    "/login/",
+    "/logout/",
+    "/static/",
+    "/api/",
+    "/healthz",
+    "/readyz",
+)
 
 
 class SecondFactorMiddleware:

@@ -52,7 +52,15 @@ REASONS = {
 
 # Addresses a session's end does not send to the login page: the login itself, the API
 # (a token, not a session), files, and the status the warning asks for.
-OPEN_PREFIXES = ("/login/", "/logout/", "/static/", "/api/", "/session/status/")
+OPEN_PREFIXES = (
+    "/login/",
+    "/logout/",
+    "/static/",
+    "/api/",
+    "/session/status/",
+    "/healthz",
+    "/readyz",
+)
 
 
 def safe_next(request: HttpRequest) -> str:

@@ -6,6 +6,7 @@ effect on their 発令日."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -42,6 +43,9 @@ def drain(spool: Spool) -> int:
     for spooled in spool.pending():
         try:
             data = spooled.open(settings.SPOOL_PRIVATE_KEY)
+        except FileNotFoundError:
+            continue  # another worker took it
+        try:
             result = import_package(data, f"{spooled.name}.zip", run)
         except (OperationalError, InterfaceError):
             log.exception("worker: database unavailable; %s stays in the spool", spooled.name)
@@ -51,7 +55,8 @@ def drain(spool: Spool) -> int:
             spool.reject(spooled.path, f"取り込めませんでした: {type(exc).__name__}: {exc}")
             continue
         log.info("worker: %s → %s %s", spooled.name, result.outcome.value, result.reason or "")
-        spooled.path.unlink()
+        # Another worker may have imported (a duplicate, by 受付番号) and removed it first.
+        spooled.path.unlink(missing_ok=True)
         done += 1
     return done
 
@@ -87,35 +92,28 @@ class Worker:
         self.arrival_mail = Every(60)
         self.insights = Every(settings.INSIGHTS_REFRESH_SECONDS)
 
-    def one_pass(self) -> None:
-        drain(self.spool)
-        steps = (
-            ("status exchange", lambda: exchange_statuses(self.spool)),
-            ("hand-over", hand_over),
-            ("letters", make_waiting_letters),
+    def one_pass(self) -> list[str]:
+        """Every step, each on its own (one failing does not stop the others); returns what
+        failed, for the heartbeat (`madoguchi status`)."""
+        steps: list[tuple[str, Callable[[], object], Every | None]] = [
+            ("intake", lambda: drain(self.spool), None),
+            ("status exchange", lambda: exchange_statuses(self.spool), None),
+            ("hand-over", hand_over, None),
+            ("letters", make_waiting_letters, None),
             # 人事異動 whose 発令日 has come, for those who sign in by token or not today.
-            ("staff moves", apply_due_moves),
-        )
-        for name, step in steps:
+            ("staff moves", apply_due_moves, None),
+            ("arrival mail", send_arrival_mails, self.arrival_mail),
+            ("daily counts", refresh_insights, self.insights),
+            ("CRL refresh", refresh_crls, self.crl_refresh),
+            ("audit anchor", anchor, self.audit_anchor),
+        ]
+        failed = []
+        for name, step, every in steps:
+            if every is not None and not every.due():
+                continue
             try:
                 step()
-            except Exception:
-                log.exception("worker: %s failed; tried again next pass", name)
-        if self.arrival_mail.due():
-            try:
-                send_arrival_mails()
-            except Exception:
-                log.exception("worker: new-arrival mail failed; tried again next minute")
-        if self.insights.due():
-            try:
-                counted = refresh_insights()
-                log.debug("worker: daily counts of %d day(s) brought up to date", counted)
-            except Exception:
-                log.exception("worker: daily counts failed; tried again later")
-        if self.crl_refresh.due():
-            refresh_crls()
-        if self.audit_anchor.due():
-            try:
-                anchor()
-            except OSError:
-                log.exception("worker: audit anchor not written")
+            except Exception as exc:
+                log.exception("worker: %s failed; tried again on a later pass", name)
+                failed.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
+        return failed

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -82,4 +85,20 @@ def relay_spool() -> Spool:
         settings.SPOOL_DIR,
         settings.RELAY_HANDOFF_KEY.encode(),
         pin=settings.DATA_DIR / "spool-seal-key.pub",
+    )
+
+
+def record_beat(spool: Spool, *, started_at: float, error: str | None, fetched: int) -> None:
+    """The relay's heartbeat, in the spool (it has no database): read on the 申請管理 side by
+    `madoguchi status`."""
+    spool.beat(
+        "relay",
+        {
+            "instance": f"{socket.gethostname()}:{os.getpid()}",
+            "started_at": started_at,
+            "beat_at": time.time(),
+            "last_error": error or "",
+            "fetched": fetched,
+            "backlog": {"outbox": len(spool.outgoing())},
+        },
     )

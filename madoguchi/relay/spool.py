@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 import time
@@ -83,6 +84,7 @@ class Spool:
         self.tmp = root / "tmp"
         self.fetched = root / "fetched"
         self.keys = root / "keys"
+        self.heartbeats = root / "heartbeat"
         for folder in (
             self.incoming,
             self.outbox,
@@ -91,6 +93,7 @@ class Spool:
             self.tmp,
             self.fetched,
             self.keys,
+            self.heartbeats,
         ):
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -114,15 +117,21 @@ class Spool:
         return target
 
     def _list(self, folder: Path, *exts: str) -> list[SpooledFile]:
-        """Files whose MAC matches; any other file is moved to ``rejected/``."""
+        """Files whose MAC matches; any other file is moved to ``rejected/``. A file another
+        worker took meanwhile is passed over."""
         found = []
         for path in sorted(folder.iterdir()):
             match = SPOOLED.fullmatch(path.name)
+            if not path.exists():
+                continue
             if not path.is_file():
                 self.reject(path, "ファイルではありません")
                 continue
             if match and match["ext"] in exts:
-                data = path.read_bytes()
+                try:
+                    data = path.read_bytes()
+                except FileNotFoundError:
+                    continue
                 mac = self.mac(folder, match["name"], match["ext"], data)
                 if hmac.compare_digest(mac, match["mac"]):
                     found.append(SpooledFile(path, match["name"]))
@@ -133,7 +142,10 @@ class Spool:
     def reject(self, path: Path, reason: str) -> None:
         """Set a file aside in ``rejected/`` with a reason file beside it; never processed."""
         target = self.rejected / path.name
-        os.replace(path, target)
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:  # another worker took it meanwhile
+            return
         target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
 
     # --- inbound: packages ---
@@ -184,6 +196,24 @@ class Spool:
                 self.pin.write_bytes(key)
             return key
         return pinned if len(pinned) == 32 else None
+
+    # --- heartbeats: the relay's last pass, for `madoguchi status` on the other side ---
+
+    def beat(self, component: str, document: dict[str, object]) -> None:
+        """Replace ``component``'s heartbeat (one authenticated JSON file)."""
+        data = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+        written = self._write(self.heartbeats, component, "json", data)
+        for old in self.heartbeats.glob(f"{component}.*.json"):
+            if old != written:
+                old.unlink(missing_ok=True)
+
+    def heartbeat(self, component: str) -> dict[str, object] | None:
+        beats = [f for f in self._list(self.heartbeats, "json") if f.name == component]
+        if not beats:
+            return None
+        newest = max(beats, key=lambda f: f.path.stat().st_mtime_ns)
+        document: dict[str, object] = json.loads(newest.read())
+        return document
 
     # --- outbound: status updates for the portal ---
 

@@ -7,6 +7,7 @@ import socket
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db import connections
 
@@ -40,9 +41,10 @@ class Command(MadoguchiCommand):
         if processes < 1 or (processes > 1 and not hasattr(os, "fork")):
             raise CommandError("--processes は 1 以上で、2 以上は Linux でのみ指定できます")
         host, port, threads = options["host"], options["port"], options["threads"]
+        proxy = proxy_options()
         self.stdout.write(f"http://{host}:{port}/ で待ち受けます")
         if processes == 1:
-            serve(application, host=host, port=port, threads=threads)
+            serve(application, host=host, port=port, threads=threads, **proxy)
             return
         # One listening socket, shared by processes forked before any of them opens a
         # database connection: Python runs one thread at a time per process, so a second
@@ -53,7 +55,7 @@ class Command(MadoguchiCommand):
         for _ in range(processes):
             pid = os.fork()
             if pid == 0:
-                serve(application, sockets=[listener], threads=threads)
+                serve(application, sockets=[listener], threads=threads, **proxy)
                 os._exit(0)
             children.append(pid)
 
@@ -67,3 +69,20 @@ class Command(MadoguchiCommand):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(child, 0)
         sys.stdout.flush()
+
+
+def proxy_options() -> dict[str, Any]:
+    """waitress believes the proxy's forwarded headers from the trusted address only
+    (settings.TRUSTED_PROXY, the proxy's own) and removes them from every other request."""
+    if not settings.BEHIND_HTTPS_PROXY:
+        return {}
+    if not settings.TRUSTED_PROXY:
+        raise CommandError(
+            "BEHIND_HTTPS_PROXY には MADOGUCHI_TRUSTED_PROXY (プロキシのアドレス) が必要です"
+        )
+    return {
+        "trusted_proxy": settings.TRUSTED_PROXY,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for", "x-forwarded-host"},
+        "clear_untrusted_proxy_headers": True,
+    }

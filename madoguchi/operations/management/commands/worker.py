@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.db import DatabaseError
+from django.utils import timezone
 
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.polling import Loop
 from madoguchi.linking.tasks import hand_over
+from madoguchi.operations.heartbeat import record_worker_beat
 from madoguchi.operations.worker import Worker, drain, exchange_statuses
 from madoguchi.relay.passes import relay_spool
+
+log = logging.getLogger(__name__)
 
 
 class Command(MadoguchiCommand):
@@ -27,9 +33,14 @@ class Command(MadoguchiCommand):
             hand_over()
             return
         worker = Worker(spool)
+        started_at = timezone.now()
 
         def one_pass() -> float:
-            worker.one_pass()
+            failed = worker.one_pass()
+            try:
+                record_worker_beat(spool, started_at, failed)
+            except DatabaseError:
+                log.warning("worker: heartbeat not recorded (database unavailable)")
             return float(options["interval"])
 
         Loop("worker").run(one_pass)

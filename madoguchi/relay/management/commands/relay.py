@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.polling import Loop
-from madoguchi.relay.passes import pull_once, push_statuses, relay_spool
+from madoguchi.relay.passes import pull_once, push_statuses, record_beat, relay_spool
 from madoguchi.relay.portal import PortalClient, PortalError
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Command(MadoguchiCommand):
                 raise CommandError("ポータルとの通信が途中で失敗しました。再実行してください")
             return
         wait = float(settings.PORTAL_POLL_SECONDS)
+        started_at = time.time()
 
         def one_pass() -> float:
             nonlocal wait
@@ -59,6 +61,8 @@ class Command(MadoguchiCommand):
             else:
                 wait = min(wait * 2, 300.0)
                 log.warning("relay: portal unavailable, retrying in %.0fs", wait)
+            error = None if result.complete else "ポータルとの通信に失敗しました"
+            record_beat(spool, started_at=started_at, error=error, fetched=result.fetched)
             return wait
 
         Loop("relay").run(one_pass)

@@ -1,0 +1,63 @@
+"""/healthz and /readyz for the monitor and the proxy, and the administrator's 稼働状況."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from madoguchi.accounts.access import staff_user
+from madoguchi.procedures.models import Procedure
+from madoguchi.relay.passes import relay_spool
+
+from .heartbeat import healthy, report
+
+PARTS = {"database": "データベース", "worker": "ワーカー", "relay": "連携サーバ"}
+
+
+def _database_answers() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return f"データベースに接続できません: {str(exc).splitlines()[0] if str(exc) else exc}"
+    return None
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process answers and reaches its database (liveness)."""
+    problem = _database_answers()
+    if problem:
+        return JsonResponse({"status": "error", "problem": problem}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready for staff: the database answers, every migration is applied and the catalog is
+    loaded (readiness: the proxy sends no one here before)."""
+    problem = _database_answers()
+    if problem is None:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            problem = "データベースの構造が最新ではありません (madoguchi migrate)"
+        elif not Procedure.objects.exists():
+            problem = "手続カタログが読み込まれていません (madoguchi procedures load)"
+    if problem:
+        return JsonResponse({"status": "error", "problem": problem}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def status(request: HttpRequest) -> HttpResponse:
+    staff_user(request, may=lambda user: user.may_manage_staff)
+    parts = report(relay_spool())
+    return render(
+        request,
+        "operations/status.html",
+        {"parts": parts, "healthy": healthy(parts), "labels": PARTS},
+    )

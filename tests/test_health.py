@@ -1,0 +1,101 @@
+"""What a monitor reads: /healthz, /readyz, the heartbeats of the worker and the relay, and
+`madoguchi status` exiting 1 when a part has stopped or fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from conftest import sign_in
+from madoguchi.operations.heartbeat import record_worker_beat
+from madoguchi.operations.models import Heartbeat
+from madoguchi.operations.worker import Worker
+from madoguchi.relay.passes import record_beat, relay_spool
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def own_spool(settings, tmp_path) -> None:
+    settings.SPOOL_DIR = tmp_path / "spool"
+
+
+def test_healthz_answers_and_readyz_waits_for_the_catalog(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert "手続カタログが読み込まれていません" in answer.json()["problem"]
+    call_command("procedures", "load")
+    assert client.get("/readyz").status_code == 200
+
+
+def status(capsys) -> tuple[bool, dict]:
+    try:
+        call_command("status", "--json")
+        ok = True
+    except CommandError:
+        ok = False
+    return ok, json.loads(capsys.readouterr().out)
+
+
+def test_status_is_ok_while_worker_and_relay_beat_and_fails_when_the_worker_stops(
+    catalog, capsys, settings
+):
+    ok, report = status(capsys)
+    assert not ok
+    assert {p["part"]: p["state"] for p in report["parts"]} == {
+        "database": "正常",
+        "worker": "記録なし",
+        "relay": "記録なし",
+    }
+    spool = relay_spool()
+    failed = Worker(spool).one_pass()
+    assert failed == []
+    record_worker_beat(spool, timezone.now(), failed)
+    record_beat(spool, started_at=time.time(), error=None, fetched=0)
+    ok, report = status(capsys)
+    assert ok and report["ok"]
+    worker = next(p for p in report["parts"] if p["part"] == "worker")
+    assert worker["backlog"] == {"spool": 0, "deliveries": 0, "letter_runs": 0}
+
+    # The worker died ten minutes ago: its last beat is older than the stale limit.
+    Heartbeat.objects.update(beat_at=timezone.now() - dt.timedelta(minutes=10))
+    ok, report = status(capsys)
+    assert not ok
+    worker = next(p for p in report["parts"] if p["part"] == "worker")
+    assert worker["state"] == "停止" and "記録がありません" in worker["detail"]
+
+
+def test_a_failing_relay_is_reported_with_its_error(catalog, capsys):
+    spool = relay_spool()
+    record_worker_beat(spool, timezone.now(), [])
+    record_beat(spool, started_at=time.time(), error="ポータルとの通信に失敗しました", fetched=0)
+    ok, report = status(capsys)
+    relay = next(p for p in report["parts"] if p["part"] == "relay")
+    assert not ok and relay["state"] == "エラー"
+    assert relay["detail"] == "ポータルとの通信に失敗しました"
+
+
+def test_a_forged_relay_heartbeat_is_not_believed(catalog, capsys):
+    spool = relay_spool()
+    record_worker_beat(spool, timezone.now(), [])
+    forged = json.dumps({"beat_at": time.time(), "last_error": ""}).encode()
+    (spool.heartbeats / f"relay.{'0' * 64}.json").write_bytes(forged)
+    ok, report = status(capsys)
+    assert not ok
+    assert next(p for p in report["parts"] if p["part"] == "relay")["state"] == "記録なし"
+
+
+def test_the_administrator_sees_the_same_on_screen(catalog, client, administrator, counter_clerk):
+    record_worker_beat(relay_spool(), timezone.now(), ["hand-over: OSError: ディスクがいっぱい"])
+    sign_in(client, counter_clerk)
+    assert client.get("/status/").status_code == 403
+    sign_in(client, administrator)
+    page = client.get("/status/").content.decode()
+    assert "止まっているか失敗している部分があります" in page
+    assert "ディスクがいっぱい" in page
