@@ -14,6 +14,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from madoguchi.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -102,6 +104,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "madoguchi.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -348,11 +351,7 @@ if not os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # The document engine reports each step of every PDF at INFO: only its problems here.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
-}
+# Every line with its time, level, process and request id; MADOGUCHI_LOG_FORMAT=json for a
+# log collector (madoguchi/logs.py).
+LOG_FORMAT = os.environ.get("MADOGUCHI_LOG_FORMAT", "text")
+LOGGING = logging_config(os.environ.get("LOG_LEVEL", "INFO"), LOG_FORMAT)
