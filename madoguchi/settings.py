@@ -40,6 +40,11 @@ def envsecret(name: str) -> str | None:
 
 
 DATA_DIR = Path(os.environ.get("MADOGUCHI_DATA_DIR", Path.cwd() / "var")).resolve()
+# Everything madoguchi writes is its own user's alone (the database, its WAL, backups,
+# letters, keys): a folder 0700, files 0600. The spool share is the one exception, by
+# design group-writable (relay/spool.py, docs/deployment.md).
+os.umask(0o077)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _generated_secret(file_name: str, make: str) -> str:
@@ -49,7 +54,6 @@ def _generated_secret(file_name: str, make: str) -> str:
     """
     path = DATA_DIR / file_name
     if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first

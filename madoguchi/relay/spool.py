@@ -35,6 +35,12 @@ SPOOLED = re.compile(
 )
 
 
+# The one place madoguchi writes for another user to read: the relay's user and the
+# worker's share the spool through a group, setgid folders keep that group on new files.
+SHARED_FOLDER = 0o2770
+SHARED_FILE = 0o660
+
+
 class SpoolError(Exception):
     pass
 
@@ -86,6 +92,7 @@ class Spool:
         self.keys = root / "keys"
         self.heartbeats = root / "heartbeat"
         for folder in (
+            self.root,
             self.incoming,
             self.outbox,
             self.sent,
@@ -96,6 +103,7 @@ class Spool:
             self.heartbeats,
         ):
             folder.mkdir(parents=True, exist_ok=True)
+            _share(folder, SHARED_FOLDER)
 
     def mac(self, folder: Path, name: str, ext: str, data: bytes) -> str:
         """Over the folder (the direction and stage) and the kind as well as the name and
@@ -109,6 +117,7 @@ class Spool:
         target = folder / f"{name}.{self.mac(folder, name, ext, data)}.{ext}"
         tmp = self.tmp / f"{name}.{ext}.{os.getpid()}.part"
         with open(tmp, "wb") as f:
+            os.fchmod(f.fileno(), SHARED_FILE)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -238,6 +247,13 @@ class Spool:
         for stale in self.tmp.glob(f"*.{ext}.*.part"):
             if now - stale.stat().st_mtime > older_than:
                 stale.unlink(missing_ok=True)
+
+
+def _share(folder: Path, mode: int) -> None:
+    """The spool is shared by the relay's user and the worker's through a common group
+    (docs/deployment.md); a folder another user owns is left as its owner set it."""
+    if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o7777 != mode:
+        folder.chmod(mode)
 
 
 def _fsync_dir(path: Path) -> None:
