@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from madoguchi.accounts.constants import Role
@@ -30,7 +31,7 @@ from madoguchi.operations.worker import drain
 from madoguchi.procedures.catalog import load_catalog
 from madoguchi.relay.passes import pull_once, push_statuses
 from madoguchi.relay.portal import PortalClient
-from madoguchi.relay.spool import Spool
+from madoguchi.relay.spool import Spool, public_key_of
 from madoguchi.residents.actions import load_links
 from pittari_sim.generate import Generated, generate, load_or_create_ca
 from pittari_sim.pki import CA
@@ -195,6 +196,14 @@ def sign_in(client, user: User) -> None:
     session.save()
 
 
+def worker_spool(root: Path, key: bytes = b"k") -> Spool:
+    """A spool as the relay finds it once the worker has started: the key packages are
+    sealed to published (the relay fetches nothing before)."""
+    spool = Spool(root, key)
+    spool.publish_seal_key(public_key_of(settings.SPOOL_PRIVATE_KEY))
+    return spool
+
+
 TOWN_SECRET = "town-secret"
 
 
@@ -240,7 +249,7 @@ def town(catalog: None, portal_data: Portal, tmp_path: Path) -> Iterator[Town]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
     yield Town(
-        url, PortalClient(url, "madoguchi-demo", TOWN_SECRET), Spool(tmp_path / "spool", b"k")
+        url, PortalClient(url, "madoguchi-demo", TOWN_SECRET), worker_spool(tmp_path / "spool")
     )
     server.shutdown()
     server.server_close()

@@ -13,6 +13,7 @@ import sys
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db import DatabaseError
 
@@ -29,6 +30,9 @@ def main() -> None:
         execute_from_command_line(["madoguchi", *sys.argv[1:]])
     except KeyboardInterrupt:
         sys.exit(130)
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"設定エラー: {exc}\n")
+        sys.exit(1)
     except (OSError, UnicodeError, ValueError, DatabaseError) as exc:
         if os.environ.get("MADOGUCHI_TRACEBACK"):
             logging.getLogger("madoguchi").exception("command failed")

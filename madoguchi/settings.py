@@ -10,9 +10,11 @@ import base64
 import datetime as dt
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from madoguchi.logs import logging_config
 
@@ -47,11 +49,31 @@ os.umask(0o077)
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def _generated_secret(file_name: str, make: str) -> str:
-    """A secret made once and kept (mode 600) in the data folder: for the demo and tests.
+# MADOGUCHI_PRODUCTION=1 (the service units set it): every secret must be given (NAME or
+# NAME_FILE); a missing one stops the start, named — none is ever generated. Without it
+# (the demo, tests) a missing secret is made once and kept in the data folder.
+PRODUCTION = envbool("MADOGUCHI_PRODUCTION", False)
+# Which process this is: "relay" on the 連携サーバ (LGWAN side), which holds only the spool's
+# hand-over key and the portal credential, and reads or makes no other secret.
+COMPONENT = os.environ.get("MADOGUCHI_COMPONENT", "").strip()
+RELAY_ONLY = COMPONENT == "relay"
 
-    Production gives every secret through the environment instead.
-    """
+
+class MissingSecret(ImproperlyConfigured):
+    pass
+
+
+def _secret(name: str, file_name: str, make: Callable[[], str]) -> str:
+    """``name`` (or ``name``_FILE); else, outside production, one made once and kept (mode
+    600) in the data folder."""
+    given = envsecret(name)
+    if given:
+        return given
+    if PRODUCTION:
+        raise MissingSecret(
+            f"{name} (または {name}_FILE) が設定されていません。"
+            "本番 (MADOGUCHI_PRODUCTION=1) では鍵を自動で作りません (docs/deployment.md)"
+        )
     path = DATA_DIR / file_name
     if not path.exists():
         try:
@@ -60,11 +82,20 @@ def _generated_secret(file_name: str, make: str) -> str:
             pass
         else:
             with os.fdopen(fd, "w") as f:
-                f.write(make)
+                f.write(make())
     return path.read_text().strip()
 
 
-SECRET_KEY = envsecret("SECRET_KEY") or _generated_secret("secret_key", secrets.token_urlsafe(50))
+def _key_list(text: str) -> list[str]:
+    return [key.strip() for key in text.replace("\n", ",").split(",") if key.strip()]
+
+
+# The relay has no sessions: a key of its own for this process only, never kept.
+SECRET_KEY = (
+    secrets.token_urlsafe(50)
+    if RELAY_ONLY
+    else _secret("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
+)
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
@@ -76,15 +107,11 @@ def _fernet_key() -> str:
 # Fernet keys for 個人番号 at rest, newest first (rotation: prepend a new key, run
 # `madoguchi residents rotate-keys`, then drop the old one). In production they come from
 # MADOGUCHI_MY_NUMBER_KEYS(_FILE), kept apart from the database's disk and backups.
-MY_NUMBER_KEYS = [
-    key.strip()
-    for key in (
-        envsecret("MADOGUCHI_MY_NUMBER_KEYS") or _generated_secret("my-number-key", _fernet_key())
-    )
-    .replace("\n", ",")
-    .split(",")
-    if key.strip()
-]
+MY_NUMBER_KEYS = (
+    []
+    if RELAY_ONLY
+    else _key_list(_secret("MADOGUCHI_MY_NUMBER_KEYS", "my-number-key", _fernet_key))
+)
 
 
 INSTALLED_APPS = [
@@ -147,7 +174,7 @@ TEMPLATES = [
 _default_db = f"sqlite:///{DATA_DIR / 'madoguchi.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", _default_db),
+        envsecret("DATABASE_URL") or _default_db,
         # Each web thread keeps its connection (checked before reuse) instead of opening
         # one per request; DB_CONN_MAX_AGE=0 goes back to one per request.
         conn_max_age=envint("DB_CONN_MAX_AGE", 60),
@@ -254,6 +281,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if BEHIND_HTTPS_PROXY else 0)
 if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Said in Japanese by madoguchi's own deploy checks (operations/checks.py); the redirect
+# from HTTP to HTTPS is the proxy's.
+SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
 # Failed logins before a username is locked, and for how long (seconds).
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
@@ -262,19 +292,33 @@ LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # The relay's spool: the one folder through which the 連携サーバ hands packages over, and
 # the key both sides use to authenticate what they put there.
 SPOOL_DIR = Path(os.environ.get("MADOGUCHI_SPOOL_DIR", DATA_DIR / "spool")).resolve()
-RELAY_HANDOFF_KEY = envsecret("MADOGUCHI_RELAY_HANDOFF_KEY") or _generated_secret(
-    "relay-handoff-key", secrets.token_urlsafe(32)
+RELAY_HANDOFF_KEY = _secret(
+    "MADOGUCHI_RELAY_HANDOFF_KEY", "relay-handoff-key", lambda: secrets.token_urlsafe(32)
 )
 # The 申請管理 side's X25519 key (base64) that spooled packages are sealed to: the worker
 # publishes its public half in the spool, and the relay seals every package to it, so the
 # relay's host never holds a readable one. The private half stays on this side only.
-SPOOL_PRIVATE_KEY = base64.b64decode(
-    envsecret("MADOGUCHI_SPOOL_PRIVATE_KEY")
-    or _generated_secret("spool-private-key", base64.b64encode(secrets.token_bytes(32)).decode())
+SPOOL_PRIVATE_KEY = (
+    b""
+    if RELAY_ONLY
+    else base64.b64decode(
+        _secret(
+            "MADOGUCHI_SPOOL_PRIVATE_KEY",
+            "spool-private-key",
+            lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+        )
+    )
 )
+# Only for an old 申請管理 side that publishes no key: the relay then spools packages in clear.
+SPOOL_ALLOW_UNSEALED = envbool("MADOGUCHI_SPOOL_ALLOW_UNSEALED", False)
 PORTAL_URL = os.environ.get("MADOGUCHI_PORTAL_URL", "http://127.0.0.1:8765")
 PORTAL_CLIENT_ID = os.environ.get("MADOGUCHI_PORTAL_CLIENT_ID", "madoguchi-demo")
 PORTAL_CLIENT_SECRET = envsecret("MADOGUCHI_PORTAL_CLIENT_SECRET") or ""
+if PRODUCTION and RELAY_ONLY and not PORTAL_CLIENT_SECRET:
+    raise MissingSecret(
+        "MADOGUCHI_PORTAL_CLIENT_SECRET (または MADOGUCHI_PORTAL_CLIENT_SECRET_FILE) が"
+        "設定されていません"
+    )
 PORTAL_POLL_SECONDS = envint("MADOGUCHI_PORTAL_POLL_SECONDS", 10)
 # Pause before repeating a failed portal call (times 1, 2 …), within one pass.
 PORTAL_RETRY_DELAY = float(os.environ.get("MADOGUCHI_PORTAL_RETRY_DELAY", "0.5"))
@@ -282,15 +326,11 @@ PORTAL_RETRY_DELAY = float(os.environ.get("MADOGUCHI_PORTAL_RETRY_DELAY", "0.5")
 # Keys of the audit chain's HMAC, newest first: kept outside the database (like the 個人番号
 # keys), so someone who can write the database cannot re-chain it. Rotation: prepend a key;
 # events keep the id of the key that sealed them.
-AUDIT_KEYS = [
-    key.strip()
-    for key in (
-        envsecret("MADOGUCHI_AUDIT_KEYS") or _generated_secret("audit-key", secrets.token_hex(32))
-    )
-    .replace("\n", ",")
-    .split(",")
-    if key.strip()
-]
+AUDIT_KEYS = (
+    []
+    if RELAY_ONLY
+    else _key_list(_secret("MADOGUCHI_AUDIT_KEYS", "audit-key", lambda: secrets.token_hex(32)))
+)
 # Signed checkpoints of the chain's head (`madoguchi audit anchor`, hourly by the worker),
 # one JSON line each, in a file the database cannot rewrite: in production, outside the
 # data folder on another disk or an append-only mount.

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from lxml import etree
 
+from conftest import worker_spool
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import add_trust_anchor, import_package
@@ -65,7 +66,7 @@ def signed_forms(paths: list[Path]) -> dict[str, dict[str, str]]:
 def test_generated_packages_reach_the_core_system_file_as_signed(
     portal_url, trusted, tmp_path, reviewer, capsys, django_capture_on_commit_callbacks
 ):
-    spool = Spool(tmp_path / "spool", b"hand-over key")
+    spool = worker_spool(tmp_path / "spool", b"hand-over key")
     client = PortalClient(portal_url, "madoguchi-demo", SECRET)
     assert pull_once(client, spool).fetched == len(trusted.packages)
     assert pull_once(client, spool).fetched == 0  # nothing fetched twice
@@ -108,7 +109,7 @@ def test_the_portal_refuses_a_wrong_secret(portal_url, tmp_path):
     client = PortalClient(portal_url, "madoguchi-demo", "wrong")
     with pytest.raises(PortalError, match="401"):
         list(client.list_applications())
-    result = pull_once(client, Spool(tmp_path / "spool", b"k"))
+    result = pull_once(client, worker_spool(tmp_path / "spool", b"k"))
     assert (result.fetched, result.complete) == (0, False)
 
 

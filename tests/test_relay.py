@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import worker_spool
 from madoguchi.applications.actions import change_status
 from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application, PortalStatusUpdate
@@ -49,7 +50,7 @@ def faulty_portal(portal_copy) -> Iterator[tuple[Portal, str]]:
 
 def test_every_package_arrives_once_from_a_portal_on_a_bad_day(trusted, faulty_portal, tmp_path):
     _portal, url = faulty_portal
-    spool = Spool(tmp_path / "spool", b"k")
+    spool = worker_spool(tmp_path / "spool", b"k")
     client = PortalClient(url, "madoguchi-demo", SECRET, retry_delay=0.01)
     fetched = 0
     for _ in range(60):
@@ -77,7 +78,7 @@ def test_a_status_change_reaches_the_applicant_through_the_relay(
     trusted, faulty_portal, tmp_path, reviewer
 ):
     portal, url = faulty_portal
-    spool = Spool(tmp_path / "spool", b"k")
+    spool = worker_spool(tmp_path / "spool", b"k")
     client = PortalClient(url, "madoguchi-demo", SECRET, retry_delay=0.01)
     for _ in range(30):
         pull_once(client, spool)
@@ -121,7 +122,7 @@ def test_a_listing_entry_with_an_unusable_receipt_number_is_skipped(trusted, tmp
         client, "list_applications", lambda: iter([Listed("../etc", "x", "0"), *good])
     )
     monkeypatch.setattr(client, "get_package", lambda listed: b"package")
-    result = pull_once(client, Spool(tmp_path / "spool", b"k"))
+    result = pull_once(client, worker_spool(tmp_path / "spool", b"k"))
     assert (result.fetched, result.failed) == (1, 1)
 
 

@@ -7,3 +7,6 @@ class OperationsConfig(AppConfig):
     name = "madoguchi.operations"
     label = "operations"
     verbose_name = "運用"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deploy checks)

@@ -43,10 +43,9 @@ def drain(spool: Spool) -> int:
     for spooled in spool.pending():
         try:
             data = spooled.open(settings.SPOOL_PRIVATE_KEY)
+            result = import_package(data, f"{spooled.name}.zip", run)
         except FileNotFoundError:
             continue  # another worker took it
-        try:
-            result = import_package(data, f"{spooled.name}.zip", run)
         except (OperationalError, InterfaceError):
             log.exception("worker: database unavailable; %s stays in the spool", spooled.name)
             break

@@ -25,12 +25,20 @@ class PassResult:
     fetched: int = 0
     failed: int = 0
     complete: bool = True  # the whole listing was read
+    waiting_for_key: bool = False  # nothing fetched: the 申請管理 side's key is not published
 
 
 def pull_once(client: PortalClient, spool: Spool) -> PassResult:
     """Fetch every listed package not fetched before. A failed download is retried on the
     next pass; nothing already spooled is fetched again."""
     result = PassResult()
+    if spool.seal_key() is None and not settings.SPOOL_ALLOW_UNSEALED:
+        # Nothing is fetched before the 申請管理 side has published the key packages are
+        # sealed to (start the worker first): the relay's host never holds a readable one.
+        log.warning("relay: the worker has not published its key in the spool yet; waiting")
+        result.complete = False
+        result.waiting_for_key = True
+        return result
     consecutive = 0
     try:
         for listed in client.list_applications():

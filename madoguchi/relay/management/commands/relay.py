@@ -13,6 +13,10 @@ from madoguchi.relay.passes import pull_once, push_statuses, record_beat, relay_
 from madoguchi.relay.portal import PortalClient, PortalError
 
 log = logging.getLogger(__name__)
+WAITING_FOR_KEY = (
+    "申請管理側の公開鍵がスプールにまだありません。ワーカーを先に起動してください "
+    "(それまで申請データを取得しません)"
+)
 
 
 class Command(MadoguchiCommand):
@@ -39,6 +43,8 @@ class Command(MadoguchiCommand):
         spool.clean_temporary("zip")
         if options["once"]:
             result = pull_once(client, spool)
+            if result.waiting_for_key:
+                raise CommandError(WAITING_FOR_KEY)
             sent = push_statuses(client, spool)
             self.stdout.write(
                 f"{result.fetched} 件を取得しました (失敗 {result.failed} 件)、"
@@ -61,7 +67,13 @@ class Command(MadoguchiCommand):
             else:
                 wait = min(wait * 2, 300.0)
                 log.warning("relay: portal unavailable, retrying in %.0fs", wait)
-            error = None if result.complete else "ポータルとの通信に失敗しました"
+            error = (
+                None
+                if result.complete
+                else WAITING_FOR_KEY
+                if result.waiting_for_key
+                else "ポータルとの通信に失敗しました"
+            )
             record_beat(spool, started_at=started_at, error=error, fetched=result.fetched)
             return wait
 
