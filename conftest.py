@@ -76,12 +76,14 @@ os.environ.setdefault("MADOGUCHI_MUNICIPALITY_CODE", "131016")
 
 
 @pytest.fixture(autouse=True)
-def test_settings(settings) -> None:
+def test_settings(settings, tmp_path: Path) -> None:
     """The test municipality, as pittari-sim generates it (東京都千代田区), however pytest
     runs; and a fast password hasher (healthchecks does the same): PBKDF2 at full cost took
     a quarter of a second for every persona."""
     settings.MUNICIPALITY_CODE = settings.MUNICIPALITY_CODE or "131016"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test's audit checkpoints in its own file (the database is each test's own too).
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
 
 
 @dataclass

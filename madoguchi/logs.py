@@ -51,7 +51,17 @@ class RequestIdMiddleware:
         return response
 
 
-def logging_config(level: str, form: str) -> dict[str, object]:
+def syslog_handler(address: str) -> dict[str, object]:
+    """A syslog handler for ``/dev/log`` (a socket path) or ``host:port`` (UDP)."""
+    if address.startswith("/"):
+        target: object = address
+    else:
+        host, _sep, port = address.rpartition(":")
+        target = (host or address, int(port) if port.isdigit() else 514)
+    return {"class": "logging.handlers.SysLogHandler", "address": target, "formatter": "default"}
+
+
+def logging_config(level: str, form: str, anchor_syslog: str = "") -> dict[str, object]:
     formatter: dict[str, object] = (
         {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -62,18 +72,24 @@ def logging_config(level: str, form: str) -> dict[str, object]:
         if form == "json"
         else {"format": TEXT_FORMAT}
     )
+    handlers: dict[str, dict[str, object]] = {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "default",
+            "filters": ["request_id"],
+        }
+    }
+    anchors: dict[str, object] = {"level": "INFO"}
+    if anchor_syslog:
+        # A copy of every audit checkpoint off this host (audit/anchors.py).
+        handlers["anchor_syslog"] = syslog_handler(anchor_syslog)
+        anchors["handlers"] = ["anchor_syslog"]
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {"default": formatter},
-        "handlers": {
-            "console": {
-                "class": "logging.StreamHandler",
-                "formatter": "default",
-                "filters": ["request_id"],
-            }
-        },
+        "handlers": handlers,
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # The document engine reports each step of every PDF at INFO: only its problems.
@@ -83,5 +99,6 @@ def logging_config(level: str, form: str) -> dict[str, object]:
             "signxml": {"level": "WARNING"},
             # SQL with its parameters (names, addresses), even at LOG_LEVEL=DEBUG: never.
             "django.db.backends": {"level": "INFO"},
+            "madoguchi.audit.anchors": anchors,
         },
     }

@@ -398,4 +398,7 @@ if not os.environ.get("EMAIL_HOST"):
 # Every line with its time, level, process and request id; MADOGUCHI_LOG_FORMAT=json for a
 # log collector (madoguchi/logs.py).
 LOG_FORMAT = os.environ.get("MADOGUCHI_LOG_FORMAT", "text")
-LOGGING = logging_config(os.environ.get("LOG_LEVEL", "INFO"), LOG_FORMAT)
+# Each audit checkpoint is also logged; with this (/dev/log or host:port) it goes to syslog
+# too, off the database's host (audit/anchors.py).
+AUDIT_ANCHOR_SYSLOG = os.environ.get("MADOGUCHI_AUDIT_ANCHOR_SYSLOG", "")
+LOGGING = logging_config(os.environ.get("LOG_LEVEL", "INFO"), LOG_FORMAT, AUDIT_ANCHOR_SYSLOG)

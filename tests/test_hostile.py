@@ -324,7 +324,10 @@ def test_an_anchor_catches_truncation_that_the_chain_alone_cannot(tmp_path):
     checkpoint = anchor(anchors)
     assert checkpoint is not None and checkpoint["seq"] == AuditEvent.objects.count()
     assert verify_chain(anchors) == []
-    assert anchor(anchors) is None  # nothing new, nothing written
+    # A checkpoint every period, also when nothing happened: a missing one is a finding.
+    again = anchor(anchors)
+    assert again is not None and again["seq"] == checkpoint["seq"]
+    assert verify_chain(anchors) == []
     # Cut the last two events and move the head back: the chain itself is consistent.
     last = AuditEvent.objects.count()
     AuditEvent.objects.filter(seq__gt=last - 2).delete()

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
-import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -13,11 +10,11 @@ from django.utils import timezone
 
 from madoguchi.accounts.models import User
 
+from . import anchors
 from .constants import AuditAction
 from .models import GENESIS_HASH, AuditEvent, ChainHead, audit_keys
 
 SYSTEM_ACTOR = "system"
-ANCHOR_FORMAT = "madoguchi-audit-anchor/1"
 
 
 class AuditTarget(Protocol):
@@ -84,48 +81,33 @@ def _lock_head() -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def _anchor_mac(key: bytes, body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
-
-
 def anchor(path: Path | None = None) -> dict[str, Any] | None:
     """Append a signed checkpoint of the chain's head (sequence, hash, time) to the anchor
-    file; None when the log is empty or the head is already anchored."""
-    path = path or settings.AUDIT_ANCHOR_FILE
+    file — every period, also when nothing changed (audit/anchors.py); None while the log
+    is empty."""
     head = ChainHead.objects.filter(pk=1).first()
     if head is None or head.last_seq == 0:
         return None
-    last = read_anchors(path)[-1:] if path.exists() else []
-    if last and last[0].get("seq") == head.last_seq:
-        return None
-    current_id, key = next(iter(audit_keys().items()))
-    body = {
-        "format": ANCHOR_FORMAT,
-        "seq": head.last_seq,
-        "hash": head.last_hash,
-        "at": timezone.now().isoformat(timespec="seconds"),
-        "key_id": current_id,
-    }
-    checkpoint = body | {"mac": _anchor_mac(key, body)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    with os.fdopen(fd, "a", encoding="utf-8") as f:
-        f.write(json.dumps(checkpoint, sort_keys=True) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    return checkpoint
+    key_id, key = next(iter(audit_keys().items()))
+    return anchors.append(
+        path or settings.AUDIT_ANCHOR_FILE, key_id, key, "checkpoint", head.last_seq, head.last_hash
+    )
 
 
-def read_anchors(path: Path) -> list[dict[str, Any]]:
-    anchors = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            value = {"unreadable": line[:80]}
-        anchors.append(value if isinstance(value, dict) else {"unreadable": line[:80]})
-    return anchors
+def record_restore(backup_created_at: str, path: Path | None = None) -> dict[str, Any]:
+    """A restore, as a signed line of the anchor file: the head the backup brought back.
+    Checkpoints of the rewound timeline are explained by it; nothing else is."""
+    head = ChainHead.objects.filter(pk=1).first()
+    key_id, key = next(iter(audit_keys().items()))
+    return anchors.append(
+        path or settings.AUDIT_ANCHOR_FILE,
+        key_id,
+        key,
+        "restore",
+        head.last_seq if head else 0,
+        head.last_hash if head else GENESIS_HASH,
+        backup_created_at=backup_created_at,
+    )
 
 
 def verify_chain(anchor_path: Path | None = None) -> list[str]:
@@ -158,26 +140,10 @@ def verify_chain(anchor_path: Path | None = None) -> list[str]:
         problems.append("末尾の記録が削除されています")
     path = anchor_path or settings.AUDIT_ANCHOR_FILE
     if path.exists():
-        problems += _check_anchors(read_anchors(path), hashes, keys)
-    return problems
-
-
-def _check_anchors(
-    anchors: list[dict[str, Any]], hashes: dict[int, str], keys: dict[str, bytes]
-) -> list[str]:
-    problems = []
-    for number, checkpoint in enumerate(anchors, start=1):
-        where = f"アンカー {number} 行目"
-        mac = checkpoint.pop("mac", "")
-        key = keys.get(str(checkpoint.get("key_id", "")))
-        if key is None or not hmac.compare_digest(_anchor_mac(key, checkpoint), str(mac)):
-            problems.append(f"{where}: 署名を確認できません")
-            continue
-        seq = checkpoint["seq"]
-        if seq not in hashes:
-            problems.append(f"{where}: seq {seq} までの記録がありません (切り詰められています)")
-        elif hashes[seq] != checkpoint["hash"]:
-            problems.append(f"{where}: seq {seq} の記録がアンカーと一致しません")
+        problems += anchors.check(anchors.read(path), hashes, keys)
+    else:
+        oldest = AuditEvent.objects.order_by("seq").values_list("at", flat=True).first()
+        problems += anchors.missing(oldest)
     return problems
 
 
