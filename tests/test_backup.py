@@ -31,3 +31,36 @@ def test_a_restore_brings_back_what_the_backup_held(trusted, tmp_path):
     assert set(Application.objects.values_list("receipt_number", flat=True)) == kept
     assert verify_chain() == []
     assert Evidence.objects.count() == len(kept)
+
+
+def test_a_restore_by_a_role_that_does_not_own_the_tables_names_the_role_to_use(db):
+    from django.db import connection
+
+    from madoguchi.operations.database_copy import role_problem
+
+    if connection.vendor != "postgresql":
+        pytest.skip("database roles are PostgreSQL's")
+    import psycopg
+
+    with connection.cursor() as cursor:
+        assert role_problem(cursor) is None  # the owner (or a superuser) may
+        cursor.execute("DROP ROLE IF EXISTS madoguchi_app")
+        cursor.execute("CREATE ROLE madoguchi_app LOGIN")
+    config = connection.settings_dict
+    options = config.get("OPTIONS", {})
+    try:
+        with (
+            psycopg.connect(
+                dbname=config["NAME"],
+                user="madoguchi_app",
+                host=config["HOST"] or options.get("host", ""),
+                port=config["PORT"] or options.get("port", 5432),
+            ) as other,
+            other.cursor() as cursor,
+        ):
+            problem = role_problem(cursor)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP ROLE madoguchi_app")
+    assert problem is not None
+    assert f"「{config['USER']}」で行ってください" in problem and "「madoguchi_app」" in problem

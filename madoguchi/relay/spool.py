@@ -175,6 +175,19 @@ class Spool:
         _fsync_dir(self.fetched)
         return target
 
+    def forget_fetched(self, known: set[str]) -> list[str]:
+        """After a restore: forget having fetched what the restored database does not hold,
+        so the relay fetches it again while the portal still lists it."""
+        forgotten = []
+        waiting = {f.name for f in self.pending()}  # spooled, not yet imported: not lost
+        for marker in sorted(self.fetched.iterdir()):
+            if marker.name not in known and marker.name not in waiting:
+                marker.unlink(missing_ok=True)
+                forgotten.append(marker.name)
+        if forgotten:
+            _fsync_dir(self.fetched)
+        return forgotten
+
     def pending(self) -> list[SpooledFile]:
         return self._list(self.incoming, "zip", "box")
 

@@ -1,8 +1,9 @@
-"""Backup and restore of the database, SQLite or PostgreSQL (docs/operations.md).
+"""The database's part of a backup, SQLite or PostgreSQL (operations/backup.py).
 
 SQLite: the online backup API gives a consistent copy while the system runs; restore
 replaces the database file (stop the web server, worker and relay first).
-PostgreSQL: pg_dump in its custom format, and pg_restore --clean --if-exists.
+PostgreSQL: pg_dump in its custom format, and pg_restore --clean --if-exists, by the role
+that owns the tables (checked first, and named when it is another).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _sqlite(name: str | Path) -> sqlite3.Connection:
     return sqlite3.connect(name, uri=str(name).startswith("file:"))
 
 
-def create(target: Path) -> Path:
+def dump(target: Path) -> Path:
     config = _settings()
     target.parent.mkdir(parents=True, exist_ok=True)
     if connection.vendor == "sqlite":
@@ -69,7 +70,7 @@ def create(target: Path) -> Path:
     raise BackupError(f"このデータベースには対応していません: {connection.vendor}")
 
 
-def restore(source: Path) -> None:
+def load(source: Path) -> None:
     if not source.is_file():
         raise BackupError(f"ファイルがありません: {source}")
     config = _settings()
@@ -84,6 +85,10 @@ def restore(source: Path) -> None:
             backup.backup(live)
         return
     if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            problem = role_problem(cursor)
+        if problem:
+            raise BackupError(problem)
         connection.close()
         done = subprocess.run(
             [
@@ -106,3 +111,23 @@ def restore(source: Path) -> None:
             )
         return
     raise BackupError(f"このデータベースには対応していません: {connection.vendor}")
+
+
+def role_problem(cursor: Any) -> str | None:
+    """pg_restore --clean drops and re-creates the tables: only their owner (or a superuser)
+    may. Said with the role to use, before anything is touched."""
+    cursor.execute(
+        "SELECT tableowner, current_user, "
+        "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
+        "FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'django_migrations'"
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None  # an empty database: anyone who may create tables restores into it
+    owner, current, superuser = row
+    if owner == current or superuser:
+        return None
+    return (
+        f"復元はテーブルの所有者のロール「{owner}」で行ってください (いまは「{current}」で"
+        f"接続しています)。DATABASE_URL のユーザーを {owner} にして実行してください"
+    )
