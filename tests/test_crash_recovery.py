@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import dj_database_url
@@ -21,43 +17,12 @@ import psycopg
 import pytest
 
 from pittari_sim.generate import generate
+from tests.processes import database_url, free_port, pg_conninfo
 
+__all__ = ["database_url"]  # the fixture, used by name
 COUNT = 2000
 QUARANTINED = "select reason, detail from intake_quarantinedpackage"
 DEADLINE_SECONDS = 300
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pg_conninfo(url: str, dbname: str | None = None) -> dict[str, object]:
-    config = dj_database_url.parse(url)
-    options = config.get("OPTIONS", {})
-    return {
-        "dbname": dbname or config["NAME"],
-        "user": config["USER"],
-        "host": config["HOST"] or options.get("host", ""),
-        "port": config["PORT"] or options.get("port", 5432),
-    }
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A database of its own: an SQLite file, or a new database on the PostgreSQL server."""
-    configured = os.environ.get("DATABASE_URL", "")
-    if not configured.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'crash.sqlite3'}"
-        return
-    name = f"madoguchi_crash_{secrets.token_hex(4)}"
-    conninfo = pg_conninfo(configured, "postgres")
-    with psycopg.connect(**conninfo, autocommit=True) as db:
-        db.execute(f'CREATE DATABASE "{name}"')
-    yield urllib.parse.urlsplit(configured)._replace(path=f"/{name}").geturl()
-    with psycopg.connect(**conninfo, autocommit=True) as db:
-        db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def query(url: str, sql: str) -> list[tuple[object, ...]]:
