@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import sqlite3
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,3 +47,12 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     yield urllib.parse.urlsplit(configured)._replace(path=f"/{name}").geturl()
     with psycopg.connect(**conninfo, autocommit=True) as db:
         db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def query(url: str, sql: str) -> list[tuple[object, ...]]:
+    config = dj_database_url.parse(url)
+    if config["ENGINE"].endswith("sqlite3"):
+        with sqlite3.connect(f"file:{config['NAME']}?mode=ro", uri=True, timeout=30) as db:
+            return db.execute(sql).fetchall()
+    with psycopg.connect(**pg_conninfo(url)) as db:  # type: ignore[arg-type]
+        return db.execute(sql).fetchall()  # type: ignore[arg-type]

@@ -12,26 +12,16 @@ import sys
 import time
 from pathlib import Path
 
-import dj_database_url
 import psycopg
 import pytest
 
 from pittari_sim.generate import generate
-from tests.processes import database_url, free_port, pg_conninfo
+from tests.processes import database_url, free_port, query
 
 __all__ = ["database_url"]  # the fixture, used by name
 COUNT = 2000
 QUARANTINED = "select reason, detail from intake_quarantinedpackage"
 DEADLINE_SECONDS = 300
-
-
-def query(url: str, sql: str) -> list[tuple[object, ...]]:
-    config = dj_database_url.parse(url)
-    if config["ENGINE"].endswith("sqlite3"):
-        with sqlite3.connect(f"file:{config['NAME']}?mode=ro", uri=True, timeout=30) as db:
-            return db.execute(sql).fetchall()
-    with psycopg.connect(**pg_conninfo(url)) as db:  # type: ignore[arg-type]
-        return db.execute(sql).fetchall()  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

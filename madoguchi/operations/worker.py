@@ -6,6 +6,7 @@ effect on their 発令日."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
 from django.conf import settings
@@ -40,7 +41,13 @@ def drain(spool: Spool) -> int:
     spool.publish_seal_key(public_key_of(settings.SPOOL_PRIVATE_KEY))
     done = 0
     run = IntakePass()
-    for spooled in spool.pending():
+    pending = spool.pending()
+    if pending:
+        # Workers sharing one spool start at different places in it: they divide the work
+        # instead of racing for the same files (a file taken twice is still one application).
+        start = os.getpid() % len(pending)
+        pending = pending[start:] + pending[:start]
+    for spooled in pending:
         try:
             data = spooled.open(settings.SPOOL_PRIVATE_KEY)
             result = import_package(data, f"{spooled.name}.zip", run)

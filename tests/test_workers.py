@@ -1,0 +1,80 @@
+"""Workers scale out: two `madoguchi worker` processes on one database and one spool share
+the intake with no traceback, no duplicate and nothing quarantined."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from nacl.public import PrivateKey
+
+from madoguchi.relay.spool import Spool
+from pittari_sim.generate import generate
+from tests.processes import database_url, query
+
+__all__ = ["database_url"]  # the fixture, used by name
+COUNT = 60
+
+
+def test_two_workers_share_the_intake_with_no_duplicate(tmp_path: Path, database_url: str):
+    portal = tmp_path / "portal"
+    generate(portal, COUNT, seed=31, key_pool=8, unlinked_rate=0.0)
+    private = PrivateKey.generate()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MADOGUCHI_DATA_DIR": str(tmp_path / "data"),
+        "MADOGUCHI_RELAY_HANDOFF_KEY": "two-workers",
+        "MADOGUCHI_SPOOL_PRIVATE_KEY": base64.b64encode(bytes(private)).decode(),
+        "LOG_LEVEL": "INFO",
+    }
+
+    def run(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"madoguchi {' '.join(args)}: {done.stderr[-2000:]}"
+
+    run("migrate", "--noinput", "-v", "0")
+    run("procedures", "load")
+    run("trust", "add", str(portal / "trust" / "ca.pem"))
+    run("crl", "load", str(portal / "trust" / "ca.crl"))
+    # The relay's side: every package sealed to the workers' key, all at once.
+    spool = Spool(tmp_path / "data" / "spool", b"two-workers")
+    spool.publish_seal_key(bytes(private.public_key))
+    for package in sorted((portal / "packages").glob("*.zip")):
+        spool.put(package.stem, package.read_bytes())
+
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "madoguchi", "worker", "--interval", "0.2"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 240
+        while query(database_url, "select count(*) from applications_application")[0][0] < COUNT:
+            assert all(w.poll() is None for w in workers), "a worker stopped"
+            assert time.monotonic() < deadline, "not every package imported in 240 s"
+            time.sleep(0.5)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        logs = [worker.communicate(timeout=60)[1] for worker in workers]
+    assert query(database_url, "select count(*) from intake_quarantinedpackage")[0][0] == 0
+    stored = query(
+        database_url, "select count(distinct receipt_number) from applications_application"
+    )
+    assert stored[0][0] == COUNT
+    for log in logs:
+        assert "Traceback" not in log, log[-3000:]
+        assert "→ accepted" in log  # each worker took part
+    assert list(spool.incoming.iterdir()) == []
