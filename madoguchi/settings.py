@@ -338,6 +338,9 @@ AUDIT_ANCHOR_FILE = Path(
     os.environ.get("MADOGUCHI_AUDIT_ANCHOR_FILE", DATA_DIR / "audit-anchors.jsonl")
 )
 AUDIT_ANCHOR_SECONDS = envint("MADOGUCHI_AUDIT_ANCHOR_SECONDS", 3600)
+# A background job (a letters batch …) a worker holds must be renewed within this; past it
+# another worker takes the job up again (madoguchi/jobs.py).
+JOB_LEASE_SECONDS = envint("MADOGUCHI_JOB_LEASE_SECONDS", 120)
 # A worker or relay whose last pass is older than this is reported stopped (`madoguchi status`).
 HEARTBEAT_STALE_SECONDS = envint("MADOGUCHI_HEARTBEAT_STALE_SECONDS", 300)
 # How often the worker brings the dashboard's daily counts up to date (insights/aggregate.py).

@@ -202,8 +202,9 @@ def test_a_letter_sent_keeps_the_version_it_was_printed_with(
 def test_letters_asked_for_on_screen_are_made_by_the_worker_with_their_progress(
     catalog: None, reviewer, kaigo_clerk, client, monkeypatch
 ) -> None:
+    from madoguchi.jobs import JobState
     from madoguchi.notices import actions
-    from madoguchi.notices.models import LetterRun, RunState
+    from madoguchi.notices.models import LetterRun
 
     for _n in range(3):
         make_application()
@@ -236,7 +237,7 @@ def test_letters_asked_for_on_screen_are_made_by_the_worker_with_their_progress(
     assert actions.make_waiting_letters() == 1
     assert seen == [(2, 3), (3, 3)]  # saved chunk by chunk, for the screen to show
     run.refresh_from_db()
-    assert run.state == RunState.DONE and run.total == 3 and len(run.files) == 3
+    assert run.state == JobState.DONE and run.total == 3 and len(run.files) == 3
     page = client.get(f"/notices/batch/{run.pk}/").content.decode()
     assert 'data-state="done"' in page and "hx-trigger" not in page
     name = next(n for n in run.files if n.endswith("letters.pdf"))
@@ -253,8 +254,9 @@ def test_letters_asked_for_on_screen_are_made_by_the_worker_with_their_progress(
 def test_a_batch_that_fails_says_why_and_the_worker_goes_on(
     catalog: None, reviewer, monkeypatch
 ) -> None:
+    from madoguchi.jobs import JobState
     from madoguchi.notices import actions
-    from madoguchi.notices.models import LetterKind, LetterRun, RunState
+    from madoguchi.notices.models import LetterKind, LetterRun
 
     make_application()
     first = actions.request_letters(LetterKind.RECEIPT, timezone.localdate(), "", actor=reviewer)
@@ -266,7 +268,7 @@ def test_a_batch_that_fails_says_why_and_the_worker_goes_on(
     monkeypatch.setattr(actions, "send_letters", broken)
     assert actions.make_waiting_letters() == 2
     states = dict(LetterRun.objects.values_list("pk", "state"))
-    assert states == {first.pk: RunState.FAILED, second.pk: RunState.FAILED}
+    assert states == {first.pk: JobState.FAILED, second.pk: JobState.FAILED}
     assert "disk full" in LetterRun.objects.get(pk=first.pk).error
 
 

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from madoguchi import jobs
 from madoguchi.accounts.models import User
 from madoguchi.applications.applicant_text import rejection_notice
 from madoguchi.applications.constants import Status
@@ -25,10 +26,12 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.jobs import JobState
 from madoguchi.lib.cells import spreadsheet_safe
+from madoguchi.lib.files import DiskFull, write_whole
 from madoguchi.lib.wareki import to_wareki, to_wareki_time
 
-from .models import AddressRule, DocumentSettings, Letter, LetterKind, LetterRun, RunState
+from .models import AddressRule, DocumentSettings, Letter, LetterKind, LetterRun
 from .pdf import render_pdf
 
 COLUMNS = ("番号", "受付番号", "受付時刻", "到達日時", "手続", "申請者", "本人特定", "ステータス")
@@ -93,7 +96,8 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
         ]
         stem = f"受付簿-{day.isoformat()}-{code}"
         pdf_path, csv_path = out / f"{stem}.pdf", out / f"{stem}.csv"
-        pdf_path.write_bytes(
+        write_whole(
+            pdf_path,
             render_pdf(
                 "notices/receipts.html",
                 {
@@ -104,15 +108,14 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
                     "widths": COLUMN_WIDTHS,
                     "rows": rows,
                 },
-            )
+            ),
         )
-        with open(csv_path, "w", encoding="cp932", newline="") as f:
-            writer = csv.writer(f, lineterminator="\r\n")
-            writer.writerow([*COLUMNS, "備考"])
-            for row in rows:
-                cells = [_cp932(spreadsheet_safe(cell)) for cell in row]
-                note = "外字は〓で表しています(PDFを参照)" if any(r for _, r in cells) else ""
-                writer.writerow([text for text, _ in cells] + [note])
+        lines = [[*COLUMNS, "備考"]]
+        for row in rows:
+            cells = [_cp932(spreadsheet_safe(cell)) for cell in row]
+            note = "外字は〓で表しています(PDFを参照)" if any(r for _, r in cells) else ""
+            lines.append([text for text, _ in cells] + [note])
+        write_whole(csv_path, _cp932_csv(lines))
         report.files += [pdf_path, csv_path]
         report.counts[code] = len(rows)
     record(
@@ -257,10 +260,13 @@ def send_letters(
     on_progress: Callable[[int, int], None] | None = None,
     message: str = "",
     receipt_numbers: list[str] | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> LetterBatch:
     """The letters of one kind for the day's applications (受理 that day, or 補正依頼 / 却下
     that day), none twice: one print-ready PDF in 発送簿 order, the 発送簿 as CSV (CP932) and
-    PDF, each letter kept with its application and in its 経過."""
+    PDF, each letter kept with its application and in its 経過. Every file appears whole or
+    not at all; ``before_commit`` runs in the transaction that records the letters (a job's
+    check that it still holds its lease)."""
     message = message.strip()
     if kind == LetterKind.GENERAL and not message:
         raise ValueError("お知らせの本文を入力してください")
@@ -315,7 +321,8 @@ def send_letters(
         for item in letters
     ]
     register_pdf = out / f"{batch.batch}-発送簿.pdf"
-    register_pdf.write_bytes(
+    write_whole(
+        register_pdf,
         render_pdf(
             "notices/receipts.html",
             {
@@ -326,15 +333,19 @@ def send_letters(
                 "widths": REGISTER_WIDTHS,
                 "rows": register_rows,
             },
-        )
+        ),
     )
     register_csv = out / f"{batch.batch}-発送簿.csv"
-    with open(register_csv, "w", encoding="cp932", newline="") as f:
-        writer = csv.writer(f, lineterminator="\r\n")
-        writer.writerow(REGISTER_COLUMNS)
-        for row in register_rows:
-            writer.writerow([_cp932(spreadsheet_safe(cell))[0] for cell in row])
+    write_whole(
+        register_csv,
+        _cp932_csv(
+            [list(REGISTER_COLUMNS)]
+            + [[_cp932(spreadsheet_safe(cell))[0] for cell in row] for row in register_rows]
+        ),
+    )
     with transaction.atomic():
+        if before_commit is not None:
+            before_commit()
         for item, page in zip(letters, pages, strict=True):
             letter = Letter.objects.create(
                 application=item.application,
@@ -395,9 +406,16 @@ def _render_in_chunks(
             pages.append(buffer.getvalue())
         if on_progress is not None:
             on_progress(start + len(chunk), len(letters))
-    with open(path, "wb") as f:
-        combined.save(f)
+    write_whole(path, combined.save)
     return pages
+
+
+def _cp932_csv(rows: list[list[str]]) -> bytes:
+    """A CSV as Excel on a municipal PC reads it: CP932, CRLF (cells already made CP932)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerows(rows)
+    return text.getvalue().encode("cp932")
 
 
 # Why a letter came back, as the post office marks it.
@@ -471,25 +489,23 @@ def request_letters(
 
 
 def make_waiting_letters() -> int:
-    """The worker's step: make every waiting batch, its progress saved as it goes (the
-    screen shows it); a failure is kept with its reason. Returns how many it made."""
+    """The worker's step: make every batch waiting, or left unfinished by a worker that
+    died (its lease ran out: madoguchi/jobs.py), progress saved as it goes (the screen shows
+    it); done from its start, and its letters recorded only while this worker still holds
+    it, so none is sent twice. A full disk puts it back to wait (the reason shown); any
+    other failure is kept with its reason. Returns how many it made."""
     made = 0
     while True:
-        with transaction.atomic():
-            run = (
-                LetterRun.objects.select_for_update(skip_locked=True)
-                .filter(state=RunState.WAITING)
-                .order_by("id")
-                .first()
-            )
-            if run is None:
-                return made
-            run.state = RunState.RUNNING
-            run.save(update_fields=["state"])
-            run_id: int = run.pk
+        claimed = jobs.claim(LetterRun)
+        if claimed is None:
+            return made
+        run: LetterRun = claimed
 
-        def progress(done: int, total: int, pk: int = run_id) -> None:
-            LetterRun.objects.filter(pk=pk).update(done=done, total=total)
+        def progress(done: int, total: int, job: LetterRun = run) -> None:
+            jobs.renew(job, done=done, total=total)
+
+        def still_mine(job: LetterRun = run) -> None:
+            jobs.hold(job)
 
         try:
             result = send_letters(
@@ -502,20 +518,29 @@ def make_waiting_letters() -> int:
                 on_progress=progress,
                 message=run.message,
                 receipt_numbers=run.receipt_numbers,
+                before_commit=still_mine,
             )
+        except jobs.LostLease:
+            continue  # another worker has it now
+        except DiskFull as exc:
+            jobs.release(run, error=str(exc))
+            return made  # the disk is full: nothing more until space is freed
         except Exception as exc:  # kept on the run for the clerk; the worker goes on
-            LetterRun.objects.filter(pk=run.pk).update(
-                state=RunState.FAILED,
+            jobs.finish(
+                run,
+                JobState.FAILED,
                 error=f"{type(exc).__name__}: {exc}",
                 finished_at=timezone.now(),
             )
         else:
-            LetterRun.objects.filter(pk=run.pk).update(
-                state=RunState.DONE,
+            jobs.finish(
+                run,
+                JobState.DONE,
                 batch=result.batch if result.letters else "",
                 files=[p.name for p in result.files],
                 total=len(result.letters),
                 done=len(result.letters),
+                error="",
                 finished_at=timezone.now(),
             )
         made += 1

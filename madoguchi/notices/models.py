@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.applications.models import Application
+from madoguchi.jobs import LeasedJob
 
 
 class LetterKind(models.TextChoices):
@@ -118,14 +119,7 @@ class Letter(models.Model):
         ]
 
 
-class RunState(models.TextChoices):
-    WAITING = "waiting", _("待ち")
-    RUNNING = "running", _("作成中")
-    DONE = "done", _("完了")
-    FAILED = "failed", _("失敗")
-
-
-class LetterRun(models.Model):
+class LetterRun(LeasedJob):
     """A batch of letters asked for on screen and made by the worker, with its progress:
     the print-ready PDF and the 発送簿 are kept in the data folder for download."""
 
@@ -144,7 +138,6 @@ class LetterRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     requested_at = models.DateTimeField(auto_now_add=True)
-    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.WAITING)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     batch = models.CharField(_("発送の回"), max_length=40, blank=True)
@@ -155,7 +148,12 @@ class LetterRun(models.Model):
     class Meta:
         ordering = ["-requested_at", "-id"]
         indexes = [
-            models.Index(fields=["id"], condition=Q(state="waiting"), name="letter_run_waiting")
+            # What a worker may claim: waiting, or running under a lease that may have run out.
+            models.Index(
+                fields=["id"],
+                condition=Q(state__in=["waiting", "running"]),
+                name="letter_run_claimable",
+            )
         ]
 
     @property
