@@ -45,3 +45,5 @@ urlpatterns = [
     path("insights/", include("madoguchi.insights.urls")),
     path("api/v1/", include("madoguchi.api.urls")),
 ]
+
+handler500 = "madoguchi.operations.views.server_error"

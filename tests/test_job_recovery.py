@@ -76,13 +76,13 @@ def test_a_letters_batch_whose_worker_was_killed_is_finished_once(
         )
         return str(found[0]), int(found[1]), str(found[2])
 
-    def worker() -> subprocess.Popen[str]:
+    def worker() -> subprocess.Popen[bytes]:
+        # The log to a file, not a pipe: a pipe nobody reads fills up and blocks the worker.
         return subprocess.Popen(
             [sys.executable, "-m", "madoguchi", "worker", "--interval", "0.2"],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=(tmp_path / "worker.log").open("a"),
         )
 
     first = worker()
@@ -98,7 +98,8 @@ def test_a_letters_batch_whose_worker_was_killed_is_finished_once(
         wait("the batch finished by the second worker", lambda: row()[0] == "done")
     finally:
         second.send_signal(signal.SIGTERM)
-        log = second.communicate(timeout=60)[1]
+        second.wait(timeout=60)
+    log = (tmp_path / "worker.log").read_text()
     assert "Traceback" not in log, log[-3000:]
     assert query(database_url, "select count(*) from notices_letter")[0][0] == COUNT
     distinct = "select count(distinct application_id) from notices_letter"

@@ -50,14 +50,15 @@ def test_two_workers_share_the_intake_with_no_duplicate(tmp_path: Path, database
     for package in sorted((portal / "packages").glob("*.zip")):
         spool.put(package.stem, package.read_bytes())
 
+    # Logs to files, not pipes: a pipe nobody reads fills up and blocks its writer.
+    log_files = [tmp_path / f"worker-{n}.log" for n in range(2)]
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "madoguchi", "worker", "--interval", "0.2"],
             env=env,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=log.open("w"),
         )
-        for _ in range(2)
+        for log in log_files
     ]
     try:
         deadline = time.monotonic() + 240
@@ -68,7 +69,8 @@ def test_two_workers_share_the_intake_with_no_duplicate(tmp_path: Path, database
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
-        logs = [worker.communicate(timeout=60)[1] for worker in workers]
+            worker.wait(timeout=60)
+    logs = [log.read_text() for log in log_files]
     assert query(database_url, "select count(*) from intake_quarantinedpackage")[0][0] == 0
     stored = query(
         database_url, "select count(distinct receipt_number) from applications_application"

@@ -12,11 +12,12 @@ and the 補正依頼 made that day.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
@@ -148,7 +149,9 @@ def refresh(
         return 0
     days = [start + dt.timedelta(days=n) for n in range((today - start).days + 1)]
     for done, day in enumerate(days, start=1):
-        count_day(day)
+        # Another worker counting the same day at the same moment: its rows stand.
+        with contextlib.suppress(IntegrityError):
+            count_day(day)
         if on_day is not None:
             on_day(day, done, len(days))
     snapshot_open(today)
@@ -162,7 +165,7 @@ def snapshot_open(today: dt.date) -> None:
     now = timezone.now()
     for department_id in Procedure.objects.values_list("department_id", flat=True).distinct():
         counted = count_open(department_id, today)
-        OpenSnapshot.objects.update_or_create(
+        _update_or_create_snapshot(
             department_id=department_id,
             defaults={
                 "taken_at": now,
@@ -172,6 +175,15 @@ def snapshot_open(today: dt.date) -> None:
                 "overdue": counted.overdue,
             },
         )
+
+
+def _update_or_create_snapshot(department_id: int, defaults: dict[str, object]) -> None:
+    """Two workers may take the first snapshot of a department at once: the second updates."""
+    try:
+        with transaction.atomic():
+            OpenSnapshot.objects.update_or_create(department_id=department_id, defaults=defaults)
+    except IntegrityError:
+        OpenSnapshot.objects.filter(department_id=department_id).update(**defaults)
 
 
 def recount_all(on_day: Callable[[dt.date, int, int], None] | None = None) -> int:

@@ -306,43 +306,49 @@ def send_letters(
     }
     out.mkdir(parents=True, exist_ok=True)
     letters_path = out / f"{batch.batch}-letters.pdf"
-    pages = _render_in_chunks(context, letters, letters_path, on_progress)
-    register_rows = [
-        [
-            str(item.number),
-            to_wareki(_local(item.application.received_at).date()),
-            str(kind.label),
-            item.application.applicant_name,
-            item.name,
-            f"〒{item.postal} {item.address}".strip(),
-            to_wareki(sent_on),
-            "",
-        ]
-        for item in letters
-    ]
     register_pdf = out / f"{batch.batch}-発送簿.pdf"
-    write_whole(
-        register_pdf,
-        render_pdf(
-            "notices/receipts.html",
-            {
-                "day": to_wareki(sent_on),
-                "department": f"{kind.label} 発送簿",
-                "municipality": document.municipality_name,
-                "columns": REGISTER_COLUMNS,
-                "widths": REGISTER_WIDTHS,
-                "rows": register_rows,
-            },
-        ),
-    )
     register_csv = out / f"{batch.batch}-発送簿.csv"
-    write_whole(
-        register_csv,
-        _cp932_csv(
-            [list(REGISTER_COLUMNS)]
-            + [[_cp932(spreadsheet_safe(cell))[0] for cell in row] for row in register_rows]
-        ),
-    )
+    try:
+        pages = _render_in_chunks(context, letters, letters_path, on_progress)
+        register_rows = [
+            [
+                str(item.number),
+                to_wareki(_local(item.application.received_at).date()),
+                str(kind.label),
+                item.application.applicant_name,
+                item.name,
+                f"〒{item.postal} {item.address}".strip(),
+                to_wareki(sent_on),
+                "",
+            ]
+            for item in letters
+        ]
+        write_whole(
+            register_pdf,
+            render_pdf(
+                "notices/receipts.html",
+                {
+                    "day": to_wareki(sent_on),
+                    "department": f"{kind.label} 発送簿",
+                    "municipality": document.municipality_name,
+                    "columns": REGISTER_COLUMNS,
+                    "widths": REGISTER_WIDTHS,
+                    "rows": register_rows,
+                },
+            ),
+        )
+        write_whole(
+            register_csv,
+            _cp932_csv(
+                [list(REGISTER_COLUMNS)]
+                + [[_cp932(spreadsheet_safe(cell))[0] for cell in row] for row in register_rows]
+            ),
+        )
+    except DiskFull:
+        # A batch is its three files or none: a full disk leaves none of them behind.
+        for path in (letters_path, register_pdf, register_csv):
+            path.unlink(missing_ok=True)
+        raise
     with transaction.atomic():
         if before_commit is not None:
             before_commit()

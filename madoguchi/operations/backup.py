@@ -15,6 +15,7 @@ an older version is still restored as before.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -80,6 +81,18 @@ def create(target: Path) -> dict[str, Any]:
     """Write the archive (whole or not at all: a temporary name, then a rename)."""
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _create(target)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise BackupError(
+                f"{target.parent} のディスクに空きがありません。バックアップは作られていません"
+                "(途中のファイルも残していません)。空きを作ってからもう一度実行してください"
+            ) from exc
+        raise
+
+
+def _create(target: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as work:
         suffix = "sqlite3" if connection.vendor == "sqlite" else "pgdump"
         database = dump(Path(work) / f"database.{suffix}")

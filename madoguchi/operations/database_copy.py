@@ -8,6 +8,7 @@ that owns the tables (checked first, and named when it is another).
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -50,8 +51,13 @@ def dump(target: Path) -> Path:
     config = _settings()
     target.parent.mkdir(parents=True, exist_ok=True)
     if connection.vendor == "sqlite":
-        with _sqlite(config["NAME"]) as source, sqlite3.connect(target) as copy:
-            source.backup(copy)
+        try:
+            with _sqlite(config["NAME"]) as source, sqlite3.connect(target) as copy:
+                source.backup(copy)
+        except sqlite3.OperationalError as exc:
+            if "full" in str(exc):  # "database or disk is full": said as a full disk
+                raise OSError(errno.ENOSPC, str(exc)) from exc
+            raise
         return target
     if connection.vendor == "postgresql":
         if shutil.which("pg_dump") is None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -61,3 +63,14 @@ def status(request: HttpRequest) -> HttpResponse:
         "operations/status.html",
         {"parts": parts, "healthy": healthy(parts), "labels": PARTS},
     )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: while the database is away (a restart, a failover) a Japanese 503 page
+    that asks for a moment, not a traceback; any other error the plain 500 page."""
+    failure = sys.exc_info()[1]
+    if isinstance(failure, (OperationalError, InterfaceError)):
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = "10"
+        return response
+    return render(request, "500.html", status=500)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from madoguchi.accounts.actions import apply_due_moves
 from madoguchi.applications.tasks import (
@@ -113,6 +113,10 @@ class Worker:
             ("CRL refresh", refresh_crls, self.crl_refresh),
             ("audit anchor", anchor, self.audit_anchor),
         ]
+        # A connection the database dropped (a restart, a failover) is replaced before the
+        # pass, not reused for ever (never inside a transaction: a test's, say).
+        if not connection.in_atomic_block:
+            close_old_connections()
         failed = []
         for name, step, every in steps:
             if every is not None and not every.due():

@@ -7,7 +7,10 @@
 (() => {
   const body = document.body;
   const DRAFT = "madoguchi-draft:";
-  const onLoginPage = location.pathname.startsWith(body.dataset.loginPath || "/login/");
+  // The login page, or a page saying the form did not go through (the database was away):
+  // what was sent last did not arrive.
+  const onLoginPage =
+    location.pathname.startsWith("/login/") || body.dataset.keepDrafts !== undefined;
 
   // --- drafts ---------------------------------------------------------------------------
   const keepable = (el) =>
