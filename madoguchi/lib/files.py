@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 
 class DiskFull(OSError):
@@ -23,15 +21,12 @@ class DiskFull(OSError):
         return str(self.strerror)
 
 
-def write_whole(path: Path, data: bytes | Callable[[BinaryIO], object]) -> Path:
-    """``data`` (bytes, or a function writing to the open file) at ``path``, whole."""
+def write_whole(path: Path, data: bytes) -> Path:
+    """``data`` at ``path``, whole."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         with open(partial, "wb") as f:
-            if isinstance(data, bytes):
-                f.write(data)
-            else:
-                data(f)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(partial, path)

@@ -412,7 +412,10 @@ def _render_in_chunks(
             pages.append(buffer.getvalue())
         if on_progress is not None:
             on_progress(start + len(chunk), len(letters))
-    write_whole(path, combined.save)
+    # Saved to memory first: pdfium writes through a callback that cannot report a full disk.
+    buffer = io.BytesIO()
+    combined.save(buffer)
+    write_whole(path, buffer.getvalue())
     return pages
 
 
