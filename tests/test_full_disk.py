@@ -103,3 +103,30 @@ def test_a_backup_on_a_full_disk_says_so_and_leaves_nothing(catalog, disk, tmp_p
     disk.free()
     call_command("backup", "create", str(target))
     assert target.stat().st_size > 0
+
+
+def test_a_hand_over_file_on_a_full_disk_leaves_nothing_and_goes_out_later(
+    configure, trusted, reviewer, disk, django_capture_on_commit_callbacks
+):
+    from madoguchi.applications.models import Application
+    from madoguchi.intake.actions import import_package
+    from madoguchi.linking.models import Delivery
+    from madoguchi.linking.tasks import hand_over
+    from tests.builders import make_ready
+
+    configure('[jidou_teate]\nmethod = "batch"\nbatch_every_minutes = 1\n')
+    for path in trusted.packages[:2]:
+        import_package(path.read_bytes(), path.name)
+    ready = list(Application.objects.filter(procedure__core_system="jidou_teate"))
+    with django_capture_on_commit_callbacks(execute=True):
+        make_ready(ready, reviewer)
+    assert Delivery.objects.count() == len(ready) > 0
+    disk.fill()
+    with pytest.raises(files.DiskFull, match="空きがありません"):
+        hand_over()
+    outgoing = disk.root / "handoff" / "jidou_teate" / "outgoing"
+    assert list(outgoing.iterdir()) == []
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"pending"}
+    disk.free()
+    hand_over()
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}

@@ -8,6 +8,7 @@ core system takes them. See docs/core-systems.md for the layouts.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ from madoguchi.applications.sealing import unseal
 from madoguchi.lib import fixedwidth
 from madoguchi.lib.cells import line_writer, row_problem
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
+from madoguchi.lib.files import DiskFull
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import ASCII_TYPES, field_at, max_length, slot_overflow
 
@@ -265,10 +267,18 @@ def export_version(
     writer = RecordWriter(procedure, file_format, plugin.gaiji)
     held_before = len(report.held_back)
     with transaction.atomic():
-        with open(tmp, "wb") as out:
-            ids, sha256, size = _write_file(procedure, writer, out, report, method)
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            with open(tmp, "wb") as out:
+                ids, sha256, size = _write_file(procedure, writer, out, report, method)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            # Nothing of it stays (a half file would hold the space a retry needs); the
+            # deliveries stay waiting and go out with the next file.
+            tmp.unlink(missing_ok=True)
+            if exc.errno == errno.ENOSPC:
+                raise DiskFull(out_dir) from exc
+            raise
         if not ids:
             tmp.unlink()
             return
