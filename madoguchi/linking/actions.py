@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -154,6 +155,7 @@ def record_batch(
     delivery_ids: list[int],
     sha256: str,
     actor: User | None,
+    manifest: dict[str, Any] | None = None,
     my_number_columns: Sequence[str] = (),
 ) -> BatchFile:
     """方式4: a batch file of these deliveries, 送付済 with it; inside the exporting
@@ -166,6 +168,7 @@ def record_batch(
         file_format=file_format,
         records=len(delivery_ids),
         sha256=sha256,
+        manifest=manifest or {},
     )
     mark_sent(delivery_ids, batch_id=batch.pk, method=HandoffMethod.BATCH)
     record(

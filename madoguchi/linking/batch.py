@@ -34,7 +34,7 @@ from .actions import record_batch
 from .constants import BatchFormat, DeliveryState, HandoffMethod
 from .deliveries import hold_back, record_send_failure
 from .gaiji import GaijiMap
-from .models import Delivery
+from .models import BatchFile, Delivery
 from .plugins import CoreSystem, DeliveryError, core_system
 from .plugins.base import RecordSource, column_getter, source_type
 
@@ -282,20 +282,6 @@ def export_version(
         if not ids:
             tmp.unlink()
             return
-        record_batch(
-            plugin.key,
-            procedure,
-            file_name=target.name,
-            file_format=file_format,
-            delivery_ids=ids,
-            sha256=sha256,
-            actor=actor,
-            my_number_columns=[
-                c["header"]
-                for c in writer.columns
-                if source_type(procedure, c["source"]) == "my_number"
-            ],
-        )
         manifest = _manifest(
             plugin,
             procedure,
@@ -307,11 +293,29 @@ def export_version(
             size,
             len(report.held_back) - held_before,
         )
-        transaction.on_commit(_after_commit(tmp, target, manifest, plugin, ids, report, deliver))
+        batch = record_batch(
+            plugin.key,
+            procedure,
+            file_name=target.name,
+            file_format=file_format,
+            delivery_ids=ids,
+            sha256=sha256,
+            manifest=manifest,
+            actor=actor,
+            my_number_columns=[
+                c["header"]
+                for c in writer.columns
+                if source_type(procedure, c["source"]) == "my_number"
+            ],
+        )
+        transaction.on_commit(
+            _after_commit(batch.pk, tmp, target, manifest, plugin, ids, report, deliver)
+        )
     report.files.append(target)
 
 
 def _after_commit(
+    batch_id: int,
     tmp: Path,
     target: Path,
     manifest: dict[str, Any],
@@ -324,6 +328,7 @@ def _after_commit(
 
     def publish_and_send() -> None:
         _publish(tmp, target, manifest)
+        BatchFile.objects.filter(pk=batch_id).update(published_at=timezone.now())
         if not deliver:
             return
         try:
@@ -364,3 +369,23 @@ def export_batch(
     for procedure in procedures:
         export_version(procedure, fmt, out_dir, report, actor=actor, plugin=plugin, deliver=deliver)
     return report
+
+
+def publish_unpublished(plugin: CoreSystem, out_dir: Path) -> int:
+    """A worker that died after a hand-over committed and before its file took its name
+    left the file under its temporary name, its records 送付済: publish and send it now, as
+    it would have been (the same bytes, the same manifest), so no record is lost and none
+    is written twice. Returns how many it published."""
+    published = 0
+    for batch in BatchFile.objects.filter(core_system=plugin.key, published_at=None):
+        target = out_dir / batch.file_name
+        tmp = target.with_name(f".{target.name}.part")
+        if target.exists() or not tmp.exists():
+            # Published (the worker died just after), or written elsewhere (a command's
+            # --out): nothing to do but take note.
+            BatchFile.objects.filter(pk=batch.pk).update(published_at=batch.created_at)
+            continue
+        ids = list(Delivery.objects.filter(batch=batch).values_list("pk", flat=True))
+        _after_commit(batch.pk, tmp, target, batch.manifest, plugin, ids, ExportReport(), True)()
+        published += 1
+    return published

@@ -21,6 +21,11 @@ class BatchFile(models.Model):
     records = models.PositiveIntegerField(_("件数"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    # The manifest as written beside the file, and when the file took its name (after the
+    # hand-over committed): a batch committed and never published is published on the next
+    # pass (batch.publish_unpublished).
+    manifest = models.JSONField(default=dict)
+    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.procedures.models import Procedure
 
-from .batch import ExportReport, export_version
+from .batch import ExportReport, export_version, publish_unpublished
 from .constants import DeliveryState, HandoffMethod
 from .deliveries import retry_due
 from .models import BatchFile, Delivery, DigestRun
@@ -39,6 +39,9 @@ def run_scheduled_batches(systems: list[CoreSystem], now: dt.datetime | None = N
         every = plugin.config.batch_every_minutes
         if not every:
             continue
+        out = outgoing_dir(plugin.key)
+        out.mkdir(parents=True, exist_ok=True)
+        files += publish_unpublished(plugin, out)
         last = BatchFile.objects.filter(core_system=plugin.key).first()
         if last is not None and last.created_at > now - dt.timedelta(minutes=every):
             continue
@@ -47,8 +50,6 @@ def run_scheduled_batches(systems: list[CoreSystem], now: dt.datetime | None = N
                 core_system=plugin.key, state=DeliveryState.PENDING, method=HandoffMethod.BATCH
             ).values("application__procedure")
         ).order_by("procedure_id", "version")
-        out = outgoing_dir(plugin.key)
-        out.mkdir(parents=True, exist_ok=True)
         for procedure in procedures:
             report = ExportReport()
             export_version(
