@@ -69,6 +69,8 @@ def dump(target: Path) -> Path:
             text=True,
         )
         if done.returncode != 0:
+            if "No space left on device" in done.stderr:  # said as a full disk
+                raise OSError(errno.ENOSPC, done.stderr.strip())
             raise BackupError(
                 f"バックアップを作成できませんでした (pg_dump): {done.stderr.strip()}"
             )
