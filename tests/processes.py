@@ -3,10 +3,13 @@ a database of their own, and free ports."""
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import socket
 import sqlite3
+import subprocess
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +17,10 @@ from pathlib import Path
 import dj_database_url
 import psycopg
 import pytest
+from nacl.public import PrivateKey
+
+from madoguchi.relay.spool import Spool
+from pittari_sim.generate import generate
 
 
 def free_port() -> int:
@@ -56,3 +63,37 @@ def query(url: str, sql: str) -> list[tuple[object, ...]]:
             return db.execute(sql).fetchall()
     with psycopg.connect(**pg_conninfo(url)) as db:  # type: ignore[arg-type]
         return db.execute(sql).fetchall()  # type: ignore[arg-type]
+
+
+def spooled_installation(
+    root: Path, database_url: str, count: int, seed: int
+) -> tuple[dict[str, str], Spool]:
+    """An installation on its own database with ``count`` packages from a portal of its own
+    waiting in the spool, sealed to the worker's key as the relay leaves them; returns the
+    environment of its processes and the spool."""
+    portal = root / "portal"
+    generate(portal, count, seed=seed, key_pool=8, unlinked_rate=0.0)
+    private = PrivateKey.generate()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MADOGUCHI_DATA_DIR": str(root / "data"),
+        "MADOGUCHI_RELAY_HANDOFF_KEY": "spooled",
+        "MADOGUCHI_SPOOL_PRIVATE_KEY": base64.b64encode(bytes(private)).decode(),
+        "LOG_LEVEL": "INFO",
+    }
+    for args in (
+        ("migrate", "--noinput", "-v", "0"),
+        ("procedures", "load"),
+        ("trust", "add", str(portal / "trust" / "ca.pem")),
+        ("crl", "load", str(portal / "trust" / "ca.crl")),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"madoguchi {' '.join(args)}: {done.stderr[-2000:]}"
+    spool = Spool(root / "data" / "spool", b"spooled")
+    spool.publish_seal_key(bytes(private.public_key))
+    for package in sorted((portal / "packages").glob("*.zip")):
+        spool.put(package.stem, package.read_bytes())
+    return env, spool

@@ -4,7 +4,6 @@ web answers a Japanese 503 page for the seconds it is away, not a traceback."""
 
 from __future__ import annotations
 
-import base64
 import glob
 import os
 import signal
@@ -16,12 +15,9 @@ from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection, connections
-from nacl.public import PrivateKey
 
 from conftest import sign_in
-from madoguchi.relay.spool import Spool
-from pittari_sim.generate import generate
-from tests.processes import database_url, query
+from tests.processes import database_url, query, spooled_installation
 
 __all__ = ["database_url"]  # the fixture, used by name
 COUNT = 200
@@ -49,30 +45,7 @@ def pg_ctl(*args: str) -> None:
     reason="restarts the test command's PostgreSQL server",
 )
 def test_the_worker_survives_a_database_restart_during_intake(tmp_path, database_url):
-    portal = tmp_path / "portal"
-    generate(portal, COUNT, seed=51, key_pool=8, unlinked_rate=0.0)
-    private = PrivateKey.generate()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "MADOGUCHI_DATA_DIR": str(tmp_path / "data"),
-        "MADOGUCHI_RELAY_HANDOFF_KEY": "restart",
-        "MADOGUCHI_SPOOL_PRIVATE_KEY": base64.b64encode(bytes(private)).decode(),
-    }
-    for args in (
-        ("migrate", "--noinput", "-v", "0"),
-        ("procedures", "load"),
-        ("trust", "add", str(portal / "trust" / "ca.pem")),
-        ("crl", "load", str(portal / "trust" / "ca.crl")),
-    ):
-        done = subprocess.run(
-            [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-    spool = Spool(tmp_path / "data" / "spool", b"restart")
-    spool.publish_seal_key(bytes(private.public_key))
-    for package in sorted((portal / "packages").glob("*.zip")):
-        spool.put(package.stem, package.read_bytes())
+    env, spool = spooled_installation(tmp_path, database_url, COUNT, seed=51)
 
     def stored() -> int:
         try:

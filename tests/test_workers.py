@@ -3,52 +3,20 @@ the intake with no traceback, no duplicate and nothing quarantined."""
 
 from __future__ import annotations
 
-import base64
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from nacl.public import PrivateKey
-
-from madoguchi.relay.spool import Spool
-from pittari_sim.generate import generate
-from tests.processes import database_url, query
+from tests.processes import database_url, query, spooled_installation
 
 __all__ = ["database_url"]  # the fixture, used by name
 COUNT = 60
 
 
 def test_two_workers_share_the_intake_with_no_duplicate(tmp_path: Path, database_url: str):
-    portal = tmp_path / "portal"
-    generate(portal, COUNT, seed=31, key_pool=8, unlinked_rate=0.0)
-    private = PrivateKey.generate()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "MADOGUCHI_DATA_DIR": str(tmp_path / "data"),
-        "MADOGUCHI_RELAY_HANDOFF_KEY": "two-workers",
-        "MADOGUCHI_SPOOL_PRIVATE_KEY": base64.b64encode(bytes(private)).decode(),
-        "LOG_LEVEL": "INFO",
-    }
-
-    def run(*args: str) -> None:
-        done = subprocess.run(
-            [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"madoguchi {' '.join(args)}: {done.stderr[-2000:]}"
-
-    run("migrate", "--noinput", "-v", "0")
-    run("procedures", "load")
-    run("trust", "add", str(portal / "trust" / "ca.pem"))
-    run("crl", "load", str(portal / "trust" / "ca.crl"))
-    # The relay's side: every package sealed to the workers' key, all at once.
-    spool = Spool(tmp_path / "data" / "spool", b"two-workers")
-    spool.publish_seal_key(bytes(private.public_key))
-    for package in sorted((portal / "packages").glob("*.zip")):
-        spool.put(package.stem, package.read_bytes())
+    env, spool = spooled_installation(tmp_path, database_url, COUNT, seed=31)
 
     # Logs to files, not pipes: a pipe nobody reads fills up and blocks its writer.
     log_files = [tmp_path / f"worker-{n}.log" for n in range(2)]
