@@ -41,6 +41,7 @@ BENCHMARKS = [
         ["--count", "200", "--rounds", "1"],
     ),
     ("worker_memory.py", ["--count", "2000"], ["--count", "30"]),
+    ("workers.py", ["--count", "400"], ["--count", "20"]),
     ("letters.py", ["--count", "1900"], ["--count", "50"]),
 ]
 LOAD = (

@@ -30,7 +30,7 @@ def test_every_benchmark_runs_quick_and_reports_a_ratio_to_its_floor(tmp_path):
     report = json.loads(done.stdout)
     assert "cores" in report["machine"]
     figures = {f["benchmark"]: f for f in report["figures"]}
-    expected = {"intake", "pages", "export", "worker", "letters"} | (
+    expected = {"intake", "pages", "export", "worker", "workers", "letters"} | (
         set() if database_url.startswith("postgres") else {"load"}
     )
     assert set(figures) == expected

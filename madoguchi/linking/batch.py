@@ -11,13 +11,14 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
@@ -51,6 +52,8 @@ FIXED_WIDTHS = {
     "resident.atena_number": ATENA_NUMBER_MAX_LENGTH,
 }
 MANIFEST_FORMAT = "madoguchi-handoff/1"
+
+log = logging.getLogger(__name__)
 
 
 def fixed_width(procedure: Procedure, source: str) -> int:
@@ -328,7 +331,11 @@ def _after_commit(
 
     def publish_and_send() -> None:
         _publish(tmp, target, manifest)
-        BatchFile.objects.filter(pk=batch_id).update(published_at=timezone.now())
+        try:
+            BatchFile.objects.filter(pk=batch_id).update(published_at=timezone.now())
+        except DatabaseError:
+            # The file has its name: the next pass finds it so and takes note.
+            log.warning("hand-over: %s published, not yet noted as such", target.name)
         if not deliver:
             return
         try:
