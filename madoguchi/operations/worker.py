@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Callable
 
 from django.conf import settings
@@ -42,11 +43,10 @@ def drain(spool: Spool) -> int:
     done = 0
     run = IntakePass()
     pending = spool.pending()
-    if pending:
-        # Workers sharing one spool start at different places in it: they divide the work
-        # instead of racing for the same files (a file taken twice is still one application).
-        start = os.getpid() % len(pending)
-        pending = pending[start:] + pending[:start]
+    # Workers sharing one spool each go through it in an order of their own: they divide
+    # the work instead of racing for the same files; one another has done is skipped at
+    # the cost of a failed open (and a file taken twice is still one application).
+    random.Random(os.getpid()).shuffle(pending)  # noqa: S311 (an order, not a secret)
     for spooled in pending:
         try:
             data = spooled.open(settings.SPOOL_PRIVATE_KEY)
