@@ -17,3 +17,8 @@ def staff_user(request: HttpRequest, *, may: Callable[[User], bool] | None = Non
     if may is not None and not may(user):
         raise PermissionDenied
     return user
+
+
+def system_administrator(request: HttpRequest) -> User:
+    """The signed-in システム管理者 (staff, 課, 稼働状況), else 403."""
+    return staff_user(request, may=lambda user: user.may_manage_staff)

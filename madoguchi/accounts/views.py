@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.lib.spreadsheet import decode_spreadsheet_text
 
-from .access import staff_user
+from .access import system_administrator
 from .actions import (
     Move,
     StaffError,
@@ -32,13 +32,9 @@ from .models import StaffMove, User
 from .staff_import import import_staff
 
 
-def _manager(request: HttpRequest) -> User:
-    return staff_user(request, may=lambda user: user.may_manage_staff)
-
-
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    _manager(request)
+    system_administrator(request)
     staff = User.objects.select_related("department").order_by(
         "-is_active", "department__code", "username"
     )
@@ -71,7 +67,7 @@ def _one_time_password(request: HttpRequest, member: User, password: str) -> Htt
 
 @login_required
 def staff_new(request: HttpRequest) -> HttpResponse:
-    actor = _manager(request)
+    actor = system_administrator(request)
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -94,7 +90,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _manager(request)
+    system_administrator(request)
     member = get_object_or_404(User.objects.select_related("department"), pk=pk)
     return render(
         request,
@@ -129,7 +125,7 @@ def _refused(request: HttpRequest, member: User, errors: str) -> HttpResponse:
 @login_required
 @require_POST
 def staff_update(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _manager(request)
+    actor = system_administrator(request)
     member = get_object_or_404(User, pk=pk)
     form = DetailsForm(request.POST)
     if not form.is_valid():
@@ -144,7 +140,7 @@ def staff_update(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_move(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _manager(request)
+    actor = system_administrator(request)
     member = get_object_or_404(User, pk=pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
@@ -172,7 +168,7 @@ def staff_move(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_cancel_move(request: HttpRequest, pk: int, move_pk: int) -> HttpResponse:
-    actor = _manager(request)
+    actor = system_administrator(request)
     pending = get_object_or_404(StaffMove, pk=move_pk, user_id=pk, applied_at=None)
     cancel_move(pending, actor=actor)
     return _after(request, pending.user, _("予定の異動を取り消しました。"))
@@ -181,7 +177,7 @@ def staff_cancel_move(request: HttpRequest, pk: int, move_pk: int) -> HttpRespon
 @login_required
 @require_POST
 def staff_disable(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _manager(request)
+    actor = system_administrator(request)
     member = get_object_or_404(User, pk=pk)
     try:
         disable_staff(member, actor=actor)
@@ -198,7 +194,7 @@ def staff_disable(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_enable(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _manager(request)
+    actor = system_administrator(request)
     member = get_object_or_404(User, pk=pk)
     enable_staff(member, actor=actor)
     return _after(request, member, _("%(name)s を有効にしました。") % {"name": member})
@@ -207,7 +203,7 @@ def staff_enable(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _manager(request)
+    actor = system_administrator(request)
     member = get_object_or_404(User, pk=pk)
     return _one_time_password(request, member, reset_password(member, actor=actor))
 
@@ -215,7 +211,7 @@ def staff_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_reset_second_factor(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _manager(request)
+    actor = system_administrator(request)
     member = get_object_or_404(User, pk=pk)
     reset_second_factor(member, actor=actor)
     messages.success(
@@ -230,7 +226,7 @@ def staff_reset_second_factor(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_import(request: HttpRequest) -> HttpResponse:
     """Upload → every change shown (nothing changed yet) → 「この内容で反映する」. The file's
     text travels back with the confirmation, so what is applied is what was shown."""
-    actor = _manager(request)
+    actor = system_administrator(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     context: dict[str, object] = {"form": form}
     if request.method == "POST":

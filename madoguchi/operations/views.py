@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from madoguchi.accounts.access import staff_user
+from madoguchi.accounts.access import system_administrator
 from madoguchi.procedures.models import Procedure
 from madoguchi.relay.passes import relay_spool
 
@@ -56,7 +56,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def status(request: HttpRequest) -> HttpResponse:
-    staff_user(request, may=lambda user: user.may_manage_staff)
+    system_administrator(request)
     parts = report(relay_spool())
     return render(
         request,

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.access import staff_user
+from madoguchi.accounts.access import system_administrator
 from madoguchi.accounts.actions import StaffError, add_department, rename_department
 from madoguchi.accounts.forms import (
     DepartmentForm,
@@ -20,19 +20,15 @@ from madoguchi.accounts.forms import (
     form_errors,
     open_departments,
 )
-from madoguchi.accounts.models import Department, User
+from madoguchi.accounts.models import Department
 
 from .actions import assign_procedure, merge_departments
 from .models import Procedure
 
 
-def _administrator(request: HttpRequest) -> User:
-    return staff_user(request, may=lambda user: user.may_manage_staff)
-
-
 @login_required
 def departments(request: HttpRequest) -> HttpResponse:
-    actor = _administrator(request)
+    actor = system_administrator(request)
     form = DepartmentForm(request.POST or None)
     if request.method == "POST":
         try:
@@ -76,7 +72,7 @@ def departments(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def rename(request: HttpRequest, code: str) -> HttpResponse:
-    actor = _administrator(request)
+    actor = system_administrator(request)
     department = get_object_or_404(Department, code=code)
     form = RenameForm(request.POST)
     try:
@@ -93,7 +89,7 @@ def rename(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def merge(request: HttpRequest, code: str) -> HttpResponse:
-    actor = _administrator(request)
+    actor = system_administrator(request)
     source = get_object_or_404(Department, code=code)
     form = MergeForm(request.POST)
     try:
@@ -119,7 +115,7 @@ def merge(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def assign(request: HttpRequest) -> HttpResponse:
-    actor = _administrator(request)
+    actor = system_administrator(request)
     procedure_id = request.POST.get("procedure", "")
     department = open_departments().filter(code=request.POST.get("department", "")).first()
     try:
