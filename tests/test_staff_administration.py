@@ -277,7 +277,9 @@ def test_a_reorganisation_merges_one_department_into_another(
     kosodate = Department.objects.get(code="kosodate")
     moved = set(Procedure.objects.filter(department=hoiku).values_list("procedure_id", flat=True))
     client.post("/staff/departments/kosodate/rename/", {"name": "こども未来課"})
-    client.post("/staff/departments/hoiku/merge/", {"into": kosodate.pk})
+    client.post("/staff/departments/hoiku/merge/", {"into": kosodate.pk})  # not confirmed
+    assert Department.objects.get(code="hoiku").merged_into is None
+    client.post("/staff/departments/hoiku/merge/", {"into": kosodate.pk, "confirm": "on"})
     kosodate.refresh_from_db()
     hoiku.refresh_from_db()
     assert kosodate.name == "こども未来課" and hoiku.merged_into == kosodate

@@ -81,6 +81,11 @@ class RenameForm(forms.Form):
 
 class MergeForm(forms.Form):
     into = forms.ModelChoiceField(label=_("統合先"), queryset=Department.objects.none())
+    # A merge cannot be undone: said, and confirmed, before it is done.
+    confirm = forms.BooleanField(
+        label=_("元に戻せないことを確認しました"),
+        error_messages={"required": _("統合は元に戻せません。確認の欄に印を付けてください")},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
