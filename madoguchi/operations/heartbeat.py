@@ -66,17 +66,28 @@ def _age(at: dt.datetime) -> float:
     return (timezone.now() - at).total_seconds()
 
 
-def report(spool: Spool) -> list[PartStatus]:
-    stale = settings.HEARTBEAT_STALE_SECONDS
-    parts: list[PartStatus] = []
+# The parts, as the command and the 稼働状況 screen name them.
+PART_LABELS = {"database": "データベース", "worker": "ワーカー", "relay": "連携サーバ"}
+
+
+def database_problem() -> str | None:
+    """Why the database does not answer (its first line), or None when it does."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        parts.append(PartStatus("database", connection.vendor, True, "正常"))
     except DatabaseError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        parts.append(PartStatus("database", connection.vendor, False, "エラー", detail=first))
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None
+
+
+def report(spool: Spool) -> list[PartStatus]:
+    stale = settings.HEARTBEAT_STALE_SECONDS
+    parts: list[PartStatus] = []
+    problem = database_problem()
+    if problem is not None:
+        parts.append(PartStatus("database", connection.vendor, False, "エラー", detail=problem))
         return parts
+    parts.append(PartStatus("database", connection.vendor, True, "正常"))
     workers = Heartbeat.objects.filter(
         component="worker", beat_at__gte=timezone.now() - FORGOTTEN_AFTER
     ).order_by("-beat_at")

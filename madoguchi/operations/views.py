@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -15,18 +15,12 @@ from madoguchi.accounts.access import system_administrator
 from madoguchi.procedures.models import Procedure
 from madoguchi.relay.passes import relay_spool
 
-from .heartbeat import healthy, report
-
-PARTS = {"database": "データベース", "worker": "ワーカー", "relay": "連携サーバ"}
+from .heartbeat import PART_LABELS, database_problem, healthy, report
 
 
 def _database_answers() -> str | None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError as exc:
-        return f"データベースに接続できません: {str(exc).splitlines()[0] if str(exc) else exc}"
-    return None
+    problem = database_problem()
+    return f"データベースに接続できません: {problem}" if problem is not None else None
 
 
 @never_cache
@@ -61,7 +55,7 @@ def status(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "operations/status.html",
-        {"parts": parts, "healthy": healthy(parts), "labels": PARTS},
+        {"parts": parts, "healthy": healthy(parts), "labels": PART_LABELS},
     )
 
 

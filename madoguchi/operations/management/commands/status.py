@@ -6,10 +6,8 @@ from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
-from madoguchi.operations.heartbeat import as_json, healthy, report
+from madoguchi.operations.heartbeat import PART_LABELS, as_json, healthy, report
 from madoguchi.relay.passes import relay_spool
-
-PARTS = {"database": "データベース", "worker": "ワーカー", "relay": "連携サーバ"}
 
 
 class Command(MadoguchiCommand):
@@ -29,7 +27,7 @@ class Command(MadoguchiCommand):
                     "\t".join(
                         x
                         for x in (
-                            PARTS[part.part],
+                            PART_LABELS[part.part],
                             part.state,
                             part.beat_at or "—",
                             part.instance,
