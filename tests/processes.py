@@ -82,18 +82,34 @@ def spooled_installation(
         "MADOGUCHI_SPOOL_PRIVATE_KEY": base64.b64encode(bytes(private)).decode(),
         "LOG_LEVEL": "INFO",
     }
-    for args in (
-        ("migrate", "--noinput", "-v", "0"),
-        ("procedures", "load"),
-        ("trust", "add", str(portal / "trust" / "ca.pem")),
-        ("crl", "load", str(portal / "trust" / "ca.crl")),
-    ):
-        done = subprocess.run(
-            [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"madoguchi {' '.join(args)}: {done.stderr[-2000:]}"
+    set_up(env, portal)
     spool = Spool(root / "data" / "spool", b"spooled")
     spool.publish_seal_key(bytes(private.public_key))
     for package in sorted((portal / "packages").glob("*.zip")):
         spool.put(package.stem, package.read_bytes())
     return env, spool
+
+
+def madoguchi(env: dict[str, str], *args: str) -> str:
+    """`madoguchi ARGS` as an administrator runs it; its output, or the test fails with its
+    error."""
+    done = subprocess.run(
+        [sys.executable, "-m", "madoguchi", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"madoguchi {' '.join(args)}: {done.stderr[-2000:]}"
+    return done.stdout
+
+
+def set_up(env: dict[str, str], portal: Path, *, residents: bool = False) -> None:
+    """A new installation as the administrator brings it up for what `pittari-sim generate`
+    wrote in ``portal``: migrated, the catalog, the test CA and its CRL (and the registry)."""
+    madoguchi(env, "migrate", "--noinput", "-v", "0")
+    madoguchi(env, "procedures", "load")
+    madoguchi(env, "trust", "add", str(portal / "trust" / "ca.pem"))
+    madoguchi(env, "crl", "load", str(portal / "trust" / "ca.crl"))
+    if residents:
+        madoguchi(env, "residents", "load", str(portal / "registry" / "links.csv"))

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from pittari_sim.generate import generate
-from tests.processes import database_url, free_port
+from tests.processes import database_url, free_port, madoguchi, set_up
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,37 +140,10 @@ def installation(tmp_path: Path, database_url: str) -> Iterator[dict[str, object
     portal = tmp_path / "portal"
     generate(portal, 1, seed=5, procedure_id="jidou-teate-nintei", unlinked_rate=0.0)
 
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "madoguchi", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode == 0, f"madoguchi {' '.join(args)}: {done.stderr[-2000:]}"
-        return done.stdout
-
-    run("migrate", "--noinput", "-v", "0")
-    run("procedures", "load")
-    run("trust", "add", str(portal / "trust" / "ca.pem"))
-    run("crl", "load", str(portal / "trust" / "ca.crl"))
-    run("residents", "load", str(portal / "registry" / "links.csv"))
-    run("intake", "import", str(portal / "packages"))
-    added = json.loads(
-        run(
-            "staff",
-            "add",
-            "hanako",
-            "--name",
-            "窓口 花子",
-            "--department",
-            "kosodate",
-            "--role",
-            "窓口担当",
-            "--json",
-        )
-    )
+    set_up(env, portal, residents=True)
+    madoguchi(env, "intake", "import", str(portal / "packages"))
+    who = ["--name", "窓口 花子", "--department", "kosodate", "--role", "窓口担当"]
+    added = json.loads(madoguchi(env, "staff", "add", "hanako", *who, "--json"))
     nginx_dir = tmp_path / "nginx"
     nginx_dir.mkdir()
     config = nginx_config(nginx_dir, https_port, http_port, app_port)

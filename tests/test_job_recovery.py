@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pittari_sim.generate import generate
-from tests.processes import database_url, query
+from tests.processes import database_url, madoguchi, query, set_up
 
 __all__ = ["database_url"]  # the fixture, used by name
 COUNT = 300
@@ -50,24 +50,17 @@ def test_a_letters_batch_whose_worker_was_killed_is_finished_once(
         "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
     }
 
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, *args], env=env, capture_output=True, text=True, timeout=600
-        )
-        assert done.returncode == 0, f"{' '.join(args)}: {done.stderr[-2000:]}"
-        return done.stdout
-
-    for args in (
-        ("migrate", "--noinput", "-v", "0"),
-        ("procedures", "load"),
-        ("trust", "add", str(portal / "trust" / "ca.pem")),
-        ("crl", "load", str(portal / "trust" / "ca.crl")),
-        ("residents", "load", str(portal / "registry" / "links.csv")),
-        ("intake", "import", str(portal / "packages")),
-    ):
-        run("-m", "madoguchi", *args)
+    set_up(env, portal, residents=True)
+    madoguchi(env, "intake", "import", str(portal / "packages"))
     today = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
-    run_id = int(run("-c", ASK_FOR_LETTERS.format(day=today)).strip())
+    asked = subprocess.run(
+        [sys.executable, "-c", ASK_FOR_LETTERS.format(day=today)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    run_id = int(asked.stdout.strip())
 
     def row() -> tuple[str, int, str]:
         [found] = query(
