@@ -62,18 +62,16 @@ class Command(MadoguchiCommand):
             push_statuses(client, spool)
             if result.fetched:
                 log.info("relay: %d package(s) spooled", result.fetched)
-            if result.complete or result.fetched:
+            error = None if result.complete else "ポータルとの通信に失敗しました"
+            if result.waiting_for_key:
+                # The worker publishes its key as it starts: look again soon, no back-off.
+                error = WAITING_FOR_KEY
+                wait = float(settings.PORTAL_POLL_SECONDS)
+            elif result.complete or result.fetched:
                 wait = float(settings.PORTAL_POLL_SECONDS)
             else:
                 wait = min(wait * 2, 300.0)
                 log.warning("relay: portal unavailable, retrying in %.0fs", wait)
-            error = (
-                None
-                if result.complete
-                else WAITING_FOR_KEY
-                if result.waiting_for_key
-                else "ポータルとの通信に失敗しました"
-            )
             record_beat(spool, started_at=started_at, error=error, fetched=result.fetched)
             return wait
 
