@@ -29,7 +29,7 @@ def instance_name() -> str:
 
 def worker_backlog(spool: Spool) -> dict[str, int]:
     return {
-        "spool": len(spool.pending()),
+        "spool": spool.waiting()["incoming"],
         "deliveries": Delivery.objects.filter(state="pending").count(),
         "letter_runs": LetterRun.objects.filter(state="waiting").count(),
     }

@@ -107,6 +107,6 @@ def record_beat(spool: Spool, *, started_at: float, error: str | None, fetched: 
             "beat_at": time.time(),
             "last_error": error or "",
             "fetched": fetched,
-            "backlog": {"outbox": len(spool.outgoing())},
+            "backlog": {"outbox": spool.waiting()["outbox"]},
         },
     )

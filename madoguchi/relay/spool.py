@@ -188,6 +188,14 @@ class Spool:
             _fsync_dir(self.fetched)
         return forgotten
 
+    def waiting(self) -> dict[str, int]:
+        """How many files wait in each direction, by their names alone (a heartbeat's
+        backlog: nothing is read or authenticated for it)."""
+        return {
+            "incoming": sum(1 for p in self.incoming.iterdir() if SPOOLED.fullmatch(p.name)),
+            "outbox": sum(1 for p in self.outbox.iterdir() if SPOOLED.fullmatch(p.name)),
+        }
+
     def pending(self) -> list[SpooledFile]:
         return self._list(self.incoming, "zip", "box")
 
