@@ -22,7 +22,6 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import Department, User
 from madoguchi.accounts.second_factor import VERIFIED
 from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
@@ -33,6 +32,7 @@ from madoguchi.relay.passes import pull_once, push_statuses
 from madoguchi.relay.portal import PortalClient
 from madoguchi.relay.spool import Spool, public_key_of
 from madoguchi.residents.actions import load_links
+from madoguchi.vocabulary import Role
 from pittari_sim.generate import Generated, generate, load_or_create_ca
 from pittari_sim.pki import CA
 from pittari_sim.server import Portal as SimulatedPortal

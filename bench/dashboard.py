@@ -46,12 +46,12 @@ def main() -> None:
     from django.utils import timezone
 
     from bench.machine import describe
-    from madoguchi.accounts.constants import Role
     from madoguchi.accounts.models import Department, User
     from madoguchi.insights import queries
     from madoguchi.insights.aggregate import count_day, recount_all
     from madoguchi.insights.models import DailyCount
     from madoguchi.procedures.models import Procedure
+    from madoguchi.vocabulary import Role
 
     procedures = [p.pk for p in Procedure.objects.filter(version="2026.2").order_by("pk")]
     print(f"inserting {args.count:,} applications …", file=sys.stderr, flush=True)

@@ -52,11 +52,11 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from madoguchi.applications.constants import Status
     from madoguchi.applications.models import Application
     from madoguchi.intake.actions import import_package
     from madoguchi.linking.constants import DeliveryState, HandoffMethod
     from madoguchi.linking.models import Delivery
+    from madoguchi.vocabulary import Status
     from pittari_sim.generate import generate
 
     portal = work / "portal"

@@ -45,7 +45,7 @@ def prepare(env: dict[str, str], clerks: int, applications: int) -> None:
     script = f"""
 import django; django.setup()
 from django.core.management import call_command
-from madoguchi.accounts.constants import Role
+from madoguchi.vocabulary import Role
 from madoguchi.accounts.models import Department, User
 from madoguchi.operations.worker import drain
 from madoguchi.intake.actions import add_trust_anchor, load_crl
@@ -64,7 +64,7 @@ load_links(portal / "registry" / "links.csv")
 spool = relay_spool()
 for item in items: spool.put(item.receipt_number, item.path.read_bytes())
 drain(spool)
-from madoguchi.api.models import ApiToken
+from madoguchi.accounts.models import ApiToken
 department = Department.objects.get(code="kosodate")
 tokens = []
 for n in range({clerks}):

@@ -66,7 +66,7 @@ def main() -> None:
     from django.conf import settings
 
     settings.ROOT_URLCONF = "bench.floors.pages"
-    from madoguchi.applications.actions import record_view
+    from madoguchi.applications.actions.reads import record_view
     from madoguchi.applications.models import Application
     from madoguchi.lib.text import normalize_for_match
 

@@ -74,9 +74,9 @@ def signed_in_reviewer() -> Any:
     """A 子育て支援課 reviewer, and a test client logged in as them past the second factor."""
     from django.test import Client
 
-    from madoguchi.accounts.constants import Role
     from madoguchi.accounts.models import Department, User
     from madoguchi.accounts.second_factor import VERIFIED
+    from madoguchi.vocabulary import Role
 
     reviewer = User.objects.create_user(
         "bench-reviewer",

@@ -5,7 +5,8 @@ from django.views.generic import RedirectView
 from madoguchi.accounts import session
 from madoguchi.accounts.login import LockoutAuthenticationForm, logout_everywhere
 from madoguchi.accounts.second_factor import second_factor
-from madoguchi.applications.views import applicant_texts
+from madoguchi.applications.views.texts import applicant_texts
+from madoguchi.notices import application_views as printing
 from madoguchi.operations import views as operations
 from madoguchi.procedures import department_views
 
@@ -25,6 +26,13 @@ urlpatterns = [
     path("healthz", operations.healthz, name="healthz"),
     path("readyz", operations.readyz, name="readyz"),
     path("status/", operations.status, name="status"),
+    # The application's print view is notices' (everything printed), at the workflow's address.
+    path("applications/print.pdf", printing.applications_print, name="print_day"),
+    path(
+        "applications/<str:receipt_number>/print.pdf",
+        printing.application_print,
+        name="application_print",
+    ),
     path("applications/", include("madoguchi.applications.urls")),
     path("staff/departments/", department_views.departments, name="departments"),
     path("staff/departments/assign/", department_views.assign, name="department_assign"),
@@ -39,7 +47,7 @@ urlpatterns = [
     path("procedures/<slug:procedure_id>/texts/", applicant_texts, name="applicant_texts"),
     path("procedures/", include("madoguchi.procedures.urls")),
     path("intake/", include("madoguchi.intake.urls")),
-    path("audit/", include("madoguchi.audit.urls")),
+    path("audit/", include("madoguchi.operations.audit_urls")),
     path("linking/", include("madoguchi.linking.urls")),
     path("notices/", include("madoguchi.notices.urls")),
     path("insights/", include("madoguchi.insights.urls")),

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import call_command
 from signxml import XMLSigner
 
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions.workflow import change_status
+from madoguchi.vocabulary import Status
 from pittari_sim.generate import JST, tiny_png
 from pittari_sim.package import PackageSpec, application_xml, build_zip, package_files, sign
 from pittari_sim.pki import CA, new_key

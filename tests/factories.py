@@ -11,9 +11,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from madoguchi.applications.constants import Identification, Status
 from madoguchi.applications.models import Application
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import Identification, Status
 
 _numbers = itertools.count(1)
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from madoguchi.api.models import ApiToken, hash_token
+from madoguchi.accounts.models import ApiToken, hash_token
 from madoguchi.api.openapi import SCHEMA
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction

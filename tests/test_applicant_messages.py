@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from conftest import sign_in
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application, PortalStatusUpdate
 from madoguchi.applications.timeline import timeline
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
+from madoguchi.vocabulary import Status
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from conftest import sign_in
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.audit.views import PAGE_SIZE
+from madoguchi.operations.audit_search import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 

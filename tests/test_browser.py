@@ -9,8 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from madoguchi.applications.actions import file_application
-from madoguchi.applications.constants import Channel, Status
+from madoguchi.applications.actions.filing import file_application
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
@@ -18,6 +17,7 @@ from madoguchi.insights.aggregate import refresh as refresh_insights
 from madoguchi.intake.actions import import_package
 from madoguchi.notices.actions import make_waiting_letters
 from madoguchi.residents.models import Resident
+from madoguchi.vocabulary import Channel, Status
 from tests.browser import BROWSER_MARKS, login
 from tests.factories import make_application
 

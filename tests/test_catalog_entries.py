@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from conftest import sign_in
-from madoguchi.accounts.constants import Role
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import add_trust_anchor, import_package, load_crl
 from madoguchi.intake.constants import Outcome
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.actions import load_links
+from madoguchi.vocabulary import Role
 from pittari_sim.forms import load_procedures
 from pittari_sim.generate import generate, load_or_create_ca
 from tests.builders import build, export_csv, make_ready, read_rows, spec

@@ -11,16 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.accounts.constants import Role
-from madoguchi.api.models import ApiToken
-from madoguchi.applications.actions import (
+from madoguchi.accounts.models import ApiToken
+from madoguchi.applications.actions.duplicates import settle_duplicate
+from madoguchi.applications.actions.filing import (
     PaperFile,
-    change_status,
     file_application,
     receive_paper_signature,
-    settle_duplicate,
 )
-from madoguchi.applications.constants import Channel, Identification, Settlement, Status
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import (
     Application,
     DuplicateSuspicion,
@@ -34,6 +32,7 @@ from madoguchi.lib.office_calendar import deadline
 from madoguchi.procedures.life_events import life_events
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
+from madoguchi.vocabulary import Channel, Identification, Role, Settlement, Status
 from tests.factories import make_application
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

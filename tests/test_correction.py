@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application, CorrectionReply
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.vocabulary import Status
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.applications import actions
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions import workflow
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import import_package
 from madoguchi.lib.office_calendar import (
@@ -22,6 +21,7 @@ from madoguchi.lib.office_calendar import (
     is_office_day,
 )
 from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
+from madoguchi.vocabulary import Status
 from tests.builders import build, spec
 from tests.factories import make_application
 
@@ -87,7 +87,7 @@ def test_the_clock_stops_while_the_applicant_corrects(trusted, reviewer, monkeyp
         status_changed_at=dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)
     )
     answered = dt.datetime(2026, 12, 1, 9, 0, tzinfo=JST)
-    monkeypatch.setattr(actions.timezone, "now", lambda: answered)
+    monkeypatch.setattr(workflow.timezone, "now", lambda: answered)
     change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
     application.refresh_from_db()
     assert application.due_date == D(2027, 1, 13)

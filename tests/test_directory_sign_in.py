@@ -9,10 +9,10 @@ import ldap
 import pytest
 
 from conftest import PASSWORD
-from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import User
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.vocabulary import Role
 from tests.directory import ACCOUNTS, ADMIN_DN, ADMIN_PASSWORD, GROUPS, PEOPLE, directory
 
 pytestmark = pytest.mark.django_db

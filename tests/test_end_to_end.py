@@ -13,7 +13,6 @@ from django.core.management import call_command
 from lxml import etree
 
 from conftest import worker_spool
-from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import add_trust_anchor, import_package
 from madoguchi.intake.models import RevocationList
@@ -26,6 +25,7 @@ from madoguchi.procedures.models import Procedure
 from madoguchi.relay.passes import pull_once
 from madoguchi.relay.portal import PortalClient, PortalError
 from madoguchi.relay.spool import Spool
+from madoguchi.vocabulary import Status
 from pittari_sim.server import Portal, make_server
 from tests.builders import build, export_csv, make_ready, read_rows, spec
 

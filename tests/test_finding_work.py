@@ -12,11 +12,11 @@ import pytest
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.applications.constants import Status
 from madoguchi.applications.forms import period_start
 from madoguchi.applications.models import Application, CorrectionReply
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.vocabulary import Status
 from tests.factories import make_application
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +103,7 @@ def test_the_list_downloads_as_a_safe_csv_and_the_download_is_audited(
 
 
 def test_each_row_says_how_many_office_days_are_left(catalog):
-    from madoguchi.applications.views import days_left
+    from madoguchi.applications.views.inbox import days_left
 
     today = dt.date(2026, 12, 1)  # a Tuesday
     waiting = make_application()

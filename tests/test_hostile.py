@@ -21,10 +21,8 @@ from django.utils import timezone
 
 from conftest import PASSWORD, sign_in
 from madoguchi.accounts.actions import SECOND_FACTOR_FAILURE_LIMIT
-from madoguchi.accounts.models import User
-from madoguchi.api.models import ApiToken
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Identification, Status
+from madoguchi.accounts.models import ApiToken, User
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application
 from madoguchi.audit.actions import anchor, record, verify_chain
 from madoguchi.audit.constants import AuditAction
@@ -40,6 +38,7 @@ from madoguchi.relay.portal import PortalClient, PortalError
 from madoguchi.relay.spool import Spool
 from madoguchi.residents.actions import load_links
 from madoguchi.residents.loader import LoadError
+from madoguchi.vocabulary import Identification, Status
 from pittari_sim.generate import tiny_png
 from tests.builders import build, make_ready, spec
 from tests.test_identification import ROW, write_csv

@@ -11,7 +11,6 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 from conftest import sign_in
-from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
@@ -21,6 +20,7 @@ from madoguchi.residents import crypto
 from madoguchi.residents.actions import load_links, rotate_keys
 from madoguchi.residents.loader import COLUMNS, FIXED_LAYOUT, LoadError
 from madoguchi.residents.models import Resident, SerialLink
+from madoguchi.vocabulary import Identification
 from tests.builders import build, spec
 
 pytestmark = pytest.mark.django_db

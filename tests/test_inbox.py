@@ -13,12 +13,12 @@ import pytest
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.applications.actions import assign
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions.workflow import assign
 from madoguchi.applications.models import Application, SavedFilter
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
+from madoguchi.vocabulary import Status
 from pittari_sim.generate import tiny_pdf, tiny_png
 from tests.builders import build, spec
 from tests.factories import make_application

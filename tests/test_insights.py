@@ -14,9 +14,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.accounts.constants import Role
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import OPEN_STATUSES, Channel, Identification, Status
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application
 from madoguchi.insights import queries
 from madoguchi.insights.aggregate import count_day, refresh
@@ -24,6 +22,7 @@ from madoguchi.insights.models import CardIssuance, DailyCount
 from madoguchi.lib.card_issuance import TableError, decode, read_table
 from madoguchi.lib.kpi import percentile_of_histogram
 from madoguchi.lib.method_costs import Method, break_even, choose
+from madoguchi.vocabulary import OPEN_STATUSES, Channel, Identification, Role, Status
 from tests.factories import make_application
 
 # Figures as 総務省 published them (全国 of the seed; the 2021-01-01 top-10 and prefecture

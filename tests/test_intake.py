@@ -12,7 +12,6 @@ import pytest
 from signxml import XMLSigner
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 
-from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application, Evidence
 from madoguchi.intake import actions as intake_actions
 from madoguchi.intake.actions import add_trust_anchor, import_package, load_crl
@@ -21,6 +20,7 @@ from madoguchi.intake.models import QuarantinedPackage
 from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError
 from madoguchi.lib.text import normalize_for_match
+from madoguchi.vocabulary import Identification
 from pittari_sim.package import application_xml, build_zip, package_files, sign
 from pittari_sim.pki import CA, new_key
 from tests.builders import build, edit_envelope, rezip, shared_key, spec

@@ -14,7 +14,6 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.applications.constants import Identification
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.wareki import to_wareki
@@ -22,6 +21,7 @@ from madoguchi.notices.models import DocumentSettings, Letter
 from madoguchi.residents.actions import load_links
 from madoguchi.residents.loader import COLUMNS
 from madoguchi.residents.models import Resident
+from madoguchi.vocabulary import Identification
 from tests.factories import make_application
 
 pytestmark = pytest.mark.django_db

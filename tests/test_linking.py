@@ -17,9 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.api.models import ApiToken
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
+from madoguchi.accounts.models import ApiToken
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
@@ -36,6 +35,7 @@ from madoguchi.linking.tasks import (
     import_result_files,
     send_failure_digest,
 )
+from madoguchi.vocabulary import Status
 from tests.builders import build, make_ready, spec
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,9 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 
 from conftest import sign_in
-from madoguchi.applications.actions import change_status, file_application, purge
-from madoguchi.applications.constants import Channel, Identification, Status
+from madoguchi.applications.actions.filing import file_application
+from madoguchi.applications.actions.retention import purge
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application, CorrectionReply, Evidence
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
@@ -31,6 +32,7 @@ from madoguchi.procedures.schema import CatalogError, validate_form
 from madoguchi.residents import crypto
 from madoguchi.residents.actions import load_links, rotate_keys
 from madoguchi.residents.models import Resident
+from madoguchi.vocabulary import Channel, Identification, Status
 from tests.builders import build, cp932_rows, make_ready, pulled_items, spec
 from tests.test_groups import children_form
 from tests.test_identification import ROW, write_csv

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from conftest import sign_in
-from madoguchi.api.models import ApiToken
+from madoguchi.accounts.models import ApiToken
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import import_package
 from madoguchi.linking.models import Delivery

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import sign_in
-from madoguchi.applications.constants import Identification
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import import_package
 from madoguchi.intake.constants import Reason
@@ -38,6 +37,7 @@ from madoguchi.linking.gaiji import GaijiMap
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import _field_errors, field_at, max_length
 from madoguchi.residents.actions import load_links
+from madoguchi.vocabulary import Identification
 from pittari_sim.package import application_xml as signed_form
 from pittari_sim.package import build_zip, package_files, sign
 from tests.builders import build, edit_envelope, make_ready, rezip, shared_key, spec

@@ -61,11 +61,11 @@ def test_letters_go_out_once_to_the_registry_address_with_their_register(
 ):
     """A 却下通知 for the day's rejections: one page each, addressed from the 住民記録, with
     the reason and the 教示; the 発送簿 lists them; a second run sends none again."""
-    from madoguchi.applications.actions import change_status
-    from madoguchi.applications.constants import Status
+    from madoguchi.applications.actions.workflow import change_status
     from madoguchi.applications.models import Application
     from madoguchi.intake.actions import import_package
     from madoguchi.notices.models import Letter
+    from madoguchi.vocabulary import Status
 
     settings.MUNICIPALITY_NAME = "千代田区"
     for path in trusted.packages:

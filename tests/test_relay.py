@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from conftest import worker_spool
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application, PortalStatusUpdate
 from madoguchi.operations.worker import drain, exchange_statuses
 from madoguchi.relay.passes import pull_once, push_statuses
 from madoguchi.relay.portal import Listed, PortalClient
 from madoguchi.relay.spool import Spool
+from madoguchi.vocabulary import Status
 from pittari_sim.server import Faults, Portal, make_server
 
 pytestmark = pytest.mark.django_db

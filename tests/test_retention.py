@@ -10,13 +10,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application
 from madoguchi.audit.actions import verify_chain
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
+from madoguchi.vocabulary import Status
 
 pytestmark = pytest.mark.django_db
 

@@ -13,15 +13,14 @@ from django.core.management import CommandError, call_command
 
 from conftest import PASSWORD, sign_in
 from madoguchi.accounts import actions
-from madoguchi.accounts.constants import Role
-from madoguchi.accounts.models import Department, User
-from madoguchi.api.models import ApiToken
+from madoguchi.accounts.models import ApiToken, Department, User
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
 from madoguchi.procedures.catalog import load_catalog
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import Role
 
 pytestmark = pytest.mark.django_db
 

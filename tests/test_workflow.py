@@ -8,12 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from madoguchi.applications.actions import allowed_transitions, change_status
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions.workflow import allowed_transitions, change_status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
+from madoguchi.vocabulary import Status
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,7 @@ def test_the_decisions_are_the_reviewers(received, counter_clerk, reviewer):
 
 
 def test_the_timeline_says_what_changed_in_labels_and_folds_the_reads(received, reviewer):
-    from madoguchi.applications.actions import record_view
+    from madoguchi.applications.actions.reads import record_view
     from madoguchi.applications.timeline import LATEST_READS, timeline
 
     reviewer.display_name = "審査 花子"

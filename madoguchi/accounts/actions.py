@@ -17,12 +17,11 @@ from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from madoguchi.accounts.models import ApiToken, Department, LoginAttempt, StaffMove, User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib import totp
-
-from .constants import Role
-from .models import Department, LoginAttempt, StaffMove, User
+from madoguchi.vocabulary import Role
 
 # Wrong second-factor codes in a row before the second factor locks.
 SECOND_FACTOR_FAILURE_LIMIT = 5
@@ -543,3 +542,34 @@ def sync_directory_account(
                 actor=None,
             )
     user.refresh_from_db()
+
+
+# API tokens, for staff or for a core system: each audited (a reviewer's token can read
+# 個人番号, a core system's reads its records).
+
+
+@transaction.atomic
+def issue_api_token(user: User, name: str, *, actor: User | None) -> str:
+    """A new token for ``user``; its clear value is returned once and never stored."""
+    token, value = ApiToken.issue(user, name)
+    record(
+        AuditAction.API_TOKEN_ISSUED,
+        actor=actor,
+        target=user,
+        extra={"name": token.name, "token_id": token.pk, "role": user.role},
+    )
+    return value
+
+
+@transaction.atomic
+def issue_core_system_token(core_system: str, name: str, *, actor: User | None) -> str:
+    """A new pull-API (方式3) token for one core system; its clear value is returned once."""
+    token, value = ApiToken.issue_for_core_system(core_system, name)
+    record(
+        AuditAction.CORE_SYSTEM_TOKEN_ISSUED,
+        actor=actor,
+        target_type="core_system",
+        target_id=core_system,
+        extra={"name": token.name, "token_id": token.pk},
+    )
+    return value

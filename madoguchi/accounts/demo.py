@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from .constants import Role
+from madoguchi.vocabulary import Role
+
 from .models import Department, User
 
 

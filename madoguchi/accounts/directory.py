@@ -28,9 +28,10 @@ from django_auth_ldap.config import (
     PosixGroupType,
 )
 
+from madoguchi.vocabulary import Role
+
 from .actions import find_department, parse_role, sync_directory_account
 from .backends import directory_on
-from .constants import Role
 from .models import Department, User
 
 GROUP_TYPES = {

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .constants import Role
+from madoguchi.vocabulary import Role
+
 from .models import Department
 
 

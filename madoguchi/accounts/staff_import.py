@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from madoguchi.lib.spreadsheet import decode_spreadsheet_text
+from madoguchi.vocabulary import Role
 
 from .actions import (
     Move,
@@ -34,7 +35,6 @@ from .actions import (
     parse_role,
     update_staff,
 )
-from .constants import Role
 from .models import Department, StaffMove, User
 
 COLUMNS = {

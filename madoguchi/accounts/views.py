@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.lib.spreadsheet import decode_spreadsheet_text
+from madoguchi.vocabulary import Role
 
 from .access import system_administrator
 from .actions import (
@@ -26,7 +27,6 @@ from .actions import (
     second_factor_locked,
     update_staff,
 )
-from .constants import Role
 from .forms import DetailsForm, ImportForm, MoveForm, StaffForm, form_errors
 from .models import StaffMove, User
 from .staff_import import import_staff

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from madoguchi.accounts.models import ApiToken
 from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import is_digits
 from madoguchi.linking.actions import acknowledge, record_fetched
@@ -28,7 +29,6 @@ from madoguchi.linking.plugins import core_system
 from madoguchi.procedures.schema import slot_overflow
 
 from .errors import error
-from .models import ApiToken
 
 PAGE_SIZE = 100
 Handler = Callable[..., JsonResponse]

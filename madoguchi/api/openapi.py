@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from madoguchi.applications.constants import RECEIPT_PREFIX, Channel, Identification, Status
 from madoguchi.linking.constants import DeliveryState
+from madoguchi.vocabulary import RECEIPT_PREFIX, Channel, Identification, Status
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _RECEIPT = {"name": "receipt_number", "in": "path", "required": True, "schema": {"type": "string"}}

@@ -17,15 +17,11 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from madoguchi.accounts.models import User
+from madoguchi.accounts.models import ApiToken, User
 from madoguchi.applications.access import access_application
-from madoguchi.applications.actions import (
-    change_status,
-    file_application,
-    record_view,
-    reveal_form_my_numbers,
-)
-from madoguchi.applications.constants import RECEIPT_PREFIX, Channel, Status
+from madoguchi.applications.actions.filing import file_application
+from madoguchi.applications.actions.reads import record_view, reveal_form_my_numbers
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.forms import InboxFilterForm
 from madoguchi.applications.models import Application
 from madoguchi.applications.queries import InvalidCursor, keyset_page
@@ -33,9 +29,9 @@ from madoguchi.applications.sealing import my_number_keys
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.models import Resident
+from madoguchi.vocabulary import RECEIPT_PREFIX, Channel, Status
 
 from .errors import error
-from .models import ApiToken
 from .openapi import SCHEMA
 
 PAGE_SIZE = 50

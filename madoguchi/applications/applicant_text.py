@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import Status
 
-from .constants import Status
 from .models import ApplicantText
 
 # The catalog entry may carry its own (e.g. 要介護認定: 審査請求 goes to the prefecture's

@@ -25,19 +25,19 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import User
-from madoguchi.procedures.life_events import life_event, life_events
-from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import GROUP, all_fields, condition_text, max_length
-from madoguchi.residents.models import Resident
-
-from .access import access_application
-from .actions import (
+from madoguchi.applications.actions.filing import (
     PaperFile,
     file_application,
     receive_paper_signature,
     search_registry_for_filing,
 )
-from .constants import RECEIPT_PREFIX, Channel
+from madoguchi.procedures.life_events import life_event, life_events
+from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.schema import GROUP, all_fields, condition_text, max_length
+from madoguchi.residents.models import Resident
+from madoguchi.vocabulary import RECEIPT_PREFIX, Channel
+
+from .access import access_application
 from .models import Application
 
 # What the registry (住基) gives of the person concerned, by the catalog's semantic.

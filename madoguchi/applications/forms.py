@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.models import Department, User
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import CLOSED_STATUSES, OPEN_STATUSES, Channel, Identification, Status
 
-from .constants import CLOSED_STATUSES, OPEN_STATUSES, Channel, Identification, Status
 from .models import ApplicationRead, CorrectionReply, DuplicateSuspicion
 from .queries import ApplicationQuerySet
 

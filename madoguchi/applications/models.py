@@ -10,8 +10,7 @@ from madoguchi.lib.text import normalize_for_match
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.crypto import SealedField
 from madoguchi.residents.models import Resident
-
-from .constants import (
+from madoguchi.vocabulary import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     Channel,
@@ -20,6 +19,7 @@ from .constants import (
     Status,
     Submitter,
 )
+
 from .queries import ApplicationQuerySet
 from .sealing import package_bytes, unseal
 
@@ -174,6 +174,10 @@ class Application(models.Model):
     def form_with_my_numbers(self) -> dict[str, str]:
         """The form with its 個人番号 in clear: for the core systems, or an audited reveal."""
         return unseal(self.form, self.form_secrets)
+
+
+# The kept package's columns: deferred wherever only the evidence's findings are shown.
+PACKAGE_COLUMNS = ("package", "package_sealed")
 
 
 class Evidence(models.Model):

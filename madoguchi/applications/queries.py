@@ -13,8 +13,7 @@ from django.db.models.expressions import RawSQL
 from madoguchi.lib.text import normalize_for_match
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
-
-from .constants import OPEN_STATUSES, Channel
+from madoguchi.vocabulary import OPEN_STATUSES, Channel
 
 if TYPE_CHECKING:
     from madoguchi.accounts.models import User

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 
+from madoguchi.applications.actions.retention import purge
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import OPEN_STATUSES, Status
 
-from .actions import purge
-from .constants import OPEN_STATUSES, Status
 from .models import Application
 
 CLOSED = [status for status in Status if status not in OPEN_STATUSES]

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.vocabulary import Identification, Status
 
-from .constants import Identification, Status
 from .models import Application
 
 # Reads by a screen: audited one by one, shown folded.

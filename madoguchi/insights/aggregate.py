@@ -21,11 +21,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from madoguchi.applications.constants import CLOSED_STATUSES, Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import CLOSED_STATUSES, Status
 
 from .models import DailyCompletion, DailyCount, DailyOutcome, OpenSnapshot, RefreshState
 from .queries import count_open

@@ -12,13 +12,13 @@ from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
-from madoguchi.applications.constants import OPEN_STATUSES, Channel, Identification, Status
 from madoguchi.applications.models import Application
 from madoguchi.applications.queries import ApplicationQuerySet
 from madoguchi.lib.kpi import percentile_of_histogram, share
 from madoguchi.linking.constants import DeliveryState
 from madoguchi.linking.models import Delivery
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import OPEN_STATUSES, Channel, Identification, Status
 
 from .models import DailyCompletion, DailyCount, DailyOutcome, OpenSnapshot
 

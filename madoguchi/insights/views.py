@@ -20,11 +20,11 @@ from django.utils.translation import gettext_lazy
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import Department, User
-from madoguchi.applications.constants import Channel, Identification, Status
 from madoguchi.lib.card_issuance import prefecture_of_code
 from madoguchi.lib.cells import spreadsheet_csv
 from madoguchi.lib.method_costs import Choice, InputError, Method, choose
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import Channel, Identification, Status
 
 from . import queries
 from .methods import measured_volume

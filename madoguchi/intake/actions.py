@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.accounts.models import User
-from madoguchi.applications.actions import receive_application, receive_correction
+from madoguchi.applications.actions.corrections import receive_correction
+from madoguchi.applications.actions.receiving import receive_application
 from madoguchi.applications.models import Application, CorrectionReply, Evidence
 from madoguchi.applications.received import ReceivedAttachment, ReceivedPackage
 from madoguchi.applications.sealing import kept_package

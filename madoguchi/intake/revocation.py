@@ -8,10 +8,10 @@ import datetime as dt
 from cryptography import x509
 from django.db import transaction
 
-from madoguchi.applications.actions import settle_revocation
+from madoguchi.applications.actions.identification import settle_revocation
 from madoguchi.applications.models import Application
 from madoguchi.applications.received import RevocationFinding
-from madoguchi.residents.constants import Identification
+from madoguchi.vocabulary import Identification
 
 from .certs import Trust, check_certificate
 from .constants import Reason, Rejection

@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.accounts.models import User
-from madoguchi.applications.actions import change_status
-from madoguchi.applications.constants import Status
+from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.procedures.models import Procedure
+from madoguchi.vocabulary import Status
 
 from .constants import MARKED_BY_STAFF, DeliveryState, HandoffMethod
 from .deliveries import mark_sent

@@ -22,7 +22,6 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
-from madoguchi.applications.constants import Status
 from madoguchi.applications.sealing import unseal
 from madoguchi.lib import fixedwidth
 from madoguchi.lib.cells import line_writer, row_problem
@@ -30,6 +29,7 @@ from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENG
 from madoguchi.lib.files import DiskFull
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import ASCII_TYPES, field_at, max_length, slot_overflow
+from madoguchi.vocabulary import Status
 
 from .actions import record_batch
 from .constants import BatchFormat, DeliveryState, HandoffMethod

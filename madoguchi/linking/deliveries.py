@@ -22,9 +22,9 @@ from .models import Delivery
 from .plugins import core_system
 
 
-def schedule_delivery(application: Application) -> Delivery:
-    """待ち for the application's core system; called by the status change to 基幹連携待ち,
-    inside its transaction."""
+def schedule_delivery(application: Application, **_signal: object) -> Delivery:
+    """待ち for the application's core system; on the status change to 基幹連携待ち
+    (applications.signals.entering_handoff), inside its transaction."""
     plugin = core_system(application.procedure.core_system)
     delivery, _created = Delivery.objects.update_or_create(
         application=application,
@@ -44,8 +44,9 @@ def schedule_delivery(application: Application) -> Delivery:
     return delivery
 
 
-def withdraw_delivery(application: Application) -> None:
-    """The application leaves 基幹連携待ち other than by a hand-over (back to 審査, 取下げ):
+def withdraw_delivery(application: Application, **_signal: object) -> None:
+    """The application leaves 基幹連携待ち other than by a hand-over (back to 審査, 取下げ;
+    applications.signals.leaving_handoff):
     what was not sent is dropped; what the core system may already hold blocks the change."""
     deliveries = Delivery.objects.select_for_update().filter(application=application)
     if any(d.state in (DeliveryState.SENT, DeliveryState.ACKNOWLEDGED) for d in deliveries):

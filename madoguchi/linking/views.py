@@ -19,11 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.applications.access import access_application
-from madoguchi.applications.actions import record_read, reveal_form_my_numbers
+from madoguchi.applications.actions.reads import record_read, reveal_form_my_numbers
 from madoguchi.applications.models import Application
-from madoguchi.applications.views import refusals_as_messages
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import spreadsheet_csv
+from madoguchi.web import refusals_as_messages
 
 from .actions import mark_transcribed, remove_gaiji, resend, resend_failed, set_gaiji
 from .constants import MARKED_BY_STAFF, DeliveryState

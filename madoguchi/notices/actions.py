@@ -21,7 +21,6 @@ from django.utils import timezone
 from madoguchi import jobs
 from madoguchi.accounts.models import User
 from madoguchi.applications.applicant_text import rejection_notice
-from madoguchi.applications.constants import Status
 from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
@@ -30,6 +29,7 @@ from madoguchi.jobs import JobState
 from madoguchi.lib.cells import spreadsheet_safe
 from madoguchi.lib.files import DiskFull, write_whole
 from madoguchi.lib.wareki import to_wareki, to_wareki_time
+from madoguchi.vocabulary import Status
 
 from .models import AddressRule, DocumentSettings, Letter, LetterKind, LetterRun
 from .pdf import render_pdf

@@ -13,12 +13,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from madoguchi.applications.constants import Status
 from madoguchi.lib.cells import HIDDEN
 from madoguchi.lib.codes import is_digits, is_valid_corporate_number
 from madoguchi.lib.mynumber import parse_my_number
 from madoguchi.lib.office_calendar import BUSINESS, UNITS
 from madoguchi.lib.text import normalize_for_match
+from madoguchi.vocabulary import Status
 
 FIELD_TYPE_LABELS = {
     "text": gettext_lazy("文字"),

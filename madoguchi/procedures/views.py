@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from madoguchi.accounts.access import staff_user
-from madoguchi.applications.constants import Status
+from madoguchi.vocabulary import Status
 
 from .models import Procedure, version_key
 from .schema import FIELD_TYPE_LABELS, GROUP, GROUP_LABEL, all_fields, condition_text

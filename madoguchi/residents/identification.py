@@ -9,8 +9,8 @@ from django.db import connection
 
 from madoguchi.lib.jpki import BasicFour
 from madoguchi.lib.text import matches_with_substitutes, normalize_for_match
+from madoguchi.vocabulary import Identification
 
-from .constants import Identification
 from .models import Resident, SerialLink
 
 

@@ -20,8 +20,7 @@ from madoguchi.lib import fixedwidth
 from madoguchi.lib.cells import CONTROL
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, is_digits
 from madoguchi.lib.mynumber import parse_my_number
-
-from .constants import Sex
+from madoguchi.vocabulary import Sex
 
 COLUMNS = (
     "serial_number",

@@ -4,7 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .constants import Sex
+from madoguchi.vocabulary import Sex
+
 from .crypto import SealedField
 
 

@@ -19,11 +19,11 @@ from madoguchi.accounts.actions import (
     parse_role,
     reset_password,
 )
-from madoguchi.accounts.constants import Role
 from madoguchi.accounts.models import StaffMove, User
 from madoguchi.accounts.staff_import import import_staff
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import iso_date, print_json
+from madoguchi.vocabulary import Role
 
 ROLE_HELP = "役割: " + "・".join(f"{r.value} ({r.label})" for r in Role) + "。日本語名でも可"
 

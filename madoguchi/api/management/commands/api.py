@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from madoguchi.accounts.actions import issue_api_token
 from madoguchi.accounts.models import User
-from madoguchi.api.actions import issue_api_token
 from madoguchi.command import MadoguchiCommand
 
 

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.db.models import Count
 from django.utils import timezone
 
-from madoguchi.api.actions import issue_core_system_token
+from madoguchi.accounts.actions import issue_core_system_token
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
 from madoguchi.linking.models import Delivery

@@ -1,3 +1,7 @@
+"""The audit log's search screen (監査ログ): filters, pages and a CSV download, each
+download itself audited. Here, at the top floor, because it names applications and residents
+as well as staff; the log itself (audit/) sits low, below everything that writes to it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,13 +18,12 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.applications.models import Application
+from madoguchi.audit.actions import record_log_export
+from madoguchi.audit.constants import AUDIT_LABELS
+from madoguchi.audit.models import AuditEvent
+from madoguchi.audit.presentation import details, target_label
 from madoguchi.lib.cells import line_writer, spreadsheet_safe
 from madoguchi.residents.models import Resident
-
-from .actions import record_log_export
-from .constants import AUDIT_LABELS
-from .models import AuditEvent
-from .presentation import details, target_label
 
 PAGE_SIZE = 100
 # A download holds at most this many events; narrow the period for more.

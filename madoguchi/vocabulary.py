@@ -1,8 +1,37 @@
+"""The shared vocabulary (DESIGN §7): one set of codes across screens, API, exports and the
+audit log — codes in English, labels in Japanese. It sits low in the layer order, beside the
+relay, so that every app may name a status, a role or an identification outcome without
+importing the app that changes it. Extend a list when a real case needs it; never reuse a code
+for another meaning."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.accounts.constants import Role
-from madoguchi.residents.constants import Identification as Identification  # re-exported
+
+class Role(models.TextChoices):
+    COUNTER_CLERK = "counter_clerk", _("窓口担当")
+    REVIEWER = "reviewer", _("審査担当")
+    MANAGER = "manager", _("所属長")
+    ADMINISTRATOR = "administrator", _("システム管理者")
+
+
+class Sex(models.TextChoices):
+    """Codes as the JPKI certificate carries them."""
+
+    MALE = "1", _("男")
+    FEMALE = "2", _("女")
+    UNKNOWN = "3", _("不明")
+
+
+class Identification(models.TextChoices):
+    """③-4's outcome for an application's applicant, separate from its status."""
+
+    IDENTIFIED = "identified", _("特定済")
+    NEEDS_REVIEW = "needs_review", _("要確認")
+    UNIDENTIFIED = "unidentified", _("特定不可")
+    REVOCATION_PENDING = "revocation_pending", _("確認待ち")
+    # Held as 確認待ち, then a fresh CRL showed the certificate revoked before signing.
+    CERTIFICATE_REVOKED = "certificate_revoked", _("証明書失効")
 
 
 class Status(models.TextChoices):

@@ -1,0 +1,67 @@
+"""Audited reads of personal data: a detail viewed, a list exported, 個人番号 revealed, a print."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from madoguchi.accounts.models import User
+from madoguchi.audit.actions import record
+from madoguchi.audit.constants import AuditAction
+
+from ..models import (
+    Application,
+    ApplicationRead,
+)
+from ..sealing import my_number_keys
+
+
+def record_view(application: Application, viewer: User) -> None:
+    """Reading an application's personal data is itself an audited event; the first read by
+    this member of staff also ends its 新着 for them."""
+    record_read(application, viewer, AuditAction.APPLICATION_VIEWED)
+    ApplicationRead.objects.bulk_create(
+        [ApplicationRead(application=application, user=viewer)], ignore_conflicts=True
+    )
+
+
+def record_list_export(reader: User, query: str, count: int) -> None:
+    """A list of applications downloaded as a file: who, with which filters, how many."""
+    record(
+        AuditAction.APPLICATION_LIST_EXPORTED,
+        actor=reader,
+        target_type="application_list",
+        extra={"filters": query, "count": count},
+    )
+
+
+@transaction.atomic
+def reveal_form_my_numbers(
+    application: Application, *, viewer: User, purpose: str
+) -> dict[str, str]:
+    """The form with its 個人番号 items in clear, for a role that may read them; the read is
+    audited (which items, for what). Without such items it is the form as stored."""
+    if not viewer.may_read_my_number:
+        raise PermissionDenied
+    keys = my_number_keys(application.procedure.fields, application.form)
+    if keys:
+        record(
+            AuditAction.MY_NUMBER_VIEWED,
+            actor=viewer,
+            target=application,
+            extra={"purpose": purpose, "items": sorted(keys)},
+        )
+    return application.form_with_my_numbers()
+
+
+def record_read(
+    application: Application,
+    reader: User | None,
+    action: AuditAction,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """An audited read of an application's personal data: a screen, a download, an
+    attachment, a core system's fetch (``reader`` None)."""
+    record(action, actor=reader, target=application, extra=extra)

@@ -1,0 +1,1 @@
+"""The staff screens of the workflow, one module per screen family."""

@@ -1,0 +1,130 @@
+"""The application's A4 print view (申請書の印刷), one or a day's worth as one PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from madoguchi.accounts.access import staff_user
+from madoguchi.accounts.models import User
+from madoguchi.applications.access import access_application
+from madoguchi.applications.actions.reads import (
+    record_read,
+)
+from madoguchi.applications.models import (
+    PACKAGE_COLUMNS,
+    Application,
+    Evidence,
+)
+from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.wareki import to_wareki, to_wareki_time
+from madoguchi.notices.models import DocumentSettings
+from madoguchi.notices.pdf import render_pdf
+from madoguchi.procedures.schema import display_rows
+
+
+def _wareki_time(moment: dt.datetime | None) -> str:
+    return to_wareki_time(timezone.localtime(moment)) if moment else "—"
+
+
+def _print_page(application: Application, evidence: Evidence | None) -> dict[str, Any]:
+    """What the print view of one application shows (notices/_application.html)."""
+    procedure = application.procedure
+    return {
+        "application": application,
+        "procedure": procedure,
+        "fields": display_rows(procedure.fields, application.form, application.form_errors),
+        "attachments": application.attachments,
+        "evidence": evidence,
+        "arrived": _wareki_time(application.submitted_at),
+        "arrived_day": to_wareki(timezone.localdate(application.submitted_at)),
+        "paper_signed": _wareki_time(application.paper_signed_at),
+        "received": _wareki_time(application.received_at),
+        "due": to_wareki(application.due_date),
+        "verified": _wareki_time(evidence.verified_at if evidence else None),
+        "crl_date": _wareki_time(evidence.crl_this_update if evidence else None),
+    }
+
+
+def _printed_by(user: User) -> dict[str, Any]:
+    document = DocumentSettings.current()
+    return {
+        "printed_at": _wareki_time(timezone.now()),
+        "printed_by": str(user),
+        # The 回議欄 left to right, and the name, as the municipality set them on screen.
+        "municipality": document.municipality_name,
+        "kairan": document.kairan_roles,
+    }
+
+
+@login_required
+def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    """/applications/<受付番号>/print.pdf: the application on A4 for the 決裁 file, in the
+    catalog's order with its 受付, identification, attachments, signature evidence and a
+    回議欄. Printing personal data is an audited read."""
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    evidence = Evidence.objects.filter(application=application).defer(*PACKAGE_COLUMNS).first()
+    record_read(application, user, AuditAction.APPLICATION_PRINTED)
+    pdf = render_pdf(
+        "notices/application.html", _print_page(application, evidence) | _printed_by(user)
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{receipt_number}.pdf"'
+    return response
+
+
+# Applications in one printed batch at most; more is narrowed by procedure.
+PRINT_BATCH_LIMIT = 300
+
+
+@login_required
+def applications_print(request: HttpRequest) -> HttpResponse:
+    """/applications/print.pdf?date=YYYY-MM-DD[&procedure=ID]: the day's received
+    applications of the department as one PDF, each on its own pages (each an audited
+    print)."""
+    user = staff_user(request)
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("日付を YYYY-MM-DD で指定してください"))
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    chosen = Application.objects.visible_to(user).filter(
+        received_at__gte=start, received_at__lt=start + dt.timedelta(days=1)
+    )
+    if request.GET.get("procedure"):
+        chosen = chosen.filter(procedure__procedure_id=request.GET["procedure"])
+    applications = list(
+        chosen.select_related("procedure", "resident", "filed_by").order_by("received_at", "id")[
+            : PRINT_BATCH_LIMIT + 1
+        ]
+    )
+    if not applications:
+        raise Http404(_("その日に受け付けた申請はありません"))
+    if len(applications) > PRINT_BATCH_LIMIT:
+        return HttpResponseBadRequest(
+            _("%(n)d 件を超えます。手続で絞り込んでください") % {"n": PRINT_BATCH_LIMIT}
+        )
+    evidences = {
+        e.application_id: e
+        for e in Evidence.objects.filter(application__in=applications).defer(*PACKAGE_COLUMNS)
+    }
+    for application in applications:
+        record_read(application, user, AuditAction.APPLICATION_PRINTED, {"batch": day.isoformat()})
+    pdf = render_pdf(
+        "notices/applications.html",
+        {
+            "day": to_wareki(day),
+            "pages": [_print_page(a, evidences.get(a.pk)) for a in applications],
+        }
+        | _printed_by(user),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="applications-{day.isoformat()}.pdf"'
+    return response
