@@ -1,4 +1,7 @@
-"""What the screens of every app share (low in the layer order, beside the vocabulary)."""
+"""What the screens and the API of every app share (low in the layer order, beside the
+vocabulary): an action's refusal shown as a message; the API's one error form,
+``{"error": code, "message": Japanese text}``, and for a form refused item by item,
+``"fields": {item id: [reasons]}``."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from contextlib import contextmanager
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 
 
 @contextmanager
@@ -18,3 +21,12 @@ def refusals_as_messages(request: HttpRequest) -> Iterator[None]:
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
+
+
+def api_error(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> JsonResponse:
+    body: dict[str, object] = {"error": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    return JsonResponse(body, status=status)

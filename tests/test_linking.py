@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from django.core import mail
@@ -24,17 +25,19 @@ from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
 from madoguchi.linking.actions import acknowledge, mark_transcribed, resend
+from madoguchi.linking.batch import export_batch
 from madoguchi.linking.constants import DeliveryState, HandoffMethod
 from madoguchi.linking.deliveries import mark_sent
 from madoguchi.linking.models import BatchFile, Delivery
-from madoguchi.linking.plugins import all_core_systems, core_system
-from madoguchi.linking.plugins.registry import ConfigurationError
+from madoguchi.linking.plugins import CoreSystem, all_core_systems, core_system
+from madoguchi.linking.plugins.registry import PLUGINS, ConfigurationError
 from madoguchi.linking.tasks import (
     failures,
     hand_over,
     import_result_files,
     send_failure_digest,
 )
+from madoguchi.procedures.models import Procedure
 from madoguchi.vocabulary import Status
 from tests.builders import build, make_ready, spec
 
@@ -617,3 +620,38 @@ def test_a_held_back_character_is_fixed_on_the_gaiji_screen_and_goes_out_next_ti
     rows = records(again, "fixed")
     assert rows["2026112600000703"][3] == b"\xf0\x40" + "田　太郎".encode("cp932")
     assert rows["2026112600000704"][3] == "森　鴎外".encode("cp932")
+
+
+class OwnLayout(CoreSystem):
+    """A core system whose input takes fewer items, in its own order, under its own names."""
+
+    plugin_name: ClassVar[str] = "own-layout"
+
+    def layout(self, procedure: Procedure) -> list[dict[str, str]]:
+        wanted = {"application.receipt_number": "受付番号(自庁)"}
+        own = [c for c in procedure.export_columns if c["source"] == "form.applicant_name"]
+        return [{"header": "氏名(自庁)", "source": own[0]["source"]}] + [
+            {"header": header, "source": source} for source, header in wanted.items()
+        ]
+
+
+def test_a_plugins_own_layout_reaches_its_batch_file_as_it_reaches_the_pull_api(
+    configure, nintei, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+):
+    """Batch files once took the catalog's columns whatever the plugin said; now the record
+    builder gives every 方式 the plugin's layout."""
+    monkeypatch.setitem(PLUGINS, OwnLayout.plugin_name, OwnLayout)
+    configure('[jidou_teate]\nplugin = "own-layout"\nmethod = "batch"\n')
+    with django_capture_on_commit_callbacks(execute=True):
+        report = export_batch("jidou-teate-nintei", "csv-utf8", tmp_path, actor=None)
+    assert report.files and not report.held_back
+    names = {a.receipt_number: a.applicant_name for a in nintei}
+    for path in report.files:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "氏名(自庁),受付番号(自庁)"
+        for line in lines[1:]:
+            name, number = line.split(",")
+            assert names[number] == name
+        manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text())
+        assert [c["header"] for c in manifest["columns"]] == ["氏名(自庁)", "受付番号(自庁)"]
+    assert sum(len(p.read_text().splitlines()) - 1 for p in report.files) == len(nintei)

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import core_systems, views
+from madoguchi.linking import pull_api
+
+from . import views
 
 app_name = "api"
 
@@ -22,15 +24,15 @@ urlpatterns = [
         name="form_my_numbers",
     ),
     path("counter-applications", views.counter_application, name="counter_applications"),
-    path("core-systems/<str:key>/records", core_systems.record_list, name="core_system_records"),
+    path("core-systems/<str:key>/records", pull_api.record_list, name="core_system_records"),
     path(
         "core-systems/<str:key>/records/<str:receipt_number>",
-        core_systems.record_detail,
+        pull_api.record_detail,
         name="core_system_record",
     ),
     path(
         "core-systems/<str:key>/records/<str:receipt_number>/acknowledgement",
-        core_systems.record_acknowledgement,
+        pull_api.record_acknowledgement,
         name="core_system_acknowledgement",
     ),
 ]

@@ -30,8 +30,8 @@ from madoguchi.procedures.models import Procedure
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.models import Resident
 from madoguchi.vocabulary import RECEIPT_PREFIX, Channel, Status
+from madoguchi.web import api_error
 
-from .errors import error
 from .openapi import SCHEMA
 
 PAGE_SIZE = 50
@@ -44,16 +44,16 @@ def authenticated(view: Handler) -> Handler:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
-            return error(401, "unauthenticated", "APIトークンが必要です")
+            return api_error(401, "unauthenticated", "APIトークンが必要です")
         token = ApiToken.from_request(request)
         if token is None or token.user is None or not token.user.is_active:
-            return error(401, "unauthenticated", "APIトークンが無効です")
+            return api_error(401, "unauthenticated", "APIトークンが無効です")
         try:
             return view(request, *args, user=token.user, **kwargs)
         except Http404:
-            return error(404, "not_found", "申請が見つかりません")
+            return api_error(404, "not_found", "申請が見つかりません")
         except PermissionDenied:
-            return error(403, "forbidden", "この操作の権限がありません")
+            return api_error(403, "forbidden", "この操作の権限がありません")
 
     return wrapper
 
@@ -87,7 +87,7 @@ def application_list(request: HttpRequest, *, user: User) -> JsonResponse:
     form = InboxFilterForm(request.GET, user=user)
     if not form.is_valid():
         fields = ", ".join(sorted(form.errors))
-        return error(400, "invalid_filter", f"条件が不正です: {fields}")
+        return api_error(400, "invalid_filter", f"条件が不正です: {fields}")
     applications = form.apply(Application.objects.visible_to(user).for_list())
     try:
         page = keyset_page(
@@ -97,7 +97,7 @@ def application_list(request: HttpRequest, *, user: User) -> JsonResponse:
             size=PAGE_SIZE,
         )
     except InvalidCursor:
-        return error(400, "invalid_cursor", "after が不正です")
+        return api_error(400, "invalid_cursor", "after が不正です")
     return JsonResponse(
         {
             "count": page.count,
@@ -143,7 +143,7 @@ def application_transition(
     application = access_application(user, receipt_number)
     body = _body(request)
     if body.get("to_status") not in Status.values:
-        return error(400, "invalid_status", "変更後のステータスが不正です")
+        return api_error(400, "invalid_status", "変更後のステータスが不正です")
     try:
         application = change_status(
             application.pk,
@@ -152,7 +152,7 @@ def application_transition(
             reason=str(body.get("reason", ""))[:2000],
         )
     except ValidationError as exc:
-        return error(409, "transition_refused", " ".join(exc.messages))
+        return api_error(409, "transition_refused", " ".join(exc.messages))
     return JsonResponse(summary(application))
 
 
@@ -200,7 +200,7 @@ def counter_application(request: HttpRequest, *, user: User) -> JsonResponse:
         str(body.get("procedure", ""))
     )
     if procedure is None or procedure.department_id != user.department_id:
-        return error(404, "not_found", "手続が見つかりません")
+        return api_error(404, "not_found", "手続が見つかりません")
     channel = body.get("channel", Channel.COUNTER.value)
     form = body.get("form")
     problems: dict[str, list[str]] = {}
@@ -218,7 +218,7 @@ def counter_application(request: HttpRequest, *, user: User) -> JsonResponse:
         except ValueError:
             problems["arrived_on"] = ["YYYY-MM-DD の形で入力してください"]
     if problems or resident is None or not isinstance(form, dict):
-        return error(400, "invalid_form", "入力内容を確認してください", problems)
+        return api_error(400, "invalid_form", "入力内容を確認してください", problems)
     try:
         application = file_application(
             procedure,
@@ -229,7 +229,7 @@ def counter_application(request: HttpRequest, *, user: User) -> JsonResponse:
             arrived_on=arrived_on,
         )
     except ValidationError as exc:
-        return error(400, "invalid_form", "入力内容を確認してください", exc.message_dict)
+        return api_error(400, "invalid_form", "入力内容を確認してください", exc.message_dict)
     return JsonResponse(summary(application), status=201)
 
 

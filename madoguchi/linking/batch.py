@@ -24,11 +24,11 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.applications.sealing import unseal
 from madoguchi.lib import fixedwidth
-from madoguchi.lib.cells import line_writer, row_problem
+from madoguchi.lib.cells import line_writer
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.lib.files import DiskFull
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import ASCII_TYPES, field_at, max_length, slot_overflow
+from madoguchi.procedures.schema import ASCII_TYPES, field_at, max_length
 from madoguchi.vocabulary import Status
 
 from .actions import record_batch
@@ -37,7 +37,8 @@ from .deliveries import hold_back, record_send_failure
 from .gaiji import GaijiMap
 from .models import BatchFile, Delivery
 from .plugins import CoreSystem, DeliveryError, core_system
-from .plugins.base import RecordSource, column_getter, source_type
+from .plugins.base import RecordSource, source_type
+from .records import HeldBack, RecordBuilder
 
 ENCODINGS = {
     BatchFormat.CSV_UTF8: "utf-8",
@@ -70,16 +71,6 @@ def fixed_width(procedure: Procedure, source: str) -> int:
 
 
 @dataclass
-class HeldBack:
-    """A record kept back for a clerk: the column, and the character or value that failed."""
-
-    receipt_number: str
-    column: str
-    value: str
-    reason: str
-
-
-@dataclass
 class ExportReport:
     files: list[Path] = field(default_factory=list)
     exported: list[str] = field(default_factory=list)
@@ -90,9 +81,9 @@ class ExportReport:
 class RecordWriter:
     """Encodes records in one format; a value that does not fit comes back as HeldBack."""
 
-    def __init__(self, procedure: Procedure, file_format: BatchFormat, gaiji: GaijiMap) -> None:
-        self.procedure = procedure
-        self.columns = procedure.export_columns
+    def __init__(self, builder: RecordBuilder, file_format: BatchFormat, gaiji: GaijiMap) -> None:
+        procedure = builder.procedure
+        self.columns = builder.columns
         self.fixed = file_format == BatchFormat.FIXED
         self.encoding = ENCODINGS[file_format]
         self.gaiji = gaiji if self.encoding == "cp932" else GaijiMap()
@@ -109,14 +100,9 @@ class RecordWriter:
         return line.encode(self.encoding)
 
     def encode(self, receipt_number: str, values: list[str]) -> bytes | HeldBack:
-        """One record; a value with a control character, a bidi control or a formula start
-        is held back (lib/cells.py). Then the whole row is mapped and encoded at once (values
-        never hold NUL, and no CP932 byte sequence contains 0x00), cell by cell only to name
-        a problem."""
-        found = row_problem(values)
-        if found is not None:
-            index, problem = found
-            return HeldBack(receipt_number, self.columns[index]["header"], values[index], problem)
+        """One record's values (checked by the RecordBuilder), mapped and encoded at once
+        (values never hold NUL, and no CP932 byte sequence contains 0x00), cell by cell only
+        to name a problem."""
         cells = self.gaiji.apply("\x00".join(values)).split("\x00")
         try:
             if not self.fixed:
@@ -169,7 +155,7 @@ def _waiting(procedure: Procedure, method: HandoffMethod | None) -> Any:
 
 
 def _write_file(
-    procedure: Procedure,
+    builder: RecordBuilder,
     writer: RecordWriter,
     out: IO[bytes],
     report: ExportReport,
@@ -187,17 +173,14 @@ def _write_file(
         size += len(data)
 
     put(writer.header())
-    getters = [column_getter(c["source"]) for c in writer.columns]
-    for pk, number, submitted_at, form, secrets, atena in _waiting(procedure, method).iterator(
-        chunk_size=2000
-    ):
+    for pk, number, submitted_at, form, secrets, atena in _waiting(
+        builder.procedure, method
+    ).iterator(chunk_size=2000):
         # The core system gets the 個人番号 in clear: it is the file's reader.
         record = RecordSource(number, submitted_at, unseal(form, secrets), atena)
-        overflow = slot_overflow(procedure.fields, writer.columns, record.form)
+        values = builder.values(record)
         data = (
-            HeldBack(record.receipt_number, overflow[0], "", overflow[1])
-            if overflow
-            else writer.encode(record.receipt_number, [get(record) for get in getters])
+            values if isinstance(values, HeldBack) else writer.encode(record.receipt_number, values)
         )
         if isinstance(data, HeldBack):
             report.held_back.append(data)
@@ -267,12 +250,13 @@ def export_version(
     name = f"{procedure.procedure_id}_{procedure.version}_{stamp}_{file_format.value}"
     target = out_dir / f"{name}.{EXTENSIONS[file_format]}"
     tmp = out_dir / f".{target.name}.part"
-    writer = RecordWriter(procedure, file_format, plugin.gaiji)
+    builder = RecordBuilder(plugin, procedure)
+    writer = RecordWriter(builder, file_format, plugin.gaiji)
     held_before = len(report.held_back)
     with transaction.atomic():
         try:
             with open(tmp, "wb") as out:
-                ids, sha256, size = _write_file(procedure, writer, out, report, method)
+                ids, sha256, size = _write_file(builder, writer, out, report, method)
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as exc:

@@ -19,16 +19,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.accounts.models import ApiToken
-from madoguchi.lib.cells import file_problem
 from madoguchi.lib.codes import is_digits
-from madoguchi.linking.actions import acknowledge, record_fetched
-from madoguchi.linking.constants import DeliveryState, HandoffMethod
-from madoguchi.linking.deliveries import hold_back
-from madoguchi.linking.models import Delivery
-from madoguchi.linking.plugins import core_system
-from madoguchi.procedures.schema import slot_overflow
+from madoguchi.web import api_error
 
-from .errors import error
+from .actions import acknowledge, record_fetched
+from .constants import DeliveryState, HandoffMethod
+from .deliveries import hold_back
+from .models import Delivery
+from .plugins import core_system
+from .plugins.base import RecordSource
+from .records import HeldBack, RecordBuilder
 
 PAGE_SIZE = 100
 Handler = Callable[..., JsonResponse]
@@ -40,12 +40,12 @@ def core_system_token(view: Handler) -> Handler:
     @wraps(view)
     def wrapper(request: HttpRequest, key: str, *args: Any, **kwargs: Any) -> JsonResponse:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
-            return error(401, "unauthenticated", "基幹システム用トークンが必要です")
+            return api_error(401, "unauthenticated", "基幹システム用トークンが必要です")
         token = ApiToken.from_request(request)
         if token is None or not token.core_system:
-            return error(401, "unauthenticated", "基幹システム用トークンが無効です")
+            return api_error(401, "unauthenticated", "基幹システム用トークンが無効です")
         if token.core_system != key:
-            return error(404, "not_found", "この基幹システムの連携はありません")
+            return api_error(404, "not_found", "この基幹システムの連携はありません")
         return view(request, key, *args, **kwargs)
 
     return wrapper
@@ -62,10 +62,10 @@ def record_list(request: HttpRequest, key: str) -> JsonResponse:
     """Records for this core system in one state (default 待ち), oldest first, by cursor."""
     state = request.GET.get("state", DeliveryState.PENDING)
     if state not in DeliveryState.values:
-        return error(400, "invalid_state", "state は pending, sent, acknowledged, failed です")
+        return api_error(400, "invalid_state", "state は pending, sent, acknowledged, failed です")
     cursor = request.GET.get("after", "0")
     if not is_digits(cursor) or int(cursor) > 2**63 - 1:
-        return error(400, "invalid_cursor", "after が不正です")
+        return api_error(400, "invalid_cursor", "after が不正です")
     after = int(cursor)
     rows = list(
         _open(key)
@@ -111,23 +111,17 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
     """One record in the core system's item layout; the first fetch makes it 送付済."""
     delivery = _delivery(key, receipt_number)
     if delivery is None:
-        return error(404, "not_found", "この基幹システムの連携はありません")
+        return api_error(404, "not_found", "この基幹システムの連携はありません")
     application = delivery.application
     plugin = core_system(key)
-    overflow = slot_overflow(
-        application.procedure.fields, plugin.layout(application.procedure), application.form
-    )
-    if overflow:
-        hold_back(delivery.pk, overflow[0], overflow[1])
-        return error(409, "held_back", f"「{overflow[0]}」{overflow[1]}。職員の確認待ちです")
     # The core system is the reader the 個人番号 is collected for: given in clear.
-    items = plugin.items(application, application.form_with_my_numbers())
-    for item in items:
-        reason = file_problem(item.value)
-        if reason:
-            # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
-            hold_back(delivery.pk, item.header, reason)
-            return error(409, "held_back", f"「{item.header}」の{reason}。職員の確認待ちです")
+    form = application.form_with_my_numbers()
+    held = RecordBuilder(plugin, application.procedure).values(RecordSource.of(application, form))
+    if isinstance(held, HeldBack):
+        # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
+        hold_back(delivery.pk, held.column, held.reason)
+        return api_error(409, "held_back", held.message)
+    items = plugin.items(application, form)
     delivery = record_fetched(
         delivery.pk, [i.source.removeprefix("form.") for i in items if i.is_my_number and i.value]
     )
@@ -155,17 +149,17 @@ def record_acknowledgement(request: HttpRequest, key: str, receipt_number: str) 
     """{"result": "ok"|"failed", "core_system_key": "…", "error": "…"}."""
     delivery = _delivery(key, receipt_number)
     if delivery is None:
-        return error(404, "not_found", "この基幹システムの連携はありません")
+        return api_error(404, "not_found", "この基幹システムの連携はありません")
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
         body = None
     if not isinstance(body, dict) or body.get("result") not in ("ok", "failed"):
-        return error(400, "invalid_body", "result は ok か failed です")
+        return api_error(400, "invalid_body", "result は ok か failed です")
     if body["result"] == "failed" and not str(body.get("error", "")).strip():
-        return error(400, "invalid_body", "failed のときは error に理由を書いてください")
+        return api_error(400, "invalid_body", "failed のときは error に理由を書いてください")
     if delivery.state == DeliveryState.PENDING:
-        return error(409, "not_sent", "取得していない申請は確認できません")
+        return api_error(409, "not_sent", "取得していない申請は確認できません")
     try:
         delivery = acknowledge(
             delivery.pk,
@@ -175,7 +169,7 @@ def record_acknowledgement(request: HttpRequest, key: str, receipt_number: str) 
             via="pull_api",
         )
     except ValidationError as exc:
-        return error(409, "acknowledgement_refused", " ".join(exc.messages))
+        return api_error(409, "acknowledgement_refused", " ".join(exc.messages))
     return JsonResponse(
         {
             "receipt_number": receipt_number,
