@@ -6,6 +6,7 @@ system administrator.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -27,7 +28,7 @@ from madoguchi.accounts.second_factor import VERIFIED
 from madoguchi.applications.tasks import collect_acknowledgements, export_portal_updates
 from madoguchi.intake.actions import add_trust_anchor, load_crl
 from madoguchi.operations.worker import drain
-from madoguchi.procedures.catalog import load_catalog
+from madoguchi.procedures.catalog import Entries, load_catalog, read_catalog
 from madoguchi.relay.passes import pull_once, push_statuses
 from madoguchi.relay.portal import PortalClient
 from madoguchi.relay.spool import Spool, public_key_of
@@ -123,9 +124,16 @@ def new_portal(portal_data: Portal, tmp_path: Path) -> Callable[[str], Path]:
     return lambda name: portal_folder(portal_data, tmp_path / name)
 
 
+@pytest.fixture(scope="session")
+def catalog_entries() -> Entries:
+    """The catalog read and checked once per test session (53 files)."""
+    return read_catalog()
+
+
 @pytest.fixture
-def catalog(db: None) -> None:
-    load_catalog()
+def catalog(db: None, catalog_entries: Entries) -> None:
+    # A copy each: a test that changes a definition changes its own.
+    load_catalog(entries=copy.deepcopy(catalog_entries))
 
 
 @pytest.fixture

@@ -63,13 +63,26 @@ def read_file(path: Path) -> tuple[dict, str]:
     return definition, hashlib.sha256(raw).hexdigest()
 
 
-@transaction.atomic
-def load_catalog(files: list[Path] | None = None) -> LoadReport:
-    """Load every file, or none: a malformed file stops the whole load."""
-    entries: dict[tuple[str, str], tuple[dict, str, Path]] = {}
+# Each version of the catalog read and checked: (id, version) → (definition, sha256, file).
+Entries = dict[tuple[str, str], tuple[dict, str, Path]]
+
+
+def read_catalog(files: list[Path] | None = None) -> Entries:
+    """Read and check every file (ours, then the municipality's); a malformed file raises
+    CatalogError with its place."""
+    entries: Entries = {}
     for path in files if files is not None else catalog_files():
         definition, digest = read_file(path)
         entries[(definition["id"], definition["version"])] = (definition, digest, path)
+    return entries
+
+
+@transaction.atomic
+def load_catalog(files: list[Path] | None = None, *, entries: Entries | None = None) -> LoadReport:
+    """Load every file, or none: a malformed file stops the whole load. ``entries`` are
+    files already read (read_catalog), as the test session reads them once."""
+    if entries is None:
+        entries = read_catalog(files)
     report = LoadReport(created=[], unchanged=[])
     for (procedure_id, version), (definition, digest, path) in entries.items():
         label = f"{procedure_id}@{version}"
