@@ -46,9 +46,9 @@ PASSWORD = "correct-horse-battery-staple"
 def _openapi() -> Any:
     from openapi_core import OpenAPI
 
-    from madoguchi.api.openapi import SCHEMA
+    from madoguchi.api.openapi import schema
 
-    return OpenAPI.from_dict(SCHEMA)
+    return OpenAPI.from_dict(schema())
 
 
 class SchemaCheckedClient(Client):

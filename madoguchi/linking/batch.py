@@ -81,9 +81,14 @@ class ExportReport:
 class RecordWriter:
     """Encodes records in one format; a value that does not fit comes back as HeldBack."""
 
-    def __init__(self, builder: RecordBuilder, file_format: BatchFormat, gaiji: GaijiMap) -> None:
-        procedure = builder.procedure
-        self.columns = builder.columns
+    def __init__(
+        self,
+        procedure: Procedure,
+        columns: list[dict[str, str]],
+        file_format: BatchFormat,
+        gaiji: GaijiMap,
+    ) -> None:
+        self.columns = columns
         self.fixed = file_format == BatchFormat.FIXED
         self.encoding = ENCODINGS[file_format]
         self.gaiji = gaiji if self.encoding == "cp932" else GaijiMap()
@@ -251,7 +256,7 @@ def export_version(
     target = out_dir / f"{name}.{EXTENSIONS[file_format]}"
     tmp = out_dir / f".{target.name}.part"
     builder = RecordBuilder(plugin, procedure)
-    writer = RecordWriter(builder, file_format, plugin.gaiji)
+    writer = RecordWriter(procedure, builder.columns, file_format, plugin.gaiji)
     held_before = len(report.held_back)
     with transaction.atomic():
         try:

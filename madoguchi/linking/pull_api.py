@@ -2,25 +2,22 @@
 
 A core system lists what waits for it, gets each record in its own item layout, and
 acknowledges it with its own key. Its token reads and acknowledges for that core system only:
-another core system's records, and every staff route, answer 404 or 401.
+another core system's records, and every staff route, answer 404 or 401. Each operation is
+declared once (madoguchi/endpoints.py); the api app serves it under /api/v1/.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, Field
 
 from madoguchi.accounts.models import ApiToken
-from madoguchi.lib.codes import is_digits
-from madoguchi.web import api_error
+from madoguchi.endpoints import ApiError, Invalid, Router, Security
 
 from .actions import acknowledge, record_fetched
 from .constants import DeliveryState, HandoffMethod
@@ -31,87 +28,157 @@ from .plugins.base import RecordSource
 from .records import HeldBack, RecordBuilder
 
 PAGE_SIZE = 100
-Handler = Callable[..., JsonResponse]
+KEY = (
+    "基幹システム(カタログの core_system、例: kaigo_hoken)。トークンの基幹システムと同じであること"
+)
 
 
-def core_system_token(view: Handler) -> Handler:
+def core_system_of(request: HttpRequest, path: dict[str, Any]) -> str:
     """Bearer token of the core system named in the path."""
+    if not request.headers.get("Authorization", "").startswith("Bearer "):
+        raise ApiError(401, "unauthenticated", _("基幹システム用トークンが必要です"))
+    token = ApiToken.from_request(request)
+    if token is None or not token.core_system:
+        raise ApiError(401, "unauthenticated", _("基幹システム用トークンが無効です"))
+    if token.core_system != path["key"]:
+        raise ApiError(404, "not_found", _("この基幹システムの連携はありません"))
+    return token.core_system
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, key: str, *args: Any, **kwargs: Any) -> JsonResponse:
-        if not request.headers.get("Authorization", "").startswith("Bearer "):
-            return api_error(401, "unauthenticated", "基幹システム用トークンが必要です")
-        token = ApiToken.from_request(request)
-        if token is None or not token.core_system:
-            return api_error(401, "unauthenticated", "基幹システム用トークンが無効です")
-        if token.core_system != key:
-            return api_error(404, "not_found", "この基幹システムの連携はありません")
-        return view(request, key, *args, **kwargs)
 
-    return wrapper
+router = Router(
+    Security(
+        "coreSystemBearer",
+        "基幹システム用トークン(madoguchi linking token KEY)",
+        core_system_of,
+    ),
+    not_found=_("この基幹システムの連携はありません"),
+)
+
+
+class RecordQuery(BaseModel):
+    state: DeliveryState = DeliveryState.PENDING
+    after: int = Field(0, ge=0, le=2**63 - 1, description="前のページの next_after")
+
+
+class DeliverySummary(BaseModel):
+    receipt_number: str
+    procedure_id: str
+    procedure_version: str
+    state: DeliveryState
+    attempts: int
+    url: str
+
+
+class RecordPage(BaseModel):
+    results: list[DeliverySummary]
+    next_after: int | None
+
+
+class RecordItem(BaseModel):
+    number: int
+    header: str
+    source: str
+    value: str = Field(description="日付は ISO 8601")
+
+
+class Record(BaseModel):
+    receipt_number: str
+    core_system: str
+    procedure_id: str
+    procedure_version: str
+    state: DeliveryState
+    attempts: int
+    items: list[RecordItem]
+
+
+class AcknowledgementIn(BaseModel):
+    result: Literal["ok", "failed"]
+    core_system_key: str = Field("", max_length=100)
+    error: str = Field("", description="failed のときは必須")
+
+
+class Acknowledgement(BaseModel):
+    receipt_number: str
+    state: DeliveryState
+    core_system_key: str
 
 
 def _open(key: str) -> Any:
     return Delivery.objects.filter(core_system=key, method=HandoffMethod.PULL_API)
 
 
-@csrf_exempt
-@require_GET
-@core_system_token
-def record_list(request: HttpRequest, key: str) -> JsonResponse:
-    """Records for this core system in one state (default 待ち), oldest first, by cursor."""
-    state = request.GET.get("state", DeliveryState.PENDING)
-    if state not in DeliveryState.values:
-        return api_error(400, "invalid_state", "state は pending, sent, acknowledged, failed です")
-    cursor = request.GET.get("after", "0")
-    if not is_digits(cursor) or int(cursor) > 2**63 - 1:
-        return api_error(400, "invalid_cursor", "after が不正です")
-    after = int(cursor)
-    rows = list(
-        _open(key)
-        .filter(state=state, pk__gt=after)
-        .select_related("application__procedure")
-        .order_by("pk")[: PAGE_SIZE + 1]
-    )
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    return JsonResponse(
-        {
-            "results": [
-                {
-                    "receipt_number": d.application.receipt_number,
-                    "procedure_id": d.application.procedure.procedure_id,
-                    "procedure_version": d.application.procedure.version,
-                    "state": d.state,
-                    "attempts": d.attempts,
-                    "url": reverse(
-                        "api:core_system_record", args=[key, d.application.receipt_number]
-                    ),
-                }
-                for d in rows
-            ],
-            "next_after": rows[-1].pk if more else None,
-        }
-    )
-
-
-def _delivery(key: str, receipt_number: str) -> Delivery | None:
-    return (
+def _delivery(key: str, receipt_number: str) -> Delivery:
+    delivery = (
         _open(key)
         .select_related("application__procedure", "application__resident")
         .filter(application__receipt_number=receipt_number)
         .first()
     )
+    if delivery is None:
+        raise ApiError(404, "not_found", _("この基幹システムの連携はありません"))
+    return delivery
 
 
-@csrf_exempt
-@require_GET
-@core_system_token
-def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonResponse:
+@router.get(
+    "/core-systems/{key}/records",
+    name="core_system_records",
+    summary="方式3: この基幹システムへの連携の一覧(古い順、100件ずつ)",
+    query=RecordQuery,
+    response=RecordPage,
+    answers=(400, 404),
+    parameters={"key": KEY},
+    invalid=Invalid(
+        "invalid_query",
+        _("条件が不正です"),
+        items={
+            "state": ("invalid_state", _("state は pending, sent, acknowledged, failed です")),
+            "after": ("invalid_cursor", _("after が不正です")),
+        },
+    ),
+)
+def record_list(
+    request: HttpRequest, _caller: str, key: str, *, query: RecordQuery
+) -> dict[str, Any]:
+    """Records for this core system in one state (default 待ち), oldest first, by cursor."""
+    rows = list(
+        _open(key)
+        .filter(state=query.state, pk__gt=query.after)
+        .select_related("application__procedure")
+        .order_by("pk")[: PAGE_SIZE + 1]
+    )
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return {
+        "results": [
+            {
+                "receipt_number": d.application.receipt_number,
+                "procedure_id": d.application.procedure.procedure_id,
+                "procedure_version": d.application.procedure.version,
+                "state": d.state,
+                "attempts": d.attempts,
+                "url": reverse("api:core_system_record", args=[key, d.application.receipt_number]),
+            }
+            for d in rows
+        ],
+        "next_after": rows[-1].pk if more else None,
+    }
+
+
+@router.get(
+    "/core-systems/{key}/records/{receipt_number}",
+    name="core_system_record",
+    summary="方式3: 1件を基幹システムの項目順で取得する(最初の取得で送付済になる)",
+    description="改行・制御文字・文字の向きを変える記号を含む値や、= + - @ で"
+    "始まる値がある申請は渡さず 409 held_back を返す(職員が確認して対応する)",
+    response=Record,
+    answers=(404, 409),
+    parameters={"key": KEY},
+)
+def record_detail(
+    request: HttpRequest, _caller: str, key: str, receipt_number: str
+) -> dict[str, Any]:
     """One record in the core system's item layout; the first fetch makes it 送付済."""
     delivery = _delivery(key, receipt_number)
-    if delivery is None:
-        return api_error(404, "not_found", "この基幹システムの連携はありません")
     application = delivery.application
     plugin = core_system(key)
     # The core system is the reader the 個人番号 is collected for: given in clear.
@@ -120,60 +187,56 @@ def record_detail(request: HttpRequest, key: str, receipt_number: str) -> JsonRe
     if isinstance(held, HeldBack):
         # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
         hold_back(delivery.pk, held.column, held.reason)
-        return api_error(409, "held_back", held.message)
+        raise ApiError(409, "held_back", held.message)
     items = plugin.items(application, form)
     delivery = record_fetched(
         delivery.pk, [i.source.removeprefix("form.") for i in items if i.is_my_number and i.value]
     )
-    return JsonResponse(
-        {
-            "receipt_number": receipt_number,
-            "core_system": key,
-            "procedure_id": application.procedure.procedure_id,
-            "procedure_version": application.procedure.version,
-            "state": delivery.state,
-            "attempts": delivery.attempts,
-            "items": [
-                {"number": i.number, "header": i.header, "source": i.source, "value": i.value}
-                for i in items
-            ],
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )
+    return {
+        "receipt_number": receipt_number,
+        "core_system": key,
+        "procedure_id": application.procedure.procedure_id,
+        "procedure_version": application.procedure.version,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "items": [
+            {"number": i.number, "header": i.header, "source": i.source, "value": i.value}
+            for i in items
+        ],
+    }
 
 
-@csrf_exempt
-@require_POST
-@core_system_token
-def record_acknowledgement(request: HttpRequest, key: str, receipt_number: str) -> JsonResponse:
+@router.post(
+    "/core-systems/{key}/records/{receipt_number}/acknowledgement",
+    name="core_system_acknowledgement",
+    summary="方式3: 取込結果を返す(ok で取込済・基幹連携済、failed で失敗)",
+    body=AcknowledgementIn,
+    response=Acknowledgement,
+    answers=(400, 404, 409),
+    parameters={"key": KEY},
+    invalid=Invalid("invalid_body", _("result は ok か failed です")),
+)
+def record_acknowledgement(
+    request: HttpRequest, _caller: str, key: str, receipt_number: str, *, body: AcknowledgementIn
+) -> dict[str, Any]:
     """{"result": "ok"|"failed", "core_system_key": "…", "error": "…"}."""
     delivery = _delivery(key, receipt_number)
-    if delivery is None:
-        return api_error(404, "not_found", "この基幹システムの連携はありません")
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or body.get("result") not in ("ok", "failed"):
-        return api_error(400, "invalid_body", "result は ok か failed です")
-    if body["result"] == "failed" and not str(body.get("error", "")).strip():
-        return api_error(400, "invalid_body", "failed のときは error に理由を書いてください")
+    if body.result == "failed" and not body.error.strip():
+        raise ApiError(400, "invalid_body", _("failed のときは error に理由を書いてください"))
     if delivery.state == DeliveryState.PENDING:
-        return api_error(409, "not_sent", "取得していない申請は確認できません")
+        raise ApiError(409, "not_sent", _("取得していない申請は確認できません"))
     try:
         delivery = acknowledge(
             delivery.pk,
-            ok=body["result"] == "ok",
-            external_key=str(body.get("core_system_key", "")),
-            error=str(body.get("error", "")),
+            ok=body.result == "ok",
+            external_key=body.core_system_key,
+            error=body.error,
             via="pull_api",
         )
     except ValidationError as exc:
-        return api_error(409, "acknowledgement_refused", " ".join(exc.messages))
-    return JsonResponse(
-        {
-            "receipt_number": receipt_number,
-            "state": delivery.state,
-            "core_system_key": delivery.external_key,
-        }
-    )
+        raise ApiError(409, "acknowledgement_refused", " ".join(exc.messages)) from None
+    return {
+        "receipt_number": receipt_number,
+        "state": delivery.state,
+        "core_system_key": delivery.external_key,
+    }
