@@ -20,7 +20,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
@@ -31,6 +30,7 @@ from madoguchi.applications.actions.filing import (
     receive_paper_signature,
     search_registry_for_filing,
 )
+from madoguchi.procedures.fields import field_type
 from madoguchi.procedures.life_events import life_event, life_events
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import GROUP, all_fields, condition_text, max_length
@@ -47,17 +47,6 @@ FROM_REGISTRY = {
     "applicant.birth_date": lambda r: r.birth_date.isoformat(),
     "applicant.address": lambda r: r.address,
 }
-# How each catalog type is typed in: the input's type and the keyboard it asks for.
-INPUTS = {
-    "date": ("date", ""),
-    "postal_code": ("text", "numeric"),
-    "phone": ("tel", "tel"),
-    "digits": ("text", "numeric"),
-    "corporate_number": ("text", "numeric"),
-    "my_number": ("text", "numeric"),
-}
-
-HINTS = {"kana": gettext_lazy("全角カタカナ"), "my_number": gettext_lazy("12桁の数字")}
 
 
 def _filer(request: HttpRequest) -> User:
@@ -150,7 +139,7 @@ def _known_values(resident: Resident, filed: list[Application]) -> dict[str, str
         for field in application.procedure.fields:
             value = application.form.get(field["id"], "")
             # A 個人番号 is kept masked: typed again from the card, never carried over.
-            if value and field["type"] != "my_number":
+            if value and field_type(field["type"]).may_carry(field, value):
                 known[f"id:{field['id']}"] = value
                 if field.get("semantic"):
                     known[str(field["semantic"])] = value
@@ -163,7 +152,7 @@ def _prefill(procedure: Procedure, known: dict[str, str]) -> dict[str, str]:
         if field.get("type") == GROUP:
             continue
         value = known.get(str(field.get("semantic", ""))) or known.get(f"id:{field['id']}", "")
-        if value and (field["type"] != "choice" or value in field["choices"]):
+        if value and field_type(field["type"]).may_carry(field, value):
             form[field["id"]] = value
     return form
 
@@ -176,7 +165,7 @@ COUNTER_ENTRIES = 4
 def _input(
     field: dict[str, Any], name: str, html_id: str, value: str, errors: list[str]
 ) -> dict[str, Any]:
-    kind, inputmode = INPUTS.get(field["type"], ("text", ""))
+    kind = field_type(field["type"])
     return {
         "name": name,
         "html_id": html_id,
@@ -184,14 +173,14 @@ def _input(
         "required": bool(field.get("required")),
         "condition": condition_text(field, {}),
         "choices": field.get("choices") if field["type"] == "choice" else None,
-        "input_type": kind,
-        "inputmode": inputmode,
+        "input_type": kind.input_type,
+        "inputmode": kind.inputmode,
         "max_length": max_length(field),
         "value": value,
         "errors": errors,
-        "hint": HINTS.get(field["type"], ""),
+        "hint": kind.hint,
         # A 個人番号 is not kept in the browser's form history.
-        "autocomplete": "off" if field["type"] == "my_number" else "",
+        "autocomplete": "off" if kind.sealed else "",
     }
 
 

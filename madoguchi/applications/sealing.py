@@ -13,27 +13,26 @@ import json
 from typing import Any
 
 from madoguchi.lib.mynumber import MASKED
+from madoguchi.procedures.fields import sealed
 from madoguchi.procedures.schema import GROUP, GROUP_KEY, all_fields
 from madoguchi.residents import crypto
-
-MY_NUMBER = "my_number"
 
 
 def has_my_number(fields: list[dict[str, Any]]) -> bool:
     """Whether a procedure version asks for a 個人番号 anywhere (groups included)."""
-    return any(field.get("type") == MY_NUMBER for field in all_fields(fields))
+    return any(sealed(field) for field in all_fields(fields))
 
 
 def my_number_keys(fields: list[dict[str, Any]], form: dict[str, str]) -> list[str]:
     """The form's keys that hold a 個人番号 item with a value (in groups too). Runs for
     every package received: a procedure without such items costs one pass over its fields."""
-    top = {f["id"] for f in fields if f.get("type") == MY_NUMBER}
+    top = {f["id"] for f in fields if sealed(f)}
     inside = {
         (group["id"], f["id"])
         for group in fields
         if group.get("type") == GROUP
         for f in group["fields"]
-        if f.get("type") == MY_NUMBER
+        if sealed(f)
     }
     if not top and not inside:
         return []

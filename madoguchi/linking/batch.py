@@ -27,8 +27,9 @@ from madoguchi.lib import fixedwidth
 from madoguchi.lib.cells import line_writer
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.lib.files import DiskFull
+from madoguchi.procedures.fields import field_type
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import ASCII_TYPES, field_at, max_length
+from madoguchi.procedures.schema import field_at
 from madoguchi.vocabulary import Status
 
 from .actions import record_batch
@@ -65,9 +66,7 @@ def fixed_width(procedure: Procedure, source: str) -> int:
     field = field_at(procedure.fields, source.removeprefix("form."))
     if field is None:
         raise ValueError(source)
-    # ASCII-only types take a byte a character; others up to two in CP932.
-    per_character = 1 if field["type"] in ASCII_TYPES else 2
-    return per_character * max_length(field)
+    return field_type(field["type"]).export_width(field)
 
 
 @dataclass
@@ -297,7 +296,7 @@ def export_version(
             my_number_columns=[
                 c["header"]
                 for c in writer.columns
-                if source_type(procedure, c["source"]) == "my_number"
+                if (kind := source_type(procedure, c["source"])) is not None and kind.sealed
             ],
         )
         transaction.on_commit(

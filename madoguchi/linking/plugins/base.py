@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from madoguchi.applications.models import Application
 from madoguchi.lib.mynumber import MASKED
-from madoguchi.lib.wareki import iso_to_wareki
+from madoguchi.procedures.fields import Date, FieldType, field_type
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import field_at
 
@@ -35,17 +35,15 @@ class Item:
     header: str
     source: str
     value: str
-    is_date: bool = False
-    is_my_number: bool = False
-
-    @property
-    def wareki(self) -> str:
-        return iso_to_wareki(self.value) if self.is_date and self.value else self.value
+    # As a clerk reads it beside the core system's screen (和暦 for a date).
+    display: str = ""
+    # A sealed value (個人番号): masked unless the record was built from the clear form.
+    sealed: bool = False
 
     @property
     def is_masked(self) -> bool:
         """A 個人番号 shown as the mask (not revealed)."""
-        return self.is_my_number and self.value == MASKED
+        return self.sealed and self.value == MASKED
 
 
 @dataclass(frozen=True)
@@ -107,11 +105,13 @@ class RecordSource:
         )
 
 
-def source_type(procedure: Procedure, source: str) -> str | None:
-    """The catalog type of the form field a layout column is taken from (None for a column
-    that is not a form field)."""
+def source_type(procedure: Procedure, source: str) -> FieldType | None:
+    """The catalog type of the column's source: the form field's, a date for the date of
+    submission, None for the other application and resident columns."""
+    if source == "application.submitted_date":
+        return field_type(Date.name)
     field = field_at(procedure.fields, source.removeprefix("form."))
-    return str(field["type"]) if field is not None else None
+    return field_type(field["type"]) if field is not None else None
 
 
 def column_getter(source: str) -> Callable[[RecordSource], str]:
@@ -170,14 +170,15 @@ class CoreSystem:
         items = []
         for number, column in enumerate(self.layout(procedure), start=1):
             kind = source_type(procedure, column["source"])
+            value = column_getter(column["source"])(record)
             items.append(
                 Item(
                     number=number,
                     header=column["header"],
                     source=column["source"],
-                    value=column_getter(column["source"])(record),
-                    is_date=column["source"] == "application.submitted_date" or kind == "date",
-                    is_my_number=kind == "my_number",
+                    value=value,
+                    display=kind.display(value) if kind else value,
+                    sealed=kind is not None and kind.sealed,
                 )
             )
         return items
