@@ -263,3 +263,21 @@ def town(catalog: None, portal_data: Portal, tmp_path: Path) -> Iterator[Town]:
     )
     server.shutdown()
     server.server_close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """scripts/test runs the suite twice side by side, on SQLite and on PostgreSQL
+    (MADOGUCHI_TEST_PASS names the pass). A test whose subject is not the database engine
+    — what a browser shows, nginx in front, a killed process, a benchmark — is marked
+    ``one_pass("sqlite")`` or ``one_pass("postgresql")`` and runs in that pass only. Run by
+    hand (no MADOGUCHI_TEST_PASS), pytest runs everything it is given."""
+    current = os.environ.get("MADOGUCHI_TEST_PASS")
+    if not current:
+        return
+    kept, elsewhere = [], []
+    for item in items:
+        mark = item.get_closest_marker("one_pass")
+        (elsewhere if mark is not None and mark.args[0] != current else kept).append(item)
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = kept

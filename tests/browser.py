@@ -16,6 +16,8 @@ from madoguchi.lib import totp
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_MARKS = [
     pytest.mark.browser,
+    # What a browser shows does not depend on the database engine (scripts/test).
+    pytest.mark.one_pass("sqlite"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"),
 ]

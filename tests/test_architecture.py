@@ -10,6 +10,9 @@ import tomllib
 from pathlib import Path
 
 import grimp
+import pytest
+
+pytestmark = pytest.mark.one_pass("sqlite")
 
 
 def strongly_connected(graph: grimp.ImportGraph) -> list[list[str]]:

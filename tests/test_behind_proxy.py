@@ -35,9 +35,10 @@ from tests.processes import database_url, free_port, madoguchi, set_up
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["database_url"]  # the fixture, used by name
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(NGINX), reason="Debian's nginx-light is not installed"
-)
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(NGINX), reason="Debian's nginx-light is not installed"),
+    pytest.mark.one_pass("sqlite"),
+]
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:

@@ -15,6 +15,8 @@ from django.core.management import get_commands, load_command_class
 
 from madoguchi.command import madoguchi_commands
 
+pytestmark = pytest.mark.one_pass("sqlite")
+
 
 def japanese(text: str | None) -> bool:
     return bool(text) and any("\u3040" <= c <= "\u9fff" for c in str(text))

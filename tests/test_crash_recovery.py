@@ -18,6 +18,8 @@ import pytest
 from pittari_sim.generate import generate
 from tests.processes import database_url, free_port, query
 
+pytestmark = pytest.mark.one_pass("postgresql")
+
 __all__ = ["database_url"]  # the fixture, used by name
 COUNT = 2000
 QUARANTINED = "select reason, detail from intake_quarantinedpackage"

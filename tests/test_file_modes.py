@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.one_pass("sqlite")
+
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)

@@ -19,6 +19,8 @@ import pytest
 from pittari_sim.generate import generate
 from tests.processes import database_url, madoguchi, query, set_up
 
+pytestmark = pytest.mark.one_pass("postgresql")
+
 __all__ = ["database_url"]  # the fixture, used by name
 COUNT = 300
 ASK_FOR_LETTERS = """

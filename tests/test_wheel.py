@@ -15,6 +15,8 @@ import pytest
 
 from tests.processes import free_port
 
+pytestmark = pytest.mark.one_pass("sqlite")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -9,7 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.processes import database_url, query, spooled_installation
+
+pytestmark = pytest.mark.one_pass("postgresql")
 
 __all__ = ["database_url"]  # the fixture, used by name
 COUNT = 60
