@@ -38,8 +38,7 @@ from .deliveries import hold_back, record_send_failure
 from .gaiji import GaijiMap
 from .models import BatchFile, Delivery
 from .plugins import CoreSystem, DeliveryError, core_system
-from .plugins.base import RecordSource, source_type
-from .records import HeldBack, RecordBuilder
+from .records import HeldBack, RecordBuilder, RecordSource
 
 ENCODINGS = {
     BatchFormat.CSV_UTF8: "utf-8",
@@ -254,7 +253,7 @@ def export_version(
     name = f"{procedure.procedure_id}_{procedure.version}_{stamp}_{file_format.value}"
     target = out_dir / f"{name}.{EXTENSIONS[file_format]}"
     tmp = out_dir / f".{target.name}.part"
-    builder = RecordBuilder(plugin, procedure)
+    builder = plugin.records(procedure)
     writer = RecordWriter(procedure, builder.columns, file_format, plugin.gaiji)
     held_before = len(report.held_back)
     with transaction.atomic():
@@ -293,11 +292,7 @@ def export_version(
             sha256=sha256,
             manifest=manifest,
             actor=actor,
-            my_number_columns=[
-                c["header"]
-                for c in writer.columns
-                if (kind := source_type(procedure, c["source"])) is not None and kind.sealed
-            ],
+            my_number_columns=builder.sealed_headers,
         )
         transaction.on_commit(
             _after_commit(batch.pk, tmp, target, manifest, plugin, ids, report, deliver)

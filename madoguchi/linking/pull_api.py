@@ -24,8 +24,7 @@ from .constants import DeliveryState, HandoffMethod
 from .deliveries import hold_back
 from .models import Delivery
 from .plugins import core_system
-from .plugins.base import RecordSource
-from .records import HeldBack, RecordBuilder
+from .records import HeldBack, RecordSource
 
 PAGE_SIZE = 100
 KEY = (
@@ -183,7 +182,7 @@ def record_detail(
     plugin = core_system(key)
     # The core system is the reader the 個人番号 is collected for: given in clear.
     form = application.form_with_my_numbers()
-    held = RecordBuilder(plugin, application.procedure).values(RecordSource.of(application, form))
+    held = plugin.records(application.procedure).values(RecordSource.of(application, form))
     if isinstance(held, HeldBack):
         # Carried exactly or not at all: held for a clerk, as a batch file would hold it.
         hold_back(delivery.pk, held.column, held.reason)

@@ -6,7 +6,8 @@ named in the catalog is configuration (``MADOGUCHI_CORE_SYSTEMS_FILE``, see
 docs/core-systems.md); without one, every core system is linked by 方式1 転記.
 """
 
-from .base import CoreSystem, DeliveryError, Item, ResultLine
+from ..records import Item
+from .base import CoreSystem, DeliveryError, ResultLine
 from .registry import all_core_systems, core_system
 
 __all__ = [

@@ -1,49 +1,24 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from django.utils import timezone
-
 from madoguchi.applications.models import Application
-from madoguchi.lib.mynumber import MASKED
-from madoguchi.procedures.fields import Date, FieldType, field_type
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import field_at
 
 from ..constants import BatchFormat, HandoffMethod
 from ..gaiji import GaijiMap, parse_entry
 from ..models import GaijiEntry
+from ..records import Item, RecordBuilder, RecordSource
 
 
 class DeliveryError(Exception):
     """The core system could not be reached or refused the hand-over; worth retrying."""
-
-
-@dataclass(frozen=True)
-class Item:
-    """One item of a record, in the core system's input order."""
-
-    number: int
-    header: str
-    source: str
-    value: str
-    # As a clerk reads it beside the core system's screen (和暦 for a date).
-    display: str = ""
-    # A sealed value (個人番号): masked unless the record was built from the clear form.
-    sealed: bool = False
-
-    @property
-    def is_masked(self) -> bool:
-        """A 個人番号 shown as the mask (not revealed)."""
-        return self.sealed and self.value == MASKED
 
 
 @dataclass(frozen=True)
@@ -83,52 +58,6 @@ RESULT_HEADER = ["受付番号", "結果", "基幹システム番号", "エラ�
 RESULT_OK, RESULT_NG = "OK", "NG"
 
 
-@dataclass(frozen=True)
-class RecordSource:
-    """What a record's columns are taken from (read without the whole application, so that a
-    100,000-record export stays fast)."""
-
-    receipt_number: str
-    submitted_at: dt.datetime
-    form: dict[str, Any]
-    atena_number: str
-
-    @classmethod
-    def of(cls, application: Application, form: dict[str, Any] | None = None) -> RecordSource:
-        """From an application; its form as stored (個人番号 masked) unless given."""
-        atena = application.resident.atena_number if application.resident else ""
-        return cls(
-            application.receipt_number,
-            application.submitted_at,
-            application.form if form is None else form,
-            atena,
-        )
-
-
-def source_type(procedure: Procedure, source: str) -> FieldType | None:
-    """The catalog type of the column's source: the form field's, a date for the date of
-    submission, None for the other application and resident columns."""
-    if source == "application.submitted_date":
-        return field_type(Date.name)
-    field = field_at(procedure.fields, source.removeprefix("form."))
-    return field_type(field["type"]) if field is not None else None
-
-
-def column_getter(source: str) -> Callable[[RecordSource], str]:
-    """How to read one column (a catalog `export.columns` source) from a record."""
-    if source == "application.receipt_number":
-        return lambda record: record.receipt_number
-    if source == "application.submitted_date":
-        zone = timezone.get_default_timezone()
-        return lambda record: record.submitted_at.astimezone(zone).date().isoformat()
-    if source == "resident.atena_number":
-        return lambda record: record.atena_number or ""
-    if source.startswith("form."):
-        field_id = source.removeprefix("form.")
-        return lambda record: str(record.form.get(field_id, ""))
-    raise ValueError(source)
-
-
 def own_gaiji(key: str) -> dict[str, str]:
     """The 外字 rows entered on screen for this core system, as they are written."""
     return {
@@ -162,26 +91,15 @@ class CoreSystem:
         """The columns, in the core system's input order (the catalog's `export.columns`)."""
         return procedure.export_columns
 
+    def records(self, procedure: Procedure) -> RecordBuilder:
+        """The records of a procedure version in this core system's layout."""
+        return RecordBuilder(procedure, self.layout(procedure))
+
     def items(self, application: Application, form: dict[str, Any] | None = None) -> list[Item]:
         """The record's items; 個人番号 masked unless the form with them is given (for the
         core system itself, or an audited reveal)."""
-        procedure = application.procedure
         record = RecordSource.of(application, form)
-        items = []
-        for number, column in enumerate(self.layout(procedure), start=1):
-            kind = source_type(procedure, column["source"])
-            value = column_getter(column["source"])(record)
-            items.append(
-                Item(
-                    number=number,
-                    header=column["header"],
-                    source=column["source"],
-                    value=value,
-                    display=kind.display(value) if kind else value,
-                    sealed=kind is not None and kind.sealed,
-                )
-            )
-        return items
+        return self.records(application.procedure).items(record)
 
     def send(self, path: Path) -> None:
         """Place a finished batch file and its manifest where the core system takes them.
