@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = [pytest.mark.slow, pytest.mark.one_pass("postgresql")]
+pytestmark = [pytest.mark.slow, pytest.mark.one_pass("sqlite")]
 
 
 def test_every_benchmark_runs_quick_and_reports_a_ratio_to_its_floor(tmp_path):

@@ -84,9 +84,20 @@ def load_catalog(files: list[Path] | None = None, *, entries: Entries | None = N
     if entries is None:
         entries = read_catalog(files)
     report = LoadReport(created=[], unchanged=[])
+    loaded = {
+        (p.procedure_id, p.version): p
+        for p in Procedure.objects.filter(procedure_id__in={pid for pid, _v in entries})
+        .select_related("department")
+        .order_by("loaded_at", "pk")
+    }
+    # The 課 that handles each procedure now: its latest version's (the municipality's
+    # choice, procedures/actions.py); a new version goes there too.
+    handling = {p.procedure_id: p.department for p in loaded.values()}
+    departments: dict[str, Department] = {}
+    new = []
     for (procedure_id, version), (definition, digest, path) in entries.items():
         label = f"{procedure_id}@{version}"
-        existing = Procedure.objects.filter(procedure_id=procedure_id, version=version).first()
+        existing = loaded.get((procedure_id, version))
         if existing is not None:
             if existing.definition != definition and _without_commentary(
                 existing.definition
@@ -104,39 +115,37 @@ def load_catalog(files: list[Path] | None = None, *, entries: Entries | None = N
                 )
             report.unchanged.append(label)
             continue
-        department = _handling_department(procedure_id, definition)
-        Procedure.objects.create(
-            procedure_id=procedure_id,
-            version=version,
-            name=definition["name"],
-            legal_basis=definition.get("legal_basis", ""),
-            department=department,
-            core_system=definition["core_system"],
-            processing_days=definition["processing_days"],
-            definition=definition,
-            content_sha256=digest,
-            source=path.name,
+        if procedure_id not in handling:
+            handling[procedure_id] = _catalog_department(definition, departments)
+        new.append(
+            Procedure(
+                procedure_id=procedure_id,
+                version=version,
+                name=definition["name"],
+                legal_basis=definition.get("legal_basis", ""),
+                department=handling[procedure_id],
+                core_system=definition["core_system"],
+                processing_days=definition["processing_days"],
+                definition=definition,
+                content_sha256=digest,
+                source=path.name,
+            )
         )
         report.created.append(label)
+    # One INSERT for the lot: a test session loads the catalog for every test.
+    Procedure.objects.bulk_create(new)
     return report
 
 
-def _handling_department(procedure_id: str, definition: dict[str, Any]) -> Department:
-    """The 課 a new version goes to: the one that handles the procedure now (the
-    municipality's choice, procedures/actions.py), else the catalog's, followed
-    through a 組織改正 to the 課 it was merged into."""
-    handling = (
-        Procedure.objects.filter(procedure_id=procedure_id)
-        .order_by("-loaded_at")
-        .select_related("department")
-        .first()
-    )
-    if handling is not None:
-        return handling.department
-    department, _created = Department.objects.get_or_create(
-        code=definition["department"]["code"],
-        defaults={"name": definition["department"]["name"]},
-    )
-    while department.merged_into_id is not None:
-        department = Department.objects.get(pk=department.merged_into_id)
-    return department
+def _catalog_department(definition: dict[str, Any], known: dict[str, Department]) -> Department:
+    """The 課 the catalog names for a procedure no 課 handles yet, followed through a 組織改正
+    to the 課 it was merged into (``known``: those already looked up in this load)."""
+    code = definition["department"]["code"]
+    if code not in known:
+        department, _created = Department.objects.get_or_create(
+            code=code, defaults={"name": definition["department"]["name"]}
+        )
+        while department.merged_into_id is not None:
+            department = Department.objects.get(pk=department.merged_into_id)
+        known[code] = department
+    return known[code]
