@@ -19,7 +19,7 @@ import pytest
 from pittari_sim.generate import generate
 from tests.processes import database_url, madoguchi, query, set_up
 
-pytestmark = pytest.mark.one_pass("postgresql")
+pytestmark = pytest.mark.one_pass("sqlite")
 
 __all__ = ["database_url"]  # the fixture, used by name
 COUNT = 300
