@@ -128,3 +128,25 @@ PORTAL_STATUS = {
     Status.REJECTED: "rejected",
     Status.WITHDRAWN: "withdrawn",
 }
+
+
+# 電子決裁: the decisions a 課 may route through approvers before they take effect.
+ROUTED_DECISIONS = (Status.READY_FOR_HANDOFF, Status.REJECTED, Status.COMPLETED)
+
+
+class StepState(models.TextChoices):
+    """A step of a 決裁 route (DESIGN §7). A decision takes effect when every step is
+    approved (or 代決); a 差戻し returns it to the drafter; 後閲 is the approver's own reading
+    of a step their deputy decided."""
+
+    WAITING = "waiting", _("承認待ち")
+    APPROVED = "approved", _("承認")
+    APPROVED_BY_DEPUTY = "approved_by_deputy", _("代決")
+    RETURNED = "returned", _("差戻し")
+    POST_REVIEW = "post_review", _("後閲")
+
+
+class DecisionState(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("決裁中")
+    APPROVED = "approved", _("決裁済")
+    RETURNED = "returned", _("差戻し")

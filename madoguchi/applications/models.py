@@ -13,10 +13,13 @@ from madoguchi.residents.models import Resident
 from madoguchi.vocabulary import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    ROUTED_DECISIONS,
     Channel,
+    DecisionState,
     Identification,
     Settlement,
     Status,
+    StepState,
     Submitter,
 )
 
@@ -413,4 +416,111 @@ class ApplicantText(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["procedure_id", "kind"], name="applicant_text_once")
+        ]
+
+
+class ApprovalRoute(models.Model):
+    """A 課's 決裁 route for one kind of decision (基幹連携へ承認, 却下, 完了): the steps after
+    the drafter (起案), set on screen. Without a route the decider's own click decides."""
+
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.CASCADE, related_name="approval_routes"
+    )
+    decision = models.CharField(_("決定"), max_length=30, choices=Status.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["department", "decision"], name="one_route_a_decision")
+        ]
+
+    @classmethod
+    def for_decision(cls, application: Application, to_status: str) -> ApprovalRoute | None:
+        """The route an application's decision goes through, or None (decided at once)."""
+        if to_status not in ROUTED_DECISIONS:
+            return None
+        return (
+            cls.objects.filter(
+                department_id=application.procedure.department_id, decision=to_status
+            )
+            .prefetch_related("steps")
+            .first()
+        )
+
+
+class ApprovalRouteStep(models.Model):
+    route = models.ForeignKey(ApprovalRoute, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(_("職"), max_length=40)  # 係長, 課長 …
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # 代決: who may decide in the approver's place (the approver reads it afterwards: 後閲).
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "position"], name="route_step_once")
+        ]
+
+
+class Decision(models.Model):
+    """A decision drafted (起案) on one application and going through its route: it takes
+    effect — the status changes, the hand-over and the applicant are told — only when the
+    last step approves."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="decisions")
+    to_status = models.CharField(_("決定"), max_length=30, choices=Status.choices)
+    state = models.CharField(
+        _("決裁"), max_length=20, choices=DecisionState.choices, default=DecisionState.IN_PROGRESS
+    )
+    # To the applicant (補正・却下 and the like), as the status change would send it.
+    reason = models.TextField(_("申請者へのメッセージ"), blank=True)
+    proposal = models.TextField(_("伺い文"), blank=True)
+    review = models.TextField(_("審査結果"), blank=True)
+    drafter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    drafted_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-drafted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(state="in_progress"),
+                name="one_decision_in_progress",
+            )
+        ]
+
+
+class DecisionStep(models.Model):
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(_("職"), max_length=40)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(
+        _("状態"), max_length=20, choices=StepState.choices, default=StepState.WAITING
+    )
+    acted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acted_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(_("意見"), blank=True)
+    # 後閲: the approver read what their deputy decided.
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "position"], name="decision_step_once")
         ]

@@ -45,6 +45,10 @@ class AuditAction(IntEnum):
     APPLICATION_ASSIGNED = 302
     DUPLICATE_SUSPECTED = 303
     DUPLICATE_SETTLED = 304
+    DECISION_DRAFTED = 305
+    DECISION_APPROVED = 306
+    DECISION_RETURNED = 307
+    DECISION_POST_REVIEWED = 308
     RECORD_DOWNLOADED = 203
     ATTACHMENT_VIEWED = 204
     AUDIT_LOG_EXPORTED = 205
@@ -69,6 +73,7 @@ class AuditAction(IntEnum):
     RETENTION_PURGED = 700
     APPLICANT_TEXT_CHANGED = 800
     DOCUMENT_SETTINGS_CHANGED = 801
+    APPROVAL_ROUTE_CHANGED = 802
     CARD_ISSUANCE_LOADED = 900
 
     @property
@@ -116,6 +121,10 @@ AUDIT_LABELS = {
     AuditAction.APPLICATION_ASSIGNED: _("担当者の割当"),
     AuditAction.DUPLICATE_SUSPECTED: _("重複の可能性"),
     AuditAction.DUPLICATE_SETTLED: _("重複の確認"),
+    AuditAction.DECISION_DRAFTED: _("決裁の起案"),
+    AuditAction.DECISION_APPROVED: _("決裁の承認"),
+    AuditAction.DECISION_RETURNED: _("決裁の差戻し"),
+    AuditAction.DECISION_POST_REVIEWED: _("後閲"),
     AuditAction.RECORD_DOWNLOADED: _("連携データのダウンロード"),
     AuditAction.ATTACHMENT_VIEWED: _("添付ファイルの閲覧"),
     AuditAction.AUDIT_LOG_EXPORTED: _("監査ログのダウンロード"),
@@ -140,5 +149,6 @@ AUDIT_LABELS = {
     AuditAction.RETENTION_PURGED: _("保存期間経過による削除"),
     AuditAction.APPLICANT_TEXT_CHANGED: _("申請者への文面の変更"),
     AuditAction.DOCUMENT_SETTINGS_CHANGED: _("帳票設定の変更"),
+    AuditAction.APPROVAL_ROUTE_CHANGED: _("決裁ルートの設定"),
     AuditAction.CARD_ISSUANCE_LOADED: _("マイナンバーカード交付状況の読込"),
 }

@@ -32,6 +32,7 @@ from ..applicant_text import REJECTION_NOTICE_KEY, applicant_message, rejection_
 from ..models import (
     ApplicantText,
     Application,
+    ApprovalRoute,
     DuplicateSuspicion,
     PortalStatusUpdate,
 )
@@ -51,28 +52,19 @@ def allowed_transitions(application: Application, user: User) -> list[Status]:
     )
 
 
-@transaction.atomic
-def change_status(
-    application_id: int,
+def check_transition(
+    application: Application,
     to_status: Status,
-    *,
     actor: User | None,
-    reason: str = "",
-    memo: str = "",
+    reason: str,
+    *,
     handoff: bool = False,
-) -> Application:
-    """Move one application along the workflow; the row is locked for the change.
-
-    ``reason`` is the message to the applicant (the portal shows it word for word, see
-    applicant_text); ``memo`` is for staff only and stays in the audit log and the 経過.
-
-    基幹連携待ち schedules the delivery to the core system; 基幹連携済 is reached only from
-    a delivery's acknowledgement (``handoff=True``, linking.actions.acknowledge).
-    """
-    application = Application.objects.select_for_update().get(pk=application_id)
+) -> None:
+    """Refuse, with the reason a clerk reads, a change the workflow does not allow now: not
+    this actor's to make, not from this status, without its reason, or with 重複の可能性 open."""
     if (
         actor is not None
-        and not Application.objects.visible_to(actor).filter(pk=application_id).exists()
+        and not Application.objects.visible_to(actor).filter(pk=application.pk).exists()
     ):
         raise PermissionDenied
     current = Status(application.status)
@@ -89,18 +81,46 @@ def change_status(
         raise ValidationError(
             _("基幹連携済には、基幹システムの取込結果または転記画面の「転記済」で変わります")
         )
-    reason = reason.strip()
     if to_status in REASON_REQUIRED and not reason:
         raise ValidationError(_("「%(to)s」には理由の入力が必要です") % {"to": to_status.label})
+    if to_status == Status.READY_FOR_HANDOFF and blocking_duplicates(application):
+        raise ValidationError(
+            _("重複の可能性がある申請です。もう一方と見比べて確認を済ませてから承認してください")
+        )
+
+
+@transaction.atomic
+def change_status(
+    application_id: int,
+    to_status: Status,
+    *,
+    actor: User | None,
+    reason: str = "",
+    memo: str = "",
+    handoff: bool = False,
+    routed: bool = False,
+) -> Application:
+    """Move one application along the workflow; the row is locked for the change.
+
+    ``reason`` is the message to the applicant (the portal shows it word for word, see
+    applicant_text); ``memo`` is for staff only and stays in the audit log and the 経過.
+
+    基幹連携待ち schedules the delivery to the core system; 基幹連携済 is reached only from
+    a delivery's acknowledgement (``handoff=True``, linking.actions.acknowledge). A decision
+    its 課 routes through approvers (電子決裁) is made only by the route's last approval
+    (``routed=True``, actions/decisions.py).
+    """
+    application = Application.objects.select_for_update().get(pk=application_id)
+    current = Status(application.status)
+    reason = reason.strip()
+    check_transition(application, to_status, actor, reason, handoff=handoff)
+    if not routed and ApprovalRoute.for_decision(application, to_status) is not None:
+        raise ValidationError(
+            _("「%(to)s」は決裁ルートを通して決めます。起案してください") % {"to": to_status.label}
+        )
     if current == Status.READY_FOR_HANDOFF and to_status != Status.HANDED_OFF:
         leaving_handoff.send(Application, application=application)
     if to_status == Status.READY_FOR_HANDOFF:
-        if blocking_duplicates(application):
-            raise ValidationError(
-                _(
-                    "重複の可能性がある申請です。もう一方と見比べて確認を済ませてから承認してください"
-                )
-            )
         entering_handoff.send(Application, application=application)
     now = timezone.now()
     if current == Status.CORRECTION_REQUESTED:

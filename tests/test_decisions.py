@@ -1,0 +1,151 @@
+"""電子決裁: a 課's route for a decision (起案 → 係長 → 課長), 代決 and 後閲, 差戻し; nothing is
+handed over or told to the applicant until the last step approves; every step audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from madoguchi.accounts.models import Department
+from madoguchi.applications.actions.decisions import (
+    RouteStep,
+    approve_step,
+    draft_decision,
+    post_review,
+    return_decision,
+    set_route,
+)
+from madoguchi.applications.actions.workflow import change_status
+from madoguchi.applications.models import Application, PortalStatusUpdate
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from madoguchi.intake.actions import import_package
+from madoguchi.linking.models import Delivery
+from madoguchi.vocabulary import DecisionState, Role, Status, StepState
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def received(trusted, reviewer) -> Application:
+    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(path.read_bytes(), path.name)
+    application = Application.objects.get()
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    return application
+
+
+@pytest.fixture
+def route(make_staff, administrator):
+    """子育て支援課: 基幹連携へ承認 goes 係長 (代決: 課長補佐) → 課長."""
+    kakaricho = make_staff("kakaricho", Role.REVIEWER, "kosodate")
+    hosa = make_staff("hosa", Role.REVIEWER, "kosodate")
+    kacho = make_staff("kacho", Role.MANAGER, "kosodate")
+    kosodate = Department.objects.get(code="kosodate")
+    steps = [RouteStep("係長", kakaricho, deputy=hosa), RouteStep("課長", kacho)]
+    set_route(kosodate, Status.READY_FOR_HANDOFF, steps, actor=administrator)
+    return kakaricho, hosa, kacho
+
+
+def test_a_routed_decision_waits_for_every_step_then_takes_effect(received, reviewer, route):
+    kakaricho, hosa, kacho = route
+    with pytest.raises(ValidationError, match="決裁ルート"):
+        change_status(received.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    decision = draft_decision(
+        received.pk,
+        Status.READY_FOR_HANDOFF,
+        actor=reviewer,
+        proposal="児童手当を認定してよろしいか伺います。",
+        review="所得・監護要件とも確認済み",
+    )
+    with pytest.raises(ValidationError, match="係長"):
+        approve_step(decision.pk, actor=kacho)  # not yet the 課長's turn
+    approve_step(decision.pk, actor=hosa, comment="係長不在のため代決")
+    received.refresh_from_db()
+    assert received.status == Status.IN_REVIEW  # nothing decided yet
+    assert not Delivery.objects.exists()
+    approve_step(decision.pk, actor=kacho)
+    received.refresh_from_db()
+    decision.refresh_from_db()
+    assert (received.status, decision.state) == (Status.READY_FOR_HANDOFF, DecisionState.APPROVED)
+    assert Delivery.objects.filter(application=received).count() == 1
+    states = [(s.title, s.state, s.acted_by.username) for s in decision.steps.all()]
+    assert states == [
+        ("係長", StepState.APPROVED_BY_DEPUTY, "hosa"),
+        ("課長", StepState.APPROVED, "kacho"),
+    ]
+    # 後閲: the 係長 reads what the deputy decided; nobody else may.
+    first = decision.steps.get(position=1)
+    with pytest.raises(ValidationError):
+        post_review(first.pk, actor=hosa)
+    assert post_review(first.pk, actor=kakaricho).state == StepState.POST_REVIEW
+    actions = list(
+        AuditEvent.objects.filter(target_id=received.receipt_number)
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions[-5:] == [
+        AuditAction.DECISION_DRAFTED,
+        AuditAction.DECISION_APPROVED,
+        AuditAction.DECISION_APPROVED,
+        AuditAction.APPLICATION_STATUS_CHANGED,
+        AuditAction.DECISION_POST_REVIEWED,
+    ]
+
+
+def test_a_return_goes_back_to_the_drafter_and_tells_the_applicant_nothing(
+    received, reviewer, route
+):
+    kakaricho, _hosa, kacho = route
+    kosodate = Department.objects.get(code="kosodate")
+    set_route(kosodate, Status.REJECTED, [RouteStep("課長", kacho)], actor=kacho)
+    told = PortalStatusUpdate.objects.count()
+    decision = draft_decision(
+        received.pk, Status.REJECTED, actor=reviewer, reason="受給資格がありません"
+    )
+    with pytest.raises(ValidationError, match="理由"):
+        return_decision(decision.pk, actor=kacho, comment=" ")
+    return_decision(decision.pk, actor=kacho, comment="所得の確認資料を添えて再起案を")
+    received.refresh_from_db()
+    decision.refresh_from_db()
+    assert received.status == Status.IN_REVIEW
+    assert decision.state == DecisionState.RETURNED
+    assert decision.steps.get().comment == "所得の確認資料を添えて再起案を"
+    assert PortalStatusUpdate.objects.count() == told
+    with pytest.raises(ValidationError, match="終わっています"):
+        approve_step(decision.pk, actor=kacho)
+    # Drafted again, it goes through.
+    again = draft_decision(received.pk, Status.REJECTED, actor=reviewer, reason="資格なし")
+    approve_step(again.pk, actor=kacho)
+    received.refresh_from_db()
+    assert received.status == Status.REJECTED
+    assert PortalStatusUpdate.objects.count() == told + 1
+
+
+def test_who_may_draft_approve_and_set_a_route(
+    received, reviewer, route, counter_clerk, make_staff
+):
+    kakaricho, _hosa, kacho = route
+    kosodate = Department.objects.get(code="kosodate")
+    with pytest.raises(ValidationError):
+        draft_decision(received.pk, Status.READY_FOR_HANDOFF, actor=counter_clerk)
+    own = draft_decision(received.pk, Status.READY_FOR_HANDOFF, actor=kakaricho)
+    with pytest.raises(ValidationError, match="自分が起案"):
+        approve_step(own.pk, actor=kakaricho)
+    with pytest.raises(ValidationError, match="決裁中の起案"):
+        draft_decision(received.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+    with pytest.raises(PermissionDenied):
+        set_route(kosodate, Status.REJECTED, [RouteStep("課長", kacho)], actor=reviewer)
+    other = make_staff("kaigo-kacho", Role.MANAGER, "kaigo")
+    with pytest.raises(ValidationError, match="審査担当・所属長ではありません"):
+        set_route(kosodate, Status.REJECTED, [RouteStep("課長", other)], actor=kacho)
+    with pytest.raises(ValidationError, match="同じ職員"):
+        set_route(
+            kosodate,
+            Status.REJECTED,
+            [RouteStep("係長", kacho), RouteStep("課長", kacho)],
+            actor=kacho,
+        )
+    # No steps: decided at once again.
+    set_route(kosodate, Status.COMPLETED, [], actor=kacho)
+    assert AuditEvent.objects.filter(action=AuditAction.APPROVAL_ROUTE_CHANGED).count() == 2
