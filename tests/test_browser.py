@@ -211,6 +211,8 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("reviewer", "/applications/?unread=on&period=month"),
         ("reviewer", "/applications/queue/identification/"),
         ("reviewer", "/applications/arrival-mail/"),
+        ("reviewer", "/applications/decisions/"),
+        ("administrator", "/applications/routes/"),
         ("reviewer", "/applications/{receipt}/"),
         ("reviewer", "/linking/"),
         ("reviewer", "/notices/letters/"),

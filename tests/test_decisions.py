@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
+from conftest import sign_in
 from madoguchi.accounts.models import Department
 from madoguchi.applications.actions.decisions import (
     RouteStep,
@@ -20,8 +22,10 @@ from madoguchi.applications.models import Application, PortalStatusUpdate
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
+from madoguchi.lib.wareki import to_wareki_time
 from madoguchi.linking.models import Delivery
 from madoguchi.vocabulary import DecisionState, Role, Status, StepState
+from tests.test_letters import pdftotext, squeezed
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +153,96 @@ def test_who_may_draft_approve_and_set_a_route(
     # No steps: decided at once again.
     set_route(kosodate, Status.COMPLETED, [], actor=kacho)
     assert AuditEvent.objects.filter(action=AuditAction.APPROVAL_ROUTE_CHANGED).count() == 2
+
+
+def test_on_screen_a_three_step_route_with_a_return_and_a_deputy_is_printed_in_its_kairan(
+    client, received, reviewer, make_staff, tmp_path
+):
+    """The 課長 sets 係長 (代決 課長補佐) → 課長補佐 → 課長 on the routes page; the reviewer
+    drafts from the status panel; the 係長 returns it, the reviewer drafts again; the 係長's
+    turn is taken by the deputy, the others approve, the 係長 reads it afterwards (後閲); the
+    print's 回議欄 reads back (pdftotext) with each approver, the mark and the 和暦 time."""
+    kakaricho = make_staff("kakaricho", Role.REVIEWER, "kosodate")
+    hosa = make_staff("hosa", Role.REVIEWER, "kosodate")
+    jicho = make_staff("jicho", Role.REVIEWER, "kosodate")
+    kacho = make_staff("kacho", Role.MANAGER, "kosodate")
+    names = (
+        (kakaricho, "山田 係長"),
+        (hosa, "佐藤 補佐"),
+        (jicho, "高橋 補佐"),
+        (kacho, "鈴木 課長"),
+    )
+    for member, name in names:
+        member.display_name = name
+        member.save(update_fields=["display_name"])
+    sign_in(client, kacho)
+    page = client.get("/applications/routes/")
+    assert page.status_code == 200 and "決裁ルート(子育て支援課)" in page.content.decode()
+    saved = client.post(
+        "/applications/routes/",
+        {
+            "decision": "ready_for_handoff",
+            "title-1": "係長",
+            "approver-1": kakaricho.pk,
+            "deputy-1": hosa.pk,
+            "title-2": "課長補佐",
+            "approver-2": jicho.pk,
+            "title-3": "課長",
+            "approver-3": kacho.pk,
+        },
+    )
+    assert saved.status_code == 302
+    sign_in(client, reviewer)
+    detail = f"/applications/{received.receipt_number}/"
+    assert "係長 → 課長補佐 → 課長" in client.get(detail).content.decode()
+    draft = {
+        "to_status": "ready_for_handoff",
+        "proposal": "児童手当を認定してよろしいか伺います。",
+        "review": "監護・生計同一とも確認済み",
+    }
+    client.post(f"{detail}transition/", draft)
+    assert "決裁中: 係長承認待ち" in client.get(detail).content.decode()
+    sign_in(client, kakaricho)
+    first = received.decisions.get()
+    client.post(f"{detail}decisions/{first.pk}/", {"action": "return", "comment": "所得の確認を"})
+    first.refresh_from_db()
+    assert first.state == DecisionState.RETURNED
+
+    sign_in(client, reviewer)
+    client.post(f"{detail}transition/", draft)
+    received.refresh_from_db()
+    assert received.status == Status.IN_REVIEW
+    decision = received.decisions.get(state=DecisionState.IN_PROGRESS)
+    sign_in(client, hosa)
+    assert received.receipt_number in client.get("/applications/decisions/").content.decode()
+    assert "代決する" in client.get(detail).content.decode()
+    client.post(f"{detail}decisions/{decision.pk}/", {"action": "approve", "comment": "代決"})
+    for approver in (jicho, kacho):
+        sign_in(client, approver)
+        client.post(f"{detail}decisions/{decision.pk}/", {"action": "approve"})
+    received.refresh_from_db()
+    assert received.status == Status.READY_FOR_HANDOFF
+    sign_in(client, kakaricho)
+    assert "後閲を待つ代決" in client.get("/applications/decisions/").content.decode()
+    step = decision.steps.get(position=1)
+    client.post(f"{detail}decision-steps/{step.pk}/post-review/")
+    step.refresh_from_db()
+    assert step.state == StepState.POST_REVIEW
+
+    printed = tmp_path / "print.pdf"
+    printed.write_bytes(client.get(f"{detail}print.pdf").content)
+    text = squeezed(pdftotext(printed))
+    for expected in (
+        "起案",
+        "係長",
+        "課長補佐",
+        "佐藤補佐",
+        "高橋補佐",
+        "鈴木課長",
+        "代決・後閲済",
+    ):
+        assert expected in text, expected
+    assert text.count("電子決裁済") == 2
+    assert "児童手当を認定してよろしいか伺います。" in text
+    acted = timezone.localtime(decision.steps.get(position=3).acted_at)
+    assert to_wareki_time(acted).replace(" ", "") in text

@@ -130,6 +130,16 @@ class User(AbstractUser):
         return self.is_active and self.role == Role.REVIEWER
 
     @property
+    def may_approve(self) -> bool:
+        """May stand on a 決裁 route (承認・代決・後閲): the 審査担当 and the 所属長."""
+        return self.role in (Role.REVIEWER, Role.MANAGER)
+
+    @property
+    def may_set_approval_routes(self) -> bool:
+        """The administrator (any 課) and a 所属長 (their own) set 決裁 routes."""
+        return self.role in (Role.ADMINISTRATOR, Role.MANAGER)
+
+    @property
     def may_read_my_number(self) -> bool:
         """個人番号 in clear only for the reviewers who check it against the core system."""
         return self.is_active and self.role == Role.REVIEWER

@@ -26,16 +26,60 @@ from madoguchi.lib.wareki import to_wareki, to_wareki_time
 from madoguchi.notices.models import DocumentSettings
 from madoguchi.notices.pdf import render_pdf
 from madoguchi.procedures.schema import display_rows
+from madoguchi.vocabulary import StepState
 
 
 def _wareki_time(moment: dt.datetime | None) -> str:
     return to_wareki_time(timezone.localtime(moment)) if moment else "—"
 
 
+def _approvals(application: Application) -> dict[str, Any]:
+    """電子決裁 on paper: the latest 決裁 of the application — its 起案 and each step with
+    who decided, when (和暦) and how (電子決裁済, 代決, 後閲, 差戻し) — for the 回議欄, and
+    its 伺い文 and 審査結果. None when the application was decided without a route."""
+    decision = (
+        application.decisions.select_related("drafter")
+        .prefetch_related("steps__approver", "steps__acted_by")
+        .first()
+    )
+    if decision is None:
+        return {"decision": None}
+    marks = {
+        StepState.APPROVED: _("電子決裁済"),
+        StepState.APPROVED_BY_DEPUTY: _("代決"),
+        StepState.POST_REVIEW: _("代決・後閲済"),
+        StepState.RETURNED: _("差戻し"),
+        StepState.WAITING: _("承認待ち"),
+    }
+    cells = [
+        {
+            "title": _("起案"),
+            "name": _staff_name(decision.drafter),
+            "at": _wareki_time(decision.drafted_at),
+            "mark": _("起案"),
+        }
+    ]
+    for step in decision.steps.all():
+        acted = step.acted_by
+        cells.append(
+            {
+                "title": step.title,
+                "name": _staff_name(acted) if acted else _staff_name(step.approver),
+                "at": _wareki_time(step.acted_at) if step.acted_at else "",
+                "mark": marks[StepState(step.state)],
+            }
+        )
+    return {"decision": decision, "approvals": cells}
+
+
+def _staff_name(user: User) -> str:
+    return user.display_name or user.username
+
+
 def _print_page(application: Application, evidence: Evidence | None) -> dict[str, Any]:
     """What the print view of one application shows (notices/_application.html)."""
     procedure = application.procedure
-    return {
+    return _approvals(application) | {
         "application": application,
         "procedure": procedure,
         "fields": display_rows(procedure.fields, application.form, application.form_errors),

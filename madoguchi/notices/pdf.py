@@ -34,6 +34,7 @@ table.group th { width: auto; font-size: 8pt; }
 table.group td { font-size: 8.5pt; white-space: nowrap; overflow-wrap: normal; }
 table.group .n { width: 6mm; text-align: center; }
 .kairan td { height: 16mm; }
+.kairan td.approval { text-align: center; font-size: 8pt; vertical-align: middle; }
 .kairan th { text-align: center; width: auto; }
 .signature td.sign { height: 18mm; }
 .digest { font-size: 7.5pt; overflow-wrap: anywhere; }

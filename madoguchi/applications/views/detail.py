@@ -53,6 +53,7 @@ from madoguchi.vocabulary import (
 from madoguchi.web import refusals_as_messages
 
 from ..access import access_application
+from ..actions.decisions import draft_decision, waiting_step
 from ..applicant_text import (
     applicant_message,
 )
@@ -65,12 +66,14 @@ from ..forms import (
 from ..models import (
     PACKAGE_COLUMNS,
     Application,
+    ApprovalRoute,
     DuplicateSuspicion,
     Evidence,
 )
 from ..sealing import my_number_keys
 from ..timeline import timeline
 from .attachments import INLINE_TYPES, PDF
+from .decisions import decisions_of, routed_statuses
 from .inbox import days_left
 
 
@@ -173,6 +176,9 @@ def _render_detail(
             "evidence": evidence,
             "fields": fields,
             "transitions": allowed_transitions(application, user),
+            # 電子決裁: the decisions routed through approvers, and where each stands.
+            "routed": routed_statuses(application),
+            "decisions": decisions_of(application, user),
             # The hand-over's deliveries (linking), through their reverse relation.
             "deliveries": application.deliveries.all(),
             "correction_replies": [
@@ -335,12 +341,33 @@ def application_transition(request: HttpRequest, receipt_number: str) -> HttpRes
                 "to_status": to_status,
                 "reason": reason,
                 "memo": memo,
+                "proposal": form.cleaned_data["proposal"],
+                "review": form.cleaned_data["review"],
+                "routed": ApprovalRoute.for_decision(application, to_status) is not None,
                 "preview": applicant_message(application.procedure, to_status, reason),
             },
         )
     with refusals_as_messages(request):
-        change_status(application.pk, to_status, actor=user, reason=reason, memo=memo)
-        messages.success(request, _("ステータスを「%(s)s」に変更しました") % {"s": to_status.label})
+        if ApprovalRoute.for_decision(application, to_status) is None:
+            change_status(application.pk, to_status, actor=user, reason=reason, memo=memo)
+            messages.success(
+                request, _("ステータスを「%(s)s」に変更しました") % {"s": to_status.label}
+            )
+        else:
+            decision = draft_decision(
+                application.pk,
+                to_status,
+                actor=user,
+                reason=reason,
+                proposal=form.cleaned_data["proposal"],
+                review=form.cleaned_data["review"],
+            )
+            step = waiting_step(decision)
+            messages.success(
+                request,
+                _("「%(s)s」を起案しました(決裁中: %(title)s承認待ち)")
+                % {"s": to_status.label, "title": step.title if step else ""},
+            )
     return redirect("applications:detail", receipt_number=receipt_number)
 
 
