@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import sign_in
-from madoguchi.applications.actions.workflow import assign
+from madoguchi.applications.actions.workflow import assign, change_status
 from madoguchi.applications.models import Application, SavedFilter
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
@@ -261,3 +261,38 @@ def test_attachments_are_shown_inline_or_downloaded_and_audited(
         ("shuro.pdf", True),
         ("shuro.pdf", False),
     ]
+
+
+def test_a_bulk_decision_on_applications_not_opened_since_they_changed_asks_first(
+    client, people, reviewer
+):
+    """Five 新着 to 基幹連携待ち in one click once went through unread: now each selected
+    application is listed (applicant, procedure, status, opened or not) to confirm, and the
+    result lists the same."""
+    yamada, yoshida = people["yamada"], people["yoshida"]
+    for application in (yamada, yoshida):
+        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    sign_in(client, reviewer)
+    client.get(f"/applications/{yamada.receipt_number}/")  # opened after its last change
+    chosen = {
+        "action": "transition",
+        "to_status": "ready_for_handoff",
+        "receipt_numbers": [yamada.receipt_number, yoshida.receipt_number],
+    }
+    asked = client.post("/applications/bulk/", chosen).content.decode()
+    assert 'data-testid="bulk-confirm"' in asked
+    assert asked.count("未開封</span>") == 1 and yoshida.applicant_name in asked
+    assert {a.status for a in Application.objects.filter(pk__in=[yamada.pk, yoshida.pk])} == {
+        Status.IN_REVIEW
+    }
+    done = client.post("/applications/bulk/", chosen | {"confirmed": "on"}).content.decode()
+    rows = dict(re.findall(r'data-receipt-number="(\d+)" data-ok="(\d)"', done))
+    assert rows == {yamada.receipt_number: "1", yoshida.receipt_number: "1"}
+    assert yoshida.applicant_name in done and "基幹連携待ち" in done
+    # Opened since: no question asked.
+    change_status(yamada.pk, Status.IN_REVIEW, actor=reviewer)
+    client.get(f"/applications/{yamada.receipt_number}/")
+    again = chosen | {"receipt_numbers": [yamada.receipt_number]}
+    assert (
+        'data-testid="bulk-results"' in client.post("/applications/bulk/", again).content.decode()
+    )

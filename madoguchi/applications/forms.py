@@ -222,6 +222,8 @@ class BulkForm(forms.Form):
     to_status = forms.ChoiceField(required=False, choices=[("", "—"), *Status.choices])
     assignee = forms.ChoiceField(required=False)
     reason = forms.CharField(required=False, max_length=2000)
+    # The list of a decision on applications not opened since they changed was read.
+    confirmed = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

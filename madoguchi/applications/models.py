@@ -367,6 +367,9 @@ class ApplicationRead(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     first_read_at = models.DateTimeField(auto_now_add=True)
+    # The latest opening: a bulk decision asks to confirm what was not opened since it
+    # last changed.
+    last_read_at = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [

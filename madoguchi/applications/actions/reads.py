@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
@@ -20,10 +21,13 @@ from ..sealing import my_number_keys
 
 def record_view(application: Application, viewer: User) -> None:
     """Reading an application's personal data is itself an audited event; the first read by
-    this member of staff also ends its 新着 for them."""
+    this member of staff also ends its 新着 for them, and each notes when they last saw it."""
     record_read(application, viewer, AuditAction.APPLICATION_VIEWED)
     ApplicationRead.objects.bulk_create(
-        [ApplicationRead(application=application, user=viewer)], ignore_conflicts=True
+        [ApplicationRead(application=application, user=viewer, last_read_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["user", "application"],
+        update_fields=["last_read_at"],
     )
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +37,7 @@ from madoguchi.procedures.models import Procedure
 from madoguchi.vocabulary import (
     CONFIRM_FIRST,
     MAY_MOVE_TO,
+    ROUTED_DECISIONS,
     Channel,
     Identification,
     Status,
@@ -260,6 +261,28 @@ def identification_queue(request: HttpRequest) -> HttpResponse:
     return _inbox(request, applications, _("本人確認待ち"))
 
 
+def not_opened_since_change(receipt_numbers: list[str], user: User) -> set[str]:
+    """Of these applications, those ``user`` has not opened since their status last
+    changed."""
+    opened = ApplicationRead.objects.filter(
+        user=user,
+        application__receipt_number__in=receipt_numbers,
+        last_read_at__gte=F("application__status_changed_at"),
+    ).values_list("application__receipt_number", flat=True)
+    return set(receipt_numbers) - set(opened)
+
+
+def _listed(receipt_numbers: list[str], user: User) -> list[Application]:
+    """The selected applications this user may see, in the order selected."""
+    found = {
+        a.receipt_number: a
+        for a in Application.objects.visible_to(user)
+        .filter(receipt_number__in=receipt_numbers)
+        .select_related("procedure")
+    }
+    return [found[r] for r in receipt_numbers if r in found]
+
+
 @login_required
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
@@ -284,6 +307,21 @@ def bulk(request: HttpRequest) -> HttpResponse:
             )
             return redirect("applications:list")
 
+        unopened = not_opened_since_change(receipt_numbers, user)
+        if to_status in ROUTED_DECISIONS and unopened and not data["confirmed"]:
+            # A decision on applications nobody has read is not made by one click: each is
+            # listed to confirm first.
+            return render(
+                request,
+                "applications/bulk_confirm.html",
+                {
+                    "to_status": to_status,
+                    "reason": data["reason"],
+                    "applications": _listed(receipt_numbers, user),
+                    "unopened": unopened,
+                },
+            )
+
         def do(application: Application) -> str:
             change_status(application.pk, to_status, actor=user, reason=data["reason"])
             return _("「%(s)s」に変更しました") % {"s": to_status.label}
@@ -301,11 +339,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
             return _("担当者を %(name)s にしました") % {"name": assignee or _("なし")}
 
     results = for_each(receipt_numbers, user, do)
+    listed = {a.receipt_number: a for a in _listed(receipt_numbers, user)}
     return render(
         request,
         "applications/bulk_results.html",
         {
-            "results": results,
+            "results": [(r, listed.get(r.receipt_number)) for r in results],
             "done": sum(r.ok for r in results),
             "refused": sum(not r.ok for r in results),
         },
