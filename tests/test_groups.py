@@ -14,6 +14,7 @@ from django.core.management import call_command
 from conftest import sign_in
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import import_package
+from madoguchi.lib.wareki import iso_to_wareki
 from madoguchi.linking.models import Delivery
 from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
 from madoguchi.procedures.models import Procedure
@@ -195,7 +196,38 @@ def test_the_print_view_of_three_children_fits_a4_and_reads_back_whole(
     flat = squeezed(pdftotext(printed))
     for child in CHILDREN:
         for value in child:
-            assert squeezed(value) in flat, value
+            # Dates as the 決裁 file reads them: 和暦.
+            shown = iso_to_wareki(value) if value[:4].isdigit() else value
+            assert squeezed(shown) in flat, shown
+
+
+def test_the_print_is_in_wareki_names_the_application_on_every_page_and_leaves_out_empty_entries(
+    trusted, reviewer, client, tmp_path
+) -> None:
+    """The 決裁 print: every page's header carries the 受付番号 and the name; a group's entry
+    with nothing written (a counter form's spare rows) is not printed; dates in 和暦."""
+    application = three_children(trusted, reviewer)
+    spare = {f"children.4.{sub}": "" for sub in SUBS}
+    Application.objects.filter(pk=application.pk).update(form=application.form | spare)
+    sign_in(client, reviewer)
+    printed = tmp_path / "print.pdf"
+    printed.write_bytes(client.get(f"/applications/{application.receipt_number}/print.pdf").content)
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(
+                ["pdfinfo", str(printed)], capture_output=True, text=True, check=True
+            ).stdout,
+        ).group(1)
+    )
+    assert pages >= 2
+    name = squeezed(application.applicant_name)
+    for page in range(1, pages + 1):
+        text = squeezed(pdftotext(printed, "-f", str(page), "-l", str(page)))
+        assert application.receipt_number in text and name in text, page
+    flat = squeezed(pdftotext(printed))
+    assert "(3件)" in flat and "(4件)" not in flat
+    assert "2007-06-01" not in flat and squeezed(iso_to_wareki("2007-06-01")) in flat
 
 
 def test_the_catalog_page_shows_conditions_groups_and_what_the_version_changed(

@@ -50,6 +50,7 @@ class TransitionForm(forms.Form):
     # 電子決裁: what the drafter puts to the approvers (the 回議欄 prints them).
     proposal = forms.CharField(label=_("伺い文"), required=False, max_length=2000)
     review = forms.CharField(label=_("審査結果"), required=False, max_length=2000)
+    include_memos = forms.BooleanField(label=_("内部メモを決裁文書に載せる"), required=False)
     # 却下 and 取下げ are shown as the applicant will read them before they are made.
     confirmed = forms.BooleanField(required=False)
 

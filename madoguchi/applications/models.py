@@ -484,6 +484,8 @@ class Decision(models.Model):
     reason = models.TextField(_("申請者へのメッセージ"), blank=True)
     proposal = models.TextField(_("伺い文"), blank=True)
     review = models.TextField(_("審査結果"), blank=True)
+    # The drafter's choice: the 経過's internal memos printed in the 決裁 document.
+    include_memos = models.BooleanField(_("内部メモを決裁文書に載せる"), default=False)
     drafter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -49,7 +49,7 @@ def _value(action: int, value: object) -> str:
     if value in (None, ""):
         return _("未割当") if action == AuditAction.APPLICATION_ASSIGNED else "—"
     labels: dict[str, str] = {}
-    if action == AuditAction.APPLICATION_STATUS_CHANGED:
+    if action in (AuditAction.APPLICATION_STATUS_CHANGED, AuditAction.DECISION_DRAFTED):
         labels = {code: str(label) for code, label in Status.choices}
     elif action == AuditAction.IDENTIFICATION_CHANGED:
         labels = {code: str(label) for code, label in Identification.choices}

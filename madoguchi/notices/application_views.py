@@ -19,13 +19,16 @@ from madoguchi.applications.actions.reads import (
 from madoguchi.applications.models import (
     PACKAGE_COLUMNS,
     Application,
+    Decision,
     Evidence,
 )
+from madoguchi.applications.timeline import timeline
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.wareki import to_wareki, to_wareki_time
 from madoguchi.notices.models import DocumentSettings
 from madoguchi.notices.pdf import render_pdf
-from madoguchi.procedures.schema import display_rows
+from madoguchi.procedures.fields import field_type
+from madoguchi.procedures.schema import display_rows, field_at, key_labels
 from madoguchi.vocabulary import StepState
 
 
@@ -76,23 +79,77 @@ def _staff_name(user: User) -> str:
     return user.display_name or user.username
 
 
+def _printed_fields(application: Application) -> list[dict[str, Any]]:
+    """The form as the 決裁 file reads it: dates in 和暦, and a repeating group's entries
+    only where something was written (a group that does not apply is left out)."""
+    fields = application.procedure.fields
+    shown = {}
+    for key, value in application.form.items():
+        field = field_at(fields, key)
+        shown[key] = field_type(field["type"]).display(value) if field and value else value
+    rows = []
+    for row in display_rows(fields, shown, application.form_errors):
+        if row.get("group"):
+            entries = [e for e in row["entries"] if any(c["value"] for c in e["cells"])]
+            if not entries and not row["errors"]:
+                continue
+            row = row | {"entries": entries}
+        rows.append(row)
+    return rows
+
+
+def _history(application: Application, decision: Decision | None) -> dict[str, Any]:
+    """The 経過 in brief (internal memos when the drafter chose to print them) and the 補正
+    exchange: each answer with the items it changed."""
+    with_memos = decision is not None and decision.include_memos
+    entries = [
+        {
+            "at": _wareki_time(e.at),
+            "label": e.label,
+            "actor": e.actor,
+            "change": e.change,
+            "reason": e.reason,
+            "memo": e.memo if with_memos else "",
+        }
+        for e in timeline(application).entries
+    ]
+    procedure = application.procedure
+    labels = key_labels(procedure.fields, application.form)
+    replies = [
+        {
+            "at": _wareki_time(reply.received_at),
+            "changes": [
+                (labels.get(k, k), before or "—", after or "—")
+                for k, before, after in reply.changes
+            ],
+        }
+        for reply in application.correction_replies.all()
+    ]
+    return {"history": entries, "replies": replies}
+
+
 def _print_page(application: Application, evidence: Evidence | None) -> dict[str, Any]:
     """What the print view of one application shows (notices/_application.html)."""
     procedure = application.procedure
-    return _approvals(application) | {
-        "application": application,
-        "procedure": procedure,
-        "fields": display_rows(procedure.fields, application.form, application.form_errors),
-        "attachments": application.attachments,
-        "evidence": evidence,
-        "arrived": _wareki_time(application.submitted_at),
-        "arrived_day": to_wareki(timezone.localdate(application.submitted_at)),
-        "paper_signed": _wareki_time(application.paper_signed_at),
-        "received": _wareki_time(application.received_at),
-        "due": to_wareki(application.due_date),
-        "verified": _wareki_time(evidence.verified_at if evidence else None),
-        "crl_date": _wareki_time(evidence.crl_this_update if evidence else None),
-    }
+    approvals = _approvals(application)
+    return (
+        approvals
+        | _history(application, approvals["decision"])
+        | {
+            "application": application,
+            "procedure": procedure,
+            "fields": _printed_fields(application),
+            "attachments": application.attachments,
+            "evidence": evidence,
+            "arrived": _wareki_time(application.submitted_at),
+            "arrived_day": to_wareki(timezone.localdate(application.submitted_at)),
+            "paper_signed": _wareki_time(application.paper_signed_at),
+            "received": _wareki_time(application.received_at),
+            "due": to_wareki(application.due_date),
+            "verified": _wareki_time(evidence.verified_at if evidence else None),
+            "crl_date": _wareki_time(evidence.crl_this_update if evidence else None),
+        }
+    )
 
 
 def _printed_by(user: User) -> dict[str, Any]:

@@ -19,7 +19,11 @@ from django.template.loader import render_to_string
 # A4, the fonts a municipality's documents use (ゴシック for the form, 明朝 for letters).
 PAGE_CSS = """
 @page { size: A4; margin: 15mm 15mm 18mm 15mm;
+        @top-right { content: string(running); font-size: 8pt; }
         @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; } }
+/* The application on every page of its print (受付番号 and name in the page's header). */
+.running { string-set: running content(); font-size: 8pt; margin: 0; color: #444; }
+table.history th { width: 32%; font-size: 8pt; }
 html { font-family: "IPAexGothic", "IPAmjMincho", sans-serif; font-size: 9.5pt; line-height: 1.45; }
 .mincho { font-family: "IPAexMincho", "IPAmjMincho", serif; }
 h1 { font-size: 14pt; margin: 0 0 4mm; }

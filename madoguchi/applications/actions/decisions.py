@@ -116,6 +116,7 @@ def draft_decision(
     reason: str = "",
     proposal: str = "",
     review: str = "",
+    include_memos: bool = False,
 ) -> Decision:
     """起案: the decision goes to the first step of its 課's route."""
     application = Application.objects.select_for_update().get(pk=application_id)
@@ -134,6 +135,7 @@ def draft_decision(
         reason=reason,
         proposal=proposal.strip(),
         review=review.strip(),
+        include_memos=include_memos,
         drafter=actor,
     )
     DecisionStep.objects.bulk_create(

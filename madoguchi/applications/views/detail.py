@@ -343,6 +343,7 @@ def application_transition(request: HttpRequest, receipt_number: str) -> HttpRes
                 "memo": memo,
                 "proposal": form.cleaned_data["proposal"],
                 "review": form.cleaned_data["review"],
+                "include_memos": form.cleaned_data["include_memos"],
                 "routed": ApprovalRoute.for_decision(application, to_status) is not None,
                 "preview": applicant_message(application.procedure, to_status, reason),
             },
@@ -361,6 +362,7 @@ def application_transition(request: HttpRequest, receipt_number: str) -> HttpRes
                 reason=reason,
                 proposal=form.cleaned_data["proposal"],
                 review=form.cleaned_data["review"],
+                include_memos=form.cleaned_data["include_memos"],
             )
             step = waiting_step(decision)
             messages.success(
