@@ -408,6 +408,7 @@ def test_a_counter_clerk_files_a_move_in_and_both_reach_the_inbox_as_counter(
     assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"
 
     page.get_by_role("link", name="申請一覧").first.click()
+    page.get_by_text("その他の条件").click()
     page.get_by_label("受付経路").select_option("counter")
     rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
     expect(rows).to_have_count(2)

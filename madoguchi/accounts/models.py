@@ -49,6 +49,8 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("表示名"), max_length=100, blank=True)
     display_name_kana = models.CharField(_("表示名(カナ)"), max_length=100, blank=True)
+    # Dates on screen: 和暦 (the default, as staff read them) or 西暦.
+    era_dates = models.BooleanField(_("日付を和暦で表示"), default=True)
     # A password an administrator set (a new account, a reset): changed at the next sign-in.
     must_change_password = models.BooleanField(default=False, editable=False)
     # The earliest 発令日 of this member's pending 人事異動 (StaffMove), kept on the row the

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", inbox.application_list, name="list"),
     path("queue/identification/", inbox.identification_queue, name="identification_queue"),
     path("bulk/", inbox.bulk, name="bulk"),
+    path("date-style/", inbox.date_style, name="date_style"),
     path("arrival-mail/", texts.arrival_mail_settings, name="arrival_mail"),
     path("filters/", inbox.saved_filter_create, name="saved_filter_create"),
     path("filters/<int:pk>/delete/", inbox.saved_filter_delete, name="saved_filter_delete"),

@@ -29,6 +29,17 @@ def to_wareki(day: dt.date) -> str:
     raise AssertionError("every date from 1873 on falls in an era")
 
 
+def to_wareki_short(day: dt.date) -> str:
+    """2026-11-26 → 令和8.11.26: the 和暦 of a list's column, as short as 西暦 written out."""
+    if day < GREGORIAN_ADOPTED:
+        return day.isoformat()
+    for start, name in ERAS:
+        if day >= start:
+            year = day.year - start.year + 1
+            return f"{name}{'元' if year == 1 else year}.{day.month}.{day.day}"
+    raise AssertionError("every date from 1873 on falls in an era")
+
+
 def to_wareki_time(moment: dt.datetime) -> str:
     """A moment as documents print it: 令和8年12月1日 09:30 (the caller gives local time)."""
     return f"{to_wareki(moment.date())} {moment:%H:%M}"

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import User
+from madoguchi.accounts.session import safe_next
 from madoguchi.applications.actions.identification import (
     MANUAL_MATCH_FROM,
 )
@@ -33,6 +34,7 @@ from madoguchi.applications.actions.workflow import (
 )
 from madoguchi.lib.cells import spreadsheet_csv, visible_controls
 from madoguchi.lib.office_calendar import BUSINESS, counted_days
+from madoguchi.lib.wareki import to_wareki_short
 from madoguchi.procedures.models import Procedure
 from madoguchi.vocabulary import (
     CONFIRM_FIRST,
@@ -59,6 +61,31 @@ from ..models import (
 from ..queries import ORDERS, ApplicationQuerySet, InvalidCursor, keyset_page
 
 PAGE_SIZE = 50
+# The inbox's filters beyond the one-line bar (search, 手続, ステータス, 担当者).
+MORE_FILTERS = (
+    "department",
+    "identification",
+    "channel",
+    "duplicates",
+    "overdue",
+    "received_from",
+    "received_to",
+    "period",
+    "unread",
+    "answered",
+    "sort",
+)
+
+
+def _sort_links(query: QueryDict, sort: str) -> dict[str, str]:
+    """The column headers that sort: 受付日時 (newest first, again for oldest first) and
+    処理期限 (nearest first), each keeping the filters."""
+    links = {}
+    for column, wanted in (("received", "old" if sort == "new" else "new"), ("due", "due")):
+        chosen = query.copy()
+        chosen["sort"] = wanted
+        links[column] = "?" + chosen.urlencode()
+    return links
 
 
 def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) -> HttpResponse:
@@ -105,7 +132,11 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
             "duplicate": _("重複の可能性"),
         },
         "title": title,
+        # The conditions behind 「その他の条件」 in use: the panel opens on them.
+        "more_filters": sum(1 for name in MORE_FILTERS if request.GET.get(name)),
         "query": query.urlencode(),
+        "sort": sort,
+        "sort_links": _sort_links(query, sort),
         "saved_filters": SavedFilter.objects.filter(user=user),
         "bulk_statuses": [
             s
@@ -214,9 +245,11 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
     identification_labels = {code: str(label) for code, label in Identification.choices}
     link = reverse("applications:detail", args=["0"])[: -len("0/")]
     today = timezone.localdate()
+    day = to_wareki_short if user.era_dates else dt.date.isoformat
     rows = []
     for a in applications:
         overdue = a.is_open and a.due_date < today
+        received = timezone.localtime(a.received_at)
         rows.append(
             {
                 "receipt_number": a.receipt_number,
@@ -230,10 +263,10 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
                 "duplicate": a.is_open and a.pk in doubtful,
                 "channel": a.channel,
                 "channel_label": channel_labels.get(a.channel, a.channel),
-                "received_at": timezone.localtime(a.received_at).strftime("%Y-%m-%d %H:%M"),
-                "due_date": a.due_date.isoformat(),
+                "received_at": f"{day(received.date())} {received:%H:%M}",
+                "due_date": day(a.due_date),
                 "days_left": days_left(a, units.get(a.procedure_id, BUSINESS), today, closed),
-                "birth_date": a.applicant_birth_date.isoformat() if a.applicant_birth_date else "",
+                "birth_date": day(a.applicant_birth_date) if a.applicant_birth_date else "",
                 "overdue": overdue,
                 "assignee": str(a.assignee) if a.assignee else "—",
                 "identification": a.identification,
@@ -281,6 +314,16 @@ def _listed(receipt_numbers: list[str], user: User) -> list[Application]:
         .select_related("procedure")
     }
     return [found[r] for r in receipt_numbers if r in found]
+
+
+@login_required
+@require_POST
+def date_style(request: HttpRequest) -> HttpResponse:
+    """和暦 or 西暦 on this member of staff's screens, kept with them."""
+    user = staff_user(request)
+    user.era_dates = request.POST.get("era_dates") == "1"
+    user.save(update_fields=["era_dates"])
+    return redirect(safe_next(request))
 
 
 @login_required
