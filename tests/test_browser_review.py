@@ -4,9 +4,12 @@ Japanese font, the inbox dense enough to work from without scrolling."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from madoguchi.applications.models import Application
+from madoguchi.intake.actions import import_package
 from madoguchi.procedures.models import Procedure
 from tests.browser import BROWSER_MARKS, login
 from tests.factories import make_application
@@ -75,3 +78,55 @@ def test_the_inbox_shows_fifteen_rows_at_1366_by_768(live_server, page, catalog,
     page.reload()
     assert page.locator("details.more-filters").evaluate("d => d.open")
     assert accessibility_violations(page) == []
+
+
+def test_the_detail_shows_the_attachment_beside_the_form_and_moves_through_the_list(
+    live_server, page, trusted, reviewer
+):
+    """At 1366 px the form and the attachment stand side by side: the first attachment is
+    shown at once (a loading state, then the picture), pages turn, it zooms and rotates; j
+    and k move through the list the clerk came from, its filter kept."""
+    for path in trusted.packages:
+        import_package(path.read_bytes(), path.name)
+    with_pdf = [
+        a
+        for a in Application.objects.filter(procedure__department=reviewer.department)
+        if any(x["media_type"] == "application/pdf" for x in a.attachments)
+    ]
+    assert with_pdf
+    target = with_pdf[0]
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page, live_server.url, reviewer.username)
+    page.goto(f"{live_server.url}/applications/?procedure={target.procedure.procedure_id}")
+    page.get_by_role("link", name=target.receipt_number).click()
+    form = page.locator("section.card").first.bounding_box()
+    viewer = page.get_by_test_id("viewer")
+    box = viewer.bounding_box()
+    assert box["x"] >= form["x"] + form["width"] - 1 and box["y"] < 400
+    pdf = viewer.locator("button[data-pages]").first
+    pdf.click()
+    image = page.get_by_test_id("viewer-image")
+    expect(image).to_be_visible()
+    status = viewer.locator("[data-viewer-status]")
+    expect(status).to_contain_text("1 / ")
+    pages = int(status.inner_text().split(" / ")[1].split()[0])
+    viewer.get_by_role("button", name="次のページ").click()
+    expect(status).to_contain_text("2 / " if pages > 1 else "最後のページです")
+    width = image.bounding_box()["width"]
+    viewer.get_by_role("button", name="拡大").click()
+    assert image.bounding_box()["width"] > width
+    viewer.get_by_role("button", name="右に90度回転").click()
+    assert "rotate(90deg)" in image.get_attribute("style")
+    assert accessibility_violations(page) == []
+    # j / k: the next application of the list it came from, and back.
+    neighbour = page.locator("[data-testid=next-application], [data-testid=previous-application]")
+    assert neighbour.count()
+    key = "j" if neighbour.first.get_attribute("data-testid") == "next-application" else "k"
+    following = neighbour.first.get_attribute("href")
+    page.keyboard.press(key)
+    page.wait_for_url(f"**{following}")
+    page.keyboard.press("k" if key == "j" else "j")
+    page.wait_for_url(f"**/applications/{target.receipt_number}/")
+    expect(page.get_by_role("link", name="申請一覧へ戻る", exact=False)).to_have_attribute(
+        "href", re.compile(r"procedure=")
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -99,6 +99,9 @@ def attachment_pages(request: HttpRequest, receipt_number: str, index: int) -> H
         pages = int(render_in_child(content, "count"))
     except (PdfError, ValueError):
         pages = 0
+    if request.GET.get("format") == "json":
+        # For the viewer beside the form: how many pages to page through.
+        return JsonResponse({"pages": pages})
     return render(
         request,
         "applications/attachment_pages.html",

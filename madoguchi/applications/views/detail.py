@@ -74,7 +74,7 @@ from ..sealing import my_number_keys
 from ..timeline import timeline
 from .attachments import INLINE_TYPES, PDF
 from .decisions import decisions_of, routed_statuses
-from .inbox import days_left
+from .inbox import TRAIL, days_left
 
 
 def _comparison(application: Application, basic_four: BasicFour) -> list[dict[str, str]]:
@@ -136,6 +136,22 @@ def _my_number_check(application: Application) -> tuple[str, bool] | None:
     return None if matches is None else (key, matches)
 
 
+def _trail(request: HttpRequest, application: Application) -> dict[str, str | None]:
+    """The list the clerk came from and the applications before and after this one in it
+    (its filters kept), for 前へ/次へ."""
+    trail = request.session.get(TRAIL) or {}
+    receipts = trail.get("receipts") or []
+    here = application.receipt_number
+    if here not in receipts:
+        return {"list": trail.get("list"), "previous": None, "next": None}
+    at = receipts.index(here)
+    return {
+        "list": trail.get("list"),
+        "previous": receipts[at - 1] if at > 0 else None,
+        "next": receipts[at + 1] if at + 1 < len(receipts) else None,
+    }
+
+
 def _render_detail(
     request: HttpRequest,
     application: Application,
@@ -176,6 +192,7 @@ def _render_detail(
             "evidence": evidence,
             "fields": fields,
             "transitions": allowed_transitions(application, user),
+            "trail": _trail(request, application),
             # 電子決裁: the decisions routed through approvers, and where each stands.
             "routed": routed_statuses(application),
             "decisions": decisions_of(application, user),

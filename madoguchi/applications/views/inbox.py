@@ -61,6 +61,8 @@ from ..models import (
 from ..queries import ORDERS, ApplicationQuerySet, InvalidCursor, keyset_page
 
 PAGE_SIZE = 50
+# The session's key for the list a clerk works through (detail pages' 前へ/次へ).
+TRAIL = "inbox_trail"
 # The inbox's filters beyond the one-line bar (search, 手続, ステータス, 担当者).
 MORE_FILTERS = (
     "department",
@@ -145,6 +147,11 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
             and user.role in MAY_MOVE_TO[s]
         ],
         "colleagues": form.colleague_choices,
+    }
+    # 前へ/次へ on the detail pages: this list as the clerk last saw it, its filters kept.
+    request.session[TRAIL] = {
+        "list": request.get_full_path(),
+        "receipts": [a.receipt_number for a in page.items],
     }
     if request.headers.get("HX-Request"):
         return render(request, "applications/_results.html", context, status=status)
