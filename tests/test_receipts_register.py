@@ -125,3 +125,6 @@ def test_letters_go_out_once_to_the_registry_address_with_their_register(
     assert AuditEvent.objects.filter(
         action=AuditAction.LETTER_RETURNED, target_id=mine[0].receipt_number, actor=reviewer
     ).exists()
+    # In the 経過 it reads as the reason it came back, not as a message to the applicant.
+    history = client.get(f"/applications/{mine[0].receipt_number}/").content.decode()
+    assert "返戻理由: 転居先不明" in history and "申請者へ: 転居先不明" not in history

@@ -19,6 +19,8 @@ from .models import Application
 FOLDED = (AuditAction.APPLICATION_VIEWED, AuditAction.ATTACHMENT_VIEWED)
 SHOWN = [action for action in AuditAction if action not in FOLDED]
 LATEST_READS = 20
+# The events whose ``reason`` is what the applicant is (or will be) told.
+TOLD = (AuditAction.APPLICATION_STATUS_CHANGED, AuditAction.DECISION_DRAFTED)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,13 @@ def _entry(event: AuditEvent) -> Entry:
         change = f"{_value(event.action, extra.get('from'))} → {_value(event.action, extra['to'])}"
     reason = extra.get("reason", "")
     memo = extra.get("memo", "")
+    if event.action == AuditAction.LETTER_RETURNED:
+        # Why the post office brought it back, not a message to the applicant.
+        change, reason = _("返戻理由: %(r)s") % {"r": reason}, ""
+    elif event.action == AuditAction.DUPLICATE_SETTLED:
+        memo, reason = reason, ""  # the clerk's note on the pair: staff only
+    elif event.action not in TOLD:
+        reason = ""
     return Entry(
         at=event.at,
         action=event.action,
