@@ -166,6 +166,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "madoguchi.accounts.session.timeouts",
+                "madoguchi.applications.notifications.header_count",
             ],
         },
     },

@@ -246,3 +246,43 @@ def test_on_screen_a_three_step_route_with_a_return_and_a_deputy_is_printed_in_i
     assert "児童手当を認定してよろしいか伺います。" in text
     acted = timezone.localtime(decision.steps.get(position=3).acted_at)
     assert to_wareki_time(acted).replace(" ", "") in text
+
+
+def test_a_comment_with_a_mention_tells_a_colleague_and_never_the_applicant(
+    client, received, reviewer, counter_clerk, kaigo_clerk, route
+):
+    """内部コメント: audited, with @ユーザー名 the colleague finds it under お知らせ until they
+    open the application; someone who cannot see the application cannot be mentioned. A
+    決裁 waiting for a member of staff is counted in their header too."""
+    from madoguchi.applications.models import PortalStatusUpdate
+
+    kakaricho, _hosa, kacho = route
+    told = PortalStatusUpdate.objects.count()
+    sign_in(client, reviewer)
+    detail = f"/applications/{received.receipt_number}/"
+    refused = client.post(f"{detail}comments/", {"body": "@kaigo 見てください"}, follow=True)
+    assert "この申請を見られる職員にいません: @kaigo" in refused.content.decode()
+    client.post(f"{detail}comments/", {"body": "@madoka 添付の住所を確認してください"})
+    assert "添付の住所を確認してください" in client.get(detail).content.decode()
+    assert AuditEvent.objects.filter(action=AuditAction.COMMENT_ADDED).count() == 1
+    assert PortalStatusUpdate.objects.count() == told
+    draft_decision(received.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
+
+    sign_in(client, counter_clerk)
+    page = client.get("/applications/notices/").content.decode()
+    mentions = page[page.index('data-testid="notices-mentions"') :]
+    assert "添付の住所を確認してください" in mentions[: mentions.index("</section>")]
+    client.get(detail)  # opened: told
+    page = client.get("/applications/notices/").content.decode()
+    mentions = page[page.index('data-testid="notices-mentions"') :]
+    assert received.receipt_number not in mentions[: mentions.index("</section>")]
+
+    sign_in(client, kakaricho)  # the 係長's turn: counted in the header, listed
+    page = client.get("/applications/notices/").content.decode()
+    assert 'data-testid="notice-count"' in page
+    waiting = page[page.index('data-testid="notices-decisions"') :]
+    assert received.receipt_number in waiting[: waiting.index("</section>")]
+    sign_in(client, kacho)  # the 課長's turn has not come
+    page = client.get("/applications/notices/").content.decode()
+    waiting = page[page.index('data-testid="notices-decisions"') :]
+    assert received.receipt_number not in waiting[: waiting.index("</section>")]

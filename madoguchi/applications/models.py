@@ -529,3 +529,17 @@ class DecisionStep(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["decision", "position"], name="decision_step_once")
         ]
+
+
+class InternalComment(models.Model):
+    """A note between staff on an application (内部コメント): audited, never sent to the
+    applicant; an @ユーザー名 tells that colleague (お知らせ)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("コメント"))
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import counter
-from .views import attachments, decisions, detail, inbox, texts
+from .views import attachments, comments, decisions, detail, inbox, texts
 
 app_name = "applications"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("filters/", inbox.saved_filter_create, name="saved_filter_create"),
     path("filters/<int:pk>/delete/", inbox.saved_filter_delete, name="saved_filter_delete"),
     path("decisions/", decisions.waiting_for_me, name="decisions"),
+    path("notices/", comments.notices, name="notices"),
     path("routes/", decisions.routes, name="routes"),
     path("counter/", counter.counter_search, name="counter"),
     path("counter/<str:atena_number>/", counter.counter_resident, name="counter_resident"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("<str:receipt_number>/resolve/", detail.application_resolve, name="resolve"),
     path("<str:receipt_number>/my-number/", detail.application_my_number, name="my_number"),
     path("<str:receipt_number>/assign/", detail.application_assign, name="assign"),
+    path("<str:receipt_number>/comments/", comments.comment, name="comment"),
     path("<str:receipt_number>/decisions/<int:pk>/", decisions.decision_act, name="decision_act"),
     path(
         "<str:receipt_number>/decision-steps/<int:pk>/post-review/",

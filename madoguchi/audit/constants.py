@@ -49,6 +49,7 @@ class AuditAction(IntEnum):
     DECISION_APPROVED = 306
     DECISION_RETURNED = 307
     DECISION_POST_REVIEWED = 308
+    COMMENT_ADDED = 309
     RECORD_DOWNLOADED = 203
     ATTACHMENT_VIEWED = 204
     AUDIT_LOG_EXPORTED = 205
@@ -125,6 +126,7 @@ AUDIT_LABELS = {
     AuditAction.DECISION_APPROVED: _("決裁の承認"),
     AuditAction.DECISION_RETURNED: _("決裁の差戻し"),
     AuditAction.DECISION_POST_REVIEWED: _("後閲"),
+    AuditAction.COMMENT_ADDED: _("内部コメント"),
     AuditAction.RECORD_DOWNLOADED: _("連携データのダウンロード"),
     AuditAction.ATTACHMENT_VIEWED: _("添付ファイルの閲覧"),
     AuditAction.AUDIT_LOG_EXPORTED: _("監査ログのダウンロード"),

@@ -193,6 +193,7 @@ def _render_detail(
             "fields": fields,
             "transitions": allowed_transitions(application, user),
             "trail": _trail(request, application),
+            "comments": application.comments.select_related("author"),
             # 電子決裁: the decisions routed through approvers, and where each stands.
             "routed": routed_statuses(application),
             "decisions": decisions_of(application, user),

@@ -1,0 +1,97 @@
+"""お知らせ: what asks for this member of staff's attention, counted for the header and
+listed on one page — 決裁 waiting for them (and 後閲), @mentions since they last opened the
+application, 補正回答 not yet read, new applications of their procedures, and those due
+tomorrow. Each a small query over indexed columns; the counts stop at CAP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest
+from django.utils import timezone
+
+from madoguchi.accounts.models import User
+from madoguchi.vocabulary import OPEN_STATUSES, DecisionState, StepState
+
+from .models import (
+    Application,
+    ApplicationRead,
+    CorrectionReply,
+    Decision,
+    DecisionStep,
+    InternalComment,
+)
+
+CAP = 99
+
+
+GROUPS = ("decisions", "mentions", "answered", "new", "due_tomorrow")
+
+
+def _queries(user: User) -> dict[str, QuerySet[Any]]:
+    """Each group of お知らせ as a query, newest or most urgent first."""
+    read = ApplicationRead.objects.filter(user=user, application=OuterRef("pk"))
+    open_mine = Application.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
+    # A 決裁 is waiting for me when its first waiting step is mine (or mine to 代決).
+    first_waiting = (
+        DecisionStep.objects.filter(decision=OuterRef("decision_id"), state=StepState.WAITING)
+        .order_by("position")
+        .values("position")[:1]
+    )
+    my_turn = DecisionStep.objects.filter(
+        Q(approver=user) | Q(deputy=user),
+        decision=OuterRef("pk"),
+        state=StepState.WAITING,
+        position=Subquery(first_waiting),
+    )
+    unread_reply = CorrectionReply.objects.filter(application=OuterRef("pk")).exclude(
+        Exists(
+            ApplicationRead.objects.filter(
+                user=user,
+                application=OuterRef("application_id"),
+                last_read_at__gte=OuterRef("received_at"),
+            )
+        )
+    )
+    unread_mention = ApplicationRead.objects.filter(
+        user=user, application=OuterRef("application_id"), last_read_at__gte=OuterRef("created_at")
+    )
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    return {
+        "decisions": Decision.objects.filter(state=DecisionState.IN_PROGRESS)
+        .filter(Exists(my_turn))
+        .exclude(drafter=user)
+        .select_related("application__procedure", "drafter")
+        .order_by("drafted_at"),
+        "mentions": InternalComment.objects.filter(mentions=user)
+        .exclude(Exists(unread_mention))
+        .select_related("application", "author")
+        .order_by("-created_at"),
+        "answered": open_mine.filter(Exists(unread_reply))
+        .select_related("procedure")
+        .order_by("-status_changed_at"),
+        "new": open_mine.exclude(Exists(read)).select_related("procedure").order_by("-received_at"),
+        "due_tomorrow": open_mine.filter(due_date=tomorrow)
+        .select_related("procedure")
+        .order_by("received_at"),
+    }
+
+
+def notices_for(user: User, limit: int = 50) -> dict[str, list[Any]]:
+    """The お知らせ page: each group, up to ``limit`` each."""
+    return {name: list(query[:limit]) for name, query in _queries(user).items()}
+
+
+def count_for(user: User) -> int:
+    """How many お知らせ, each group counted up to CAP (one COUNT over a LIMIT each)."""
+    return sum(query[:CAP].count() for query in _queries(user).values())
+
+
+def header_count(request: HttpRequest) -> dict[str, Any]:
+    """The header's お知らせ count, for a signed-in member of staff (context processor)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not isinstance(user, User):
+        return {}
+    return {"notice_count": count_for(user)}
