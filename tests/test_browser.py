@@ -197,6 +197,9 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
     page.keyboard.press("Enter")
     rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
     expect(rows).to_have_count(1)
+    # The search also fires 400 ms after the last key: let it land before leaving the page
+    # (the test server shares one in-memory SQLite connection between its threads).
+    page.wait_for_load_state("networkidle")
     page.get_by_role("link", name=target.receipt_number).focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text(target.receipt_number)

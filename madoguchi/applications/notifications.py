@@ -94,4 +94,6 @@ def header_count(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not isinstance(user, User):
         return {}
+    if request.headers.get("HX-Request"):
+        return {}  # a part of a page (the inbox's results) has no header
     return {"notice_count": count_for(user)}
