@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
@@ -91,9 +92,13 @@ def count_for(user: User) -> int:
 
 def header_count(request: HttpRequest) -> dict[str, Any]:
     """The header's お知らせ count, for a signed-in member of staff (context processor)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not isinstance(user, User):
-        return {}
     if request.headers.get("HX-Request"):
         return {}  # a part of a page (the inbox's results) has no header
-    return {"notice_count": count_for(user)}
+    try:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not isinstance(user, User):
+            return {}
+        return {"notice_count": count_for(user)}
+    except DatabaseError:
+        # The page that says the database is away (503) is drawn without the count.
+        return {}
