@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,7 @@ from conftest import sign_in
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
+from madoguchi.audit.presentation import DETAIL_LABELS
 from madoguchi.operations.audit_search import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +77,39 @@ def test_the_log_is_for_those_who_may_read_it(client, reviewer):
     sign_in(client, reviewer)
     assert client.get("/audit/", {"format": "csv"}).status_code == 403
     assert not AuditEvent.objects.filter(action=AuditAction.AUDIT_LOG_EXPORTED).exists()
+
+
+def written_detail_keys() -> set[str]:
+    """The keys every audited action writes into an event's details (the dict literals
+    given to record() and record_read())."""
+
+    def dicts(node: ast.AST) -> Iterator[ast.Dict]:
+        if isinstance(node, ast.Dict):
+            yield node
+        elif isinstance(node, ast.BinOp):
+            yield from dicts(node.left)
+            yield from dicts(node.right)
+        elif isinstance(node, ast.IfExp):
+            yield from dicts(node.body)
+            yield from dicts(node.orelse)
+
+    keys = set()
+    for path in (Path(__file__).resolve().parent.parent / "madoguchi").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node, "func", None)
+            if not isinstance(node, ast.Call) or getattr(
+                name, "id", getattr(name, "attr", None)
+            ) not in ("record", "record_read"):
+                continue
+            given = [k.value for k in node.keywords if k.arg == "extra"] + node.args[3:4]
+            for value in given:
+                for found in dicts(value):
+                    keys |= {k.value for k in found.keys if isinstance(k, ast.Constant)}
+    return keys
+
+
+def test_every_detail_an_action_writes_has_a_japanese_label():
+    """The audit screen's 詳細 names each item in Japanese (English keys once showed)."""
+    keys = written_detail_keys()
+    assert len(keys) > 50
+    assert sorted(keys - set(DETAIL_LABELS)) == []
