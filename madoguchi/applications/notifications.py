@@ -28,14 +28,9 @@ from .models import (
 CAP = 99
 
 
-GROUPS = ("decisions", "mentions", "answered", "new", "due_tomorrow")
-
-
-def _queries(user: User) -> dict[str, QuerySet[Any]]:
-    """Each group of お知らせ as a query, newest or most urgent first."""
-    read = ApplicationRead.objects.filter(user=user, application=OuterRef("pk"))
-    open_mine = Application.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
-    # A 決裁 is waiting for me when its first waiting step is mine (or mine to 代決).
+def decisions_waiting_for(user: User) -> QuerySet[Decision]:
+    """The 決裁 whose first waiting step is this member of staff's (or theirs to 代決), not
+    their own drafts; oldest first."""
     first_waiting = (
         DecisionStep.objects.filter(decision=OuterRef("decision_id"), state=StepState.WAITING)
         .order_by("position")
@@ -47,6 +42,19 @@ def _queries(user: User) -> dict[str, QuerySet[Any]]:
         state=StepState.WAITING,
         position=Subquery(first_waiting),
     )
+    return (
+        Decision.objects.filter(state=DecisionState.IN_PROGRESS)
+        .filter(Exists(my_turn))
+        .exclude(drafter=user)
+        .select_related("application__procedure", "drafter")
+        .order_by("drafted_at")
+    )
+
+
+def _queries(user: User) -> dict[str, QuerySet[Any]]:
+    """Each group of お知らせ as a query, newest or most urgent first."""
+    read = ApplicationRead.objects.filter(user=user, application=OuterRef("pk"))
+    open_mine = Application.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
     unread_reply = CorrectionReply.objects.filter(application=OuterRef("pk")).exclude(
         Exists(
             ApplicationRead.objects.filter(
@@ -61,11 +69,7 @@ def _queries(user: User) -> dict[str, QuerySet[Any]]:
     )
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     return {
-        "decisions": Decision.objects.filter(state=DecisionState.IN_PROGRESS)
-        .filter(Exists(my_turn))
-        .exclude(drafter=user)
-        .select_related("application__procedure", "drafter")
-        .order_by("drafted_at"),
+        "decisions": decisions_waiting_for(user),
         "mentions": InternalComment.objects.filter(mentions=user)
         .exclude(Exists(unread_mention))
         .select_related("application", "author")

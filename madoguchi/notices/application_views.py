@@ -57,7 +57,7 @@ def _approvals(application: Application) -> dict[str, Any]:
     cells = [
         {
             "title": _("起案"),
-            "name": _staff_name(decision.drafter),
+            "name": str(decision.drafter),
             "at": _wareki_time(decision.drafted_at),
             "mark": _("起案"),
         }
@@ -67,16 +67,12 @@ def _approvals(application: Application) -> dict[str, Any]:
         cells.append(
             {
                 "title": step.title,
-                "name": _staff_name(acted) if acted else _staff_name(step.approver),
+                "name": str(acted or step.approver),
                 "at": _wareki_time(step.acted_at) if step.acted_at else "",
                 "mark": marks[StepState(step.state)],
             }
         )
     return {"decision": decision, "approvals": cells}
-
-
-def _staff_name(user: User) -> str:
-    return user.display_name or user.username
 
 
 def _printed_fields(application: Application) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ def set_route(
             ):
                 raise ValidationError(
                     _("%(name)s さんは%(dept)sの審査担当・所属長ではありません")
-                    % {"name": person.display_name or person.username, "dept": department.name}
+                    % {"name": person, "dept": department.name}
                 )
         if step.approver.pk in seen:
             raise ValidationError(_("同じ職員が二つの段の承認者になっています"))
@@ -221,7 +221,7 @@ def approve_step(decision_id: int, *, actor: User, comment: str = "") -> Decisio
             Status(decision.to_status),
             actor=actor,
             reason=decision.reason,
-            memo=_("決裁済(起案 %(name)s)") % {"name": _name(decision.drafter)},
+            memo=_("決裁済(起案 %(name)s)") % {"name": decision.drafter},
             routed=True,
         )
     return decision
@@ -276,7 +276,3 @@ def post_review(step_id: int, *, actor: User, comment: str = "") -> DecisionStep
         extra={"decision": step.decision_id, "step": step.title},
     )
     return step
-
-
-def _name(user: User) -> str:
-    return user.display_name or user.username

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from ..actions.decisions import (
     waiting_step,
 )
 from ..models import Application, ApprovalRoute, Decision, DecisionStep
+from ..notifications import decisions_waiting_for
 
 
 def decisions_of(application: Application, user: User) -> list[dict[str, Any]]:
@@ -125,22 +125,10 @@ def waiting_for_me(request: HttpRequest) -> HttpResponse:
     """決裁待ち: the decisions whose waiting step is mine (or my deputy's turn), and the
     steps decided in my place that I have not read (後閲)."""
     user = staff_user(request)
-    in_progress = (
-        Decision.objects.filter(state=DecisionState.IN_PROGRESS)
-        .filter(
-            Q(steps__state=StepState.WAITING, steps__approver=user)
-            | Q(steps__state=StepState.WAITING, steps__deputy=user)
-        )
-        .exclude(drafter=user)
-        .select_related("application__procedure", "drafter")
-        .distinct()
-        .order_by("drafted_at")
-    )
-    mine = []
-    for decision in in_progress:
-        step = waiting_step(decision)
-        if step is not None and user.pk in (step.approver_id, step.deputy_id):
-            mine.append({"decision": decision, "step": step})
+    mine = [
+        {"decision": decision, "step": waiting_step(decision)}
+        for decision in decisions_waiting_for(user)
+    ]
     to_read = (
         DecisionStep.objects.filter(state=StepState.APPROVED_BY_DEPUTY, approver=user)
         .select_related("decision__application__procedure", "acted_by")
