@@ -149,10 +149,11 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
         "colleagues": form.colleague_choices,
     }
     # 前へ/次へ on the detail pages: this list as the clerk last saw it, its filters kept.
-    request.session[TRAIL] = {
-        "list": request.get_full_path(),
-        "receipts": [a.receipt_number for a in page.items],
-    }
+    # Written only when it changed: a session save is a database write, and the inbox is
+    # asked again and again (htmx) with the same filters.
+    trail = {"list": request.get_full_path(), "receipts": [a.receipt_number for a in page.items]}
+    if request.session.get(TRAIL) != trail:
+        request.session[TRAIL] = trail
     if request.headers.get("HX-Request"):
         return render(request, "applications/_results.html", context, status=status)
     return render(request, "applications/list.html", context, status=status)
