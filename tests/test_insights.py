@@ -56,6 +56,12 @@ def test_the_chooser_reproduces_a_hand_computation() -> None:
     assert (even.cheaper_below, even.cheaper_above) == ("転記", "RPA")
     assert even.volume == pytest.approx(333.333, abs=0.001)
     assert choose([manual, rpa], volume=300, years=5, hourly_cost=3000).recommended == "転記"
+    # RPA's costs unknown: costed on staff time alone (5·1000·0.1·3000), never recommended,
+    # and given the most its set-up and running may total to win.
+    unknown = Method("RPA", hours_per_case=0.1, costs_known=False)
+    guess = choose([manual, unknown], volume=1000, years=5, hourly_cost=3000)
+    assert (guess.recommended, guess.break_evens) == ("転記", [])
+    assert guess.budgets == {"RPA": 7_500_000 - 1_500_000}
     # Fewer hours and cheaper set-up: one is cheaper at every volume, no break-even.
     assert break_even(Method("a", 0.5, 100), Method("b", 0.1, 0), 5, 3000) is None
 
@@ -263,9 +269,17 @@ def test_the_methods_screen_recommends_from_the_tsukuba_example(
         "/insights/methods/", {"example": "tsukuba", "years": "5", "hourly_cost": "3000"}
     ).content.decode()
     assert 'data-testid="method-result"' in page
-    # 85 h vs 14 h 10 min a year at 3,000 円 an hour over 5 years, no other costs entered.
-    assert "1,275,000" in page and "212," in page
-    assert "data-recommended" in page
+    # The hours as a clerk reads them: minutes per case, two decimals (85 h and 14 h 10 min
+    # over 1,900), not 0.04473684210526316 hours.
+    assert 'value="2.68"' in page and 'value="0.45"' in page
+    # By hand 5 × 1,900 × 2.68 min at 3,000 円 an hour; RPA's staff time alone 213,750 円.
+    assert "1,273,000" in page and "213,750" in page
+    # RPA's costs are not in the source: blank is not 0 円, so it is not 推奨; the page says
+    # what its set-up and five years of running may cost to win.
+    assert page.count("data-recommended") == 1
+    recommended = page.split('data-recommended="1"><th scope="row">')[1].split(" <")[0]
+    assert recommended == "方式1 転記"
+    assert "初期費用と 5 年分の運用費の合計が 1,059,250 円未満なら" in page
 
 
 def test_the_card_rates_show_the_municipality_against_prefecture_and_nation(

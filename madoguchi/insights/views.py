@@ -339,8 +339,16 @@ METHODS = (
     ("api", gettext_lazy("方式3 取込機能(API)")),
     ("batch", gettext_lazy("方式4 一括ファイル")),
 )
-# つくば市 (the seed): 1,900 受理通知 a year, 85 hours by hand, 14 h 10 min with RPA.
-TSUKUBA = {"volume": 1900, "transcription-hours": 85 / 1900, "rpa-hours": (14 + 10 / 60) / 1900}
+# つくば市 (the seed): 1,900 受理通知 a year, 85 hours by hand, 14 h 10 min with RPA, in
+# minutes per case as a clerk types them. By hand costs nothing but time; what RPA cost つくば市
+# is not in the source, so its costs stay blank and the screen says what they may total.
+TSUKUBA = {
+    "volume": "1900",
+    "transcription-minutes": f"{85 * 60 / 1900:.2f}",
+    "transcription-initial": "0",
+    "transcription-running": "0",
+    "rpa-minutes": f"{(14 * 60 + 10) / 1900:.2f}",
+}
 
 
 class MethodsForm(forms.Form):
@@ -359,7 +367,7 @@ class MethodsForm(forms.Form):
         ]
         for code, label in METHODS:
             for part, part_label in (
-                ("hours", _("1件あたりの職員時間 t")),
+                ("minutes", _("1件あたりの職員時間 t(分)")),
                 ("initial", _("初期費用 Init(円)")),
                 ("running", _("年間の運用費 Run(円)")),
             ):
@@ -369,16 +377,22 @@ class MethodsForm(forms.Form):
 
     def methods(self) -> list[Method]:
         data = self.cleaned_data
-        return [
-            Method(
-                name=str(label),
-                hours_per_case=data[f"{code}-hours"],
-                initial=data.get(f"{code}-initial") or 0.0,
-                running=data.get(f"{code}-running") or 0.0,
+        chosen = []
+        for code, label in METHODS:
+            if data.get(f"{code}-minutes") is None:
+                continue
+            initial, running = data.get(f"{code}-initial"), data.get(f"{code}-running")
+            chosen.append(
+                Method(
+                    name=str(label),
+                    hours_per_case=data[f"{code}-minutes"] / 60,
+                    initial=initial or 0.0,
+                    running=running or 0.0,
+                    # Blank is unknown, not free: 0 円 is typed.
+                    costs_known=initial is not None and running is not None,
+                )
             )
-            for code, label in METHODS
-            if data.get(f"{code}-hours") is not None
-        ]
+        return chosen
 
 
 @login_required
@@ -399,7 +413,7 @@ def methods(request: HttpRequest) -> HttpResponse:
     if data is not None and data.get("example") == "tsukuba":
         data = data.copy()
         for key, value in TSUKUBA.items():
-            data.setdefault(key, str(value))
+            data.setdefault(key, value)
     form = MethodsForm(data, procedures=procedures, initial={"years": 5})
     choice: Choice | None = None
     measured: int | None = None
@@ -423,7 +437,10 @@ def methods(request: HttpRequest) -> HttpResponse:
         {
             "id": "costs",
             "kind": "bar",
-            "labels": list(choice.costs),
+            "labels": [
+                _("%(name)s(職員時間分のみ)") % {"name": name} if name in choice.budgets else name
+                for name in choice.costs
+            ],
             "series": [{"label": _("費用(円)"), "data": [round(v) for v in choice.costs.values()]}],
             "stacked": False,
         }
@@ -436,7 +453,7 @@ def methods(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "methods": [
-                (label, [form[f"{code}-{part}"] for part in ("hours", "initial", "running")])
+                (label, [form[f"{code}-{part}"] for part in ("minutes", "initial", "running")])
                 for code, label in METHODS
             ],
             "choice": choice,

@@ -20,6 +20,9 @@ class Method:
     hours_per_case: float
     initial: float = 0.0
     running: float = 0.0
+    # False when Init and Run were left blank: the 方式 is costed on staff time alone, never
+    # recommended, and given the budget below which it would be the cheapest.
+    costs_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,11 @@ class Choice:
     hourly_cost: float
     costs: dict[str, float]  # 方式 → Cost_m(Y)
     hours: dict[str, float]  # 方式 → staff hours over Y years
-    recommended: str
+    recommended: str | None  # the cheapest 方式 whose costs are known
     break_evens: list[BreakEven]
+    # 方式 with unknown costs → the most Init + Y·Run may total for it to be the cheapest
+    # (0 or less: it costs more in staff time alone).
+    budgets: dict[str, float]
 
 
 class InputError(ValueError):
@@ -81,17 +87,24 @@ def choose(methods: list[Method], volume: float, years: int, hourly_cost: float)
     if len({m.name for m in methods}) != len(methods):
         raise InputError("方式の名前が重複しています")
     costs = {m.name: cost(m, volume, years, hourly_cost) for m in methods}
+    known = [m for m in methods if m.costs_known]
+    best = min(known, key=lambda m: (costs[m.name], m.hours_per_case)) if known else None
     return Choice(
         volume=volume,
         years=years,
         hourly_cost=hourly_cost,
         costs=costs,
         hours={m.name: years * volume * m.hours_per_case for m in methods},
-        recommended=min(methods, key=lambda m: (costs[m.name], m.hours_per_case)).name,
+        recommended=best.name if best else None,
         break_evens=[
             found
-            for i, a in enumerate(methods)
-            for b in methods[i + 1 :]
+            for i, a in enumerate(known)
+            for b in known[i + 1 :]
             if (found := break_even(a, b, years, hourly_cost)) is not None
         ],
+        budgets={
+            m.name: costs[best.name] - costs[m.name]
+            for m in methods
+            if best is not None and not m.costs_known
+        },
     )
