@@ -229,13 +229,20 @@ def test_letters_asked_for_on_screen_are_made_by_the_worker_with_their_progress(
             on_progress(done, total)
             stored = LetterRun.objects.get(pk=run.pk)
             seen.append((stored.done, stored.total))
+            shown = client.get(f"/notices/batch/{run.pk}/", HTTP_HX_REQUEST="true")
+            if done < total:  # the count and the bar, from the first moment
+                assert f"作成中: {done} / {total} 通" in shown.content.decode()
+                assert f'value="{100 * done // total}"' in shown.content.decode()
+            else:
+                assert "発送簿を作成し、記録しています" in shown.content.decode()
 
         return real(*args, **{**kwargs, "on_progress": record})
 
     monkeypatch.setattr(actions, "CHUNK", 2)
     monkeypatch.setattr(actions, "send_letters", watched)
     assert actions.make_waiting_letters() == 1
-    assert seen == [(2, 3), (3, 3)]  # saved chunk by chunk, for the screen to show
+    # Saved from the start and chunk by chunk, for the screen to show.
+    assert seen == [(0, 3), (2, 3), (3, 3)]
     run.refresh_from_db()
     assert run.state == JobState.DONE and run.total == 3 and len(run.files) == 3
     page = client.get(f"/notices/batch/{run.pk}/").content.decode()

@@ -381,9 +381,11 @@ def send_letters(
     return batch
 
 
-# Letters rendered this many at a time: memory stays that of one chunk, and a screen can
-# show the progress chunk by chunk.
+# Letters rendered at most this many at a time: memory stays that of one chunk, and a
+# screen can show the progress chunk by chunk — about ten steps for a small batch, never
+# fewer than MIN_CHUNK letters a step (each render has a fixed cost).
 CHUNK = 100
+MIN_CHUNK = 10
 
 
 def _render_in_chunks(
@@ -396,8 +398,11 @@ def _render_in_chunks(
     returned as a PDF of its own (a letter kept with its application)."""
     combined = pdfium.PdfDocument.new()
     pages: list[bytes] = []
-    for start in range(0, len(letters), CHUNK):
-        chunk = letters[start : start + CHUNK]
+    if on_progress is not None:
+        on_progress(0, len(letters))  # the screen shows 0 / N from the start, not 0 / 0
+    size = min(CHUNK, max(MIN_CHUNK, -(-len(letters) // 10)))
+    for start in range(0, len(letters), size):
+        chunk = letters[start : start + size]
         source = pdfium.PdfDocument(
             render_pdf("notices/letters.html", context | {"letters": chunk})
         )
