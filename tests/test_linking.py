@@ -589,6 +589,47 @@ def test_the_list_names_core_systems_offers_transcription_for_held_back_and_rese
     assert Delivery.objects.get(application=held).held_back  # not a failure: left as it was
 
 
+def test_the_list_finds_a_hand_over_by_applicant_procedure_state_and_day(client, nintei, reviewer):
+    """The 基幹連携 list filters as the inbox does (申請者, 手続, 受付日) and by its own 連携状況
+    and 基幹システム; each row names the applicant and its 受付日 in 和暦."""
+    import re
+
+    from madoguchi.lib.wareki import to_wareki_short
+
+    target = nintei[0]
+    Delivery.objects.filter(application=target).update(
+        state=DeliveryState.FAILED, failed_at=timezone.now(), last_error="台帳エラー"
+    )
+    everyone = sorted(a.receipt_number for a in nintei)
+    sign_in(client, reviewer)
+
+    def rows(**query: str) -> list[str]:
+        page = client.get("/linking/", query).content.decode()
+        table = page.split('data-testid="deliveries"')[1]
+        return sorted(re.findall(r'data-receipt-number="(\d+)" data-state', table))
+
+    assert rows() == everyone and len(everyone) > 1
+    assert rows(state="failed") == [target.receipt_number]
+    assert rows(q=target.receipt_number) == [target.receipt_number]
+    same_name = {a.receipt_number for a in nintei if a.applicant_name == target.applicant_name}
+    by_name = set(rows(q=target.applicant_name))
+    assert target.receipt_number in by_name and by_name <= same_name
+    assert rows(procedure="jidou-teate-nintei") == everyone
+    assert rows(procedure="kaigo-nintei") == []  # another department's: not offered
+    received = timezone.localdate(target.received_at)
+    assert rows(received_from=received.isoformat(), received_to=received.isoformat()) == sorted(
+        a.receipt_number for a in nintei if timezone.localdate(a.received_at) == received
+    )
+    assert rows(received_to=(received - dt.timedelta(days=400)).isoformat()) == []
+    assert rows(core_system="jidou_teate", state="failed") == [target.receipt_number]
+    page = client.get("/linking/").content.decode()
+    assert f"<td>{to_wareki_short(received)}</td>" in page
+    assert target.applicant_name in page
+    wrong = client.get("/linking/", {"received_from": "0001-01-01"})
+    assert wrong.status_code == 200 and "1900年から2999年までの日付" in wrong.content.decode()
+    assert rows(received_from="0001-01-01") == []  # nothing half-filtered
+
+
 def test_a_held_back_character_is_fixed_on_the_gaiji_screen_and_goes_out_next_time(
     client, named, administrator, reviewer, tmp_path, capsys, django_capture_on_commit_callbacks
 ):

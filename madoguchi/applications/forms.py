@@ -82,42 +82,18 @@ class PlainOptions(forms.Form):
         return options
 
 
-class InboxFilterForm(PlainOptions):
+class ApplicationFilterForm(PlainOptions):
+    """Search, 手続 and 受付日: what every list of applications filters by (the inbox, the
+    基幹連携 list)."""
+
     q = forms.CharField(label=_("検索"), required=False, max_length=100)
     procedure = forms.ChoiceField(label=_("手続"), required=False)
-    status = forms.ChoiceField(
-        label=_("ステータス"),
-        required=False,
-        choices=[("", _("すべて")), ("open", _("処理中(未完了)")), *Status.choices],
-    )
-    department = forms.ModelChoiceField(
-        label=_("所属"), required=False, queryset=Department.objects.all(), empty_label=_("すべて")
-    )
-    assignee = forms.ChoiceField(label=_("担当者"), required=False)
-    overdue = forms.BooleanField(label=_("期限超過のみ"), required=False)
-    identification = forms.ChoiceField(
-        label=_("本人特定"),
-        required=False,
-        choices=[("", _("すべて")), *Identification.choices],
-    )
-    channel = forms.ChoiceField(
-        label=_("受付経路"), required=False, choices=[("", _("すべて")), *Channel.choices]
-    )
-    duplicates = forms.BooleanField(label=_("重複の可能性(未確認)のみ"), required=False)
     received_from = forms.DateField(
         label=_("受付日(から)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     received_to = forms.DateField(
         label=_("受付日(まで)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    period = forms.ChoiceField(
-        label=_("受付の時期"),
-        required=False,
-        choices=[("", _("すべて")), *PERIODS.items()],
-    )
-    unread = forms.BooleanField(label=_("新着(自分が未読)のみ"), required=False)
-    answered = forms.BooleanField(label=_("補正回答ありのみ"), required=False)
-    sort = forms.ChoiceField(label=_("並び順"), required=False, choices=SORTS)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -133,16 +109,6 @@ class InboxFilterForm(PlainOptions):
             ("", _("すべて")),
             *seen.items(),
         ]
-        # Read once: the filter's list and the bulk assignment's list show the same staff.
-        self.colleague_choices = [(str(u.pk), str(u)) for u in colleagues(user)]
-        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
-            ("", _("すべて")),
-            ("me", _("自分")),
-            ("none", _("未割当")),
-            *self.colleague_choices,
-        ]
-        if not user.sees_all_departments:
-            del self.fields["department"]
 
     def _clean_day(self, name: str) -> dt.date | None:
         day = self.cleaned_data[name]
@@ -164,6 +130,60 @@ class InboxFilterForm(PlainOptions):
         applications = applications.search(data["q"])
         if data["procedure"]:
             applications = applications.filter(procedure__procedure_id=data["procedure"])
+        if data["received_from"]:
+            applications = applications.filter(received_at__gte=_midnight(data["received_from"]))
+        if data["received_to"]:
+            applications = applications.filter(
+                received_at__lt=_midnight(data["received_to"] + dt.timedelta(days=1))
+            )
+        return applications
+
+
+class InboxFilterForm(ApplicationFilterForm):
+    status = forms.ChoiceField(
+        label=_("ステータス"),
+        required=False,
+        choices=[("", _("すべて")), ("open", _("処理中(未完了)")), *Status.choices],
+    )
+    department = forms.ModelChoiceField(
+        label=_("所属"), required=False, queryset=Department.objects.all(), empty_label=_("すべて")
+    )
+    assignee = forms.ChoiceField(label=_("担当者"), required=False)
+    overdue = forms.BooleanField(label=_("期限超過のみ"), required=False)
+    identification = forms.ChoiceField(
+        label=_("本人特定"),
+        required=False,
+        choices=[("", _("すべて")), *Identification.choices],
+    )
+    channel = forms.ChoiceField(
+        label=_("受付経路"), required=False, choices=[("", _("すべて")), *Channel.choices]
+    )
+    duplicates = forms.BooleanField(label=_("重複の可能性(未確認)のみ"), required=False)
+    period = forms.ChoiceField(
+        label=_("受付の時期"),
+        required=False,
+        choices=[("", _("すべて")), *PERIODS.items()],
+    )
+    unread = forms.BooleanField(label=_("新着(自分が未読)のみ"), required=False)
+    answered = forms.BooleanField(label=_("補正回答ありのみ"), required=False)
+    sort = forms.ChoiceField(label=_("並び順"), required=False, choices=SORTS)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        # Read once: the filter's list and the bulk assignment's list show the same staff.
+        self.colleague_choices = [(str(u.pk), str(u)) for u in colleagues(user)]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("すべて")),
+            ("me", _("自分")),
+            ("none", _("未割当")),
+            *self.colleague_choices,
+        ]
+        if not user.sees_all_departments:
+            del self.fields["department"]
+
+    def apply(self, applications: ApplicationQuerySet) -> ApplicationQuerySet:
+        data = self.cleaned_data
+        applications = super().apply(applications)
         if data["status"] == "open":
             applications = applications.exclude(status__in=sorted(CLOSED_STATUSES))
         elif data["status"]:
@@ -186,12 +206,6 @@ class InboxFilterForm(PlainOptions):
             unsettled = DuplicateSuspicion.objects.filter(settled_at__isnull=True)
             applications = applications.filter(
                 Q(id__in=unsettled.values("first_id")) | Q(id__in=unsettled.values("second_id"))
-            )
-        if data["received_from"]:
-            applications = applications.filter(received_at__gte=_midnight(data["received_from"]))
-        if data["received_to"]:
-            applications = applications.filter(
-                received_at__lt=_midnight(data["received_to"] + dt.timedelta(days=1))
             )
         if data["period"]:
             # Relative, so that a saved search of 今週 is this week's next week too.

@@ -5,24 +5,31 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.access import staff_user
+from madoguchi.accounts.models import User
 from madoguchi.applications.access import access_application
 from madoguchi.applications.actions.reads import record_read, reveal_form_my_numbers
+from madoguchi.applications.forms import ApplicationFilterForm
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.lib.cells import spreadsheet_csv
+from madoguchi.lib.wareki import to_wareki_short
 from madoguchi.web import refusals_as_messages
 
 from .actions import mark_transcribed, remove_gaiji, resend, resend_failed, set_gaiji
@@ -35,23 +42,57 @@ from .tasks import failures
 PAGE_SIZE = 50
 
 
+class DeliveryFilterForm(ApplicationFilterForm):
+    """The 基幹連携 list's filters: the applicant (name, kana, 受付番号), 手続 and 受付日 as
+    the inbox has them, with the hand-over's own 連携状況 and 基幹システム."""
+
+    state = forms.ChoiceField(label=gettext_lazy("連携状況"), required=False)
+    core_system = forms.ChoiceField(label=gettext_lazy("基幹システム"), required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        everything = [("", _("すべて"))]
+        cast(forms.ChoiceField, self.fields["state"]).choices = everything + list(
+            DeliveryState.choices
+        )
+        cast(forms.ChoiceField, self.fields["core_system"]).choices = everything + [
+            (system.key, system.name) for system in all_core_systems()
+        ]
+
+    def deliveries(self, user: User) -> QuerySet[Delivery]:
+        applications = Application.objects.visible_to(user)
+        if not self.is_valid():  # the form says what to correct; nothing half-filtered
+            return Delivery.objects.none()
+        data = self.cleaned_data
+        chosen = Delivery.objects.filter(application__in=self.apply(applications))
+        if data["state"]:
+            chosen = chosen.filter(state=data["state"])
+        if data["core_system"]:
+            chosen = chosen.filter(core_system=data["core_system"])
+        return chosen
+
+
 @login_required
 def delivery_list(request: HttpRequest) -> HttpResponse:
     """基幹連携: every hand-over of the user's department, failures first in view."""
     user = staff_user(request)
     visible = Delivery.objects.filter(application__in=Application.objects.visible_to(user))
     recent = failures(timezone.now() - dt.timedelta(days=1), among=visible)[:100]
-    deliveries = visible.select_related("application__procedure")
-    state = request.GET.get("state", "")
-    if state in DeliveryState.values:
-        deliveries = deliveries.filter(state=state)
+    form = DeliveryFilterForm(request.GET, user=user)
+    deliveries = form.deliveries(user).select_related("application__procedure")
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Core systems by the names the municipality gave them, not their keys.
+    # Core systems by the names the municipality gave them, not their keys; 受付日 as the
+    # clerk reads dates (和暦 or 西暦).
     names: dict[str, str] = {}
+    day = to_wareki_short if user.era_dates else dt.date.isoformat
     for delivery in [*page, *recent]:
         if delivery.core_system not in names:
             names[delivery.core_system] = core_system(delivery.core_system).name
         delivery.core_system_name = names[delivery.core_system]  # type: ignore[attr-defined]
+        received = timezone.localdate(delivery.application.received_at)
+        delivery.received_on = day(received)  # type: ignore[attr-defined]
+    query = request.GET.copy()
+    query.pop("page", None)
     failed_systems = sorted(
         {(d.core_system, names[d.core_system]) for d in recent if d.state == DeliveryState.FAILED}
     )
@@ -60,8 +101,9 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         "linking/list.html",
         {
             "page": page,
-            "states": DeliveryState.choices,
-            "state": state,
+            "form": form,
+            "options": form.options(),
+            "query": query.urlencode(),
             "recent_failures": recent,
             "failed_systems": failed_systems,
         },
