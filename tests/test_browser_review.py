@@ -78,6 +78,17 @@ def test_the_inbox_shows_fifteen_rows_at_1366_by_768(live_server, page, catalog,
     page.reload()
     assert page.locator("details.more-filters").evaluate("d => d.open")
     assert accessibility_violations(page) == []
+    # Columns as the clerk wants them: カナ off, 担当者 first after 受付番号.
+    page.get_by_text("表示する列", exact=True).click()
+    page.get_by_role("checkbox", name="カナ 表示").uncheck()
+    page.get_by_role("spinbutton", name="担当者 順番").fill("1")
+    page.get_by_role("spinbutton", name="手続 順番").fill("2")
+    assert accessibility_violations(page) == []
+    page.get_by_test_id("save-columns").click()
+    head = page.locator("[data-testid=application-list] thead th")
+    expect(head.nth(2)).to_have_text("担当者")
+    expect(head.nth(3)).to_have_text("手続")
+    assert "カナ" not in page.locator("[data-testid=application-list] thead").inner_text()
 
 
 def test_the_detail_shows_the_attachment_beside_the_form_and_moves_through_the_list(

@@ -296,3 +296,55 @@ def test_a_bulk_decision_on_applications_not_opened_since_they_changed_asks_firs
     assert (
         'data-testid="bulk-results"' in client.post("/applications/bulk/", again).content.decode()
     )
+
+
+def headers(response) -> list[str]:
+    table = response.content.decode().split('data-testid="application-list"')[1]
+    head = table.split("</thead>")[0]
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<th[^>]*>(.*?)</th>", head)
+    ]
+
+
+def test_a_clerk_chooses_and_orders_the_inbox_columns_and_keeps_them(
+    client, people, counter_clerk, reviewer
+):
+    """表示する列: the clerk shows four columns in an order of their own; it is theirs (a
+    colleague still sees every column), kept across sign-ins, and 元に戻す brings all back.
+    受付番号 always leads; a hidden 申請者 takes its 新着 mark to the 受付番号."""
+    sign_in(client, counter_clerk)
+    every = headers(client.get("/applications/"))
+    assert every[1:] == [
+        "受付番号", "手続", "申請者", "カナ", "生年月日", "受付日時", "処理期限",
+        "ステータス", "本人特定", "担当者",
+    ]  # fmt: skip
+    chosen = {
+        "show-status": "1", "order-status": "1",
+        "show-due_date": "1", "order-due_date": "2",
+        "show-applicant_kana": "1", "order-applicant_kana": "3",
+        "show-procedure": "1", "order-procedure": "3",  # a tie: the house order settles it
+        "order-applicant_name": "4",  # not shown
+    }  # fmt: skip
+    saved = client.post("/applications/columns/", chosen, HTTP_REFERER="/applications/?q=")
+    assert saved.status_code == 302 and saved["Location"] == "/applications/?q="
+    page = client.get("/applications/")
+    assert headers(page)[1:] == ["受付番号", "ステータス", "処理期限", "手続", "カナ"]  # by number
+    assert page.content.decode().count('data-testid="unread"') == len(listed(page)) > 0
+    first = listed(page)[0]
+    row = page.content.decode().split(f'<tr data-receipt-number="{first}"')[1].split("</tr>")[0]
+    assert row.count("<td") == 2 + 4  # the pick box, 受付番号 and the four chosen
+    chosen_order = ["受付番号", "ステータス", "処理期限", "手続", "カナ"]
+    assert headers(client.get("/applications/", HTTP_HX_REQUEST="true"))[1:] == chosen_order
+
+    sign_in(client, reviewer)
+    assert headers(client.get("/applications/")) == every
+    sign_in(client, counter_clerk)  # a new session: the choice is the user's, not the session's
+    assert headers(client.get("/applications/"))[1:] == chosen_order
+
+    wrong = client.post(
+        "/applications/columns/", {"show-status": "1", "order-status": "x"}, follow=True
+    )
+    assert "「ステータス」の順番は 1 から 99 までの数で入力してください" in wrong.content.decode()
+    assert headers(wrong)[1:] == chosen_order  # the saved choice stands
+    client.post("/applications/columns/", {"reset": "1"})
+    assert headers(client.get("/applications/")) == every

@@ -51,6 +51,9 @@ class User(AbstractUser):
     display_name_kana = models.CharField(_("表示名(カナ)"), max_length=100, blank=True)
     # Dates on screen: 和暦 (the default, as staff read them) or 西暦.
     era_dates = models.BooleanField(_("日付を和暦で表示"), default=True)
+    # The inbox's columns in the order this member chose (applications/views/columns.py);
+    # None: every column, in the house order.
+    inbox_columns = models.JSONField(_("受付一覧の列"), null=True, blank=True, default=None)
     # A password an administrator set (a new account, a reset): changed at the next sign-in.
     must_change_password = models.BooleanField(default=False, editable=False)
     # The earliest 発令日 of this member's pending 人事異動 (StaffMove), kept on the row the

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import counter
-from .views import attachments, comments, decisions, detail, inbox, texts
+from .views import attachments, columns, comments, decisions, detail, inbox, texts
 
 app_name = "applications"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("queue/identification/", inbox.identification_queue, name="identification_queue"),
     path("bulk/", inbox.bulk, name="bulk"),
     path("date-style/", inbox.date_style, name="date_style"),
+    path("columns/", columns.inbox_columns, name="inbox_columns"),
     path("arrival-mail/", texts.arrival_mail_settings, name="arrival_mail"),
     path("filters/", inbox.saved_filter_create, name="saved_filter_create"),
     path("filters/<int:pk>/delete/", inbox.saved_filter_delete, name="saved_filter_delete"),

@@ -59,6 +59,7 @@ from ..models import (
     SavedFilter,
 )
 from ..queries import ORDERS, ApplicationQuerySet, InvalidCursor, keyset_page
+from .columns import COLUMNS, choices_of, columns_of
 
 PAGE_SIZE = 50
 # The session's key for the list a clerk works through (detail pages' 前へ/次へ).
@@ -121,6 +122,7 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
+    shown = columns_of(user)
     context = {
         "form": form,
         "options": form.options(),
@@ -134,6 +136,9 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
             "duplicate": _("重複の可能性"),
         },
         "title": title,
+        "columns": [(key, COLUMNS[key]) for key in shown],
+        "shows_name": "applicant_name" in shown,
+        "column_choices": choices_of(user),
         # The conditions behind 「その他の条件」 in use: the panel opens on them.
         "more_filters": sum(1 for name in MORE_FILTERS if request.GET.get(name)),
         "query": query.urlencode(),
