@@ -141,3 +141,72 @@ def test_the_detail_shows_the_attachment_beside_the_form_and_moves_through_the_l
     expect(page.get_by_role("link", name="申請一覧へ戻る", exact=False)).to_have_attribute(
         "href", re.compile(r"procedure=")
     )
+
+
+def test_a_routed_decision_is_drafted_returned_and_approved_on_screen(
+    live_server, browser, trusted, reviewer, make_staff
+):
+    """電子決裁 as the people live it: the reviewer drafts 基幹連携へ承認 with a 伺い文 from
+    the status panel; the 係長 finds it under 決裁待ち and returns it with a reason; drafted
+    again, the 係長 and the 課長 approve and it goes to 基幹連携待ち. axe clean on the panel."""
+    from madoguchi.accounts.models import Department
+    from madoguchi.applications.actions.decisions import RouteStep, set_route
+    from madoguchi.applications.actions.workflow import change_status
+    from madoguchi.vocabulary import Role, Status
+
+    path = next(g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(path.read_bytes(), path.name)
+    application = Application.objects.get()
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    kakaricho = make_staff("kakaricho", Role.REVIEWER, "kosodate")
+    kacho = make_staff("kacho", Role.MANAGER, "kosodate")
+    steps = [RouteStep("係長", kakaricho), RouteStep("課長", kacho)]
+    set_route(Department.objects.get(code="kosodate"), Status.READY_FOR_HANDOFF, steps, actor=kacho)
+    detail = f"{live_server.url}/applications/{application.receipt_number}/"
+    # Each person at their own PC: a browser context each, signed in once.
+    desks: dict[str, Page] = {}
+
+    def as_user(username: str) -> Page:
+        if username not in desks:
+            context = browser.new_context(locale="ja-JP", viewport={"width": 1366, "height": 768})
+            desks[username] = context.new_page()
+            login(desks[username], live_server.url, username)
+        return desks[username]
+
+    def draft() -> None:
+        page = as_user(reviewer.username)
+        page.goto(detail)
+        page.get_by_role("radio", name=re.compile("^基幹連携待ち")).check()
+        expect(page.get_by_test_id("routed")).to_contain_text("係長 → 課長")
+        page.get_by_label("伺い文").fill("児童手当を認定してよろしいか伺います。")
+        page.get_by_label("審査結果").fill("監護・生計同一とも確認済み")
+        page.get_by_test_id("change-status").click()
+        expect(page.get_by_test_id("decisions")).to_contain_text("決裁中: 係長承認待ち")
+
+    draft()
+    page = as_user(kakaricho.username)
+    page.goto(f"{live_server.url}/applications/decisions/")
+    page.get_by_role("link", name=application.receipt_number).click()
+    expect(page.get_by_test_id("decisions")).to_contain_text(
+        "児童手当を認定してよろしいか伺います。"
+    )
+    assert accessibility_violations(page) == []
+    page.get_by_test_id("return").click()  # no reason: refused, nothing lost
+    expect(page.locator("ul.messages")).to_contain_text("理由")
+    page.get_by_label("意見(差戻しのときは理由。必須)").fill("所得の確認をお願いします")
+    page.get_by_test_id("return").click()
+    expect(page.get_by_test_id("decisions")).to_contain_text("差戻し")
+    application.refresh_from_db()
+    assert application.status == Status.IN_REVIEW
+
+    draft()
+    for approver in (kakaricho, kacho):
+        page = as_user(approver.username)
+        page.goto(detail)
+        page.get_by_test_id("approve").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(application.receipt_number)
+    application.refresh_from_db()
+    assert application.status == Status.READY_FOR_HANDOFF
+    assert accessibility_violations(page) == []
+    for desk in desks.values():
+        desk.context.close()
