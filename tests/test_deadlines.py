@@ -93,6 +93,34 @@ def test_the_clock_stops_while_the_applicant_corrects(trusted, reviewer, monkeyp
     assert application.due_date == D(2027, 1, 13)
 
 
+@pytest.mark.django_db
+def test_a_correction_asked_for_after_the_deadline_leaves_it_overdue(
+    trusted, reviewer, monkeypatch
+):
+    """Due 1/8; the 補正 is asked for on 1/12, answered on 1/19: still due 1/8, overdue."""
+    arrived = dt.datetime(2026, 11, 20, 16, 30, tzinfo=JST)
+    import_package(build(trusted.ca, spec("2026112000000003", submitted_at=arrived)), "a.zip")
+    application = Application.objects.get()
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    change_status(application.pk, Status.CORRECTION_REQUESTED, actor=reviewer, reason="印鑑")
+    Application.objects.filter(pk=application.pk).update(
+        status_changed_at=dt.datetime(2027, 1, 12, 10, 0, tzinfo=JST)
+    )
+    answered = dt.datetime(2027, 1, 19, 9, 0, tzinfo=JST)
+    monkeypatch.setattr(workflow.timezone, "now", lambda: answered)
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    application.refresh_from_db()
+    assert application.due_date == D(2027, 1, 8)
+    # Asked for on the last day itself: the clock stops, the deadline moves.
+    Application.objects.filter(pk=application.pk).update(
+        status=Status.CORRECTION_REQUESTED,
+        status_changed_at=dt.datetime(2027, 1, 8, 17, 0, tzinfo=JST),
+    )
+    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
+    application.refresh_from_db()
+    assert application.due_date > D(2027, 1, 8)
+
+
 def test_closed_days_are_read_strictly():
     from madoguchi.settings import _closed_days
 

@@ -123,12 +123,13 @@ def change_status(
     if to_status == Status.READY_FOR_HANDOFF:
         entering_handoff.send(Application, application=application)
     now = timezone.now()
-    if current == Status.CORRECTION_REQUESTED:
+    requested = timezone.localdate(application.status_changed_at)
+    if current == Status.CORRECTION_REQUESTED and requested <= application.due_date:
         # The clock stopped while the applicant corrected: the deadline moves by those days.
+        # A 補正 asked for after the deadline stops no clock: the days already overdue stay
+        # overdue (and count so in the on-time rate).
         unit, closed = application.procedure.processing_unit, closed_days()
-        paused = counted_days(
-            timezone.localdate(application.status_changed_at), timezone.localdate(now), unit, closed
-        )
+        paused = counted_days(requested, timezone.localdate(now), unit, closed)
         application.due_date = extend(application.due_date, paused, unit, closed)
     application.status = to_status
     application.status_changed_at = now
