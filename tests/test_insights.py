@@ -19,7 +19,7 @@ from madoguchi.applications.models import Application
 from madoguchi.insights import queries
 from madoguchi.insights.aggregate import count_day, refresh
 from madoguchi.insights.models import CardIssuance, DailyCount
-from madoguchi.lib.card_issuance import TableError, decode, read_table
+from madoguchi.lib.card_issuance import TableError, decode, parse_date, read_table
 from madoguchi.lib.kpi import percentile_of_histogram
 from madoguchi.lib.method_costs import Method, break_even, choose
 from madoguchi.vocabulary import OPEN_STATUSES, Channel, Identification, Role, Status
@@ -71,6 +71,24 @@ def test_percentiles_of_durations_are_durations_someone_had() -> None:
     assert percentile_of_histogram({1: 1, 2: 1, 10: 8}, 0.5) == 10
     assert percentile_of_histogram({4: 9, 30: 1}, 0.9) == 4
     assert percentile_of_histogram({}, 0.5) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("令和3年12月1日現在", dt.date(2021, 12, 1)),
+        ("令和元年5月1日", dt.date(2019, 5, 1)),  # the era's first day
+        ("平成31年4月30日", dt.date(2019, 4, 30)),  # the last day of 平成
+        ("令和3年2月30日", None),  # no such day: "no date", not a crash
+        ("令和元年4月30日", None),  # that day was 平成31年
+        ("平成32年1月1日", None),  # 平成 ended in its 31st year
+        ("令和0年1月1日", None),
+        ("２０２１/０１/０１", dt.date(2021, 1, 1)),
+        ("2021-02-30", None),
+    ],
+)
+def test_a_date_in_a_card_table_exists_and_lies_in_its_era(text, expected) -> None:
+    assert parse_date(text) == expected
 
 
 def test_the_card_table_recomputes_every_rate_and_names_a_wrong_row() -> None:

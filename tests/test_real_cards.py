@@ -176,6 +176,31 @@ def test_the_birth_date_is_the_era_digit_then_the_gregorian_date(trusted, raw, e
     assert (basic_four.era, basic_four.birth_date) == (era, iso)
 
 
+@pytest.mark.parametrize(
+    ("era", "iso", "agrees"),
+    [
+        ("4", "1990-01-02", True),
+        ("3", "1989-01-07", True),  # the last day of 昭和
+        ("4", "1989-01-07", False),
+        ("4", "1989-01-08", True),  # the first day of 平成
+        ("5", "2019-04-30", False),
+        ("1", "1900-01-01", True),
+        ("3", "1900-01-01", False),
+        ("0", "1900-01-01", True),  # 不明 agrees with any date
+        ("9", "1990-01-02", False),
+    ],
+)
+def test_the_era_digit_is_checked_against_the_date_and_a_mismatch_shown(era, iso, agrees):
+    from madoguchi.applications.models import Application
+    from madoguchi.applications.views.detail import _comparison
+    from madoguchi.lib.jpki import era_agrees
+
+    assert era_agrees(era, iso) is agrees
+    four = BasicFour(name="山田　花子", birth_date=iso, sex="2", address="東京都", era=era)
+    shown = next(r for r in _comparison(Application(), four) if r["item"] == "生年月日")
+    assert ("一致しません" in shown["certificate"]) is (not agrees and era in "012345")
+
+
 # 地方公共団体コード: 131016 is 千代田区 (this municipality in the tests), 011002 札幌市.
 @pytest.mark.parametrize(
     ("code", "reason"),

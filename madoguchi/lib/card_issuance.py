@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .spreadsheet import decode_spreadsheet_text
+from .wareki import from_wareki
 
 # JIS X 0401 order; a 団体名 such as 石川県加賀市 is split on these.
 PREFECTURES = (
@@ -23,7 +24,6 @@ PREFECTURES = (
     "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
     "鹿児島県", "沖縄県",
 )  # fmt: skip
-ERAS = {"令和": 2018, "平成": 1988}
 WAREKI = re.compile(r"(令和|平成)(元|\d+)年(\d+)月(\d+)日")
 
 
@@ -64,7 +64,7 @@ def parse_date(text: str) -> dt.date | None:
     found = WAREKI.search(text)
     if found:
         era, year, month, day = found.groups()
-        return dt.date(ERAS[era] + (1 if year == "元" else int(year)), int(month), int(day))
+        return from_wareki(era, 1 if year == "元" else int(year), int(month), int(day))
     try:
         return dt.date.fromisoformat(text.replace("/", "-"))
     except ValueError:

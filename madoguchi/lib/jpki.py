@@ -27,6 +27,8 @@ from typing import Any
 
 from cryptography import x509
 
+from .wareki import era_of
+
 OID_NAME = x509.ObjectIdentifier("1.2.392.200149.8.5.5.1")
 OID_NAME_SUBSTITUTES = x509.ObjectIdentifier("1.2.392.200149.8.5.5.2")
 OID_SEX = x509.ObjectIdentifier("1.2.392.200149.8.5.5.3")
@@ -73,6 +75,18 @@ def parse_birth_date(value: str) -> tuple[str, str]:
     except ValueError:
         return "", ""
     return value[0], day.isoformat()
+
+
+def era_agrees(era: str, iso_date: str) -> bool:
+    """Whether the card's 元号区分 names the era its birth date falls in (0 不明 agrees with
+    any date; a digit outside the table or an unreadable date does not)."""
+    if era == "0":
+        return True
+    try:
+        day = dt.date.fromisoformat(iso_date)
+    except ValueError:
+        return False
+    return ERA_CODES.get(era) == era_of(day)
 
 
 def substitute_positions(value: str, flags: str) -> frozenset[int] | None:

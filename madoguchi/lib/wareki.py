@@ -40,6 +40,28 @@ def to_wareki_short(day: dt.date) -> str:
     raise AssertionError("every date from 1873 on falls in an era")
 
 
+def era_of(day: dt.date) -> str | None:
+    """The era a Gregorian date falls in (明治 from its 改元日 on), None before 明治."""
+    return next((name for start, name in ERAS if day >= start), None)
+
+
+def from_wareki(era: str, year: int, month: int, day: int) -> dt.date | None:
+    """令和3年12月1日 → 2021-12-01 (year 1 is 元年); None for a date that does not exist
+    (令和3年2月30日) or lies outside its era (令和元年4月30日 is 平成31年; 平成32年 never was)."""
+    starts = dict((name, start) for start, name in ERAS)
+    if era not in starts or year < 1:
+        return None
+    start = starts[era]
+    try:
+        found = dt.date(start.year + year - 1, month, day)
+    except ValueError:
+        return None
+    end = min((s for s, _name in ERAS if s > start), default=None)
+    if found < max(start, GREGORIAN_ADOPTED) or (end is not None and found >= end):
+        return None  # before 1873 Japan's dates were lunisolar: no same-named Gregorian day
+    return found
+
+
 def to_wareki_time(moment: dt.datetime) -> str:
     """A moment as documents print it: 令和8年12月1日 09:30 (the caller gives local time)."""
     return f"{to_wareki(moment.date())} {moment:%H:%M}"

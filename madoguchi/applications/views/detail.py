@@ -36,7 +36,7 @@ from madoguchi.applications.actions.workflow import (
     change_status,
     closed_days,
 )
-from madoguchi.lib.jpki import ERA_CODES, BasicFour
+from madoguchi.lib.jpki import ERA_CODES, BasicFour, era_agrees
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.procedures.schema import display_rows, field_warnings, key_labels
 from madoguchi.residents.actions import my_number_matches, reveal_my_number
@@ -89,6 +89,9 @@ def _comparison(application: Application, basic_four: BasicFour) -> list[dict[st
     birth_date = basic_four.birth_date or basic_four.raw_birth_date
     if basic_four.era in ERA_CODES and basic_four.birth_date:
         birth_date = f"{birth_date} ({_('元号区分')} {ERA_CODES[basic_four.era]})"
+        if not era_agrees(basic_four.era, basic_four.birth_date):
+            # The card's own two readings disagree: the clerk checks the date with the person.
+            birth_date += " " + _("※元号区分が生年月日の元号と一致しません")
     resident = application.resident
     rows = [
         (
