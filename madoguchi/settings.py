@@ -374,6 +374,11 @@ MUNICIPALITY_CODE = os.environ.get("MADOGUCHI_MUNICIPALITY_CODE", "").strip()
 # As letters and the 教示 of a 却下 name it (e.g. 千代田区); "市区町村" until it is set.
 MUNICIPALITY_NAME = os.environ.get("MADOGUCHI_MUNICIPALITY_NAME", "").strip()
 INTAKE_TIME_LIMIT_SECONDS = float(os.environ.get("MADOGUCHI_INTAKE_TIME_LIMIT_SECONDS", "30"))
+# The envelope's 到達日時 (submitted_at) is not signed, yet the certificate is judged at it:
+# a package whose submitted_at is more than this many days before the relay fetched it is
+# quarantined (submitted_at_out_of_window) until an administrator has checked the date. Two
+# weeks covers a relay down over 年末年始 and a weekend.
+INTAKE_ARRIVAL_WINDOW_DAYS = envint("MADOGUCHI_INTAKE_ARRIVAL_WINDOW_DAYS", 14)
 # CRLs fetched by the worker on a schedule (comma-separated URLs or paths).
 CRL_SOURCES = [u for u in os.environ.get("MADOGUCHI_CRL_SOURCES", "").split(",") if u.strip()]
 CRL_REFRESH_SECONDS = envint("MADOGUCHI_CRL_REFRESH_SECONDS", 3600)

@@ -140,11 +140,14 @@ class CA:
         not_after: dt.datetime | None = None,
         serial: int | None = None,
         key_usage: str = "signing",
+        extended_key_usage: list[str] | None = None,
     ) -> x509.Certificate:
         """A 署名用電子証明書: 基本4情報 in subjectAltName otherName, nonRepudiation usage.
 
         ``birth_date`` is a date (written with its era digit) or the field's raw text, for
-        malformed cases; the ``*_substitutes`` are the character indexes that are 代替文字."""
+        malformed cases; the ``*_substitutes`` are the character indexes that are 代替文字;
+        ``extended_key_usage`` (dotted OIDs) adds the extension the card's profile leaves out,
+        for certificates that are not the card's."""
         now = _now()
         raw_birth_date = birth_date if isinstance(birth_date, str) else card_birth_date(birth_date)
         entries = [
@@ -176,7 +179,7 @@ class CA:
             encipher_only=False,
             decipher_only=False,
         )
-        return (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(
                 x509.Name(
@@ -194,8 +197,11 @@ class CA:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(usage, critical=True)
             .add_extension(san, critical=False)
-            .sign(self.key, hashes.SHA256())
         )
+        if extended_key_usage:
+            purposes = [x509.ObjectIdentifier(oid) for oid in extended_key_usage]
+            builder = builder.add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
+        return builder.sign(self.key, hashes.SHA256())
 
     def crl(
         self,

@@ -68,7 +68,11 @@ def test_a_day_the_municipality_closes_does_not_count():
 def test_the_deadline_runs_from_arrival_not_from_import(trusted):
     """Arrived Friday 11/20 (the portal's time), imported today: 30 office days from 11/20."""
     arrived = dt.datetime(2026, 11, 20, 16, 30, tzinfo=JST)
-    import_package(build(trusted.ca, spec("2026112000000001", submitted_at=arrived)), "a.zip")
+    import_package(
+        build(trusted.ca, spec("2026112000000001", submitted_at=arrived)),
+        "a.zip",
+        fetched_at=arrived,
+    )
     application = Application.objects.get()
     assert application.procedure.processing_days == 30
     assert application.due_date == D(2027, 1, 8)
@@ -77,7 +81,11 @@ def test_the_deadline_runs_from_arrival_not_from_import(trusted):
 @pytest.mark.django_db
 def test_the_clock_stops_while_the_applicant_corrects(trusted, reviewer, monkeypatch):
     arrived = dt.datetime(2026, 11, 20, 16, 30, tzinfo=JST)
-    import_package(build(trusted.ca, spec("2026112000000002", submitted_at=arrived)), "a.zip")
+    import_package(
+        build(trusted.ca, spec("2026112000000002", submitted_at=arrived)),
+        "a.zip",
+        fetched_at=arrived,
+    )
     application = Application.objects.get()
     change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
     change_status(application.pk, Status.CORRECTION_REQUESTED, actor=reviewer, reason="印鑑")
@@ -99,7 +107,11 @@ def test_a_correction_asked_for_after_the_deadline_leaves_it_overdue(
 ):
     """Due 1/8; the 補正 is asked for on 1/12, answered on 1/19: still due 1/8, overdue."""
     arrived = dt.datetime(2026, 11, 20, 16, 30, tzinfo=JST)
-    import_package(build(trusted.ca, spec("2026112000000003", submitted_at=arrived)), "a.zip")
+    import_package(
+        build(trusted.ca, spec("2026112000000003", submitted_at=arrived)),
+        "a.zip",
+        fetched_at=arrived,
+    )
     application = Application.objects.get()
     change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
     change_status(application.pk, Status.CORRECTION_REQUESTED, actor=reviewer, reason="印鑑")

@@ -407,7 +407,7 @@ def test_a_package_that_breaks_the_worker_goes_to_rejected_not_round_again(
     spool.put("2026112600008301", trusted.packages[0].read_bytes())
     from madoguchi.operations import worker
 
-    def explode(data, name, run):
+    def explode(data, name, run, **kwargs):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(worker, "import_package", explode)

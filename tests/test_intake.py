@@ -13,6 +13,8 @@ from signxml import XMLSigner
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 
 from madoguchi.applications.models import Application, Evidence
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
 from madoguchi.intake import actions as intake_actions
 from madoguchi.intake.actions import add_trust_anchor, import_package, load_crl
 from madoguchi.intake.constants import Outcome, Reason
@@ -21,6 +23,7 @@ from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError
 from madoguchi.lib.text import normalize_for_match
 from madoguchi.vocabulary import Identification
+from pittari_sim.generate import JST, tiny_png
 from pittari_sim.package import application_xml, build_zip, package_files, sign
 from pittari_sim.pki import CA, new_key
 from tests.builders import build, edit_envelope, rezip, shared_key, spec
@@ -159,6 +162,10 @@ CASES = {
         ca, cert_kwargs={"not_before": NOW + dt.timedelta(days=1)}
     ),
     "certificate_usage": lambda ca: build(ca, cert_kwargs={"key_usage": "encryption"}),
+    # A TLS server's certificate (extendedKeyUsage serverAuth only) signs no application.
+    "certificate_usage_tls": lambda ca: build(
+        ca, cert_kwargs={"extended_key_usage": ["1.3.6.1.5.5.7.3.1"]}
+    ),
     "procedure_unknown": lambda ca: build(ca, spec(procedure_version="1999.1")),
 }
 
@@ -167,11 +174,72 @@ CASES = {
 def test_bad_package_is_quarantined_with_its_reason(trusted, reason):
     data = CASES[reason](trusted.ca)
     good = trusted.packages[0]
+    code = Reason(reason.removesuffix("_tls"))
     results = [import_package(data, "bad.zip"), import_package(good.read_bytes(), good.name)]
-    assert (results[0].outcome, results[0].reason) == (Outcome.QUARANTINED, Reason(reason))
+    assert (results[0].outcome, results[0].reason) == (Outcome.QUARANTINED, code)
     assert results[1].outcome == Outcome.ACCEPTED
-    assert QuarantinedPackage.objects.get(reason=reason).package_bytes == data
-    assert Reason(reason).label  # every code has a Japanese explanation for the clerk
+    assert QuarantinedPackage.objects.get(reason=code).package_bytes == data
+    assert code.label  # every code has a Japanese explanation for the clerk
+
+
+def test_a_back_dated_package_is_held_until_an_administrator_has_checked_its_date(
+    trusted, administrator
+):
+    """submitted_at is unsigned and sets the time the certificate is judged at: a card
+    revoked yesterday signing a package that claims to be a month old is not accepted as
+    valid-then. Held (the rest of the batch untouched) until the date is checked."""
+    from madoguchi.intake.actions import reprocess
+
+    revoked_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    load_crl(trusted.ca.crl([(4242, revoked_at)], number=3))
+    claimed = dt.datetime.now(JST) - dt.timedelta(days=30)
+    data = build(
+        trusted.ca, spec("2026112600000013", submitted_at=claimed), cert_kwargs={"serial": 4242}
+    )
+    good = trusted.packages[0]
+    results = [import_package(data, "old.zip"), import_package(good.read_bytes(), good.name)]
+    assert (results[0].outcome, results[0].reason) == (
+        Outcome.QUARANTINED,
+        Reason.SUBMITTED_AT_OUT_OF_WINDOW,
+    )
+    assert "window 14 days" in results[0].detail
+    assert results[1].outcome == Outcome.ACCEPTED
+    held = QuarantinedPackage.objects.get(reason=Reason.SUBMITTED_AT_OUT_OF_WINDOW)
+    assert reprocess(held, actor=administrator).reason == Reason.SUBMITTED_AT_OUT_OF_WINDOW
+    # Checked and accepted by a person: now the certificate is judged at that date — and
+    # this card was revoked after it, so the package is accepted as the applicant's.
+    assert reprocess(held, actor=administrator, late_accepted=True).outcome == Outcome.ACCEPTED
+    assert AuditEvent.objects.filter(
+        action=AuditAction.QUARANTINE_REPROCESSED, extra__late_accepted=True
+    ).exists()
+    # Inside the window, measured from when the package was fetched, not from today.
+    fetched = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
+    older = build(trusted.ca, spec("2026112600000014", submitted_at=fetched - dt.timedelta(days=1)))
+    assert import_package(older, "b.zip", fetched_at=fetched).outcome == Outcome.ACCEPTED
+
+
+def test_attachment_names_equal_but_for_case_or_normalisation_are_refused(trusted):
+    files = [
+        ("Scan.pdf", "application/pdf", b"%PDF-1.4 a"),
+        ("scan.PDF", "application/pdf", b"%PDF-1.4 b"),
+    ]
+    result = import_package(build(trusted.ca, spec(attachments=files)), "a.zip")
+    assert result.reason == Reason.ATTACHMENT_NAME_COLLISION
+    composed = [
+        ("\u30ac.png", "image/png", tiny_png(1)),  # ガ, one code point
+        ("\u30ab\u3099.png", "image/png", tiny_png(2)),  # カ + combining ゛
+    ]
+    second = build(trusted.ca, spec("2026112600000015", attachments=composed))
+    assert import_package(second, "b.zip").reason == Reason.ATTACHMENT_NAME_COLLISION
+
+
+def test_a_certificate_whose_extended_usage_signs_documents_is_accepted(trusted):
+    data = build(
+        trusted.ca,
+        spec("2026112600000012"),
+        cert_kwargs={"extended_key_usage": ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.36"]},
+    )
+    assert import_package(data, "a.zip").outcome == Outcome.ACCEPTED
 
 
 def test_certificate_revoked_before_signing_is_refused_and_after_is_accepted(trusted):
@@ -323,11 +391,11 @@ def test_a_package_whose_checks_run_too_long_is_quarantined(trusted, settings, m
     """Stands in for a crafted package that keeps the checks busy: they are cut off."""
     real = intake_actions.read_package
 
-    def slow(data, now, trust):
+    def slow(data, now, trust, **kwargs):
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:  # busy in Python, as a pathological input
             pass
-        return real(data, now, trust)
+        return real(data, now, trust, **kwargs)
 
     monkeypatch.setattr(intake_actions, "read_package", slow)
     settings.INTAKE_TIME_LIMIT_SECONDS = 0.2

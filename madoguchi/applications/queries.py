@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
-from django.db.models import BooleanField, Count, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, F, Lookup, Q, Value
 
 from madoguchi.lib.text import normalize_for_match
 from madoguchi.procedures.models import Procedure
@@ -111,13 +110,23 @@ class ApplicationQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES, due_date__lt=today)
 
 
-def id_in(model: type[models.Model], ids: list[int]) -> Q | RawSQL:
+class _EqualsAny(Lookup):
+    """``column = ANY(%s)``: one array parameter for any number of values (PostgreSQL)."""
+
+    lookup_name = "equals_any"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def id_in(model: type[models.Model], ids: list[int]) -> Q | Lookup:
     """Rows of ``model`` whose id is one of ``ids``: on PostgreSQL one array parameter rather
-    than thousands of them; elsewhere an IN list."""
+    than thousands of them, the column named by Django (so that it holds inside a subquery
+    too); elsewhere an IN list."""
     if connection.vendor == "postgresql":
-        # The table name is the model's own; the ids go as one parameter.
-        table = model._meta.db_table
-        return RawSQL(f'"{table}"."id" = ANY(%s)', [ids], output_field=BooleanField())  # noqa: S611
+        return _EqualsAny(F("pk"), Value(list(ids)))
     return Q(pk__in=ids)
 
 

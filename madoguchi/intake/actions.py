@@ -126,15 +126,30 @@ def _stored_as(sha256: str, receipt_number: str = "") -> tuple[str | None, bool]
     return same_bytes, bool(rows)
 
 
-def import_package(data: bytes, file_name: str, run: IntakePass | None = None) -> ImportResult:
+def import_package(
+    data: bytes,
+    file_name: str,
+    run: IntakePass | None = None,
+    *,
+    fetched_at: dt.datetime | None = None,
+    late_accepted: bool = False,
+) -> ImportResult:
     """Verify, identify and store one package. The same bytes again are a duplicate, found
-    by one query after the checks (a re-delivery is rare; a new package is the rule)."""
+    by one query after the checks (a re-delivery is rare; a new package is the rule).
+    ``fetched_at``: when the package was taken from the portal (the spooled file's time);
+    ``late_accepted``: a person checked a 到達日時 older than the window allows."""
     run = run or IntakePass()
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         try:
             with time_limit(settings.INTAKE_TIME_LIMIT_SECONDS):
-                package = read_package(data, now=timezone.now(), trust=run.trust)
+                package = read_package(
+                    data,
+                    now=timezone.now(),
+                    trust=run.trust,
+                    fetched_at=fetched_at,
+                    late_accepted=late_accepted,
+                )
         except _Expired:
             raise Rejection(
                 Reason.PROCESSING_TIMEOUT, f"> {settings.INTAKE_TIME_LIMIT_SECONDS} s"
@@ -243,11 +258,20 @@ def quarantine(
     log.warning("quarantined %s (%s): %s", file_name, rejection.reason.value, rejection.detail)
 
 
-def reprocess(quarantined: QuarantinedPackage, *, actor: User) -> ImportResult:
-    """Run a kept package through intake again, e.g. after its trust anchor was added."""
+def reprocess(
+    quarantined: QuarantinedPackage, *, actor: User, late_accepted: bool = False
+) -> ImportResult:
+    """Run a kept package through intake again, e.g. after its trust anchor was added. Its
+    到達日時 is measured against when it first came (quarantined_at), not today; with
+    ``late_accepted`` the administrator has checked a 到達日時 older than the window."""
     if not actor.may_handle_quarantine:
         raise PermissionDenied
-    result = import_package(quarantined.package_bytes, quarantined.file_name)
+    result = import_package(
+        quarantined.package_bytes,
+        quarantined.file_name,
+        fetched_at=quarantined.quarantined_at,
+        late_accepted=late_accepted,
+    )
     if result.outcome != Outcome.QUARANTINED:
         resolution = result.outcome.value
     elif result.reason != quarantined.reason:
@@ -263,7 +287,12 @@ def reprocess(quarantined: QuarantinedPackage, *, actor: User) -> ImportResult:
         actor=actor,
         target_type="package",
         target_id=quarantined.sha256,
-        extra={"outcome": result.outcome.value, "reason": result.reason, "was": quarantined.reason},
+        extra={
+            "outcome": result.outcome.value,
+            "reason": result.reason,
+            "was": quarantined.reason,
+            "late_accepted": late_accepted,
+        },
     )
     return result
 

@@ -98,6 +98,17 @@ def _issuing_anchor(certificate: x509.Certificate, trust: Trust) -> TrustAnchor 
     return None
 
 
+# An extendedKeyUsage, when a certificate has one, must name a purpose that signs
+# documents: a certificate only for TLS (serverAuth, clientAuth) does not sign an application.
+SIGNING_PURPOSES = {
+    x509.ObjectIdentifier("2.5.29.37.0"),  # anyExtendedKeyUsage
+    x509.oid.ExtendedKeyUsageOID.EMAIL_PROTECTION,  # S/MIME signing
+    x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36"),  # id-kp-documentSigning (RFC 9336)
+    x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.12"),  # Microsoft document signing
+    x509.ObjectIdentifier("1.2.840.113583.1.1.5"),  # Adobe authentic documents (PDF signing)
+}
+
+
 def _check_usage(certificate: x509.Certificate) -> None:
     try:
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
@@ -111,3 +122,12 @@ def _check_usage(certificate: x509.Certificate) -> None:
         raise Rejection(Reason.CERTIFICATE_USAGE, "no keyUsage") from exc
     if not (usage.digital_signature or usage.content_commitment):
         raise Rejection(Reason.CERTIFICATE_USAGE, "keyUsage lacks digitalSignature/nonRepudiation")
+    try:
+        purposes = set(certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        return  # the 署名用電子証明書's profile: keyUsage alone says what the key is for
+    if not purposes & SIGNING_PURPOSES:
+        named = ", ".join(sorted(p.dotted_string for p in purposes))
+        raise Rejection(
+            Reason.CERTIFICATE_USAGE, f"extendedKeyUsage without a signing purpose: {named}"
+        )

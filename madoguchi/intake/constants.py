@@ -29,6 +29,16 @@ class Reason(models.TextChoices):
         "attachment_digest_mismatch",
         _("添付ファイルの内容が署名されたハッシュ値と一致しません"),
     )
+    ATTACHMENT_NAME_COLLISION = (
+        "attachment_name_collision",
+        _("添付ファイルの名前が、正規化(NFC)と大文字小文字を無視すると重複しています"),
+    )
+    SUBMITTED_AT_OUT_OF_WINDOW = (
+        "submitted_at_out_of_window",
+        _(
+            "到達日時(submitted_at)が取得時刻より古すぎます。到達日時を確かめてから受け付けてください"
+        ),
+    )
     XML_INVALID = "xml_invalid", _("申請書XMLがないか、XMLとして正しくありません")
     XML_FORBIDDEN = "xml_forbidden", _("申請書XMLに禁止された構文(DOCTYPE・実体参照など)があります")
     SIGNATURE_INVALID = "signature_invalid", _("電子署名を検証できません(改ざんの可能性があります)")

@@ -35,7 +35,11 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def quarantine_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     user = _administrator(request)
-    result = actions.reprocess(get_object_or_404(QuarantinedPackage, pk=pk), actor=user)
+    result = actions.reprocess(
+        get_object_or_404(QuarantinedPackage, pk=pk),
+        actor=user,
+        late_accepted=request.POST.get("late_accepted") == "1",
+    )
     if result.outcome == Outcome.QUARANTINED:
         assert result.reason is not None
         messages.error(

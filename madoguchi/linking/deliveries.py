@@ -9,8 +9,7 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Lookup, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,7 +62,7 @@ def backoff(attempts: int, base_seconds: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 86400))
 
 
-def _id_chunks(ids: list[int]) -> Iterator[Q | RawSQL]:
+def _id_chunks(ids: list[int]) -> Iterator[Q | Lookup]:
     """Conditions that together select ``ids``: one on PostgreSQL (an array parameter),
     elsewhere one per 2,000 (SQLite's limit on parameters)."""
     size = len(ids) if connection.vendor == "postgresql" else 2000

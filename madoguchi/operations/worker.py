@@ -50,7 +50,9 @@ def drain(spool: Spool) -> int:
     for spooled in pending:
         try:
             data = spooled.open(settings.SPOOL_PRIVATE_KEY)
-            result = import_package(data, f"{spooled.name}.zip", run)
+            result = import_package(
+                data, f"{spooled.name}.zip", run, fetched_at=spooled.written_at()
+            )
         except FileNotFoundError:
             continue  # another worker took it
         except (OperationalError, InterfaceError):

@@ -16,6 +16,7 @@ them).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -56,6 +57,10 @@ class SpooledFile:
 
     def read(self) -> bytes:
         return self.path.read_bytes()
+
+    def written_at(self) -> dt.datetime:
+        """When the relay spooled it: the time it took the package from the portal."""
+        return dt.datetime.fromtimestamp(self.path.stat().st_mtime, tz=dt.UTC)
 
     def open(self, private_key: bytes) -> bytes:
         """A package as the portal gave it: unsealed with the 申請管理 side's key."""

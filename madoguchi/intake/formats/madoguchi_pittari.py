@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,9 +74,28 @@ def peek_receipt_number(data: bytes) -> str:
         return ""
 
 
-def read_package(data: bytes, now: dt.datetime, trust: Trust | None = None) -> VerifiedPackage:
+def read_package(
+    data: bytes,
+    now: dt.datetime,
+    trust: Trust | None = None,
+    *,
+    fetched_at: dt.datetime | None = None,
+    late_accepted: bool = False,
+) -> VerifiedPackage:
+    """``fetched_at``: when the relay took the package from the portal (else ``now``). The
+    envelope's ``submitted_at`` is unsigned and sets the time the certificate is judged at:
+    it must lie within settings.INTAKE_ARRIVAL_WINDOW before the fetch, unless a person who
+    checked it says so (``late_accepted``, from the quarantine screen)."""
     files = read_zip(data)
     envelope = _read_envelope(files.get("envelope.json"), now)
+    fetched_at = fetched_at or now
+    window = dt.timedelta(days=settings.INTAKE_ARRIVAL_WINDOW_DAYS)
+    if not late_accepted and envelope["submitted_at"] < fetched_at - window:
+        raise Rejection(
+            Reason.SUBMITTED_AT_OUT_OF_WINDOW,
+            f"submitted_at {envelope['submitted_at'].isoformat()}, fetched "
+            f"{fetched_at.isoformat()} (window {settings.INTAKE_ARRIVAL_WINDOW_DAYS} days)",
+        )
     xml = files.get("application.xml")
     if xml is None:
         raise Rejection(Reason.XML_INVALID, "application.xml missing")
@@ -92,6 +112,14 @@ def read_package(data: bytes, now: dt.datetime, trust: Trust | None = None) -> V
     if envelope_attachments != signed_attachments:
         raise Rejection(Reason.ENVELOPE_MISMATCH, "attachments")
 
+    # Names that differ only in normalisation or case are one file on many disks and to
+    # a clerk's eye: which one was signed would be ambiguous.
+    folded = [unicodedata.normalize("NFC", a["name"]).casefold() for a in signed["attachments"]]
+    if len(set(folded)) != len(folded):
+        raise Rejection(
+            Reason.ATTACHMENT_NAME_COLLISION,
+            ", ".join(a["name"] for a in signed["attachments"]),
+        )
     attachments = []
     listed = set()
     for item in signed["attachments"]:

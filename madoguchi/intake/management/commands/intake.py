@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,11 @@ class Command(MadoguchiCommand):
         run = IntakePass()
         for path in progress(files, len(files), "取込"):
             try:
-                results.append(import_package(path.read_bytes(), path.name, run))
+                # The file's time is when the relay (or a person) took it from the portal.
+                written = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+                results.append(
+                    import_package(path.read_bytes(), path.name, run, fetched_at=written)
+                )
             except Exception:
                 # A fault of ours, not of the package: leave it where it is and say so.
                 log.exception("could not process %s", path)
