@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,10 +27,29 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _NUMBER = re.compile(r"[+\-][0-9 .\-]*", re.ASCII)
 
 
+def _after_invisible(value: str) -> str:
+    """The value from its first visible character: leading whitespace (a line feed, the
+    full-width space) and format characters (U+FEFF, U+200B, U+200E …) skipped, as a
+    spreadsheet may skip them before it sees the ``=``."""
+    for index, character in enumerate(value):
+        if not (character.isspace() or unicodedata.category(character) == "Cf"):
+            return value[index:]
+    return ""
+
+
+def starts_formula(value: str) -> str | None:
+    """The part of the value a spreadsheet would run as a formula (from its ``=`` ``+``
+    ``-`` ``@``, also behind whitespace or format characters), or None."""
+    if value.startswith(FORMULA_START):
+        return value
+    visible = _after_invisible(value)
+    return visible if visible.startswith(FORMULA_START) else None
+
+
 def spreadsheet_safe(value: str) -> str:
     """A cell for a file people open in a spreadsheet: a value that would start a formula
     is written as text (the OWASP rule: a leading apostrophe)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return "'" + value if starts_formula(value) is not None else value
 
 
 def spreadsheet_csv(header: Iterable[object], rows: Iterable[Iterable[object]]) -> bytes:
@@ -49,7 +69,8 @@ def file_problem(value: str) -> str | None:
         return "改行・制御文字が含まれています"
     if BIDI_CONTROL.search(value):
         return "文字の向きを変える制御文字が含まれています"
-    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+    formula = starts_formula(value)
+    if formula is not None and not _NUMBER.fullmatch(formula):
         return "表計算ソフトで式として実行される文字 (= + - @) で始まります"
     return None
 
@@ -58,7 +79,7 @@ def row_problem(values: list[str]) -> tuple[int, str] | None:
     """The first value of a record that may not go into a file as it is (its index and
     why), or None: one search over the whole record, value by value only to name it."""
     if HIDDEN.search("".join(values)) is None and not any(
-        v.startswith(FORMULA_START) for v in values
+        starts_formula(v) is not None for v in values
     ):
         return None
     for index, value in enumerate(values):
