@@ -348,3 +348,11 @@ def test_a_clerk_chooses_and_orders_the_inbox_columns_and_keeps_them(
     assert headers(wrong)[1:] == chosen_order  # the saved choice stands
     client.post("/applications/columns/", {"reset": "1"})
     assert headers(client.get("/applications/")) == every
+
+
+def test_a_latin_name_and_a_variant_kanji_are_found_however_typed(client, catalog, counter_clerk):
+    smith = make_application(name="SMITH JOHN", kana="スミス　ジョン")
+    ogai = make_application(name="森　鷗外", kana="モリ　オウガイ")
+    sign_in(client, counter_clerk)
+    for text, found in (("smith", smith), ("Smith John", smith), ("森鴎外", ogai)):
+        assert listed(client.get("/applications/", {"q": text})) == [found.receipt_number], text

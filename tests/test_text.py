@@ -32,3 +32,27 @@ def test_a_formula_behind_whitespace_or_a_format_character_is_still_defused():
     # A signed number stays a number in a core system's file, whatever comes before it.
     assert file_problem("-5") is None
     assert file_problem("\ufeff-5") is None
+
+
+def test_names_fold_by_named_maps_and_latin_case():
+    """Latin letters by case (a foreign resident typed both ways); 異体字 by the MJ縮退マップ
+    and the 国税庁 JIS縮退マップ; and nothing that no named source joins."""
+    same = [
+        ("Smith John", "SMITH JOHN"),
+        ("ｓｍｉｔｈ", "SMITH"),
+        ("森　鷗外", "森鴎外"),  # 国税庁 JIS縮退マップ
+        ("關", "関"),  # MJ縮退マップ (法務省戸籍法関連通達)
+        ("顯", "顕"),
+        ("圀", "国"),
+        ("桒原", "桑原"),
+        ("曾根", "曽根"),
+        ("髙橋", "高橋"),
+        ("山﨑", "山崎"),
+        ("𠮷田", "吉田"),
+        ("渡邉", "渡辺"),
+        ("渡邊", "渡辺"),
+    ]
+    for a, b in same:
+        assert normalize_for_match(a) == normalize_for_match(b), (a, b)
+    for a, b in [("斎藤", "斉藤"), ("宮碕", "宮崎"), ("凛", "凜"), ("SMITH", "SMYTH")]:
+        assert normalize_for_match(a) != normalize_for_match(b), (a, b)

@@ -2,17 +2,24 @@
 
 One folding serves identification (the certificate's 基本4情報 against the registry) and the
 inbox search, so that what a clerk would call the same name or address compares equal:
-width, spaces, hiragana/katakana, 異体字 (data/itaiji.csv), hyphen-like marks, wave dashes,
-ヶ/ケ/ヵ/カ in place names, variation selectors and a separately written ゛/゜.
+width, spaces, hiragana/katakana, Latin letter case (Smith John / SMITH JOHN), 異体字,
+hyphen-like marks, wave dashes, ヶ/ケ/ヵ/カ in place names, variation selectors and a
+separately written ゛/゜.
+
+異体字 are folded only by a named source, never by hand: the MJ縮退マップ of IPA's 文字情報基盤
+(its JIS包摂規準・UCS統合規則, 法務省告示582号 and 法務省戸籍法関連通達 schemes — not its inference
+by reading and glyph, which would join names that are not the same), then the 国税庁 JIS縮退
+マップ, both through jntajis-python. 髙/高, 﨑/崎, 𠮷/吉, 邉/邊/辺, 澤/沢, 關/関, 曾/曽 fold; the
+two everyday forms 斎/斉 do not; 碕/崎 and 凛/凜, which no map joins, do not either.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import re
 import unicodedata
-from pathlib import Path
+
+import jntajis
 
 _SPACES = re.compile(r"[\s\u3000]+")
 # Variation selectors (VS1–16 and the ideographic VS17–256 of IVS sequences).
@@ -30,15 +37,50 @@ _CHOON_AS_HYPHEN = re.compile(r"(?<=[0-9])ー|ー(?=[0-9])")
 _WAVES = str.maketrans({"\u301c": "~"})
 # ヶ ケ ヵ カ between kanji, as in 霞ヶ関 / 霞ケ関 or 一ヵ所 (a kana word keeps カ and ケ apart).
 _KA_KE = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f])[ヶケヵカ]")
-_DATA = Path(__file__).with_name("data")
+
+
+# The MJ縮退マップ's schemes folded by (see the module's note).
+_MJ_SCHEMES = (
+    jntajis.MJShrinkSchemeCombo.JIS_INCORPORATION_UCS_UNIFICATION_RULE
+    | jntajis.MJShrinkSchemeCombo.MOJ_NOTICE_582
+    | jntajis.MJShrinkSchemeCombo.MOJ_FAMILY_REGISTER_ACT_RELATED_NOTICE
+)
+# From here on a character may be a kanji (CJK Extension A and beyond): the maps are asked.
+_FIRST_IDEOGRAPH = 0x3400
+
+
+class _Variants(dict[int, str]):
+    """Code point → the form in everyday use, for str.translate: each character looked up
+    in the two maps the first time it is seen, then kept."""
+
+    def __missing__(self, code: int) -> str:
+        # Each map sends a character one step (the MJ縮退マップ's first candidate, else the
+        # 国税庁 map's); the steps can run in a circle (鴎 → 鷗 by the one, 鷗 → 鴎 by the
+        # other). Followed to where they end or turn round, the smallest character of that
+        # end is the form: every character on the way has the same one.
+        path = [chr(code)]
+        while path[-1] not in path[:-1]:
+            path.append(_step(path[-1]))
+        end = path[path.index(path[-1]) :]
+        folded = min(end)
+        self[code] = folded
+        return folded
+
+
+def _step(character: str) -> str:
+    """One step of the maps (see _Variants); a character they leave alone stays."""
+    if ord(character) < _FIRST_IDEOGRAPH:
+        return character
+    candidates = jntajis.mj_shrink_candidates(character, _MJ_SCHEMES)
+    if candidates and len(candidates[0]) == 1 and candidates[0] != character:
+        return str(candidates[0])
+    shrunk = jntajis.jnta_shrink_translit(character, passthrough=True)
+    return shrunk if len(shrunk) == 1 else character
 
 
 @functools.cache
-def _variants() -> dict[int, str]:
-    """異体字 → the form in everyday use, from data/itaiji.csv (its sources are in the file)."""
-    with open(_DATA / "itaiji.csv", encoding="utf-8", newline="") as f:
-        rows = [row for row in csv.reader(f) if row and not row[0].startswith("#")]
-    return {ord(variant): standard for variant, standard in rows[1:]}
+def _variants() -> _Variants:
+    return _Variants()
 
 
 def hiragana_to_katakana(value: str) -> str:
@@ -48,7 +90,7 @@ def hiragana_to_katakana(value: str) -> str:
 def normalize_for_match(value: str) -> str:
     """Width-, space-, kana- and variant-insensitive form of a name or address."""
     value = _VARIATION_SELECTORS.sub("", value).translate(_SOUND_MARKS)
-    value = unicodedata.normalize("NFKC", value)
+    value = unicodedata.normalize("NFKC", value).casefold()
     value = hiragana_to_katakana(value.translate(_variants()))
     value = _CHOON_AS_HYPHEN.sub("-", value.translate(_HYPHENS).translate(_WAVES))
     value = _KA_KE.sub("ケ", value)
