@@ -436,9 +436,13 @@ NAMES = {
     "2026112600000705": ("佐藤　桃子", "千代田区A—B"),  # — U+2014: CP932's ― 0x815C
     "2026112600000706": ("田中　一", "千代田区1～3"),  # ～ U+FF5E: CP932 0x8160
 }
+# 髙 and 﨑 as Windows and Java write them: the IBM extension codes FBFC and FAB1.
 EXPECTED_BYTES = {
-    "2026112600000701": ("髙橋　一郎".encode("cp932"), b"\x81\x60"),
-    "2026112600000702": ("山﨑　花子".encode("cp932"), b"\x81\x7c"),
+    "2026112600000701": (b"\xfb\xfc" + "橋　一郎".encode("cp932"), b"\x81\x60"),
+    "2026112600000702": (
+        "山".encode("cp932") + b"\xfa\xb1" + "　花子".encode("cp932"),
+        b"\x81\x7c",
+    ),
     "2026112600000705": ("佐藤　桃子".encode("cp932"), b"\x81\x5c"),
     "2026112600000706": ("田中　一".encode("cp932"), b"\x81\x60"),
 }
@@ -512,6 +516,23 @@ def test_names_are_exported_exactly_or_held_back_with_their_field(
         Delivery.objects.get(application__receipt_number="2026112600000703").pk, actor=reviewer
     )
     assert Application.objects.get(receipt_number="2026112600000703").status == "handed_off"
+
+
+def test_a_core_system_may_take_the_nec_selected_codes(
+    configure, named, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    """cp932 = "nec": 髙 and 﨑 at EEE0 and ED95 (Python's cp932), and the manifest says so."""
+    configure('[jidou_teate]\ncp932 = "nec"\n')
+    report = export("csv-cp932", tmp_path, capsys, django_capture_on_commit_callbacks)
+    rows = records(report, "csv-cp932")
+    assert rows["2026112600000701"][3] == b"\xee\xe0" + "橋　一郎".encode("cp932")
+    assert rows["2026112600000702"][3].startswith("山".encode("cp932") + b"\xed\x95")
+    [path] = report["files"]
+    manifest = json.loads(Path(path + ".manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["encoding"], manifest["cp932_codes"]) == ("cp932", "nec")
+    configure('[jidou_teate]\ncp932 = "ibm"\n')
+    with pytest.raises(ConfigurationError, match="windows / nec"):
+        core_system("jidou_teate")
 
 
 def test_the_gaiji_table_applies_before_encoding(

@@ -56,3 +56,42 @@ def test_names_fold_by_named_maps_and_latin_case():
         assert normalize_for_match(a) == normalize_for_match(b), (a, b)
     for a, b in [("斎藤", "斉藤"), ("宮碕", "宮崎"), ("凛", "凜"), ("SMITH", "SMYTH")]:
         assert normalize_for_match(a) != normalize_for_match(b), (a, b)
+
+
+def test_windows_31j_writes_every_character_as_the_c_library_s_cp932_does():
+    """The oracle is glibc's CP932 converter (iconv), Microsoft's table as the C library
+    carries it: every character Python's cp932 can write, written by windows-31j, is byte
+    for byte what iconv writes — the 373 NEC-selected ones included (髙 FBFC, 﨑 FAB1,
+    ⅰ FA40), which Python's cp932 writes otherwise."""
+    import subprocess
+
+    from madoguchi.lib import windows31j
+
+    characters = []
+    for code in range(0x20, 0x110000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        try:
+            chr(code).encode("cp932")
+        except UnicodeEncodeError:
+            continue
+        characters.append(chr(code))
+    text = "".join(c + "\n" for c in characters)
+    oracle = subprocess.run(
+        ["iconv", "-c", "-f", "UTF-8", "-t", "CP932"], input=text.encode(), capture_output=True
+    ).stdout.split(b"\n")
+    compared = 0
+    for character, expected in zip(characters, oracle, strict=False):
+        if expected:  # the C library lacks a handful (U+0080, U+F8F0–F8F3)
+            assert character.encode(windows31j.NAME) == expected, character
+            compared += 1
+    assert compared > 9000
+    assert len(windows31j.WINDOWS_BYTES) == 373
+    assert "髙﨑ⅰ".encode(windows31j.NAME) == b"\xfb\xfc\xfa\xb1\xfa\x40"
+    assert b"\xfb\xfc\xee\xe0".decode(windows31j.NAME) == "髙髙"  # both read
+    try:
+        "ab𠮷c".encode(windows31j.NAME)
+    except UnicodeEncodeError as error:
+        assert (error.start, error.end) == (2, 3)  # the place in the whole text
+    else:
+        raise AssertionError("𠮷 is not in CP932")

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from madoguchi.accounts.models import User
 from madoguchi.applications.sealing import unseal
-from madoguchi.lib import fixedwidth
+from madoguchi.lib import fixedwidth, windows31j
 from madoguchi.lib.cells import line_writer
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.lib.files import DiskFull
@@ -85,11 +85,14 @@ class RecordWriter:
         columns: list[dict[str, str]],
         file_format: BatchFormat,
         gaiji: GaijiMap,
+        cp932: str = "windows",
     ) -> None:
         self.columns = columns
         self.fixed = file_format == BatchFormat.FIXED
         self.encoding = ENCODINGS[file_format]
         self.gaiji = gaiji if self.encoding == "cp932" else GaijiMap()
+        if self.encoding == "cp932" and cp932 == "windows":
+            self.encoding = windows31j.NAME  # the IBM extension codes, as Windows writes
         self.widths = [fixed_width(procedure, c["source"]) for c in self.columns]
         self._csv = line_writer()
 
@@ -214,7 +217,14 @@ def _manifest(
         "procedure_version": procedure.version,
         "file": target.name,
         "file_format": file_format.value,
-        "encoding": writer.encoding,
+        "encoding": ENCODINGS[file_format],
+        # Which of CP932's doubled codes the file uses (docs/core-systems.md): "ibm" as
+        # Windows and Java write them, "nec" as Python's cp932 does. Both decode as cp932.
+        **(
+            {"cp932_codes": "ibm" if writer.encoding == windows31j.NAME else "nec"}
+            if ENCODINGS[file_format] == "cp932"
+            else {}
+        ),
         "records": records,
         "bytes": size,
         "sha256": sha256,
@@ -254,7 +264,9 @@ def export_version(
     target = out_dir / f"{name}.{EXTENSIONS[file_format]}"
     tmp = out_dir / f".{target.name}.part"
     builder = plugin.records(procedure)
-    writer = RecordWriter(procedure, builder.columns, file_format, plugin.gaiji)
+    writer = RecordWriter(
+        procedure, builder.columns, file_format, plugin.gaiji, plugin.config.cp932
+    )
     held_before = len(report.held_back)
     with transaction.atomic():
         try:

@@ -48,6 +48,9 @@ class Config:
     result_dir: Path | None = None
     batch_every_minutes: int | None = None
     era_dates: bool = False
+    # CP932 files: "windows" writes the 388 doubled characters at their IBM extension codes
+    # as Windows and Java do (lib/windows31j.py); "nec" at the NEC-selected codes.
+    cp932: str = "windows"
     gaiji_table: Path | None = None
     max_attempts: int = 5
     retry_seconds: int = 60

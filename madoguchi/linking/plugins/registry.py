@@ -36,6 +36,17 @@ def _path(value: Any) -> Path | None:
     return path if path.is_absolute() else Path(settings.DATA_DIR) / path
 
 
+CP932_VARIANTS = ("windows", "nec")
+
+
+def _one_of(key: str, what: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigurationError(
+            f"[{key}] {what} = {value!r} は使えません({' / '.join(allowed)} のいずれか)"
+        )
+    return str(value)
+
+
 def _config(key: str, name: str, entry: dict[str, Any]) -> Config:
     def choice(kind: type, value: Any, what: str) -> Any:
         try:
@@ -61,6 +72,7 @@ def _config(key: str, name: str, entry: dict[str, Any]) -> Config:
         result_dir=_path(entry.pop("result_dir", None)),
         batch_every_minutes=entry.pop("batch_every_minutes", None),
         era_dates=bool(entry.pop("era_dates", False)),
+        cp932=_one_of(key, "cp932", entry.pop("cp932", "windows"), CP932_VARIANTS),
         gaiji_table=_path(entry.pop("gaiji_table", None)),
         max_attempts=int(entry.pop("max_attempts", 5)),
         retry_seconds=int(entry.pop("retry_seconds", 60)),
