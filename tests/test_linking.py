@@ -407,6 +407,26 @@ def test_the_result_folder_keeps_an_unreadable_file_apart(configure, catalog, tm
     assert (results / "unreadable" / "broken.csv").exists()
 
 
+def test_a_result_line_that_cannot_be_used_is_logged_with_its_file_and_line(
+    configure, catalog, tmp_path, caplog
+):
+    """A vendor's file with a line naming a record never sent: the line changes nothing and
+    the log names the file and the line; a file still being written (a dot name) waits."""
+    results = tmp_path / "results"
+    results.mkdir()
+    configure(f'[jidou_teate]\nresult_dir = "{results}"\n')
+    (results / "answers.csv").write_text(
+        "受付番号,結果,基幹システム番号,エラー内容\r\n2099010100000001,OK,X-1,\r\n",
+        encoding="utf-8",
+    )
+    (results / ".writing.csv").write_text("受付番号,結果", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="madoguchi.linking.tasks"):
+        assert import_result_files(all_core_systems()) == 1
+    assert "answers.csv line 2 (2099010100000001) not used" in caplog.text
+    assert (results / "done" / "answers.csv").exists()
+    assert (results / ".writing.csv").exists()  # left for the writer to finish
+
+
 def test_leaving_ready_drops_what_was_not_sent_and_refuses_once_sent(
     nintei, reviewer, tmp_path, django_capture_on_commit_callbacks
 ):

@@ -77,9 +77,19 @@ def import_result_files(systems: list[CoreSystem]) -> int:
         if folder is None or not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.csv")):
+            if path.name.startswith("."):
+                continue  # a file still being written (docs/core-systems.md: write, then rename)
             try:
-                import_results(path.read_bytes(), path.name, plugin.key)
+                outcome = import_results(path.read_bytes(), path.name, plugin.key)
                 target = folder / "done"
+                for error in outcome.errors:
+                    log.warning(
+                        "hand-over: result file %s line %d (%s) not used: %s",
+                        path.name,
+                        error.line,
+                        error.receipt_number or "—",
+                        error.reason,
+                    )
             except ResultFileError as exc:
                 log.warning("hand-over: result file %s not read: %s", path, exc)
                 target = folder / "unreadable"
