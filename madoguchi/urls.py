@@ -49,6 +49,7 @@ urlpatterns = [
     path("intake/", include("madoguchi.intake.urls")),
     path("audit/", include("madoguchi.operations.audit_urls")),
     path("linking/", include("madoguchi.linking.urls")),
+    path("residents/", include("madoguchi.residents.urls")),
     path("notices/", include("madoguchi.notices.urls")),
     path("insights/", include("madoguchi.insights.urls")),
     path("api/v1/", include("madoguchi.api.urls")),

@@ -233,6 +233,7 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("reviewer", "/password/"),
         ("administrator", "/procedures/jidou-teate-nintei/texts/"),
         ("administrator", "/linking/gaiji/"),
+        ("administrator", "/residents/gaiji/"),
         ("reviewer", "/applications/0000000000000000/"),
         ("reviewer", "/applications/counter/?atena={atena}"),
         ("reviewer", "/applications/counter/{atena}/"),

@@ -42,6 +42,7 @@ MATRIX = [
     ("/procedures/", "get", ["login", "ok", "ok", "ok", "ok"]),
     ("/procedures/jidou-teate-nintei/2026.2/", "get", ["login", "ok", "ok", "ok", "ok"]),
     ("/intake/quarantine/", "get", ["login", "denied", "denied", "denied", "ok"]),
+    ("/residents/gaiji/", "get", ["login", "denied", "denied", "denied", "ok"]),
     ("/audit/", "get", ["login", "denied", "denied", "denied", "ok"]),
     ("/staff/", "get", ["login", "denied", "denied", "denied", "ok"]),
     ("/staff/new/", "get", ["login", "denied", "denied", "denied", "ok"]),

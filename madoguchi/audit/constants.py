@@ -71,6 +71,8 @@ class AuditAction(IntEnum):
     TRUST_ANCHOR_ADDED = 500
     CRL_LOADED = 501
     RESIDENTS_LOADED = 600
+    REGISTRY_GAIJI_CHANGED = 601
+    HELD_ROWS_LOADED = 602
     RETENTION_PURGED = 700
     APPLICANT_TEXT_CHANGED = 800
     DOCUMENT_SETTINGS_CHANGED = 801
@@ -148,6 +150,8 @@ AUDIT_LABELS = {
     AuditAction.TRUST_ANCHOR_ADDED: _("トラストアンカー追加"),
     AuditAction.CRL_LOADED: _("CRL読込"),
     AuditAction.RESIDENTS_LOADED: _("番号紐付情報読込"),
+    AuditAction.REGISTRY_GAIJI_CHANGED: _("住基の外字表の変更"),
+    AuditAction.HELD_ROWS_LOADED: _("保留していた住基の行の読込"),
     AuditAction.RETENTION_PURGED: _("保存期間経過による削除"),
     AuditAction.APPLICANT_TEXT_CHANGED: _("申請者への文面の変更"),
     AuditAction.DOCUMENT_SETTINGS_CHANGED: _("帳票設定の変更"),

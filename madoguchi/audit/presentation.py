@@ -38,6 +38,8 @@ DETAIL_LABELS = {
     "purpose": _("目的"),
     "records": _("件数"),
     "rows": _("行数"),
+    "held": _("保留した行"),
+    "late_accepted": _("到達日時を確認して受付"),
     "revoked": _("失効数"),
     "issuer": _("発行者"),
     "subject": _("主体者"),

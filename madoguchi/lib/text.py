@@ -98,6 +98,10 @@ def normalize_for_match(value: str) -> str:
     return unicodedata.normalize("NFC", _SPACES.sub("", value))
 
 
+# げた: a registry 外字 with no character of its own, as it is loaded (docs/registry-links.md).
+GETA = "〓"
+
+
 def matches_with_substitutes(
     registered: str, carried: str, positions: frozenset[int] | None
 ) -> bool:
@@ -106,6 +110,13 @@ def matches_with_substitutes(
     ``positions`` None means the card uses substitutes we cannot place: it may differ."""
     if positions is None:
         return True
+    if GETA in registered:
+        # The registry's own 外字 with no character (〓): that place matches any one
+        # character of the card's; with substitutes on the card too, nothing is certain.
+        if positions:
+            return True
+        wildcard = ".".join(re.escape(normalize_for_match(p)) for p in registered.split(GETA))
+        return re.fullmatch(wildcard, normalize_for_match(carried)) is not None
     if not positions:
         return normalize_for_match(registered) == normalize_for_match(carried)
     pattern, start = [], 0

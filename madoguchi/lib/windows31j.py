@@ -63,10 +63,6 @@ def _cp932(text: str, start: int, end: int, errors: str) -> bytes:
         ) from None
 
 
-def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
-    return codecs.decode(data, "cp932", errors), len(data)
-
-
 class _IncrementalEncoder(codecs.IncrementalEncoder):
     def encode(self, text: str, final: bool = False) -> bytes:
         return encode(text, self.errors)[0]
@@ -78,7 +74,7 @@ def _search(name: str) -> codecs.CodecInfo | None:
     cp932 = codecs.lookup("cp932")
     return codecs.CodecInfo(
         encode=encode,
-        decode=decode,
+        decode=cp932.decode,  # it reads both codes
         incrementalencoder=_IncrementalEncoder,
         incrementaldecoder=cp932.incrementaldecoder,
         streamreader=cp932.streamreader,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,15 +24,17 @@ from madoguchi.lib.mynumber import parse_my_number
 from . import crypto
 from .loader import (
     MAX_FILE_BYTES,
+    PRIVATE_USE,
     LoadError,
     LoadReport,
     check_row,
     detect_format,
+    map_gaiji,
     parse_time,
     read_csv,
     read_fixed,
 )
-from .models import Resident, SerialLink
+from .models import GETA, HeldRow, RegistryGaiji, Resident, SerialLink
 
 
 @transaction.atomic
@@ -135,12 +138,21 @@ def load_links(
         raise LoadError(
             [_("文字コードを読めません (UTF-8 または CP932): %(at)d バイト目") % {"at": exc.start}]
         ) from exc
-    for line, row in rows:
+    table = gaiji_table()
+    loadable: list[tuple[int, dict[str, str], list[int]]] = []
+    held: list[tuple[int, dict[str, str], list[int]]] = []
+    for line, raw_row in rows:
+        row, unknown = map_gaiji(raw_row, table)
+        # Checked with each unknown 外字 standing as 〓: a held row is otherwise sound.
+        checked = {c: PRIVATE_USE.sub(GETA, v) for c, v in row.items()} if unknown else row
         problems += [
-            _("%(line)d 行目: %(p)s") % {"line": line, "p": problem} for problem in check_row(row)
+            _("%(line)d 行目: %(p)s") % {"line": line, "p": problem}
+            for problem in check_row(checked)
         ]
+        (held if unknown else loadable).append((line, row, unknown))
     if problems:
         raise LoadError(problems)
+    rows = [(line, row) for line, row, _unknown in loadable]
     if not rows and not delta and not force:
         raise LoadError(
             [
@@ -152,14 +164,21 @@ def load_links(
         )
 
     report = LoadReport(rows=len(rows), file_format=file_format, delta=delta, dry_run=dry_run)
+    report.held = [(line, unknown) for line, _row, unknown in held]
     try:
         with transaction.atomic():
             open_before = SerialLink.objects.filter(valid_to__isnull=True).count()
             seen: set[int] = set()
             for _line, row in rows:
                 seen.add(_store(row, report))
+            _hold(path.name, held)
             if not delta:
-                ended = SerialLink.objects.filter(valid_to__isnull=True).exclude(pk__in=seen)
+                # A held row's links stay as they were until it loads.
+                ended = (
+                    SerialLink.objects.filter(valid_to__isnull=True)
+                    .exclude(pk__in=seen)
+                    .exclude(serial__in=[row["serial_number"].upper() for _l, row, _u in held])
+                )
                 report.links_ended = ended.count()
                 share = settings.REGISTRY_MAX_END_SHARE
                 if not force and open_before and report.links_ended > share * open_before:
@@ -189,6 +208,7 @@ def load_links(
                 target_id=path.name[:64],
                 extra={
                     "rows": report.rows,
+                    "held": len(held),
                     "delta": delta,
                     "forced": force,
                     "links_created": report.links_created,
@@ -198,6 +218,84 @@ def load_links(
     except _DryRun:
         pass
     return report
+
+
+def gaiji_table() -> dict[int, str]:
+    return dict(RegistryGaiji.objects.values_list("code", "replacement"))
+
+
+def _hold(file_name: str, held: list[tuple[int, dict[str, str], list[int]]]) -> None:
+    """Keep each held row sealed; a newer file's row for the same link replaces an older."""
+    for line, row, unknown in held:
+        serial = row["serial_number"].upper()
+        HeldRow.objects.filter(serial=serial, loaded_at__isnull=True).delete()
+        HeldRow.objects.create(
+            file_name=file_name[:255],
+            line=line,
+            serial=serial,
+            atena_number=row["atena_number"][:20],
+            codes=unknown,
+            row=crypto.encrypt_bytes(json.dumps(row, ensure_ascii=False).encode()),
+        )
+
+
+def held_row_values(held: HeldRow) -> dict[str, str]:
+    """The held row as it was read (its 外字 still as codes)."""
+    return dict(json.loads(crypto.decrypt_bytes(held.row)))
+
+
+@transaction.atomic
+def load_held_rows(*, actor: User) -> tuple[int, int]:
+    """Load every held row whose 外字 the table now knows: (loaded, still held)."""
+    if not actor.may_edit_gaiji:
+        raise PermissionDenied
+    table = gaiji_table()
+    report = LoadReport(delta=True)
+    loaded = still = 0
+    for held in HeldRow.objects.select_for_update().filter(loaded_at__isnull=True):
+        row, unknown = map_gaiji(held_row_values(held), table)
+        if unknown or check_row(row):
+            if unknown != held.codes:
+                held.codes = unknown
+                held.save(update_fields=["codes"])
+            still += 1
+            continue
+        _store(row, report)
+        held.loaded_at = timezone.now()
+        held.save(update_fields=["loaded_at"])
+        loaded += 1
+    if loaded:
+        record(
+            AuditAction.HELD_ROWS_LOADED,
+            actor=actor,
+            target_type="registry",
+            target_id="held",
+            extra={"rows": loaded, "held": still},
+        )
+    return loaded, still
+
+
+@transaction.atomic
+def set_registry_gaiji(code: int, replacement: str, note: str, *, actor: User) -> RegistryGaiji:
+    """A 住基 外字 → the character it is, or 〓 when it has none (a clerk then compares)."""
+    if not actor.may_edit_gaiji:
+        raise PermissionDenied
+    if not (PRIVATE_USE.fullmatch(chr(code)) if 0 <= code <= 0x10FFFF else None):
+        raise ValueError(_("外字のコードは私用領域(U+E000〜U+F8FF)の文字です"))
+    replacement = replacement.strip()
+    if len(replacement) != 1 or PRIVATE_USE.fullmatch(replacement) or not replacement.isprintable():
+        raise ValueError(_("置換は1文字(文字が無い外字は 〓)で入力してください"))
+    entry, _created = RegistryGaiji.objects.update_or_create(
+        code=code, defaults={"replacement": replacement, "note": note.strip()[:200]}
+    )
+    record(
+        AuditAction.REGISTRY_GAIJI_CHANGED,
+        actor=actor,
+        target_type="registry_gaiji",
+        target_id=f"U+{code:04X}",
+        extra={"to": replacement, "note": entry.note},
+    )
+    return entry
 
 
 def _store(row: dict[str, str], report: LoadReport) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from madoguchi.lib.jpki import BasicFour
-from madoguchi.lib.text import matches_with_substitutes, normalize_for_match
+from madoguchi.lib.text import GETA, matches_with_substitutes, normalize_for_match
 from madoguchi.vocabulary import Identification
 
 from .models import Resident, SerialLink
@@ -37,6 +37,7 @@ def find_resident(serial: str, signing_time: dt.datetime) -> Resident | None:
 
 
 SUBSTITUTE_NOTE = "%sに代替文字あり(外字のため住民記録と異なる文字が使われています)"
+GETA_NOTE = "住民記録の%sに文字の無い外字(〓)があります。証明書の表記と照らしてください"
 
 
 def compare_basic_four(resident: Resident, basic_four: BasicFour) -> tuple[list[str], list[str]]:
@@ -127,5 +128,14 @@ def identify(
     notes = [SUBSTITUTE_NOTE % item for item in substituted]
     if differences:
         notes = [f"{item}が住民記録と異なります" for item in differences] + notes
+        return IdentificationResult(Identification.NEEDS_REVIEW, resident, notes)
+    # A registry 外字 loaded as 〓 matched any character: a clerk compares that one.
+    geta = [
+        item
+        for item, value in (("氏名", resident.name), ("住所", resident.address))
+        if GETA in value
+    ]
+    if geta:
+        notes += [GETA_NOTE % item for item in geta]
         return IdentificationResult(Identification.NEEDS_REVIEW, resident, notes)
     return IdentificationResult(Identification.IDENTIFIED, resident, notes)

@@ -76,6 +76,8 @@ class LoadReport:
     links_ended: int = 0
     problems: list[str] = field(default_factory=list)
     dry_run: bool = False
+    # Rows held for a 外字 the table does not know: (line, the codes).
+    held: list[tuple[int, list[int]]] = field(default_factory=list)
 
 
 def decode(raw: bytes) -> str:
@@ -158,9 +160,37 @@ def parse_time(value: str) -> dt.datetime:
     return parsed
 
 
-# Control characters (lib/cells.CONTROL) are refused, and private-use characters (a 外字 of
-# some other system that no screen, file or comparison here can read).
+# Control characters (lib/cells.CONTROL) are refused. Private-use characters are the 外字 of
+# the 住基 side (CP932's user-defined area F040–F9FC reads as U+E000–U+E757): each is replaced
+# through the 外字 table (residents.models.RegistryGaiji) before a row is checked, and a row
+# with one the table does not know is held, not refused (map_gaiji).
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+
+
+def map_gaiji(row: dict[str, str], table: dict[int, str]) -> tuple[dict[str, str], list[int]]:
+    """The row with every 外字 the table knows replaced, and the codes it does not know."""
+    unknown: set[int] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        if code in table:
+            return table[code]
+        unknown.add(code)
+        return match.group()
+
+    mapped = {column: PRIVATE_USE.sub(replace, value) for column, value in row.items()}
+    return mapped, sorted(unknown)
+
+
+def gaiji_code_label(code: int) -> str:
+    """U+E001 (CP932 0xF041): the code as the 住基 vendor's 外字 list names it, where it has one."""
+    try:
+        written = chr(code).encode("cp932")
+    except UnicodeEncodeError:
+        return f"U+{code:04X}"
+    return f"U+{code:04X} (CP932 0x{written.hex().upper()})"
+
+
 KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u3000 ]*")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
@@ -170,8 +200,8 @@ def check_row(row: dict[str, str]) -> list[str]:
     for column, value in row.items():
         if CONTROL.search(value):
             problems.append(_("「%(c)s」に制御文字が含まれています") % {"c": column})
-        elif PRIVATE_USE.search(value):
-            problems.append(_("「%(c)s」に外字(私用領域の文字)が含まれています") % {"c": column})
+        elif PRIVATE_USE.search(value):  # only a held row's, when it is loaded unmapped
+            problems.append(_("「%(c)s」に未登録の外字が含まれています") % {"c": column})
     if problems:
         return problems
     if not SERIAL_RE.fullmatch(row["serial_number"].upper()):

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.lib import text
 from madoguchi.vocabulary import Sex
 
 from .crypto import SealedField
@@ -53,3 +54,42 @@ class SerialLink(models.Model):
         indexes = [models.Index(fields=["serial"])]
         verbose_name = _("番号紐付情報")
         verbose_name_plural = _("番号紐付情報")
+
+
+# What a registry 外字 with no character of its own is loaded as (げた): a clerk compares it.
+GETA = text.GETA
+
+
+class RegistryGaiji(models.Model):
+    """A 外字 of the 住基 export (a code in the private-use area, CP932 0xF040–0xF9FC) → the
+    character it is, or 〓 (no character of its own: loaded, and left for a clerk to compare)."""
+
+    code = models.PositiveIntegerField(_("外字のコード"), unique=True)
+    replacement = models.CharField(_("置換"), max_length=1)
+    note = models.CharField(_("備考"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("住基の外字")
+        verbose_name_plural = _("住基の外字")
+
+
+class HeldRow(models.Model):
+    """A row of a 番号紐付情報 file held for a 外字 the table does not know: the rest of the file
+    loaded; this row loads once the table has every code (residents.actions.load_held_rows).
+    The row is kept sealed (it may carry a 個人番号)."""
+
+    file_name = models.CharField(_("ファイル"), max_length=255)
+    line = models.PositiveIntegerField(_("行"))
+    serial = models.CharField(_("シリアル番号"), max_length=64)
+    atena_number = models.CharField(_("宛名番号"), max_length=20, blank=True)
+    codes = models.JSONField(_("未登録の外字"), default=list)
+    row = SealedField()
+    held_at = models.DateTimeField(_("保留日時"), auto_now_add=True)
+    loaded_at = models.DateTimeField(_("読込日時"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["held_at", "line"]
+        verbose_name = _("保留中の行")
+        verbose_name_plural = _("保留中の行")

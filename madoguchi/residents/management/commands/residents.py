@@ -9,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json, progress_bar
 from madoguchi.residents.actions import load_links, rotate_keys
-from madoguchi.residents.loader import LoadError
+from madoguchi.residents.loader import LoadError, gaiji_code_label
 
 
 class Command(MadoguchiCommand):
@@ -69,3 +69,13 @@ class Command(MadoguchiCommand):
                 f"{report.residents_created}・更新 {report.residents_updated}、紐付 新規 "
                 f"{report.links_created}・終了 {report.links_ended})"
             )
+            for line, codes in report.held:
+                self.stdout.write(
+                    f"{line} 行目: 未登録の外字 {'、'.join(map(gaiji_code_label, codes))} の"
+                    "ため保留しました(ほかの行は読み込みました)"
+                )
+            if report.held:
+                self.stdout.write(
+                    "外字を画面「住基の外字」(/residents/gaiji/) で登録すると、保留した行を"
+                    "読み込めます"
+                )
