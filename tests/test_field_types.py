@@ -122,3 +122,39 @@ def test_a_new_type_is_one_class_and_every_part_of_the_system_takes_it(era_year)
     )
     assert fixed_width(procedure, "form.year") == 10  # five characters of up to two bytes
     assert not sealed(fields[0]) and not has_my_number(fields)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("ヤマダ　タロウ", True),
+        ("スミス・ジョン", True),  # the middle dot of a foreign name
+        ("ヴァン　ヶ", True),
+        ("ヷ", False),  # U+30F7: not in JIS X 0208 or CP932
+        ("ア゠イ", False),  # U+30A0
+        ("ヤマダ𠮷", False),
+    ],
+)
+def test_a_kana_field_takes_the_katakana_a_core_system_takes(value, ok):
+    assert (field_type("kana").errors({"type": "kana"}, value) == []) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("𠮷田　太郎", "「𠮷」(U+20BB7)"),
+        ("森　鷗外", "「鷗」(U+9DD7)"),
+        ("¥1,000", "「¥」(U+00A5)"),
+        ("山田😀", "「😀」(U+1F600)"),
+        ("葛\U000e0100城", "(U+E0100)"),  # an ideographic variation selector
+    ],
+)
+def test_a_text_field_warns_of_a_character_a_cp932_core_system_cannot_take(value, named):
+    """Never refused (the applicant signed it): a warning beside the field, now, instead of a
+    hold at hand-over; 髙 and 﨑 are in CP932 and pass."""
+    field = {"type": "text", "id": "applicant_name"}
+    kind = field_type("text")
+    assert kind.errors(field, value) == []
+    (warning,) = kind.warnings(field, value, [field], {"applicant_name": value})
+    assert named in warning and "CP932" in warning
+    assert kind.warnings(field, "髙橋　﨑子", [field], {}) == []

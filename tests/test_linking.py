@@ -538,6 +538,24 @@ def test_names_are_exported_exactly_or_held_back_with_their_field(
     assert Application.objects.get(receipt_number="2026112600000703").status == "handed_off"
 
 
+def test_a_character_a_core_system_cannot_take_is_flagged_at_intake_not_at_hand_over(
+    named, trusted, client, reviewer
+):
+    """𠮷 in a name: the clerk reads the warning on the application the day it
+    arrives; a カナ field with 𠮷 is a form error (flagged, not refused)."""
+    from madoguchi.intake.constants import Outcome
+
+    sign_in(client, reviewer)
+    page = client.get("/applications/2026112600000703/").content.decode()
+    assert "「𠮷」(U+20BB7) は CP932 で連携する基幹システムに送れません" in page
+    assert "CP932 で連携する" not in client.get("/applications/2026112600000701/").content.decode()
+    form = {"applicant_name": "𠮷田　花子", "applicant_kana": "ヨシダ𠮷"}
+    package = build(trusted.ca, spec("2026112600000799", form=form))
+    assert import_package(package, "k.zip").outcome == Outcome.ACCEPTED
+    flagged = Application.objects.get(receipt_number="2026112600000799")
+    assert "全角カタカナで入力してください" in flagged.form_errors["applicant_kana"]
+
+
 def test_a_core_system_may_take_the_nec_selected_codes(
     configure, named, tmp_path, capsys, django_capture_on_commit_callbacks
 ):

@@ -8,15 +8,49 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from madoguchi.lib import windows31j
+
 from .base import FieldType, register
 
-KANA_RE = re.compile(r"[\u30A0-\u30FF\u3000 ー・]+")
+# 全角カタカナ as core systems take it: ァ–ヶ (with ヴ ヵ ヶ), the long mark ー, the middle
+# dot ・ of foreign names, and spaces — not ゠ (U+30A0), ヷ–ヺ (U+30F7–30FA) or ヿ, which
+# JIS X 0208 and CP932 do not have.
+KANA_RE = re.compile(r"[\u30A1-\u30F6\u3000 ー・]+")
+
+
+def outside_cp932(value: str) -> list[str]:
+    """The characters of a value that CP932 (as Windows writes it) cannot hold, each once."""
+    found = []
+    for character in dict.fromkeys(value):
+        try:
+            character.encode(windows31j.NAME)
+        except UnicodeEncodeError:
+            found.append(character)
+    return found
 
 
 @register
 class Text(FieldType):
     name = "text"
     label = gettext_lazy("文字")
+
+    def warnings(
+        self, field: dict[str, Any], value: str, fields: list[dict[str, Any]], form: dict[str, str]
+    ) -> list[str]:
+        """A character a CP932 core system cannot take (𠮷 鷗 ¥, an emoji, a variation
+        selector): the applicant signed it, so it stays; the clerk hears of it now rather
+        than when the record is held back at hand-over."""
+        found = outside_cp932(value)
+        if not found:
+            return []
+        shown = "、".join(f"「{c}」(U+{ord(c):04X})" for c in found)
+        return [
+            _(
+                "%(chars)s は CP932 で連携する基幹システムに送れません。"
+                "外字表で置き換えを決めるか、転記してください"
+            )
+            % {"chars": shown}
+        ]
 
 
 @register
