@@ -141,7 +141,10 @@ def _value(
         return by_semantic[semantic]
     kind = field["type"]
     if kind == "choice":
-        return str(rng.choice(field["choices"]))
+        # A choice the office refuses (docs/catalog.md: refused) is not what an applicant
+        # who may apply picks.
+        allowed = [c for c in field["choices"] if c not in field.get("refused", {})]
+        return str(rng.choice(allowed or field["choices"]))
     if kind == "digits":
         length = int(field.get("length") or rng.randint(1, min(int(field.get("max_length", 6)), 6)))
         return str(rng.randint(1, 9)) + "".join(rng.choice("0123456789") for _ in range(length - 1))

@@ -108,11 +108,15 @@ def tiny_pdf(text: str) -> bytes:
     return bytes(out)
 
 
-def attachments_for(definition: dict[str, Any], rng: random.Random) -> list[tuple[str, str, bytes]]:
-    """Every required attachment and about half the optional ones, in an allowed format."""
+def attachments_for(
+    definition: dict[str, Any], rng: random.Random, form: dict[str, str] | None = None
+) -> list[tuple[str, str, bytes]]:
+    """Every required attachment (also one the form requires: required_when, docs/catalog.md)
+    and about half the optional ones, in an allowed format."""
     files = []
     for attachment in definition.get("attachments", []):
-        if not attachment.get("required") and rng.random() < 0.5:
+        needed = attachment.get("required") or _wanted(attachment, form or {})
+        if not needed and rng.random() < 0.5:
             continue
         first = attachment.get("media_types", ["image/png"])[0]
         name = attachment["id"]
@@ -123,6 +127,21 @@ def attachments_for(definition: dict[str, Any], rng: random.Random) -> list[tupl
         else:
             files.append((f"{name}.png", "image/png", tiny_png(rng.randrange(65536))))
     return files
+
+
+def _wanted(attachment: dict[str, Any], form: dict[str, str]) -> bool:
+    condition = attachment.get("required_when")
+    if not condition:
+        return False
+    values = condition["in"] if "in" in condition else [condition["equals"]]
+    if "group" in condition:
+        return any(
+            key.startswith(f"{condition['group']}.")
+            and key.endswith(f".{condition['field']}")
+            and value in values
+            for key, value in form.items()
+        )
+    return form.get(condition["field"]) in values
 
 
 @dataclass
@@ -248,8 +267,8 @@ def generate(
                 submitted_at=submitted_at,
                 municipality_code=MUNICIPALITY_CODE,
                 submitter="self" if signer is applicant else "proxy",
-                form=fill_form(definition, applicant, child, rng, now.date()),
-                attachments=attachments_for(definition, rng),
+                form=(form := fill_form(definition, applicant, child, rng, now.date())),
+                attachments=attachments_for(definition, rng, form),
             )
             path = packages / f"{receipt}.zip"
             path.write_bytes(build_package(spec, key, certificate))

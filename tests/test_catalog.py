@@ -143,3 +143,24 @@ def test_a_loaded_versions_reading_note_is_kept_current_and_nothing_else(tmp_pat
     )
     with pytest.raises(CatalogError, match="版を上げて"):
         load_catalog([both])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ('refused = { "当たる"', 'refused = { "公務員"', "refused"),
+        ('refused = { "当たる" = "公', 'refused = { "当たる" = "" }\n# "', "refused"),
+        ('group = "children", field = "living"', 'group = "kids", field = "living"', "bekkyo"),
+        ('group = "children", field = "living"', 'group = "children", field = "x"', "bekkyo"),
+        ('field = "living", equals = "別居" }\nmedia', 'field = "living" }\nmedia', "bekkyo"),
+    ],
+)
+def test_a_refused_choice_and_an_attachments_condition_name_what_exists(
+    tmp_path: Path, old: str, new: str, named: str
+):
+    source = (BUILTIN_DIR / "jidou-teate-nintei" / "2026.5.toml").read_text(encoding="utf-8")
+    assert old in source
+    bad = tmp_path / "bad.toml"
+    bad.write_text(source.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(CatalogError, match=named):
+        load_catalog([bad])

@@ -16,9 +16,10 @@ pytestmark = pytest.mark.django_db
 def test_the_cost_limit_form_asks_the_spouse_and_the_facility_only_when_they_apply(
     catalog: None,
 ) -> None:
-    """介護保険負担限度額認定 2026.3, read against municipalities' published forms."""
+    """介護保険負担限度額認定, read against municipalities' published forms (2026.3) and the
+    ministry's (2026.4: 「その他」 with cash, debts apart, the 非課税年金's insurer)."""
     procedure = Procedure.current(["kaigo-futangendo"])["kaigo-futangendo"]
-    assert procedure.version == "2026.3"
+    assert procedure.version == "2026.4"
     form = complete_form("kaigo-futangendo", applicant_my_number=APPLICANT, spouse="あり")
     form["spouse_my_number"] = SPOUSE
     assert validate_form(procedure.fields, form) == {}
@@ -35,6 +36,56 @@ def test_the_cost_limit_form_asks_the_spouse_and_the_facility_only_when_they_app
     assert validate_form(procedure.fields, married) == {
         "spouse_my_number": ["必須項目が入力されていません"]
     }
+    widowed = {k: v for k, v in form.items() if k != "pension_insurer"}
+    assert set(validate_form(procedure.fields, widowed | {"nontaxable_pension": "遺族年金"})) == {
+        "pension_insurer"
+    }
+    labels = {f["id"]: f["label"] for f in procedure.fields}
+    assert "現金を含む" in labels["savings_other"] and "負債" in labels["debts"]
+
+
+def test_a_public_servants_claim_is_flagged_and_a_child_apart_needs_the_declaration(
+    trusted,
+) -> None:
+    """児童手当 2026.5: a 公務員 is answered with the reason (their employer pays: 児童手当法
+    第17条), never refused at intake; a child living apart gives an address, and the
+    別居監護申立書 is then required."""
+    from madoguchi.applications.models import Application
+    from madoguchi.intake.actions import import_package
+    from madoguchi.intake.constants import Outcome
+    from madoguchi.procedures.schema import ATTACHMENTS_KEY
+    from pittari_sim.generate import tiny_pdf
+    from tests.builders import build, spec
+
+    procedure = Procedure.current(["jidou-teate-nintei"])["jidou-teate-nintei"]
+    assert procedure.version == "2026.5"
+    form = complete_form("jidou-teate-nintei", applicant_my_number=APPLICANT) | {
+        "children.1.my_number": CHILD
+    }
+    assert validate_form(procedure.fields, form) == {}
+    servant = validate_form(procedure.fields, form | {"public_servant": "当たる"})
+    assert servant == {
+        "public_servant": [
+            "公務員の方の児童手当は、市区町村ではなく勤務先(所属庁)に請求してください"
+            "(児童手当法 第17条)"
+        ]
+    }
+    apart = {k: v for k, v in form.items() if k != "children.1.address"}
+    apart["children.1.living"] = "別居"
+    assert set(validate_form(procedure.fields, apart)) == {"children.1.address"}
+
+    def filed(receipt: str, attachments: list) -> Application:
+        package = build(
+            trusted.ca,
+            spec(receipt, procedure_version="2026.5", form=form | apart, attachments=attachments),
+        )
+        assert import_package(package, f"{receipt}.zip").outcome == Outcome.ACCEPTED
+        return Application.objects.get(receipt_number=receipt)
+
+    missing = filed("2026112600003001", [])
+    assert missing.form_errors[ATTACHMENTS_KEY] == ["「別居監護申立書」が添付されていません"]
+    given = filed("2026112600003002", [("bekkyo.pdf", "application/pdf", tiny_pdf("b"))])
+    assert ATTACHMENTS_KEY not in given.form_errors
 
 
 def test_the_nursery_application_asks_both_parents_and_the_household(catalog: None) -> None:

@@ -257,21 +257,21 @@ def test_the_care_forms_ask_the_second_insured_and_the_proxy_only_when_they_appl
         "proxy_submission": "なし",
     }
     for key in (
-        "medical_insurer",
-        "medical_insurance_number",
         "specified_disease",
         "residence_name",
         "residence_address",
         "proxy_name",
         "proxy_kind",
         "proxy_phone",
+        "requester_name",
+        "requester_relationship",
+        "requester_address",
+        "requester_phone",
     ):
         first.pop(key)  # fmt: skip
     assert validate_form(fields, first) == {}
     second = first | {"insured_kind": "第2号被保険者(40〜64歳)", "proxy_submission": "あり"}
     assert set(validate_form(fields, second)) == {
-        "medical_insurer",
-        "medical_insurance_number",
         "specified_disease",
         "proxy_name",
         "proxy_kind",
@@ -279,6 +279,20 @@ def test_the_care_forms_ask_the_second_insured_and_the_proxy_only_when_they_appl
     }
     in_hospital = first | {"residence_kind": "入院中"}
     assert set(validate_form(fields, in_hospital)) == {"residence_name", "residence_address"}
+    # 2026.5: every insured person gives their 医療保険 (the form since 2022-04), and a
+    # family member who applies gives their own name, relationship, address and phone.
+    no_insurance = {k: v for k, v in first.items() if not k.startswith("medical_")}
+    assert set(validate_form(fields, no_insurance)) == {
+        "medical_insurer",
+        "medical_insurance_number",
+    }
+    by_family = first | {"requester": "家族"}
+    assert set(validate_form(fields, by_family)) == {
+        "requester_name",
+        "requester_relationship",
+        "requester_address",
+        "requester_phone",
+    }
 
 
 def test_the_simulators_forms_leave_what_an_entry_does_not_ask_and_validate(

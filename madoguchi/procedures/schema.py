@@ -147,6 +147,24 @@ def check_definition(definition: dict[str, Any], source: str, text: str = "") ->
             fail(
                 _("添付ファイル「%(id)s」の media_types が不正です") % attachment, attachment["id"]
             )
+        condition = attachment.get("required_when")
+        if condition is not None:
+            within = groups.get(condition.get("group", "")) if isinstance(condition, dict) else None
+            known = {f["id"] for f in within["fields"]} if within else ids
+            if (
+                not isinstance(condition, dict)
+                or condition.get("field") not in known
+                or ("group" in condition and within is None)
+                or ("equals" in condition) == ("in" in condition)
+            ):
+                fail(
+                    _(
+                        "添付ファイル「%(id)s」の required_when は field(繰り返しの項目なら "
+                        "group も)と equals か in で書きます"
+                    )
+                    % attachment,
+                    attachment["id"],
+                )
     messages = definition.get("status_messages", {})
     unknown = set(messages) - set(Status.values)
     if unknown:
@@ -184,19 +202,36 @@ ATTACHMENTS_KEY = "_attachments"
 
 
 def validate_attachments(
-    expected: list[dict[str, Any]], received: list[dict[str, Any]]
+    expected: list[dict[str, Any]], received: list[dict[str, Any]], form: dict[str, str]
 ) -> list[str]:
-    """Required attachments that did not come, and attachments of a refused type."""
+    """Required attachments that did not come (required, or required by what the form says:
+    ``required_when`` — in a group, by any entry), and attachments of a refused type."""
     by_id = {PurePosixPath(a["name"]).stem: a for a in received}
     problems = []
     for attachment in expected:
         got = by_id.get(attachment["id"])
         if got is None:
-            if attachment.get("required"):
+            if attachment.get("required") or _attachment_wanted(attachment, form):
                 problems.append(_("「%(label)s」が添付されていません") % attachment)
         elif attachment.get("media_types") and got["media_type"] not in attachment["media_types"]:
             problems.append(_("「%(label)s」のファイル形式が受け付けられません") % attachment)
     return problems
+
+
+def _attachment_wanted(attachment: dict[str, Any], form: dict[str, str]) -> bool:
+    """An attachment's ``required_when`` ({field, equals|in}, the field a form key or, with
+    ``group``, a field of any entry of that group) holds for this form."""
+    condition = attachment.get("required_when")
+    if not condition:
+        return False
+    wanted = condition["in"] if "in" in condition else [condition["equals"]]
+    if "group" in condition:
+        prefix, suffix = f"{condition['group']}.", f".{condition['field']}"
+        return any(
+            key.startswith(prefix) and key.endswith(suffix) and value in wanted
+            for key, value in form.items()
+        )
+    return form.get(condition["field"]) in wanted
 
 
 def max_length(field: dict[str, Any]) -> int:

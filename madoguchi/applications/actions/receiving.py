@@ -82,7 +82,7 @@ def take_form(
     application.form = form
     application.attachments = attachments
     application.form_errors = validate_form(procedure.fields, form)
-    problems = validate_attachments(procedure.attachments, attachments)
+    problems = validate_attachments(procedure.attachments, attachments, form)
     if problems:
         application.form_errors[ATTACHMENTS_KEY] = problems
     # List and search columns: a signed value longer than they hold (flagged by the
