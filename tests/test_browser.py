@@ -373,6 +373,8 @@ def test_a_counter_clerk_files_a_move_in_and_both_reach_the_inbox_as_counter(
         expect(form.get_by_label("被保険者生年月日")).to_have_value("1948-02-03")
     assert accessibility_violations(page) == []
 
+    # Typed into the third form while the resident waits: filing the others loses nothing.
+    forms["kaigo-futangendo"].get_by_label("預貯金額(円、配偶者と合わせて)").fill("1200000")
     first = forms["kaigo-tennyu-nintei"]
     first.get_by_label("被保険者番号").fill("0000456789")
     first.get_by_label("郵便番号", exact=True).fill("100-0001")
@@ -406,6 +408,9 @@ def test_a_counter_clerk_files_a_move_in_and_both_reach_the_inbox_as_counter(
     second.get_by_role("button", name="受け付ける").click()
     expect(page.get_by_test_id("filed-application")).to_have_count(2)
     expect(page.get_by_test_id("form-kaigo-futangendo")).to_have_count(1)  # not filed
+    expect(
+        page.get_by_test_id("form-kaigo-futangendo").get_by_label("預貯金額(円、配偶者と合わせて)")
+    ).to_have_value("1200000")
 
     href = page.get_by_test_id("print-form").first.get_attribute("href")
     printed = page.request.get(f"{live_server.url}{href}")

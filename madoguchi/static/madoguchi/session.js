@@ -19,9 +19,12 @@
     el.getAttribute("autocomplete") !== "off" &&
     !el.closest("[data-no-draft]");
 
+  // A form that says who it is (data-draft-key: the counter's form of one procedure for one
+  // resident) keeps its draft while other forms of the page come and go; any other form is
+  // known by its place on the page.
   const draftKey = (form) =>
     DRAFT + location.pathname + "|" + (form.getAttribute("action") || location.pathname) +
-    "|" + Array.from(document.forms).indexOf(form);
+    "|" + (form.dataset.draftKey || Array.from(document.forms).indexOf(form));
 
   const save = (form) => {
     const values = {};
