@@ -23,9 +23,12 @@ def test_a_file_committed_but_never_published_is_published_once_on_the_next_pass
 ):
     settings.DATA_DIR = tmp_path / "data"
     configure('[jidou_teate]\nmethod = "batch"\nbatch_every_minutes = 1\n')
-    for path in trusted.packages[:3]:
+    # Three of one procedure: one batch file.
+    nintei = [g.path for g in trusted.generated if g.procedure_id == "jidou-teate-nintei"][:3]
+    for path in nintei:
         import_package(path.read_bytes(), path.name)
     ready = list(Application.objects.filter(procedure__core_system="jidou_teate"))
+    assert len(ready) == 3
     with django_capture_on_commit_callbacks(execute=True):
         make_ready(ready, reviewer)
     # The export commits; the process dies before its after-commit work (the rename).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -29,6 +30,15 @@ def outside_cp932(value: str) -> list[str]:
     return found
 
 
+def _named(character: str) -> str:
+    """「𠮷」(U+20BB7); a character with no glyph of its own (a control, a bidi or format
+    character, a combining mark or variation selector) by its code alone, never as itself."""
+    code = f"(U+{ord(character):04X})"
+    if unicodedata.category(character)[0] in "CZ" or unicodedata.category(character) == "Mn":
+        return code
+    return f"「{character}」{code}"
+
+
 @register
 class Text(FieldType):
     name = "text"
@@ -43,7 +53,7 @@ class Text(FieldType):
         found = outside_cp932(value)
         if not found:
             return []
-        shown = "、".join(f"「{c}」(U+{ord(c):04X})" for c in found)
+        shown = "、".join(_named(c) for c in found)
         return [
             _(
                 "%(chars)s は CP932 で連携する基幹システムに送れません。"
