@@ -460,7 +460,7 @@ def test_a_reviewer_compares_possible_duplicates_side_by_side_and_settles(
     page.get_by_label("重複ではない(両方とも審査する)").check()
     page.get_by_label("理由").fill("窓口の申請は別の児童の分と確認")
     page.get_by_test_id("settle").click()
-    expect(page.get_by_role("status")).to_contain_text("確認済み")
+    expect(page.locator("ul.messages")).to_contain_text("確認済み")
     expect(page.get_by_test_id("duplicate-blocking")).to_have_count(0)
     page.get_by_label("審査中").check()
     page.get_by_test_id("change-status").click()

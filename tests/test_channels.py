@@ -453,6 +453,41 @@ def test_the_counter_screens_find_the_resident_and_carry_answers_to_the_next_for
     assert f"/applications/{filed.receipt_number}/print.pdf" in after
 
 
+def test_the_counter_tidies_what_is_typed_says_where_and_asks_before_a_duplicate(
+    catalog: None, kaigo_clerk, counter_clerk, resident, client
+) -> None:
+    """1000011 is filed as 100-0011; a birth date in the future is refused; a refused form
+    answers with a summary at its top linking to each field; a second 認定 of the same
+    resident is held for the clerk to look at before it is filed."""
+    sign_in(client, kaigo_clerk)
+    url = f"/applications/counter/{resident.atena_number}/forms/?procedure=kaigo-tennyu-nintei"
+    posted = {f"f-{k}": v for k, v in complete_form("kaigo-tennyu-nintei", **KAIGO_NINTEI).items()}
+    posted |= {"procedure": "kaigo-tennyu-nintei", "f-applicant_postal_code": "１０００００１"}
+    future = client.post(url, posted | {"f-applicant_birth_date": "2030-01-01"})
+    page = future.content.decode()
+    assert future.status_code == 400 and "生年月日に未来の日付は入力できません" in page
+    summary = page.split('data-testid="error-summary"')[1].split("</div>")[0]
+    assert 'href="#kaigo-tennyu-nintei-applicant_birth_date"' in summary
+    assert "data-focus-on-load" in page
+    assert client.post(url, posted).status_code == 302
+    assert Application.objects.get().form["applicant_postal_code"] == "100-0001"
+
+    again = client.post(url, posted)
+    assert again.status_code == 409 and 'data-testid="duplicate-warning"' in again.content.decode()
+    assert Application.objects.count() == 1  # nothing filed yet, the typing kept on the page
+    assert 'value="0000123456"' in again.content.decode()
+    assert client.post(url, posted | {"duplicates_checked": "1"}).status_code == 302
+    assert Application.objects.count() == 2
+
+    # A group's entries beyond those required are optional: marked so, not 必須.
+    sign_in(client, counter_clerk)
+    nintei = f"/applications/counter/{resident.atena_number}/forms/?procedure=jidou-teate-nintei"
+    form = client.get(nintei).content.decode()
+    entries = form.split('<fieldset class="entry">')[1:]
+    assert "入力するときは必須" not in entries[0] and "必須" in entries[0]
+    assert all("入力するときは必須" in entry for entry in entries[1:])
+
+
 def test_the_api_files_with_the_screens_validation(
     catalog: None, kaigo_clerk, administrator, resident, client
 ) -> None:

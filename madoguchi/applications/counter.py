@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import User
+from madoguchi.applications.actions.duplicates import possible_duplicates
 from madoguchi.applications.actions.filing import (
     PaperFile,
     file_application,
@@ -33,7 +34,7 @@ from madoguchi.applications.actions.filing import (
 from madoguchi.procedures.fields import field_type
 from madoguchi.procedures.life_events import life_event, life_events
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import GROUP, all_fields, condition_text, max_length
+from madoguchi.procedures.schema import GROUP, all_fields, clean_form, condition_text, max_length
 from madoguchi.residents.models import Resident
 from madoguchi.vocabulary import RECEIPT_PREFIX, Channel
 
@@ -203,6 +204,9 @@ def _inputs(
                     "entries": [
                         {
                             "number": n,
+                            # Beyond the entries the catalog requires, an entry may stay
+                            # empty: its items are needed only when it is used.
+                            "optional": n > int(field.get("min_entries", 0)),
                             "cells": [
                                 _input(
                                     sub,
@@ -227,17 +231,22 @@ def _inputs(
     return rows
 
 
+def _typed(field: dict[str, Any], value: str) -> str:
+    return field_type(field["type"]).typed(value[:2000])
+
+
 def _posted(procedure: Procedure, data: Any) -> dict[str, str]:
-    """The form as typed: a group's entries left wholly empty are not entries."""
+    """The form as typed (each value tidied as its type writes it: 1000011 → 100-0011); a
+    group's entries left wholly empty are not entries."""
     form: dict[str, str] = {}
     for field in procedure.fields:
         if field.get("type") != GROUP:
-            form[field["id"]] = data.get(f"f-{field['id']}", "")[:2000]
+            form[field["id"]] = _typed(field, data.get(f"f-{field['id']}", ""))
             continue
         number = 0
         for n in range(1, min(int(field["max_entries"]), COUNTER_ENTRIES) + 1):
             entry = {
-                sub["id"]: data.get(f"f-{field['id']}.{n}.{sub['id']}", "")[:2000]
+                sub["id"]: _typed(sub, data.get(f"f-{field['id']}.{n}.{sub['id']}", ""))
                 for sub in field["fields"]
             }
             if any(v.strip() for v in entry.values()):
@@ -277,6 +286,7 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
     )
     done = {a.procedure.procedure_id for a in filed}
     errors: dict[str, list[str]] = {}
+    duplicates: list[Application] = []
     posted: dict[str, str] | None = None
     target = request.POST.get("procedure", "") if request.method == "POST" else ""
     if request.method == "POST":
@@ -286,7 +296,13 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
         posted = _posted(procedure, request.POST)
         upload = request.FILES.get("scan")
         scans = [PaperFile(upload.name or "scan", upload.read())] if upload else []
+        # 重複の可能性 before filing, while the resident is there: filed only once the clerk
+        # has looked (the suspicion is still recorded on both when it is filed).
+        if not request.POST.get("duplicates_checked"):
+            duplicates = possible_duplicates(resident.pk, procedure, clean_form(posted))
         try:
+            if duplicates:
+                raise ValidationError({})
             application = file_application(
                 procedure,
                 resident,
@@ -298,10 +314,11 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
             )
         except ValidationError as exc:
             errors = exc.message_dict
-            messages.error(
-                request,
-                _("「%(name)s」の入力内容を確認してください") % {"name": procedure.name},
-            )
+            if errors:
+                messages.error(
+                    request,
+                    _("「%(name)s」の入力内容を確認してください") % {"name": procedure.name},
+                )
         else:
             messages.success(
                 request,
@@ -312,21 +329,28 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
             query.setlist("filed", [*query.getlist("filed"), application.receipt_number])
             return redirect(f"{request.path}?{query.urlencode()}")
     known = _known_values(resident, filed)
-    sections = [
-        {
-            "procedure": p,
-            "inputs": _inputs(
-                p,
-                posted if posted is not None and p.procedure_id == target else _prefill(p, known),
-                errors if p.procedure_id == target else {},
-            ),
-            "errors": [m for k, ms in errors.items() if k in ("arrived_on", "scan") for m in ms]
-            if p.procedure_id == target
-            else [],
-        }
-        for p in procedures
-        if p.procedure_id not in done
-    ]
+    sections = []
+    for p in procedures:
+        if p.procedure_id in done:
+            continue
+        answered = p.procedure_id == target  # the form just sent, refused or held
+        inputs = _inputs(
+            p,
+            posted if posted is not None and answered else _prefill(p, known),
+            errors if answered else {},
+        )
+        summary = _summary(inputs) if answered else []
+        general = [m for k, ms in errors.items() if k in ("arrived_on", "scan") for m in ms]
+        sections.append(
+            {
+                "procedure": p,
+                "inputs": inputs,
+                "summary": summary,
+                "errors": general if answered else [],
+                "problems": len(summary) + (len(general) if answered else 0),
+                "duplicates": duplicates if answered else [],
+            }
+        )
     return render(
         request,
         "applications/counter_forms.html",
@@ -339,8 +363,22 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
             "filed": filed,
             "back": f"?{urlencode({'channel': channel.value, 'arrived_on': arrived_on})}",
         },
-        status=400 if errors else 200,
+        status=400 if errors else 409 if duplicates else 200,
     )
+
+
+def _summary(inputs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Each problem of a refused form as (the input's id, its label, the message), in the
+    form's order, for the summary at its top that links to each."""
+    found = []
+    for row in inputs:
+        group = bool(row.get("group"))
+        cells = [c for entry in row["entries"] for c in entry["cells"]] if group else [row]
+        for cell in cells:
+            found += [(cell["html_id"], cell["label"], message) for message in cell["errors"]]
+        if group:
+            found += [(row["html_id"], row["label"], message) for message in row["errors"]]
+    return found
 
 
 def _day(value: str) -> dt.date | None:

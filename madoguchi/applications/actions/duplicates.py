@@ -35,40 +35,11 @@ def flag_duplicates(application: Application) -> list[DuplicateSuspicion]:
     child of a 認定請求) equal too. Marked on both, in both timelines."""
     if application.resident_id is None:
         return []
-    procedure = application.procedure
-    definition = procedure.definition
-    window = int(definition.get("duplicate_window_days", 0))
-    # Asked for every application received: the SQL is written once, as for the other
-    # per-package lookups (building it through the ORM cost more than running it).
-    table = Application._meta.db_table
-    procedures = Procedure._meta.db_table
-    alive = sorted(OPEN_STATUSES)
-    since = timezone.now() - dt.timedelta(days=window)
-    others = Application.objects.raw(
-        f"SELECT a.id, a.receipt_number, a.form FROM {table} a"  # noqa: S608 (models' tables)
-        f" JOIN {procedures} p ON p.id = a.procedure_id"
-        " WHERE a.resident_id = %s AND a.id <> %s AND p.procedure_id = %s"
-        f" AND (a.status IN ({', '.join(['%s'] * len(alive))})"
-        " OR (%s AND a.status = %s AND a.status_changed_at >= %s))",
-        [
-            application.resident_id,
-            application.pk,
-            procedure.procedure_id,
-            *alive,
-            window > 0,
-            Status.COMPLETED.value,
-            connection.ops.adapt_datetimefield_value(since),
-        ],
-    )
-    key = [str(k) for k in definition.get("duplicate_key", [])]
     found = []
+    others = possible_duplicates(
+        application.resident_id, application.procedure, application.form, application.pk
+    )
     for other in others:
-        if any(
-            normalize_for_match(str(other.form.get(k, "")))
-            != normalize_for_match(str(application.form.get(k, "")))
-            for k in key
-        ):
-            continue
         first, second = sorted((application, other), key=lambda a: a.pk)
         suspicion, created = DuplicateSuspicion.objects.get_or_create(first=first, second=second)
         if not created:
@@ -82,6 +53,47 @@ def flag_duplicates(application: Application) -> list[DuplicateSuspicion]:
                 extra={"other": two.receipt_number, "suspicion": suspicion.pk},
             )
     return found
+
+
+def possible_duplicates(
+    resident_id: int, procedure: Procedure, form: dict[str, str], exclude: int = 0
+) -> list[Application]:
+    """The applications an application of this resident, procedure and form would be a
+    重複の可能性 of (before it is filed, for the counter's warning; ``exclude``: itself)."""
+    definition = procedure.definition
+    window = int(definition.get("duplicate_window_days", 0))
+    # Asked for every application received: the SQL is written once, as for the other
+    # per-package lookups (building it through the ORM cost more than running it).
+    table = Application._meta.db_table
+    procedures = Procedure._meta.db_table
+    alive = sorted(OPEN_STATUSES)
+    since = timezone.now() - dt.timedelta(days=window)
+    others = Application.objects.raw(
+        f"SELECT a.id, a.receipt_number, a.form, a.status, a.received_at FROM {table} a"  # noqa: S608
+        f" JOIN {procedures} p ON p.id = a.procedure_id"
+        " WHERE a.resident_id = %s AND a.id <> %s AND p.procedure_id = %s"
+        f" AND (a.status IN ({', '.join(['%s'] * len(alive))})"
+        " OR (%s AND a.status = %s AND a.status_changed_at >= %s))",
+        [
+            resident_id,
+            exclude,
+            procedure.procedure_id,
+            *alive,
+            window > 0,
+            Status.COMPLETED.value,
+            connection.ops.adapt_datetimefield_value(since),
+        ],
+    )
+    key = [str(k) for k in definition.get("duplicate_key", [])]
+    return [
+        other
+        for other in others
+        if all(
+            normalize_for_match(str(other.form.get(k, "")))
+            == normalize_for_match(str(form.get(k, "")))
+            for k in key
+        )
+    ]
 
 
 @transaction.atomic

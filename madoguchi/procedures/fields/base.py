@@ -48,6 +48,11 @@ class FieldType:
     def value_errors(self, field: dict[str, Any], value: str) -> list[str]:
         return []
 
+    def typed(self, value: str) -> str:
+        """What a clerk typed at the counter, tidied as the type writes it (never applied to
+        what an applicant signed)."""
+        return value
+
     def catalog_problem(self, field: dict[str, Any]) -> str | None:
         """What a catalog file must say of a field of this type and does not, or None."""
         return None

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,6 +39,11 @@ class Date(FieldType):
     def value_errors(self, field: dict[str, Any], value: str) -> list[str]:
         if not is_date(value):
             return [_("日付は YYYY-MM-DD の形で、実在する日を入力してください")]
+        # A birth date (the catalog's semantic says so) has happened.
+        if str(field.get("semantic", "")).endswith("birth_date") and (
+            dt.date.fromisoformat(value) > timezone.localdate()
+        ):
+            return [_("生年月日に未来の日付は入力できません")]
         return []
 
     def display(self, value: str) -> str:

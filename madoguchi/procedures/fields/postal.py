@@ -6,6 +6,7 @@ import contextlib
 import functools
 import re
 import sqlite3
+import unicodedata
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -30,6 +31,11 @@ class PostalCode(FieldType):
         if not POSTAL_RE.fullmatch(value):
             return [_("郵便番号は半角で 123-4567 の形で入力してください")]
         return []
+
+    def typed(self, value: str) -> str:
+        """1000011, １００－００１１ or 〒100 0011 → 100-0011."""
+        digits = re.sub(r"[\s\-〒]", "", unicodedata.normalize("NFKC", value))
+        return f"{digits[:3]}-{digits[3:]}" if re.fullmatch(r"[0-9]{7}", digits) else value
 
     def warnings(
         self, field: dict[str, Any], value: str, fields: list[dict[str, Any]], form: dict[str, str]

@@ -12,6 +12,10 @@
   const onLoginPage =
     location.pathname.startsWith("/login/") || body.dataset.keepDrafts !== undefined;
 
+  // A page that answers a form with its errors puts the focus on their summary (each entry
+  // links to its field), not on <body> at the top of the page.
+  document.querySelector("[data-focus-on-load]")?.focus();
+
   // --- drafts ---------------------------------------------------------------------------
   const keepable = (el) =>
     el.name &&
