@@ -10,7 +10,8 @@ from contextlib import contextmanager
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 
 @contextmanager
@@ -30,3 +31,9 @@ def api_error(
     if fields is not None:
         body["fields"] = fields
     return JsonResponse(body, status=status)
+
+
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    """A screen's answer to a query it cannot use (a date that is not one, a page position
+    out of range): the error page with what to correct, in Japanese, status 400."""
+    return render(request, "400.html", {"message": message}, status=400)

@@ -240,6 +240,7 @@ def test_at_200_percent_zoom_the_screens_reflow_and_work_by_keyboard(
         ("reviewer", "/applications/counter/{atena}/forms/?event=tennyu"),
         ("administrator", "/insights/"),
         ("reviewer", "/notices/batch/"),
+        ("reviewer", "/notices/receipts/"),
         ("administrator", "/notices/settings/"),
         ("administrator", "/insights/methods/?example=tsukuba&years=5&hourly_cost=3000"),
     ],

@@ -128,3 +128,57 @@ def test_letters_go_out_once_to_the_registry_address_with_their_register(
     # In the 経過 it reads as the reason it came back, not as a message to the applicant.
     history = client.get(f"/applications/{mine[0].receipt_number}/").content.decode()
     assert "返戻理由: 転居先不明" in history and "申請者へ: 転居先不明" not in history
+
+
+def test_the_register_is_downloaded_from_the_screen_for_the_clerks_own_department(
+    catalog, client, reviewer
+):
+    """受付簿 without the command line: the day's count for the clerk's 課, its PDF and
+    CSV (each download audited); another 課's is not there; a date that is not one answers
+    with a Japanese error page."""
+    at = dt.datetime(2026, 12, 1, 9, 30, tzinfo=JST)
+    make_application(name="山田　花子", received_at=at)
+    make_application("kaigo-nintei", name="鈴木　一郎", received_at=at)
+    sign_in(client, reviewer)
+    page = client.get("/notices/receipts/", {"date": "2026-12-01"}).content.decode()
+    assert "子育て支援課: 1 件" in page and "介護保険課" not in page
+    csv_file = client.get("/notices/receipts/2026-12-01/kosodate.csv")
+    assert csv_file.status_code == 200
+    assert "山田　花子" in csv_file.content.decode("cp932")
+    pdf_file = client.get("/notices/receipts/2026-12-01/kosodate.pdf")
+    assert pdf_file.content.startswith(b"%PDF-")
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.RECEIPTS_REGISTER_WRITTEN, actor=reviewer
+        ).count()
+        == 2
+    )
+    assert client.get("/notices/receipts/2026-12-01/kaigo.csv").status_code == 404
+    wrong = client.get("/notices/receipts/", {"date": "2026-02-30"})
+    assert wrong.status_code == 400
+    assert "日付は YYYY-MM-DD の形で指定してください" in wrong.content.decode()
+    assert 'data-testid="error-page"' in wrong.content.decode()
+
+
+def test_a_row_is_never_split_across_two_pages(catalog) -> None:
+    """A 手続 name long enough to fill five lines of its column, forty rows: whatever falls
+    at a page's end, each row's 受付番号 and the end of its 手続 are on the same page."""
+    from madoguchi.notices.registers import register_pdf, registers
+    from madoguchi.procedures.models import Procedure
+
+    long_name = "児童手当の認定請求に係る長い手続名" * 6 + "【末尾】"
+    Procedure.objects.filter(procedure_id="jidou-teate-nintei").update(name=long_name)
+    at = dt.datetime(2026, 12, 1, 9, 0, tzinfo=JST)
+    made = [
+        make_application(received_at=at + dt.timedelta(minutes=n)).receipt_number for n in range(40)
+    ]
+    [register] = registers(dt.date(2026, 12, 1))
+    pdf = pdfium.PdfDocument(register_pdf(dt.date(2026, 12, 1), register, "千代田区"))
+    assert len(pdf) > 2
+    seen = 0
+    for page in pdf:
+        text = page.get_textpage().get_text_range().replace("\r\n", "").replace("\n", "")
+        numbers = sum(1 for receipt in made if receipt in text)
+        assert numbers == text.count("【末尾】"), "a row was split across pages"
+        seen += numbers
+    assert seen == 40

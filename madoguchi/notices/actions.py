@@ -4,7 +4,6 @@ applications per department, `madoguchi notices receipts`) and letters by post w
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable
@@ -28,38 +27,19 @@ from madoguchi.audit.models import AuditEvent
 from madoguchi.jobs import JobState
 from madoguchi.lib.cells import spreadsheet_safe
 from madoguchi.lib.files import DiskFull, write_whole
-from madoguchi.lib.wareki import to_wareki, to_wareki_time
+from madoguchi.lib.wareki import to_wareki
 from madoguchi.vocabulary import Status
 
 from .models import AddressRule, DocumentSettings, Letter, LetterKind, LetterRun
 from .pdf import render_pdf
-
-COLUMNS = ("番号", "受付番号", "受付時刻", "到達日時", "手続", "申請者", "本人特定", "ステータス")
-# Their widths in the PDF, in per cent of the line.
-COLUMN_WIDTHS = (5, 15, 7, 15, 20, 14, 12, 12)
-# What a CP932 file cannot hold is written as 〓 (the 下駄記号 of Japanese registers); the PDF
-# beside it has the character itself, and the row says so.
-GETA = "〓"
-
-
-@dataclass
-class ReceiptsReport:
-    day: dt.date
-    files: list[Path] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def _cp932(value: str) -> tuple[str, bool]:
-    """The value as CP932 can hold it, and whether a character had to be replaced."""
-    out, replaced = [], False
-    for character in value:
-        try:
-            character.encode("cp932")
-            out.append(character)
-        except UnicodeEncodeError:
-            out.append(GETA)
-            replaced = True
-    return "".join(out), replaced
+from .registers import (
+    ReceiptsReport,
+    cp932_cell,
+    cp932_csv,
+    register_csv,
+    register_pdf,
+    registers,
+)
 
 
 def _local(moment: dt.datetime) -> dt.datetime:
@@ -67,57 +47,17 @@ def _local(moment: dt.datetime) -> dt.datetime:
 
 
 def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> ReceiptsReport:
-    start = dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
-    received = (
-        Application.objects.filter(received_at__gte=start, received_at__lt=start + dt.timedelta(1))
-        .select_related("procedure__department")
-        .order_by("procedure__department__code", "received_at", "id")
-    )
+    """The day's 受付簿 of every department into ``out``: a PDF and a CP932 CSV each."""
     municipality = DocumentSettings.current().municipality_name
-    by_department: dict[str, list[Application]] = {}
-    for application in received:
-        by_department.setdefault(application.procedure.department.code, []).append(application)
     out.mkdir(parents=True, exist_ok=True)
     report = ReceiptsReport(day)
-    for code, applications in by_department.items():
-        department = applications[0].procedure.department
-        rows = [
-            [
-                str(n),
-                a.receipt_number,
-                _local(a.received_at).strftime("%H:%M"),
-                to_wareki_time(_local(a.submitted_at)),
-                a.procedure.name,
-                a.applicant_name,
-                str(a.get_identification_display()),
-                str(a.get_status_display()),
-            ]
-            for n, a in enumerate(applications, start=1)
-        ]
-        stem = f"受付簿-{day.isoformat()}-{code}"
+    for register in registers(day):
+        stem = f"受付簿-{day.isoformat()}-{register.department.code}"
         pdf_path, csv_path = out / f"{stem}.pdf", out / f"{stem}.csv"
-        write_whole(
-            pdf_path,
-            render_pdf(
-                "notices/receipts.html",
-                {
-                    "day": to_wareki(day),
-                    "department": department.name,
-                    "municipality": municipality,
-                    "columns": COLUMNS,
-                    "widths": COLUMN_WIDTHS,
-                    "rows": rows,
-                },
-            ),
-        )
-        lines = [[*COLUMNS, "備考"]]
-        for row in rows:
-            cells = [_cp932(spreadsheet_safe(cell)) for cell in row]
-            note = "外字は〓で表しています(PDFを参照)" if any(r for _, r in cells) else ""
-            lines.append([text for text, _ in cells] + [note])
-        write_whole(csv_path, _cp932_csv(lines))
+        write_whole(pdf_path, register_pdf(day, register, municipality))
+        write_whole(csv_path, register_csv(register))
         report.files += [pdf_path, csv_path]
-        report.counts[code] = len(rows)
+        report.counts[register.department.code] = len(register.rows)
     record(
         AuditAction.RECEIPTS_REGISTER_WRITTEN,
         actor=actor,
@@ -126,6 +66,29 @@ def write_receipts(day: dt.date, out: Path, *, actor: User | None = None) -> Rec
         extra={"counts": report.counts, "out": str(out)},
     )
     return report
+
+
+def download_receipts(day: dt.date, department_id: int, kind: str, *, actor: User) -> bytes:
+    """One department's 受付簿 of the day from the screen (``kind`` pdf or csv): it names
+    applicants, so the download is audited; a member of staff gets only their own 課's."""
+    if not (actor.sees_all_departments or actor.department_id == department_id):
+        raise PermissionDenied
+    found = registers(day, department_id)
+    if not found:
+        raise LookupError(department_id)
+    register = found[0]
+    if kind == "pdf":
+        data = register_pdf(day, register, DocumentSettings.current().municipality_name)
+    else:
+        data = register_csv(register)
+    record(
+        AuditAction.RECEIPTS_REGISTER_WRITTEN,
+        actor=actor,
+        target_type="file",
+        target_id=day.isoformat(),
+        extra={"counts": {register.department.code: len(register.rows)}, "format": kind},
+    )
+    return data
 
 
 REGISTER_COLUMNS = (
@@ -339,9 +302,9 @@ def send_letters(
         )
         write_whole(
             register_csv,
-            _cp932_csv(
+            cp932_csv(
                 [list(REGISTER_COLUMNS)]
-                + [[_cp932(spreadsheet_safe(cell))[0] for cell in row] for row in register_rows]
+                + [[cp932_cell(spreadsheet_safe(cell))[0] for cell in row] for row in register_rows]
             ),
         )
     except DiskFull:
@@ -422,14 +385,6 @@ def _render_in_chunks(
     combined.save(buffer)
     write_whole(path, buffer.getvalue())
     return pages
-
-
-def _cp932_csv(rows: list[list[str]]) -> bytes:
-    """A CSV as Excel on a municipal PC reads it: CP932, CRLF (cells already made CP932)."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerows(rows)
-    return text.getvalue().encode("cp932")
 
 
 # Why a letter came back, as the post office marks it.

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from madoguchi.notices.pdf import render_pdf
 from madoguchi.procedures.fields import field_type
 from madoguchi.procedures.schema import display_rows, field_at, key_labels
 from madoguchi.vocabulary import StepState
+from madoguchi.web import bad_request
 
 
 def _wareki_time(moment: dt.datetime | None) -> str:
@@ -189,7 +190,7 @@ def applications_print(request: HttpRequest) -> HttpResponse:
     try:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        return HttpResponseBadRequest(_("日付を YYYY-MM-DD で指定してください"))
+        return bad_request(request, _("日付を YYYY-MM-DD で指定してください"))
     zone = timezone.get_current_timezone()
     start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
     chosen = Application.objects.visible_to(user).filter(
@@ -205,8 +206,8 @@ def applications_print(request: HttpRequest) -> HttpResponse:
     if not applications:
         raise Http404(_("その日に受け付けた申請はありません"))
     if len(applications) > PRINT_BATCH_LIMIT:
-        return HttpResponseBadRequest(
-            _("%(n)d 件を超えます。手続で絞り込んでください") % {"n": PRINT_BATCH_LIMIT}
+        return bad_request(
+            request, _("%(n)d 件を超えます。手続で絞り込んでください") % {"n": PRINT_BATCH_LIMIT}
         )
     evidences = {
         e.application_id: e

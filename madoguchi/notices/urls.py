@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import receipt_views, views
 
 app_name = "notices"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("batch/", views.letter_batch, name="batch"),
     path("batch/<int:pk>/", views.letter_run, name="run"),
     path("batch/<int:pk>/<str:name>", views.letter_run_file, name="run_file"),
+    path("receipts/", receipt_views.receipts, name="receipts"),
+    path(
+        "receipts/<str:day>/<slug:department>.<str:kind>",
+        receipt_views.receipts_file,
+        name="receipts_file",
+    ),
     path("settings/", views.document_settings, name="settings"),
     path("settings/preview/<str:kind>.pdf", views.document_preview, name="preview"),
 ]

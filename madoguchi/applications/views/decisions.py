@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import Department, User
 from madoguchi.vocabulary import ROUTED_DECISIONS, DecisionState, Role, Status, StepState
-from madoguchi.web import refusals_as_messages
+from madoguchi.web import bad_request, refusals_as_messages
 
 from ..access import access_application
 from ..actions.decisions import (
@@ -104,7 +104,7 @@ def decision_act(request: HttpRequest, receipt_number: str, pk: int) -> HttpResp
             return_decision(decision.pk, actor=user, comment=comment)
             messages.success(request, _("起案者に差し戻しました"))
         else:
-            return HttpResponseBadRequest(_("操作が不正です"))
+            return bad_request(request, _("操作が不正です"))
     return redirect("applications:detail", receipt_number=receipt_number)
 
 
@@ -170,7 +170,7 @@ def routes(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         decision = request.POST.get("decision", "")
         if decision not in ROUTED_DECISIONS:
-            return HttpResponseBadRequest(_("決定が不正です"))
+            return bad_request(request, _("決定が不正です"))
         steps = []
         for n in range(1, MAX_STEPS + 1):
             title = request.POST.get(f"title-{n}", "").strip()[:40]

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,7 +50,7 @@ from madoguchi.vocabulary import (
     Sex,
     Status,
 )
-from madoguchi.web import refusals_as_messages
+from madoguchi.web import bad_request, refusals_as_messages
 
 from ..access import access_application
 from ..actions.decisions import draft_decision, waiting_step
@@ -268,7 +268,7 @@ def duplicate_compare(request: HttpRequest, receipt_number: str, pk: int) -> Htt
         choice = request.POST.get("withdraw", "")
         pair = {a.receipt_number: a for a in (application, other)}
         if choice and choice not in pair:
-            return HttpResponseBadRequest(_("取り下げる申請が正しくありません"))
+            return bad_request(request, _("取り下げる申請が正しくありません"))
         withdraw = pair.get(choice)
         with refusals_as_messages(request):
             settle_duplicate(

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +44,7 @@ from madoguchi.vocabulary import (
     Identification,
     Status,
 )
+from madoguchi.web import bad_request
 
 from ..forms import (
     BulkForm,
@@ -116,8 +117,8 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
             size=PAGE_SIZE,
         )
     except InvalidCursor:
-        return HttpResponseBadRequest(
-            _("ページの位置が正しくありません。一覧の最初から開き直してください。")
+        return bad_request(
+            request, _("ページの位置が正しくありません。一覧の最初から開き直してください。")
         )
     query = request.GET.copy()
     for key in ("after", "before"):
