@@ -33,6 +33,11 @@ urlpatterns = [
         printing.application_print,
         name="application_print",
     ),
+    path(
+        "applications/<str:receipt_number>/sheet.pdf",
+        printing.application_sheet,
+        name="application_sheet",
+    ),
     path("applications/", include("madoguchi.applications.urls")),
     path("staff/departments/", department_views.departments, name="departments"),
     path("staff/departments/assign/", department_views.assign, name="department_assign"),

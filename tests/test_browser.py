@@ -413,7 +413,7 @@ def test_a_counter_clerk_files_a_move_in_and_both_reach_the_inbox_as_counter(
         page.get_by_test_id("form-kaigo-futangendo").get_by_label("預貯金額(円、配偶者と合わせて)")
     ).to_have_value("1200000")
 
-    href = page.get_by_test_id("print-form").first.get_attribute("href")
+    href = page.get_by_test_id("print-sheet").first.get_attribute("href")
     printed = page.request.get(f"{live_server.url}{href}")
     assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"
 

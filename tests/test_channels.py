@@ -488,6 +488,41 @@ def test_the_counter_tidies_what_is_typed_says_where_and_asks_before_a_duplicate
     assert all("入力するときは必須" in entry for entry in entries[1:])
 
 
+def test_the_residents_sheet_reads_back_as_typed_with_a_signature_box_on_every_page(
+    catalog: None, kaigo_clerk, kaigo_reviewer, make_staff, resident, client, tmp_path
+) -> None:
+    """The 申請書 the resident checks and signs: every value as typed, the 個人番号 in full
+    (they check the number the clerk typed; an audited read), 確認・署名 on each page, and
+    nothing of the office's (回議欄, 宛名番号, 処理期限, status). Only the clerk who filed it
+    or a role that may read 個人番号."""
+    from tests.test_letters import pdftotext, squeezed
+
+    form = complete_form("kaigo-nintei", **KAIGO_NINTEI) | {"applicant_my_number": "123456789018"}
+    filed = file_application(
+        procedure("kaigo-nintei"), resident, form, actor=kaigo_clerk, channel=Channel.COUNTER
+    )
+    sign_in(client, kaigo_clerk)
+    sheet = client.get(f"/applications/{filed.receipt_number}/sheet.pdf")
+    assert sheet.status_code == 200 and sheet["Content-Type"] == "application/pdf"
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(sheet.content)
+    text = squeezed(pdftotext(path, "-layout"))
+    for value in ("介護太郎", "0000123456", "123456789018", "確認・署名", "署名"):
+        assert value in text, value
+    for internal in ("回議", "宛名番号", "処理期限", "ステータス", resident.atena_number):
+        assert internal not in text, internal
+    pages = pdftotext(path, "-layout").split("\f")
+    filled = [p for p in pages if p.strip()]
+    assert len(filled) >= 2 and all("確認・署名" in p for p in filled)  # on every page
+    assert AuditEvent.objects.filter(
+        action=AuditAction.MY_NUMBER_VIEWED, actor=kaigo_clerk, target_id=filed.receipt_number
+    ).exists()
+    sign_in(client, kaigo_reviewer)  # may read 個人番号
+    assert client.get(f"/applications/{filed.receipt_number}/sheet.pdf").status_code == 200
+    sign_in(client, make_staff("kaigo2", Role.COUNTER_CLERK, "kaigo"))  # did not file it
+    assert client.get(f"/applications/{filed.receipt_number}/sheet.pdf").status_code == 404
+
+
 def test_the_api_files_with_the_screens_validation(
     catalog: None, kaigo_clerk, administrator, resident, client
 ) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from madoguchi.accounts.models import User
 from madoguchi.applications.access import access_application
 from madoguchi.applications.actions.reads import (
     record_read,
+    sheet_form,
 )
 from madoguchi.applications.models import (
     PACKAGE_COLUMNS,
@@ -76,16 +78,17 @@ def _approvals(application: Application) -> dict[str, Any]:
     return {"decision": decision, "approvals": cells}
 
 
-def _printed_fields(application: Application) -> list[dict[str, Any]]:
-    """The form as the 決裁 file reads it: dates in 和暦, and a repeating group's entries
-    only where something was written (a group that does not apply is left out)."""
-    fields = application.procedure.fields
+def _printed_fields(
+    fields: list[dict[str, Any]], form: dict[str, str], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """The form as paper reads it: dates in 和暦, and a repeating group's entries only where
+    something was written (a group that does not apply is left out)."""
     shown = {}
-    for key, value in application.form.items():
+    for key, value in form.items():
         field = field_at(fields, key)
         shown[key] = field_type(field["type"]).display(value) if field and value else value
     rows = []
-    for row in display_rows(fields, shown, application.form_errors):
+    for row in display_rows(fields, shown, errors):
         if row.get("group"):
             entries = [e for e in row["entries"] if any(c["value"] for c in e["cells"])]
             if not entries and not row["errors"]:
@@ -135,7 +138,7 @@ def _print_page(application: Application, evidence: Evidence | None) -> dict[str
         | {
             "application": application,
             "procedure": procedure,
-            "fields": _printed_fields(application),
+            "fields": _printed_fields(procedure.fields, application.form, application.form_errors),
             "attachments": application.attachments,
             "evidence": evidence,
             "arrived": _wareki_time(application.submitted_at),
@@ -225,4 +228,31 @@ def applications_print(request: HttpRequest) -> HttpResponse:
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="applications-{day.isoformat()}.pdf"'
+    return response
+
+
+@login_required
+def application_sheet(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    """/applications/<受付番号>/sheet.pdf: the 申請書 as the resident would have written it,
+    for them to check and sign at the counter — every value (the 個人番号 in full, an
+    audited read), a 確認・署名 box on every page, and nothing internal (no 回議欄, 宛名番号,
+    処理期限 or status). The 決裁 print (print.pdf) stays the office's document."""
+    user = staff_user(request)
+    application = access_application(user, receipt_number)
+    try:
+        form = sheet_form(application, viewer=user)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    pdf = render_pdf(
+        "notices/sheet.html",
+        {
+            "application": application,
+            "procedure": application.procedure,
+            "fields": _printed_fields(application.procedure.fields, form, {}),
+            "arrived_day": to_wareki(timezone.localdate(application.submitted_at)),
+            "municipality": DocumentSettings.current().municipality_name,
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{receipt_number}-sheet.pdf"'
     return response

@@ -11,6 +11,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.vocabulary import RECEIPT_PREFIX
 
 from ..models import (
     Application,
@@ -56,6 +57,25 @@ def reveal_form_my_numbers(
             actor=viewer,
             target=application,
             extra={"purpose": purpose, "items": sorted(keys)},
+        )
+    return application.form_with_my_numbers()
+
+
+def sheet_form(application: Application, *, viewer: User) -> dict[str, str]:
+    """The form for the resident's own sheet (申請書 to check and sign): every value as it
+    was given, the 個人番号 in full so that the resident can check the number the clerk
+    typed. For the member of staff who filed it at the counter or from the mail, or a role
+    that may read 個人番号; audited like any reading of the number."""
+    filer = application.filed_by_id == viewer.pk and application.channel in RECEIPT_PREFIX
+    if not (filer or viewer.may_read_my_number):
+        raise PermissionDenied
+    keys = my_number_keys(application.procedure.fields, application.form)
+    if keys:
+        record(
+            AuditAction.MY_NUMBER_VIEWED,
+            actor=viewer,
+            target=application,
+            extra={"purpose": "本人確認・署名用の申請書", "items": sorted(keys)},
         )
     return application.form_with_my_numbers()
 
