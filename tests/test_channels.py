@@ -450,7 +450,7 @@ def test_the_counter_screens_find_the_resident_and_carry_answers_to_the_next_for
     assert 'value="0000123456"' in after and 'value="03-1234-5678"' in after  # carried over
     assert filed.form["applicant_my_number"] == MASKED  # kept sealed, carried nowhere
     assert "123456789018" not in after and MASKED not in after
-    assert f"/applications/{filed.receipt_number}/print.pdf" in after
+    assert f"/applications/{filed.receipt_number}/sheet.pdf" in after
 
 
 def test_the_counter_tidies_what_is_typed_says_where_and_asks_before_a_duplicate(
@@ -521,6 +521,45 @@ def test_the_residents_sheet_reads_back_as_typed_with_a_signature_box_on_every_p
     assert client.get(f"/applications/{filed.receipt_number}/sheet.pdf").status_code == 200
     sign_in(client, make_staff("kaigo2", Role.COUNTER_CLERK, "kaigo"))  # did not file it
     assert client.get(f"/applications/{filed.receipt_number}/sheet.pdf").status_code == 404
+
+
+def test_a_one_stop_counter_files_for_the_departments_it_was_given_and_reads_only_its_own(
+    catalog: None, counter_clerk, administrator, kaigo_reviewer, resident, client
+) -> None:
+    """総合窓口: the administrator lets a 子育て支援課 clerk file for 介護保険課 too (audited); the
+    clerk files a 介護 form in the same visit as a 児童手当 one, it goes to 介護保険課's inbox,
+    the clerk prints the resident's sheet that day — and cannot open the application."""
+    from madoguchi.accounts.models import Department
+
+    kaigo = Department.objects.get(code="kaigo")
+    sign_in(client, administrator)
+    client.post(f"/staff/{counter_clerk.pk}/counter/", {"files_for": [kaigo.pk]})
+    assert list(counter_clerk.files_for.all()) == [kaigo]
+    changed = AuditEvent.objects.get(
+        action=AuditAction.STAFF_UPDATED, target_id=counter_clerk.username
+    )
+    assert changed.extra["files_for"] == ["kaigo"]
+
+    sign_in(client, counter_clerk)
+    chooser = client.get(f"/applications/counter/{resident.atena_number}/").content.decode()
+    url = f"/applications/counter/{resident.atena_number}/forms/?event=tennyu&channel=counter"
+    page = client.get(url).content.decode()
+    assert 'data-testid="form-kaigo-tennyu-nintei"' in page
+    assert 'data-testid="form-jidou-teate-nintei"' in page
+    assert 'data-testid="form-hoiku-moshikomi"' not in page  # not given: still named elsewhere
+    assert "保育" in chooser
+    posted = {f"f-{k}": v for k, v in complete_form("kaigo-tennyu-nintei", **KAIGO_NINTEI).items()}
+    response = client.post(url, {**posted, "procedure": "kaigo-tennyu-nintei"})
+    assert response.status_code == 302
+    filed = Application.objects.get()
+    assert filed.procedure.department == kaigo and filed.filed_by == counter_clerk
+    after = client.get(response["Location"]).content.decode()
+    assert filed.receipt_number in after and "介護保険課へ" in after
+    assert client.get(f"/applications/{filed.receipt_number}/sheet.pdf").status_code == 200
+    assert client.get(f"/applications/{filed.receipt_number}/").status_code == 404
+    sign_in(client, kaigo_reviewer)
+    inbox = client.get("/applications/").content.decode()
+    assert filed.receipt_number in inbox
 
 
 def test_the_api_files_with_the_screens_validation(

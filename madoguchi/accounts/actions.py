@@ -277,6 +277,27 @@ def update_staff(
     )
 
 
+@transaction.atomic
+def set_counter_departments(
+    user: User, departments: list[Department], *, actor: User | None
+) -> None:
+    """総合窓口: the other 課 whose procedures this member may file at the counter."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    wanted = {d.pk for d in departments if d.pk != locked.department_id}
+    if wanted == set(locked.files_for.values_list("pk", flat=True)):
+        return
+    locked.files_for.set(wanted)
+    record(
+        AuditAction.STAFF_UPDATED,
+        actor=actor,
+        target=locked,
+        extra={
+            "changed": ["files_for"],
+            "files_for": sorted(d.code for d in departments if d.pk in wanted),
+        },
+    )
+
+
 @dataclass(frozen=True)
 class Move:
     """What a 人事異動 changes; None leaves that part as it is."""

@@ -45,6 +45,21 @@ class DetailsForm(forms.Form):
     email = forms.EmailField(label=_("メールアドレス"), required=False)
 
 
+class CounterForm(forms.Form):
+    """総合窓口: the 課 (besides their own) whose procedures a member files at the counter."""
+
+    files_for = forms.ModelMultipleChoiceField(
+        label=_("受付できるほかの課(総合窓口)"),
+        queryset=Department.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["files_for"].queryset = open_departments()  # type: ignore[attr-defined]
+
+
 class MoveForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("異動先の所属"),

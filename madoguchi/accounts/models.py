@@ -51,6 +51,11 @@ class User(AbstractUser):
     display_name_kana = models.CharField(_("表示名(カナ)"), max_length=100, blank=True)
     # Dates on screen: 和暦 (the default, as staff read them) or 西暦.
     era_dates = models.BooleanField(_("日付を和暦で表示"), default=True)
+    # 総合窓口: the other 課 whose procedures this member files at the counter (one visit for
+    # every procedure of a life event). Filing only: reading stays within their own 課.
+    files_for = models.ManyToManyField(
+        Department, verbose_name=_("受付できるほかの課"), blank=True, related_name="counter_staff"
+    )
     # The inbox's columns in the order this member chose (applications/views/columns.py);
     # None: every column, in the house order.
     inbox_columns = models.JSONField(_("受付一覧の列"), null=True, blank=True, default=None)
@@ -128,6 +133,17 @@ class User(AbstractUser):
         """窓口・郵送: staff of a department file its procedures for residents (the
         administrator configures and decides nothing, so files nothing either)."""
         return self.is_active and self.department_id is not None and self.role != Role.ADMINISTRATOR
+
+    def may_file_for(self, department_id: int) -> bool:
+        """Files this 課's procedures at the counter: their own 課's, and at a 総合窓口 the
+        課 they were given (files_for, read once per request)."""
+        if not self.may_file_applications:
+            return False
+        if department_id == self.department_id:
+            return True
+        if not hasattr(self, "_files_for"):
+            self._files_for = set(self.files_for.values_list("pk", flat=True))
+        return department_id in self._files_for
 
     @property
     def may_resolve_identification(self) -> bool:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.staff_detail, name="detail"),
     path("<int:pk>/details/", views.staff_update, name="update"),
     path("<int:pk>/move/", views.staff_move, name="move"),
+    path("<int:pk>/counter/", views.staff_counter, name="counter"),
     path("<int:pk>/moves/<int:move_pk>/cancel/", views.staff_cancel_move, name="cancel_move"),
     path("<int:pk>/disable/", views.staff_disable, name="disable"),
     path("<int:pk>/enable/", views.staff_enable, name="enable"),

@@ -25,9 +25,10 @@ from .actions import (
     reset_password,
     reset_second_factor,
     second_factor_locked,
+    set_counter_departments,
     update_staff,
 )
-from .forms import DetailsForm, ImportForm, MoveForm, StaffForm, form_errors
+from .forms import CounterForm, DetailsForm, ImportForm, MoveForm, StaffForm, form_errors
 from .models import StaffMove, User
 from .staff_import import import_staff
 
@@ -105,6 +106,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             ),
             "move": MoveForm(),
+            "counter": CounterForm(initial={"files_for": list(member.files_for.all())}),
             "moves": member.moves.filter(applied_at=None).select_related("department"),
             "enrolled": bool(member.totp_secret),
             "locked": second_factor_locked(member),
@@ -135,6 +137,18 @@ def staff_update(request: HttpRequest, pk: int) -> HttpResponse:
     except StaffError as exc:
         return _refused(request, member, str(exc))
     return _after(request, member, _("%(name)s の情報を変更しました。") % {"name": member})
+
+
+@login_required
+@require_POST
+def staff_counter(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = system_administrator(request)
+    member = get_object_or_404(User, pk=pk)
+    form = CounterForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, member, form_errors(form))
+    set_counter_departments(member, list(form.cleaned_data["files_for"]), actor=actor)
+    return _after(request, member, _("%(name)s が受付できる課を変更しました。") % {"name": member})
 
 
 @login_required

@@ -103,7 +103,7 @@ def counter_resident(request: HttpRequest, atena_number: str) -> HttpResponse:
     resident = _resident(atena_number)
     current = Procedure.current()
     mine = sorted(
-        (p for p in current.values() if p.department_id == user.department_id),
+        (p for p in current.values() if user.may_file_for(p.department_id)),
         key=lambda p: p.procedure_id,
     )
     events = []
@@ -112,8 +112,8 @@ def counter_resident(request: HttpRequest, atena_number: str) -> HttpResponse:
         events.append(
             {
                 "event": event,
-                "mine": [p for p in offered if p.department_id == user.department_id],
-                "elsewhere": [p for p in offered if p.department_id != user.department_id],
+                "mine": [p for p in offered if user.may_file_for(p.department_id)],
+                "elsewhere": [p for p in offered if not user.may_file_for(p.department_id)],
             }
         )
     channel, arrived_on = _channel(request)
@@ -269,19 +269,20 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
     procedures = [
         current[p]
         for p in dict.fromkeys(chosen)
-        if p in current and current[p].department_id == user.department_id
+        if p in current and user.may_file_for(current[p].department_id)
     ]
     if not procedures:
         messages.error(request, _("受け付ける手続を選んでください"))
         return redirect("applications:counter_resident", atena_number=atena_number)
+    # What this member filed in this visit (at a 総合窓口, for other 課 too: their own
+    # filings, not a reading of the other 課's applications).
     filed = list(
-        Application.objects.visible_to(user)
-        .filter(
+        Application.objects.filter(
             receipt_number__in=request.GET.getlist("filed")[:20],
             resident=resident,
             filed_by=user,
         )
-        .select_related("procedure")
+        .select_related("procedure__department")
         .order_by("id")
     )
     done = {a.procedure.procedure_id for a in filed}

@@ -39,6 +39,7 @@ DETAIL_LABELS = {
     "records": _("件数"),
     "rows": _("行数"),
     "held": _("保留した行"),
+    "files_for": _("受付できるほかの課"),
     "late_accepted": _("到達日時を確認して受付"),
     "revoked": _("失効数"),
     "issuer": _("発行者"),

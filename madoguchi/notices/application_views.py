@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import User
-from madoguchi.applications.access import access_application
+from madoguchi.applications.access import access_application, access_filed_today
 from madoguchi.applications.actions.reads import (
     record_read,
     sheet_form,
@@ -238,7 +238,7 @@ def application_sheet(request: HttpRequest, receipt_number: str) -> HttpResponse
     audited read), a 確認・署名 box on every page, and nothing internal (no 回議欄, 宛名番号,
     処理期限 or status). The 決裁 print (print.pdf) stays the office's document."""
     user = staff_user(request)
-    application = access_application(user, receipt_number)
+    application = access_filed_today(user, receipt_number)
     try:
         form = sheet_form(application, viewer=user)
     except PermissionDenied as exc:

@@ -61,7 +61,7 @@ class PaperFile:
 
 
 def may_file(user: User, procedure: Procedure) -> bool:
-    return user.may_file_applications and user.department_id == procedure.department_id
+    return user.may_file_for(procedure.department_id)
 
 
 @transaction.atomic
