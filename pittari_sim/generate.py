@@ -47,6 +47,11 @@ LINK_COLUMNS = [
     "valid_from",
     "valid_to",
     "my_number",
+    # The 世帯 as the 住基 side exports it beside the links (DESIGN: the registry's
+    # optional columns): 世帯番号, 続柄, 郵便番号.
+    "household_number",
+    "relationship",
+    "postal_code",
 ]
 
 
@@ -242,7 +247,16 @@ def generate(
                 )
                 # The person concerned is in the registry too (with a card of their own).
                 card_issued = now - dt.timedelta(days=rng.randint(30, 900))
-                writer.writerow(_link_row(applicant, f"{rng.getrandbits(64):X}", card_issued))
+                writer.writerow(
+                    _link_row(
+                        applicant,
+                        f"{rng.getrandbits(64):X}",
+                        card_issued,
+                        household=(applicant.atena_number, "世帯主"),
+                    )
+                )
+            # The family shares the applicant's 世帯番号 (the atena number: unique, no draw).
+            household = (applicant.atena_number, "世帯主" if signer is applicant else "世帯員")
             submitted_at = now - dt.timedelta(minutes=rng.randint(1, 60 * 24 * 7))
             receipt = _receipt_number(rng, submitted_at, packages)
             key = rng.choice(keys) if keys else new_key()
@@ -278,10 +292,22 @@ def generate(
                 # only the previous serial, so madoguchi cannot link this one (特定不可).
                 previous = issued - dt.timedelta(days=365 * 5)
                 writer.writerow(
-                    _link_row(signer, f"{rng.getrandbits(64):X}", previous, ended=issued)
+                    _link_row(
+                        signer,
+                        f"{rng.getrandbits(64):X}",
+                        previous,
+                        ended=issued,
+                        household=household,
+                    )
                 )
             else:
-                writer.writerow(_link_row(signer, format(certificate.serial_number, "X"), issued))
+                serial = format(certificate.serial_number, "X")
+                writer.writerow(_link_row(signer, serial, issued, household=household))
+            if child is not None:
+                # The child of the 世帯: in the registry, with no card (no link).
+                writer.writerow(
+                    _link_row(child, "", None, household=(applicant.atena_number, "子"))
+                )
             generated.append(Generated(receipt, definition["id"], spec.form, path))
     return generated
 
@@ -361,8 +387,15 @@ def _receipt_number(rng: random.Random, submitted_at: dt.datetime, packages: Pat
 
 
 def _link_row(
-    person: Person, serial: str, issued: dt.datetime, ended: dt.datetime | None = None
+    person: Person,
+    serial: str,
+    issued: dt.datetime | None,
+    ended: dt.datetime | None = None,
+    *,
+    household: tuple[str, str] = ("", ""),
 ) -> list[str]:
+    """A row of the 番号紐付情報 export; without a serial and ``issued``, a 世帯員 who has no
+    signing certificate (a child) — in the registry, linked to nothing."""
     return [
         serial,
         person.resident_code,
@@ -372,7 +405,10 @@ def _link_row(
         person.birth_date.isoformat(),
         person.sex,
         person.address,
-        issued.isoformat(),
+        issued.isoformat() if issued else "",
         ended.isoformat() if ended else "",
         person.my_number,
+        household[0],
+        household[1],
+        person.postal_code,
     ]

@@ -182,3 +182,44 @@ def test_a_gaiji_with_no_character_loads_as_geta_and_a_clerk_compares_it(
     ]
     other = identify("DEF456", when, card("山嵜　次郎"))
     assert other.notes[0] == "氏名が住民記録と異なります"
+
+
+def test_the_household_comes_with_the_links_and_a_child_without_a_card_is_a_resident(
+    tmp_path: Path, client, counter_clerk
+):
+    """世帯番号, 続柄 and 郵便番号 beside the links: the parent's row links their card; the
+    child's row has no serial (no card) and is a resident only. At the counter the 認定請求
+    for the parent comes with the child and the postal code filled in."""
+    from conftest import sign_in
+
+    header = HEADER + ",my_number,household_number,relationship,postal_code"
+    parent = GOOD + ",,H0001,世帯主,1000001"
+    child = (
+        ",12345678902,1000000002,山田　一郎,ヤマダ　イチロウ,2020-05-05,1,"
+        "東京都千代田区千代田1番1号,,,,H0001,子,100-0001"
+    )
+    path = tmp_path / "links.csv"
+    path.write_text("\r\n".join([header, parent, child]) + "\r\n", encoding="utf-8")
+    report = load_links(path)
+    assert (report.rows, report.links_created, report.residents_created) == (2, 1, 2)
+    mother = Resident.objects.get(resident_code="12345678901")
+    assert (mother.household_number, mother.relationship, mother.postal_code) == (
+        "H0001",
+        "世帯主",
+        "100-0001",
+    )
+    assert [c.name for c in mother.household_children()] == ["山田　一郎"]
+    assert not SerialLink.objects.filter(resident__resident_code="12345678902").exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "\r\n".join([header, parent.replace("H0001", "世帯1")]) + "\r\n", encoding="utf-8"
+    )
+    with pytest.raises(LoadError, match="世帯番号は半角英数字"):
+        load_links(bad)
+
+    sign_in(client, counter_clerk)
+    page = client.get(
+        f"/applications/counter/{mother.atena_number}/forms/?procedure=jidou-teate-nintei"
+    ).content.decode()
+    assert 'value="山田　一郎"' in page and 'value="2020-05-05"' in page
+    assert 'value="100-0001"' in page

@@ -47,6 +47,16 @@ FROM_REGISTRY = {
     "applicant.kana": lambda r: r.name_kana,
     "applicant.birth_date": lambda r: r.birth_date.isoformat(),
     "applicant.address": lambda r: r.address,
+    "applicant.postal_code": lambda r: r.postal_code,
+}
+# What the registry gives of each child of the 世帯 (a group whose fields say child.*).
+FROM_HOUSEHOLD = {
+    "child.name": lambda c: c.name,
+    "child.kana": lambda c: c.name_kana,
+    "child.birth_date": lambda c: c.birth_date.isoformat(),
+    "child.relationship": lambda c: "子",
+    "child.living": lambda c: "同居",
+    "child.address": lambda c: "",
 }
 
 
@@ -147,10 +157,24 @@ def _known_values(resident: Resident, filed: list[Application]) -> dict[str, str
     return known
 
 
-def _prefill(procedure: Procedure, known: dict[str, str]) -> dict[str, str]:
+def _prefill(
+    procedure: Procedure, known: dict[str, str], children: list[Resident]
+) -> dict[str, str]:
+    """What the clerk need not type: the registry's and the visit's answers, and a children
+    group's entries from the 世帯 (each child of the household, as far as the form holds)."""
     form = {}
     for field in procedure.fields:
         if field.get("type") == GROUP:
+            subs = {str(sub.get("semantic", "")): sub for sub in field["fields"]}
+            if "child.name" not in subs:
+                continue
+            room = min(int(field["max_entries"]), COUNTER_ENTRIES)
+            for n, child in enumerate(children[:room], start=1):
+                for semantic, get in FROM_HOUSEHOLD.items():
+                    sub = subs.get(semantic)
+                    value = str(get(child))
+                    if sub and value and field_type(sub["type"]).may_carry(sub, value):
+                        form[f"{field['id']}.{n}.{sub['id']}"] = value
             continue
         value = known.get(str(field.get("semantic", ""))) or known.get(f"id:{field['id']}", "")
         if value and field_type(field["type"]).may_carry(field, value):
@@ -330,6 +354,7 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
             query.setlist("filed", [*query.getlist("filed"), application.receipt_number])
             return redirect(f"{request.path}?{query.urlencode()}")
     known = _known_values(resident, filed)
+    children = resident.household_children()
     sections = []
     for p in procedures:
         if p.procedure_id in done:
@@ -337,7 +362,7 @@ def counter_forms(request: HttpRequest, atena_number: str) -> HttpResponse:
         answered = p.procedure_id == target  # the form just sent, refused or held
         inputs = _inputs(
             p,
-            posted if posted is not None and answered else _prefill(p, known),
+            posted if posted is not None and answered else _prefill(p, known, children),
             errors if answered else {},
         )
         summary = _summary(inputs) if answered else []

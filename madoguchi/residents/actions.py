@@ -170,7 +170,8 @@ def load_links(
             open_before = SerialLink.objects.filter(valid_to__isnull=True).count()
             seen: set[int] = set()
             for _line, row in rows:
-                seen.add(_store(row, report))
+                if (link := _store(row, report)) is not None:
+                    seen.add(link)
             _hold(path.name, held)
             if not delta:
                 # A held row's links stay as they were until it loads.
@@ -227,7 +228,8 @@ def gaiji_table() -> dict[int, str]:
 def _hold(file_name: str, held: list[tuple[int, dict[str, str], list[int]]]) -> None:
     """Keep each held row sealed; a newer file's row for the same link replaces an older."""
     for line, row, unknown in held:
-        serial = row["serial_number"].upper()
+        # A 世帯員 without a card has no serial: held under their 住民票コード instead.
+        serial = row["serial_number"].upper() or f"R{row['resident_code']}"
         HeldRow.objects.filter(serial=serial, loaded_at__isnull=True).delete()
         HeldRow.objects.create(
             file_name=file_name[:255],
@@ -298,7 +300,12 @@ def set_registry_gaiji(code: int, replacement: str, note: str, *, actor: User) -
     return entry
 
 
-def _store(row: dict[str, str], report: LoadReport) -> int:
+def _postal(value: str) -> str:
+    digits = value.replace("-", "")
+    return f"{digits[:3]}-{digits[3:]}" if digits else ""
+
+
+def _store(row: dict[str, str], report: LoadReport) -> int | None:
     defaults: dict[str, object] = {
         "atena_number": row["atena_number"],
         "name": row["name"],
@@ -308,6 +315,9 @@ def _store(row: dict[str, str], report: LoadReport) -> int:
         "address": row["address"],
         "previous_name": row.get("previous_name", ""),
         "previous_address": row.get("previous_address", ""),
+        "household_number": row.get("household_number", ""),
+        "relationship": row.get("relationship", ""),
+        "postal_code": _postal(row.get("postal_code", "")),
     }
     my_number = parse_my_number(row["my_number"]) if row["my_number"] else None
     if my_number:
@@ -319,6 +329,8 @@ def _store(row: dict[str, str], report: LoadReport) -> int:
         report.residents_created += 1
     else:
         report.residents_updated += 1
+    if not row["serial_number"]:
+        return None  # a 世帯員 without a signing certificate: no link
     link, link_created = SerialLink.objects.update_or_create(
         serial=row["serial_number"].upper(),
         valid_from=parse_time(row["valid_from"]),

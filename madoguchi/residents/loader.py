@@ -37,7 +37,17 @@ COLUMNS = (
 # After the required ones, in this order, each may be left out: 個人番号, and the name and
 # address before the last 住所異動 or 氏の変更 (旧氏名・前住所), for letters whose rule sends
 # them there (the 受理通知 of a 住所異動 goes to the address the resident moved from).
-OPTIONAL_COLUMNS = ("my_number", "previous_name", "previous_address")
+# Then the 世帯 (household), for the counter to prefill a form's children and postal code:
+# 世帯番号, 続柄 (世帯主, 妻, 子 …) and 郵便番号. A household member with no signing certificate
+# (a child) is a row with serial_number and valid_from left empty: a resident, no link.
+OPTIONAL_COLUMNS = (
+    "my_number",
+    "previous_name",
+    "previous_address",
+    "household_number",
+    "relationship",
+    "postal_code",
+)
 # Fixed-length layout: (column, bytes in CP932). Records end with CRLF.
 FIXED_LAYOUT = (
     ("serial_number", 40),
@@ -193,6 +203,7 @@ def gaiji_code_label(code: int) -> str:
 
 KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u3000 ]*")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+POSTAL_CODE = re.compile(r"[0-9]{3}-?[0-9]{4}", re.ASCII)
 
 
 def check_row(row: dict[str, str]) -> list[str]:
@@ -204,7 +215,8 @@ def check_row(row: dict[str, str]) -> list[str]:
             problems.append(_("「%(c)s」に未登録の外字が含まれています") % {"c": column})
     if problems:
         return problems
-    if not SERIAL_RE.fullmatch(row["serial_number"].upper()):
+    unlinked = not row["serial_number"] and not row["valid_from"]  # a 世帯員 without a card
+    if not unlinked and not SERIAL_RE.fullmatch(row["serial_number"].upper()):
         problems.append(_("シリアル番号は16進数で書いてください"))
     if not is_digits(row["resident_code"], 11):
         problems.append(_("住民票コードは半角数字11桁です"))
@@ -226,8 +238,15 @@ def check_row(row: dict[str, str]) -> list[str]:
             problems.append(_("生年月日が未来の日付です"))
     except ValueError:
         problems.append(_("生年月日が正しくありません (YYYY-MM-DD)"))
+    household = row.get("household_number", "")
+    if household and not (household.isascii() and household.isalnum() and len(household) <= 20):
+        problems.append(_("世帯番号は半角英数字20文字以内です"))
+    if len(row.get("relationship", "")) > 20:
+        problems.append(_("続柄は20文字までです"))
+    if row.get("postal_code") and not POSTAL_CODE.fullmatch(row["postal_code"]):
+        problems.append(_("郵便番号は 123-4567 または 1234567 の形です"))
     for key in ("valid_from", "valid_to"):
-        if key == "valid_to" and not row[key]:
+        if (key == "valid_to" or unlinked) and not row[key]:
             continue
         try:
             parse_time(row[key])

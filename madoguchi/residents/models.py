@@ -23,6 +23,11 @@ class Resident(models.Model):
     # Before the last 氏の変更 or 住所異動, as the registry exports them (docs/registry-links.md).
     previous_name = models.CharField(_("旧氏名"), max_length=100, blank=True, default="")
     previous_address = models.CharField(_("前住所"), max_length=200, blank=True, default="")
+    # The 世帯, when the registry file gives it (docs/registry-links.md): the counter prefills
+    # a form's children (続柄 子 of the same 世帯番号) and the postal code.
+    household_number = models.CharField(_("世帯番号"), max_length=20, blank=True, default="")
+    relationship = models.CharField(_("続柄"), max_length=20, blank=True, default="")
+    postal_code = models.CharField(_("郵便番号"), max_length=8, blank=True, default="")
     # 個人番号, encrypted (residents.crypto); read only through residents.actions.
     my_number_encrypted = SealedField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -33,6 +38,16 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def household_children(self) -> list[Resident]:
+        """The children (続柄 子) of this resident's 世帯, eldest first."""
+        if not self.household_number:
+            return []
+        return list(
+            Resident.objects.filter(household_number=self.household_number, relationship="子")
+            .exclude(pk=self.pk)
+            .order_by("birth_date", "id")
+        )
 
 
 class SerialLink(models.Model):
