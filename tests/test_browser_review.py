@@ -210,3 +210,59 @@ def test_a_routed_decision_is_drafted_returned_and_approved_on_screen(
     assert accessibility_violations(page) == []
     for desk in desks.values():
         desk.context.close()
+
+
+def fill_counter_form(page: Page, procedure_id: str, values: dict[str, str]) -> None:
+    """Type a counter form's values by their inputs' names (f-<item>), as a clerk would."""
+    form = page.locator(f'form[data-draft-key="{procedure_id}"]')
+    for key, value in values.items():
+        field = form.locator(f'[name="f-{key}"]')
+        if not field.count():
+            continue
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+
+
+def test_mail_is_keyed_in_beside_its_scan_and_needs_no_second_signature(
+    live_server, page, catalog, kaigo_clerk
+):
+    """郵送: the clerk chooses the scan first; it shows beside the form at 1366 px while the
+    form is typed; filing sends it with the form; the application needs no 「署名済の申請書を
+    受領した」 (what came by post is the signed original)."""
+    from madoguchi.residents.models import Resident
+    from pittari_sim.generate import tiny_png
+    from tests.test_channels import KAIGO_NINTEI, complete_form
+
+    resident = Resident.objects.create(
+        resident_code="98765432100",
+        atena_number="700200",
+        name="介護　太郎",
+        name_kana="カイゴ　タロウ",
+        birth_date=dt.date(1945, 4, 1),
+        sex="1",
+        address="東京都千代田区千代田1-1",
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page, live_server.url, kaigo_clerk.username)
+    page.goto(
+        f"{live_server.url}/applications/counter/{resident.atena_number}/forms/"
+        "?procedure=kaigo-nintei&channel=mail&arrived_on=2026-11-30"
+    )
+    page.set_input_files(
+        "#mail-scan", files=[{"name": "郵送.png", "mimeType": "image/png", "buffer": tiny_png(3)}]
+    )
+    shown = page.get_by_test_id("mail-scan-view").locator("img")
+    expect(shown).to_be_visible()
+    form_box = page.locator('form[data-draft-key="kaigo-nintei"]').bounding_box()
+    assert shown.bounding_box()["x"] > form_box["x"] + form_box["width"] - 1  # beside it
+    assert accessibility_violations(page) == []
+    fill_counter_form(page, "kaigo-nintei", complete_form("kaigo-nintei", **KAIGO_NINTEI))
+    page.get_by_test_id("file-kaigo-nintei").click()
+    expect(page.get_by_test_id("filed-application")).to_have_count(1)
+    filed = Application.objects.get(channel="mail")
+    assert [a["name"] for a in filed.attachments] == ["郵送.png"]
+    page.goto(f"{live_server.url}/applications/{filed.receipt_number}/")
+    expect(page.get_by_test_id("paper-original")).to_be_visible()
+    expect(page.get_by_test_id("receive-signature")).to_have_count(0)

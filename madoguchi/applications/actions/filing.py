@@ -220,6 +220,9 @@ def receive_paper_signature(
         raise PermissionDenied
     if application.paper_signed_at is not None:
         raise ValidationError(_("署名済の申請書は受領済みです"))
+    if application.channel == Channel.MAIL:
+        # What came by post is the resident's own signed form: nothing to sign again.
+        raise ValidationError(_("郵送の申請書は本人が署名した原本です。受領の記録はいりません"))
     paper = _checked_scan(scan) if scan is not None else None
     application.paper_signed_at = timezone.now()
     application.save(update_fields=["paper_signed_at"])
