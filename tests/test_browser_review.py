@@ -217,8 +217,8 @@ def fill_counter_form(page: Page, procedure_id: str, values: dict[str, str]) -> 
     form = page.locator(f'form[data-draft-key="{procedure_id}"]')
     for key, value in values.items():
         field = form.locator(f'[name="f-{key}"]')
-        if not field.count():
-            continue
+        if not field.count() or field.input_value():
+            continue  # not on this form, or already there (prefilled, carried over)
         if field.evaluate("e => e.tagName") == "SELECT":
             field.select_option(value)
         else:
@@ -266,3 +266,77 @@ def test_mail_is_keyed_in_beside_its_scan_and_needs_no_second_signature(
     page.goto(f"{live_server.url}/applications/{filed.receipt_number}/")
     expect(page.get_by_test_id("paper-original")).to_be_visible()
     expect(page.get_by_test_id("receive-signature")).to_have_count(0)
+
+
+def test_a_one_stop_counter_files_a_move_in_for_three_departments_in_one_visit(
+    live_server, page, catalog, counter_clerk, reviewer, kaigo_reviewer
+):
+    """転入 at a 総合窓口: a 子育て支援課 clerk allowed to file for 保育課 and 介護保険課 opens the
+    life event; the household's child and the postal code come from the registry; what is
+    typed into one form survives filing the others; each application lands in its own 課."""
+    from madoguchi.accounts.models import Department
+    from madoguchi.residents.models import Resident
+    from tests.test_channels import complete_form
+
+    counter_clerk.files_for.set(Department.objects.filter(code__in=["hoiku", "kaigo"]))
+    parent = Resident.objects.create(
+        resident_code="11111111111",
+        atena_number="800001",
+        name="転入　花子",
+        name_kana="テンニュウ　ハナコ",
+        birth_date=dt.date(1990, 6, 1),
+        sex="2",
+        address="東京都千代田区千代田1-1",
+        household_number="H800001",
+        relationship="世帯主",
+        postal_code="100-0001",
+    )
+    Resident.objects.create(
+        resident_code="11111111112",
+        atena_number="800002",
+        name="転入　一郎",
+        name_kana="テンニュウ　イチロウ",
+        birth_date=dt.date(2023, 4, 5),
+        sex="1",
+        address="東京都千代田区千代田1-1",
+        household_number="H800001",
+        relationship="子",
+        postal_code="100-0001",
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page, live_server.url, counter_clerk.username)
+    page.goto(
+        f"{live_server.url}/applications/counter/{parent.atena_number}/forms/"
+        "?event=tennyu&channel=counter"
+    )
+    nintei = page.locator('form[data-draft-key="jidou-teate-nintei"]')
+    expect(nintei.locator('[name="f-children.1.name"]')).to_have_value("転入　一郎")
+    expect(nintei.locator('[name="f-children.1.birth_date"]')).to_have_value("2023-04-05")
+    expect(nintei.locator('[name="f-applicant_postal_code"]')).to_have_value("100-0001")
+    # Typed into the 介護 form first, while the resident waits.
+    futan = page.locator('form[data-draft-key="kaigo-futangendo"]')
+    futan.locator('[name="f-savings_deposits"]').fill("800000")
+    assert accessibility_violations(page) == []
+
+    for procedure_id in ("jidou-teate-nintei", "hoiku-moshikomi", "kaigo-futangendo"):
+        values = complete_form(procedure_id, applicant_my_number="123456789018")
+        fill_counter_form(page, procedure_id, values)
+        if procedure_id == "kaigo-futangendo":
+            expect(futan.locator('[name="f-savings_deposits"]')).to_have_value("800000")
+        page.get_by_test_id(f"file-{procedure_id}").click()
+        expect(page.locator(f'form[data-draft-key="{procedure_id}"]')).to_have_count(0)
+    expect(page.get_by_test_id("filed-application")).to_have_count(3)
+
+    filed = Application.objects.filter(filed_by=counter_clerk).select_related(
+        "procedure__department"
+    )
+    assert {a.procedure.department.code for a in filed} == {"kosodate", "hoiku", "kaigo"}
+    nintei_app = filed.get(procedure__procedure_id="jidou-teate-nintei")
+    assert nintei_app.form["children.1.name"] == "転入　一郎"
+    for member, code in ((reviewer, "kosodate"), (kaigo_reviewer, "kaigo")):
+        mine = {
+            a.procedure.department.code
+            for a in filed
+            if a in Application.objects.visible_to(member)
+        }
+        assert mine == {code}
