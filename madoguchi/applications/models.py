@@ -272,11 +272,19 @@ class PaperDocument(models.Model):
     name = models.CharField(_("ファイル名"), max_length=255)
     media_type = models.CharField(max_length=100)
     sha256 = models.CharField(max_length=64)
+    # Kept only encrypted, under the 個人番号 keys (content_sealed): a mailed form or the signed
+    # sheet carries the resident's 個人番号. ``content`` is left empty (rows before 0025 are
+    # sealed by that migration).
     content = models.BinaryField()
+    content_sealed = SealedField()
     received_at = models.DateTimeField(auto_now_add=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    @property
+    def content_bytes(self) -> bytes:
+        return package_bytes(self.content, self.content_sealed)
 
 
 class DuplicateSuspicion(models.Model):

@@ -44,6 +44,7 @@ from ..models import (
     Application,
     PaperDocument,
 )
+from ..sealing import kept_package
 from .duplicates import flag_duplicates
 from .receiving import take_form
 from .workflow import closed_days
@@ -186,12 +187,14 @@ def _keep_paper(
     application: Application, name: str, media_type: str, content: bytes, actor: User
 ) -> None:
     sha256 = hashlib.sha256(content).hexdigest()
+    plain, sealed = kept_package(content, sealed=True)  # it may carry the 個人番号
     document = PaperDocument.objects.create(
         application=application,
         name=name,
         media_type=media_type,
         sha256=sha256,
-        content=content,
+        content=plain,
+        content_sealed=sealed,
         received_by=actor,
     )
     application.attachments = [

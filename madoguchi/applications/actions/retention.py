@@ -51,7 +51,9 @@ def purge(application_id: int, now: dt.datetime | None, *, retention_years: int)
         evidence.file_name = ""
         evidence.save()
     PortalStatusUpdate.objects.filter(application=application).update(message="")
-    PaperDocument.objects.filter(application=application).update(content=b"", name="")
+    PaperDocument.objects.filter(application=application).update(
+        content=b"", content_sealed=None, name=""
+    )
     CorrectionReply.objects.filter(application=application).update(
         package=b"",
         package_sealed=None,

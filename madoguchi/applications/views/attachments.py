@@ -44,9 +44,9 @@ def _attachment(
     meta = application.attachments[index]
     if "paper" in meta:  # a scan kept at the counter or from the mail
         document = application.paper_documents.filter(pk=meta["paper"]).first()
-        if document is None or not document.content:
-            raise Http404
-        return application, meta, bytes(document.content)
+        if document is None or not (document.content or document.content_sealed):
+            raise Http404  # purged at the end of its retention
+        return application, meta, document.content_bytes
     if "reply" in meta:  # brought by a 補正 answer
         package = application.correction_replies.get(pk=meta["reply"]).package_bytes
     else:
