@@ -102,3 +102,50 @@ def test_the_days_applications_print_as_one_pdf_each_an_audited_print(client, tr
     assert {e.target_id for e in printed} == {a.receipt_number for a in mine}
     assert client.get("/applications/print.pdf", {"date": "x"}).status_code == 400
     assert client.get("/applications/print.pdf", {"date": "2001-01-01"}).status_code == 404
+
+
+def test_the_days_print_is_made_by_the_worker_with_its_progress(
+    client, catalog, reviewer, kaigo_clerk, monkeypatch, settings, tmp_path
+):
+    """From the inbox: the day's print is a job; its page shows 0 / N, then each step, then
+    the PDF for the one who asked (each application an audited print); nobody else sees it."""
+    from madoguchi.notices import print_runs
+    from madoguchi.notices.models import PrintRun
+    from tests.factories import make_application
+
+    settings.DATA_DIR = tmp_path
+    made = [make_application().receipt_number for _ in range(3)]
+    sign_in(client, reviewer)
+    today = timezone.localdate().isoformat()
+    asked = client.post("/notices/prints/", {"date": today})
+    run = PrintRun.objects.get()
+    assert asked["Location"] == f"/notices/prints/{run.pk}/"
+    waiting = client.get(asked["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-state="waiting"' in waiting and 'hx-trigger="every 1s"' in waiting
+
+    seen: list[str] = []
+    real = print_runs.render_day
+
+    def watched(user, day, applications, on_progress=None):
+        def step(done: int, total: int) -> None:
+            on_progress(done, total)
+            page = client.get(f"/notices/prints/{run.pk}/", HTTP_HX_REQUEST="true")
+            seen.append(page.content.decode().split('role="status">')[1].split("<")[0])
+
+        return real(user, day, applications, step)
+
+    monkeypatch.setattr(print_runs, "CHUNK", 2)
+    monkeypatch.setattr(print_runs, "render_day", watched)
+    assert print_runs.make_waiting_prints() == 1
+    assert seen == ["作成中: 0 / 3 件", "作成中: 2 / 3 件", "作成中: 3 / 3 件"]
+    done = client.get(f"/notices/prints/{run.pk}/").content.decode()
+    assert 'data-testid="print-file"' in done and "hx-trigger" not in done
+    pdf = client.get(f"/notices/prints/{run.pk}/file")
+    _sizes, text = text_of(pdf.content)
+    assert all(receipt in text for receipt in made)
+    printed = AuditEvent.objects.filter(action=AuditAction.APPLICATION_PRINTED, actor=reviewer)
+    assert {e.target_id for e in printed} == set(made)
+    sign_in(client, kaigo_clerk)
+    assert client.get(f"/notices/prints/{run.pk}/file").status_code == 404
+    wrong = client.post("/notices/prints/", {"date": "2026-02-30"})
+    assert wrong.status_code == 400 and "YYYY-MM-DD" in wrong.content.decode()

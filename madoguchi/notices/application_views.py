@@ -18,7 +18,6 @@ from madoguchi.applications.actions.reads import (
 )
 from madoguchi.applications.models import (
     PACKAGE_COLUMNS,
-    Application,
     Evidence,
 )
 from madoguchi.audit.constants import AuditAction
@@ -28,6 +27,7 @@ from madoguchi.notices.pdf import render_pdf
 from madoguchi.web import bad_request
 
 from .print_pages import print_page, printed_by, printed_fields
+from .print_runs import PRINT_BATCH_LIMIT, day_applications, record_printed, render_day
 
 
 @login_required
@@ -48,9 +48,6 @@ def application_print(request: HttpRequest, receipt_number: str) -> HttpResponse
 
 
 # Applications in one printed batch at most; more is narrowed by procedure.
-PRINT_BATCH_LIMIT = 300
-
-
 @login_required
 def applications_print(request: HttpRequest) -> HttpResponse:
     """/applications/print.pdf?date=YYYY-MM-DD[&procedure=ID]: the day's received
@@ -61,38 +58,15 @@ def applications_print(request: HttpRequest) -> HttpResponse:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         return bad_request(request, _("日付を YYYY-MM-DD で指定してください"))
-    zone = timezone.get_current_timezone()
-    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-    chosen = Application.objects.visible_to(user).filter(
-        received_at__gte=start, received_at__lt=start + dt.timedelta(days=1)
-    )
-    if request.GET.get("procedure"):
-        chosen = chosen.filter(procedure__procedure_id=request.GET["procedure"])
-    applications = list(
-        chosen.select_related("procedure", "resident", "filed_by").order_by("received_at", "id")[
-            : PRINT_BATCH_LIMIT + 1
-        ]
-    )
+    applications = day_applications(user, day, request.GET.get("procedure", ""))
     if not applications:
         raise Http404(_("その日に受け付けた申請はありません"))
     if len(applications) > PRINT_BATCH_LIMIT:
         return bad_request(
             request, _("%(n)d 件を超えます。手続で絞り込んでください") % {"n": PRINT_BATCH_LIMIT}
         )
-    evidences = {
-        e.application_id: e
-        for e in Evidence.objects.filter(application__in=applications).defer(*PACKAGE_COLUMNS)
-    }
-    for application in applications:
-        record_read(application, user, AuditAction.APPLICATION_PRINTED, {"batch": day.isoformat()})
-    pdf = render_pdf(
-        "notices/applications.html",
-        {
-            "day": to_wareki(day),
-            "pages": [print_page(a, evidences.get(a.pk)) for a in applications],
-        }
-        | printed_by(user),
-    )
+    record_printed(applications, user, day)
+    pdf = render_day(user, day, applications)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="applications-{day.isoformat()}.pdf"'
     return response

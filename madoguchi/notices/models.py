@@ -159,3 +159,35 @@ class LetterRun(LeasedJob):
     @property
     def percent(self) -> int:
         return 100 * self.done // self.total if self.total else (100 if self.state == "done" else 0)
+
+
+class PrintRun(LeasedJob):
+    """A day's received applications as one PDF (each on its own pages), asked for on
+    screen and made by the worker with its progress: thirty applications take longer than a
+    page should wait. The PDF is kept in the data folder for the one who asked."""
+
+    day = models.DateField(_("受付日"))
+    procedure_id = models.CharField(_("手続ID"), max_length=80, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(state__in=["waiting", "running"]),
+                name="print_run_claimable",
+            )
+        ]
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.total if self.total else (100 if self.state == "done" else 0)

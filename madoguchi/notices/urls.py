@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import receipt_views, views
+from . import print_views, receipt_views, views
 
 app_name = "notices"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("batch/", views.letter_batch, name="batch"),
     path("batch/<int:pk>/", views.letter_run, name="run"),
     path("batch/<int:pk>/<str:name>", views.letter_run_file, name="run_file"),
+    path("prints/", print_views.print_request, name="print_request"),
+    path("prints/<int:pk>/", print_views.print_run, name="print_run"),
+    path("prints/<int:pk>/file", print_views.print_file, name="print_file"),
     path("receipts/", receipt_views.receipts, name="receipts"),
     path(
         "receipts/<str:day>/<slug:department>.<str:kind>",

@@ -27,6 +27,7 @@ from madoguchi.intake.trust import TrustError, fetch
 from madoguchi.lib.polling import Every
 from madoguchi.linking.tasks import hand_over
 from madoguchi.notices.actions import make_waiting_letters
+from madoguchi.notices.print_runs import make_waiting_prints
 from madoguchi.relay.spool import Spool, public_key_of
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class Worker:
             ("status exchange", lambda: exchange_statuses(self.spool), None),
             ("hand-over", hand_over, None),
             ("letters", make_waiting_letters, None),
+            ("day prints", make_waiting_prints, None),
             # 人事異動 whose 発令日 has come, for those who sign in by token or not today.
             ("staff moves", apply_due_moves, None),
             ("arrival mail", send_arrival_mails, self.arrival_mail),
