@@ -119,7 +119,27 @@ class Letter(models.Model):
         ]
 
 
-class LetterRun(LeasedJob):
+class ProgressRun(LeasedJob):
+    """A job asked for on screen, with its progress for the page that polls it."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.total if self.total else (100 if self.state == "done" else 0)
+
+
+class LetterRun(ProgressRun):
     """A batch of letters asked for on screen and made by the worker, with its progress:
     the print-ready PDF and the 発送簿 are kept in the data folder for download."""
 
@@ -134,16 +154,8 @@ class LetterRun(LeasedJob):
     department = models.ForeignKey(
         "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     batch = models.CharField(_("発送の回"), max_length=40, blank=True)
     files = models.JSONField(default=list)  # names in the run's folder
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -156,27 +168,15 @@ class LetterRun(LeasedJob):
             )
         ]
 
-    @property
-    def percent(self) -> int:
-        return 100 * self.done // self.total if self.total else (100 if self.state == "done" else 0)
 
-
-class PrintRun(LeasedJob):
+class PrintRun(ProgressRun):
     """A day's received applications as one PDF (each on its own pages), asked for on
     screen and made by the worker with its progress: thirty applications take longer than a
     page should wait. The PDF is kept in the data folder for the one who asked."""
 
     day = models.DateField(_("受付日"))
     procedure_id = models.CharField(_("手続ID"), max_length=80, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     file_name = models.CharField(max_length=100, blank=True)
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -187,7 +187,3 @@ class PrintRun(LeasedJob):
                 name="print_run_claimable",
             )
         ]
-
-    @property
-    def percent(self) -> int:
-        return 100 * self.done // self.total if self.total else (100 if self.state == "done" else 0)

@@ -50,6 +50,11 @@ def reveal_form_my_numbers(
     audited (which items, for what). Without such items it is the form as stored."""
     if not viewer.may_read_my_number:
         raise PermissionDenied
+    return _read_my_numbers(application, viewer, purpose)
+
+
+def _read_my_numbers(application: Application, viewer: User, purpose: str) -> dict[str, str]:
+    """The form in clear, the read recorded (which 個人番号 items, for what) when it has any."""
     keys = my_number_keys(application.procedure.fields, application.form)
     if keys:
         record(
@@ -69,15 +74,7 @@ def sheet_form(application: Application, *, viewer: User) -> dict[str, str]:
     filer = application.filed_by_id == viewer.pk and application.channel in RECEIPT_PREFIX
     if not (filer or viewer.may_read_my_number):
         raise PermissionDenied
-    keys = my_number_keys(application.procedure.fields, application.form)
-    if keys:
-        record(
-            AuditAction.MY_NUMBER_VIEWED,
-            actor=viewer,
-            target=application,
-            extra={"purpose": "本人確認・署名用の申請書", "items": sorted(keys)},
-        )
-    return application.form_with_my_numbers()
+    return _read_my_numbers(application, viewer, "本人確認・署名用の申請書")
 
 
 def record_read(
