@@ -179,3 +179,26 @@ def test_the_inbox_counts_each_procedures_days_in_its_own_unit(
     assert "あと10日" in row[: row.index("</tr>")]
     row = page[page.index(f'data-receipt-number="{business.receipt_number}"') :]
     assert "開庁日" in row[: row.index("</tr>")]
+
+
+def test_a_span_counts_office_days_as_counting_each_period_does():
+    """The inbox counts a page's periods from running totals over one span: the same numbers
+    as counted_days for every period inside it, both units, a closed day of the city's, the
+    year's end; outside the span it counts as counted_days does."""
+    from madoguchi.lib.office_calendar import CALENDAR, OfficeDayCounter
+
+    closed = [D(2026, 12, 2)]
+    first, last = D(2026, 11, 20), D(2027, 2, 15)
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    for unit in (BUSINESS, CALENDAR):
+        counter = OfficeDayCounter(first, last, unit, closed)
+        for start in days[::3]:
+            for end in days[::4]:
+                assert counter.count(start, end) == counted_days(start, end, unit, closed), (
+                    unit,
+                    start,
+                    end,
+                )
+        assert counter.count(D(2026, 1, 1), D(2027, 3, 1)) == counted_days(
+            D(2026, 1, 1), D(2027, 3, 1), unit, closed
+        )

@@ -41,6 +41,34 @@ def counted_days(start: dt.date, end: dt.date, unit: str, closed: Iterable[dt.da
     return sum(is_office_day(start + dt.timedelta(days=n), closed) for n in range(1, days + 1))
 
 
+class OfficeDayCounter:
+    """counted_days for many periods inside one span (a page of the inbox): each day of the
+    span is looked at once, then every count is a subtraction of running totals."""
+
+    def __init__(
+        self, first: dt.date, last: dt.date, unit: str = BUSINESS, closed: Iterable[dt.date] = ()
+    ) -> None:
+        closed = frozenset(closed)
+        self.first, self.last, self.unit, self.closed = first, last, unit, closed
+        self._running = [0]
+        for n in range((last - first).days + 1):
+            day = first + dt.timedelta(days=n)
+            self._running.append(
+                self._running[-1] + (unit == CALENDAR or is_office_day(day, closed))
+            )
+
+    def count(self, start: dt.date, end: dt.date) -> int:
+        """As counted_days(start, end, unit, closed)."""
+        if end <= start:
+            return 0
+        if start < self.first or end > self.last:
+            return counted_days(start, end, self.unit, self.closed)
+        return (
+            self._running[(end - self.first).days + 1]
+            - self._running[(start - self.first).days + 1]
+        )
+
+
 def deadline(
     arrival: dt.date, days: int, unit: str = BUSINESS, closed: Iterable[dt.date] = ()
 ) -> dt.date:

@@ -33,7 +33,7 @@ from madoguchi.applications.actions.workflow import (
     for_each,
 )
 from madoguchi.lib.cells import spreadsheet_csv, visible_controls
-from madoguchi.lib.office_calendar import BUSINESS, counted_days
+from madoguchi.lib.office_calendar import BUSINESS, OfficeDayCounter, counted_days
 from madoguchi.lib.wareki import to_wareki_short
 from madoguchi.procedures.models import Procedure
 from madoguchi.vocabulary import (
@@ -208,9 +208,15 @@ def _inbox_csv(
     return response
 
 
-def days_left(application: Application, unit: str, today: dt.date, closed: list[dt.date]) -> str:
+def days_left(
+    application: Application,
+    unit: str,
+    today: dt.date,
+    closed: list[dt.date],
+    counters: dict[str, OfficeDayCounter] | None = None,
+) -> str:
     """「あと5開庁日」「本日まで」「3開庁日超過」, in the procedure's unit; 補正中 the clock
-    stands still (DESIGN.md §8)."""
+    stands still (DESIGN.md §8). ``counters``: one per unit for a page's span (inbox_rows)."""
     if not application.is_open:
         return ""
     if application.status == Status.CORRECTION_REQUESTED:
@@ -218,11 +224,14 @@ def days_left(application: Application, unit: str, today: dt.date, closed: list[
     word = _("開庁日") if unit == BUSINESS else _("日")
     if application.due_date == today:
         return _("本日まで")
+    counter = (counters or {}).get(unit)
+
+    def count(start: dt.date, end: dt.date) -> int:
+        return counter.count(start, end) if counter else counted_days(start, end, unit, closed)
+
     if application.due_date > today:
-        n = counted_days(today, application.due_date, unit, closed)
-        return _("あと%(n)d%(u)s") % {"n": n, "u": word}
-    n = counted_days(application.due_date, today, unit, closed)
-    return _("%(n)d%(u)s超過") % {"n": n, "u": word}
+        return _("あと%(n)d%(u)s") % {"n": count(today, application.due_date), "u": word}
+    return _("%(n)d%(u)s超過") % {"n": count(application.due_date, today), "u": word}
 
 
 def inbox_rows(applications: list[Application], user: User) -> list[dict[str, Any]]:
@@ -260,6 +269,14 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
     link = reverse("applications:detail", args=["0"])[: -len("0/")]
     today = timezone.localdate()
     day = to_wareki_short if user.era_dates else dt.date.isoformat
+    # The office days between today and every due date of the page, each looked at once.
+    dues = [a.due_date for a in applications] or [today]
+    first, last = min(*dues, today), max(*dues, today)
+    counters = (
+        {u: OfficeDayCounter(first, last, u, closed) for u in set(units.values())}
+        if (last - first).days <= 3660  # else each row counts on its own (rare)
+        else {}
+    )
     rows = []
     for a in applications:
         overdue = a.is_open and a.due_date < today
@@ -279,7 +296,9 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
                 "channel_label": channel_labels.get(a.channel, a.channel),
                 "received_at": f"{day(received.date())} {received:%H:%M}",
                 "due_date": day(a.due_date),
-                "days_left": days_left(a, units.get(a.procedure_id, BUSINESS), today, closed),
+                "days_left": days_left(
+                    a, units.get(a.procedure_id, BUSINESS), today, closed, counters
+                ),
                 "birth_date": day(a.applicant_birth_date) if a.applicant_birth_date else "",
                 "overdue": overdue,
                 "assignee": str(a.assignee) if a.assignee else "—",
