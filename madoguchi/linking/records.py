@@ -19,7 +19,7 @@ from madoguchi.lib.cells import row_problem
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.procedures.fields import Date, FieldType, field_type
 from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.schema import field_at, slot_overflow
+from madoguchi.procedures.schema import field_at, slot_limits, slot_overflow
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,13 @@ class RecordBuilder:
         self.columns = columns
         self._getters = [column_getter(c["source"]) for c in columns]
         self._types = [source_type(procedure, c["source"]) for c in columns]
+        self._limits = slot_limits(procedure.fields, columns)
 
     def values(self, record: RecordSource) -> list[str] | HeldBack:
         """The record's values, column by column; or why it is held back. A group with more
         entries than the layout has slots, or a value with a control character, a bidi
         control or a formula start (lib/cells.py), is carried exactly or not at all."""
-        overflow = slot_overflow(self.procedure.fields, self.columns, record.form)
+        overflow = slot_overflow(self._limits, record.form)
         if overflow:
             return HeldBack(record.receipt_number, overflow[0], "", overflow[1])
         values = [get(record) for get in self._getters]

@@ -321,24 +321,42 @@ def display_rows(
     return rows
 
 
+def slot_limits(
+    fields: list[dict[str, Any]], columns: list[dict[str, str]]
+) -> dict[str, tuple[str, int]]:
+    """Each group the hand-over layout numbers slots for (form.<group>.<n>.<field> columns):
+    its label and how many entries the layout holds. Once per layout, not per record."""
+    slots: dict[str, int] = {}
+    for column in columns:
+        found = GROUP_KEY.match(column["source"].removeprefix("form."))
+        if found:
+            slots[found.group(1)] = max(slots.get(found.group(1), 0), int(found.group(2)))
+    return {
+        f["id"]: (f["label"], slots[f["id"]])
+        for f in fields
+        if f.get("type") == GROUP and f["id"] in slots
+    }
+
+
 def slot_overflow(
-    fields: list[dict[str, Any]], columns: list[dict[str, str]], form: dict[str, Any]
+    limits: dict[str, tuple[str, int]], form: dict[str, Any]
 ) -> tuple[str, str] | None:
     """(the group's label, the reason) when the form has more entries of a group than the
-    hand-over layout has numbered slots for (form.<group>.<n>.<field> columns): such a
-    record is held back for a clerk, never cut."""
-    for group in (f for f in fields if f.get("type") == GROUP):
-        slots = [
-            int(found.group(2))
-            for c in columns
-            if (found := GROUP_KEY.match(c["source"].removeprefix("form.")))
-            and found.group(1) == group["id"]
-        ]
-        entries = len(group_entries(group, form))
-        if slots and entries > max(slots):
-            return group["label"], _(
+    hand-over layout has slots for (``limits``: slot_limits): such a record is held back for
+    a clerk, never cut."""
+    if not limits:
+        return None
+    entries: dict[str, set[int]] = {}
+    for key in form:
+        found = GROUP_KEY.match(key)
+        if found and found.group(1) in limits:
+            entries.setdefault(found.group(1), set()).add(int(found.group(2)))
+    for group_id, (label, most) in limits.items():  # in the form's order of groups
+        numbers = entries.get(group_id, set())
+        if len(numbers) > most:
+            return label, _(
                 "が %(n)d 件あり、連携の様式は %(m)d 件までです(超える分は基幹システムに手入力)"
-            ) % {"n": entries, "m": max(slots)}
+            ) % {"n": len(numbers), "m": most}
     return None
 
 
