@@ -20,9 +20,11 @@ from ..models import (
 from ..sealing import my_number_keys
 
 
+@transaction.atomic
 def record_view(application: Application, viewer: User) -> None:
     """Reading an application's personal data is itself an audited event; the first read by
-    this member of staff also ends its 新着 for them, and each notes when they last saw it."""
+    this member of staff also ends its 新着 for them, and each notes when they last saw it.
+    One transaction for both: one commit (a disk flush) per view, not two."""
     record_read(application, viewer, AuditAction.APPLICATION_VIEWED)
     ApplicationRead.objects.bulk_create(
         [ApplicationRead(application=application, user=viewer, last_read_at=timezone.now())],
