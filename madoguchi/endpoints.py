@@ -131,6 +131,8 @@ class Operation:
     answers: tuple[int, ...]
     invalid: Invalid
     parameters: dict[str, str]
+    # A response that is a file, not JSON (the 申請ZIP): its media type, for the OpenAPI.
+    media_type: str | None = None
     handler: Callable[..., Any] = field(init=False, repr=False)
 
 
@@ -164,6 +166,7 @@ class Router:
         query: type[pydantic.BaseModel] | None = None,
         invalid: Invalid | None = None,
         parameters: dict[str, str] | None = None,
+        media_type: str | None = None,
     ) -> Callable[[Callable[..., Any]], Operation]:
         def declare(handler: Callable[..., Any]) -> Operation:
             operation = Operation(
@@ -180,6 +183,7 @@ class Router:
                 answers=answers,
                 invalid=invalid or Invalid("invalid_body", _("入力内容を確認してください")),
                 parameters=parameters or {},
+                media_type=media_type,
             )
             operation.handler = self._view(operation, handler)
             self.operations.append(operation)
@@ -300,6 +304,9 @@ def openapi(info: dict[str, Any], server: str, *routers: Router) -> dict[str, An
                     "description": "OK" if op.status == 200 else "作成した",
                     "content": _content(_ref(op.response)),
                 }
+            elif op.media_type is not None:
+                # OpenAPI 3.1: a file of that media type, its bytes not a JSON schema's.
+                answers[str(op.status)] = {"description": "OK", "content": {op.media_type: {}}}
             for code in sorted({*op.answers, 401}):
                 answers[str(code)] = {
                     "description": ANSWERS[code],

@@ -212,6 +212,16 @@ def test_the_pull_api_lists_gives_and_takes_acknowledgements(
     assert [i["header"] for i in record["items"]] == [
         c["header"] for c in application.procedure.export_columns
     ]
+    # The 申請ZIP beside the record: the bytes as received, their SHA-256 said, audited.
+    package = api("get", f"{base}/{receipt}/package")
+    assert package["Content-Type"] == "application/zip"
+    stored = application.evidence.package_bytes
+    assert package.content == stored
+    assert package["X-Content-SHA256"] == hashlib.sha256(stored).hexdigest()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.HANDOFF_PACKAGE_FETCHED, target_id=receipt
+    ).exists()
+    assert api("get", f"{base}/{receipt}/package", bearer=other).status_code == 404
     assert record["state"] == DeliveryState.SENT
     assert api("get", base).json()["results"] == []  # no longer waiting
 

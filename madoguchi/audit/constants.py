@@ -68,6 +68,7 @@ class AuditAction(IntEnum):
     HANDOFF_RESULTS_IMPORTED = 405
     CORE_SYSTEM_TOKEN_ISSUED = 406
     GAIJI_CHANGED = 407
+    HANDOFF_PACKAGE_FETCHED = 408
     TRUST_ANCHOR_ADDED = 500
     CRL_LOADED = 501
     RESIDENTS_LOADED = 600
@@ -144,6 +145,7 @@ AUDIT_LABELS = {
     AuditAction.HANDOFF_FAILED: _("基幹連携の失敗"),
     AuditAction.HANDOFF_RESENT: _("基幹連携の再送"),
     AuditAction.HANDOFF_RECORD_FETCHED: _("基幹システムによる取得"),
+    AuditAction.HANDOFF_PACKAGE_FETCHED: _("基幹システムによる申請ZIPの取得"),
     AuditAction.HANDOFF_RESULTS_IMPORTED: _("取込結果の読込"),
     AuditAction.CORE_SYSTEM_TOKEN_ISSUED: _("基幹システム用トークン発行"),
     AuditAction.GAIJI_CHANGED: _("外字表の変更"),

@@ -146,6 +146,16 @@ def record_fetched(delivery_id: int, my_number_items: Sequence[str] = ()) -> Del
     return delivery
 
 
+def package_fetched(delivery: Delivery, sha256: str) -> None:
+    """方式3: the core system took the 申請ZIP as received (signed XML and attachments)."""
+    record(
+        AuditAction.HANDOFF_PACKAGE_FETCHED,
+        actor=None,
+        target=delivery.application,
+        extra={"core_system": delivery.core_system, "sha256": sha256},
+    )
+
+
 def record_batch(
     core_system: str,
     procedure: Procedure,

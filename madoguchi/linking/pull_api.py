@@ -11,15 +11,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
 
 from madoguchi.accounts.models import ApiToken
+from madoguchi.applications.models import Evidence
 from madoguchi.endpoints import ApiError, Invalid, Router, Security
 
-from .actions import acknowledge, record_fetched
+from .actions import acknowledge, package_fetched, record_fetched
 from .constants import DeliveryState, HandoffMethod
 from .deliveries import hold_back
 from .models import Delivery
@@ -203,6 +204,33 @@ def record_detail(
             for i in items
         ],
     }
+
+
+@router.get(
+    "/core-systems/{key}/records/{receipt_number}/package",
+    name="core_system_package",
+    summary="方式3: 申請ZIP(ぴったりサービスから受け取ったままの署名付き申請書と添付ファイル)",
+    description="受け取ったままのバイト列。ヘッダー X-Content-SHA256 はその SHA-256。"
+    "窓口・郵送の申請には申請ZIPがなく 404 no_package",
+    response=None,
+    media_type="application/zip",
+    answers=(404,),
+    parameters={"key": KEY},
+)
+def record_package(
+    request: HttpRequest, _caller: str, key: str, receipt_number: str
+) -> HttpResponse:
+    """The 申請ZIP as received: the signed form and its attachments, byte for byte."""
+    delivery = _delivery(key, receipt_number)
+    evidence = Evidence.objects.filter(application=delivery.application).first()
+    if evidence is None:
+        raise ApiError(404, "no_package", _("窓口・郵送の申請には申請ZIPがありません"))
+    data = evidence.package_bytes
+    package_fetched(delivery, evidence.package_sha256)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{receipt_number}.zip"'
+    response["X-Content-SHA256"] = evidence.package_sha256
+    return response
 
 
 @router.post(
