@@ -373,6 +373,10 @@ CLOSED_DAYS = _closed_days(envsecret("MADOGUCHI_CLOSED_DAYS") or "")
 MUNICIPALITY_CODE = os.environ.get("MADOGUCHI_MUNICIPALITY_CODE", "").strip()
 # As letters and the 教示 of a 却下 name it (e.g. 千代田区); "市区町村" until it is set.
 MUNICIPALITY_NAME = os.environ.get("MADOGUCHI_MUNICIPALITY_NAME", "").strip()
+# 都道府県 mode (the Digital Agency's standard: a prefecture has no 番号紐付情報): no registry
+# file is expected, and a reviewer identifies each application by typing the prefecture's
+# 宛名番号 (the resident is kept from the certificate's 基本4情報).
+PREFECTURE_MODE = envbool("MADOGUCHI_PREFECTURE_MODE", False)
 INTAKE_TIME_LIMIT_SECONDS = float(os.environ.get("MADOGUCHI_INTAKE_TIME_LIMIT_SECONDS", "30"))
 # The envelope's 到達日時 (submitted_at) is not signed, yet the certificate is judged at it:
 # a package whose submitted_at is more than this many days before the relay fetched it is

@@ -365,3 +365,47 @@ def test_after_a_delta_load_re_issues_a_serial_old_and_new_applications_identify
         # The old certificate used after its link ended no longer finds anyone.
         "2026112600000503": (Identification.UNIDENTIFIED, None),
     }
+
+
+def test_a_prefecture_identifies_by_a_typed_atena_number(trusted, reviewer, client, settings):
+    """都道府県 mode (a prefecture has no 番号紐付情報): an application arrives 特定不可 with the
+    reason; the reviewer types the prefecture's 宛名番号 and it is 特定済, the resident kept from
+    the certificate's 基本4情報; the same number later names the same resident."""
+    from django.core.checks import run_checks
+
+    from conftest import sign_in
+    from madoguchi.residents.identification import PREFECTURE_NOTE
+    from madoguchi.residents.models import Resident
+
+    settings.PREFECTURE_MODE = True
+    first, second = trusted.packages[:2]
+    import_package(first.read_bytes(), first.name)
+    application = Application.objects.get()
+    assert application.identification == Identification.UNIDENTIFIED
+    assert application.identification_notes == [PREFECTURE_NOTE]
+    sign_in(client, reviewer)
+    detail = f"/applications/{application.receipt_number}/"
+    page = client.get(detail).content.decode()
+    assert 'data-testid="prefecture-mode"' in page and "住民記録を検索" not in page
+    refused = client.post(f"{detail}resolve/", {"resident": "47-0123", "note": "電話で確認"})
+    assert refused.status_code == 302
+    application.refresh_from_db()
+    assert application.identification == Identification.UNIDENTIFIED
+    client.post(f"{detail}resolve/", {"resident": "4700123", "note": "電話で本人に確認"})
+    application.refresh_from_db()
+    assert application.identification == Identification.IDENTIFIED
+    kept = application.resident
+    assert kept.atena_number == "4700123"
+    assert kept.name == application.evidence.signer_basic_four["name"]
+    import_package(second.read_bytes(), second.name)
+    other = Application.objects.exclude(pk=application.pk).get()
+    client.post(
+        f"/applications/{other.receipt_number}/resolve/", {"resident": "4700123", "note": "同一人"}
+    )
+    other.refresh_from_db()
+    assert other.resident == kept
+    assert Resident.objects.filter(atena_number="4700123").count() == 1
+    # `madoguchi check` says when the mode and the 団体コード disagree.
+    assert "madoguchi.W003" in {m.id for m in run_checks()}
+    settings.PREFECTURE_MODE, settings.MUNICIPALITY_CODE = False, "130001"
+    assert "madoguchi.W002" in {m.id for m in run_checks()}

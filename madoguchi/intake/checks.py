@@ -29,4 +29,22 @@ def municipality_code(app_configs: Any, **kwargs: Any) -> list[Warning | Error]:
                 id="madoguchi.E001",
             )
         ]
+    # A prefecture's own code is NN000C (the three digits after the prefecture are 000).
+    prefecture = code[2:5] == "000"
+    if prefecture and not settings.PREFECTURE_MODE:
+        return [
+            Warning(
+                f"{code} は都道府県の団体コードです。都道府県には番号紐付情報がないため、"
+                "MADOGUCHI_PREFECTURE_MODE=1 にしてください",
+                id="madoguchi.W002",
+            )
+        ]
+    if settings.PREFECTURE_MODE and not prefecture:
+        return [
+            Warning(
+                f"都道府県モードですが、{code} は市区町村の団体コードです。"
+                "市区町村なら MADOGUCHI_PREFECTURE_MODE を外してください",
+                id="madoguchi.W003",
+            )
+        ]
     return []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.lib.jpki import BasicFour
 from madoguchi.lib.mynumber import parse_my_number
+from madoguchi.vocabulary import Sex
 
 from . import crypto
 from .loader import (
@@ -219,6 +221,28 @@ def load_links(
     except _DryRun:
         pass
     return report
+
+
+def prefecture_resident(atena_number: str, basic_four: BasicFour | None) -> Resident:
+    """都道府県 mode: the resident a typed 宛名番号 names — the one kept before, or one kept now
+    from the certificate's 基本4情報 (the prefecture has no registry to read it from)."""
+    atena_number = atena_number.strip()
+    if not atena_number.isascii() or not atena_number.isdigit() or len(atena_number) > 15:
+        raise ValidationError(_("宛名番号は半角数字15桁以内です"))
+    found = Resident.objects.filter(atena_number=atena_number).first()
+    if found is not None:
+        return found
+    if basic_four is None or not basic_four.birth_date:
+        raise ValidationError(_("証明書に基本4情報がないため、この宛名番号の住民を作れません"))
+    return Resident.objects.create(
+        # 住民票コード is the registry's; a prefecture's resident is known by its 宛名番号.
+        resident_code=f"P{atena_number[-10:]}",
+        atena_number=atena_number,
+        name=basic_four.name,
+        birth_date=dt.date.fromisoformat(basic_four.birth_date),
+        sex=basic_four.sex if basic_four.sex in Sex.values else Sex.UNKNOWN,
+        address=basic_four.address,
+    )
 
 
 def gaiji_table() -> dict[int, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection
 
 from madoguchi.lib.jpki import BasicFour
@@ -110,9 +111,17 @@ def identify_person_concerned(
     return IdentificationResult(outcome, found[0] if len(found) == 1 else None, notes)
 
 
+PREFECTURE_NOTE = (
+    "都道府県の申請管理システムには番号紐付情報がありません。"
+    "審査担当が宛名番号を入力して本人を特定します"
+)
+
+
 def identify(
     serial: str, signing_time: dt.datetime, basic_four: BasicFour | None
 ) -> IdentificationResult:
+    if settings.PREFECTURE_MODE:
+        return IdentificationResult(Identification.UNIDENTIFIED, None, [PREFECTURE_NOTE])
     resident = find_resident(serial, signing_time)
     if resident is None:
         return IdentificationResult(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -39,7 +40,7 @@ from madoguchi.applications.actions.workflow import (
 from madoguchi.lib.jpki import ERA_CODES, BasicFour, era_agrees
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.procedures.schema import display_rows, field_warnings, key_labels
-from madoguchi.residents.actions import my_number_matches, reveal_my_number
+from madoguchi.residents.actions import my_number_matches, prefecture_resident, reveal_my_number
 from madoguchi.residents.identification import candidates
 from madoguchi.residents.models import Resident
 from madoguchi.vocabulary import (
@@ -196,6 +197,7 @@ def _render_detail(
             "fields": fields,
             "transitions": allowed_transitions(application, user),
             "trail": _trail(request, application),
+            "prefecture_mode": settings.PREFECTURE_MODE,
             "comments": application.comments.select_related("author"),
             # 電子決裁: the decisions routed through approvers, and where each stands.
             "routed": routed_statuses(application),
@@ -407,8 +409,18 @@ def application_resolve(request: HttpRequest, receipt_number: str) -> HttpRespon
     if form.is_valid():
         # A candidate picked from a list, or a number typed in.
         code = form.cleaned_data["candidate"] or form.cleaned_data["resident"]
-        resident = Resident.objects.filter(atena_number=code).first() or (
-            Resident.objects.filter(resident_code=code).first()
+        if settings.PREFECTURE_MODE and code:
+            # No registry: the prefecture's 宛名番号 names the resident, kept from the card.
+            evidence = Evidence.objects.filter(application=application).first()
+            four = BasicFour.from_dict(evidence.signer_basic_four) if evidence else None
+            with refusals_as_messages(request):
+                resident = prefecture_resident(code, four)
+            if resident is None:
+                return redirect("applications:detail", receipt_number=receipt_number)
+        resident = (
+            resident
+            or Resident.objects.filter(atena_number=code).first()
+            or (Resident.objects.filter(resident_code=code).first())
         )
     if resident is None:
         messages.error(request, _("宛名番号または住民票コードに該当する住民がいません"))
