@@ -383,6 +383,17 @@ INTAKE_TIME_LIMIT_SECONDS = float(os.environ.get("MADOGUCHI_INTAKE_TIME_LIMIT_SE
 # quarantined (submitted_at_out_of_window) until an administrator has checked the date. Two
 # weeks covers a relay down over 年末年始 and a weekend.
 INTAKE_ARRIVAL_WINDOW_DAYS = envint("MADOGUCHI_INTAKE_ARRIVAL_WINDOW_DAYS", 14)
+# OAuth2 for the core-system API (共通機能標準仕様書 §2.2.5; linking/oauth.py): "local" —
+# madoguchi is the authorization server (/oauth/token …); "introspect" — the municipality's
+# authorization server issues tokens and madoguchi asks its introspection endpoint.
+OAUTH_MODE = os.environ.get("MADOGUCHI_OAUTH_MODE", "local").strip()
+OAUTH_TOKEN_SECONDS = envint("MADOGUCHI_OAUTH_TOKEN_SECONDS", 300)
+OAUTH_INTROSPECTION_URL = os.environ.get("MADOGUCHI_OAUTH_INTROSPECTION_URL", "").strip()
+OAUTH_INTROSPECTION_CLIENT_ID = os.environ.get("MADOGUCHI_OAUTH_INTROSPECTION_CLIENT_ID", "")
+OAUTH_INTROSPECTION_SECRET = envsecret("MADOGUCHI_OAUTH_INTROSPECTION_SECRET") or ""
+# The static per-core-system tokens of `madoguchi linking token`: a transitional option,
+# off in the installation's environment file (deploy/madoguchi.env) for new installations.
+STATIC_CORE_TOKENS = envbool("MADOGUCHI_STATIC_CORE_TOKENS", True)
 # CRLs fetched by the worker on a schedule (comma-separated URLs or paths).
 CRL_SOURCES = [u for u in os.environ.get("MADOGUCHI_CRL_SOURCES", "").split(",") if u.strip()]
 CRL_REFRESH_SECONDS = envint("MADOGUCHI_CRL_REFRESH_SECONDS", 3600)

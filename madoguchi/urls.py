@@ -6,6 +6,7 @@ from madoguchi.accounts import session
 from madoguchi.accounts.login import LockoutAuthenticationForm, logout_everywhere
 from madoguchi.accounts.second_factor import second_factor
 from madoguchi.applications.views.texts import applicant_texts
+from madoguchi.linking import oauth
 from madoguchi.notices import application_views as printing
 from madoguchi.operations import views as operations
 from madoguchi.procedures import department_views
@@ -23,6 +24,10 @@ urlpatterns = [
     path("session/status/", session.session_status, name="session_status"),
     path("session/keepalive/", session.session_keepalive, name="session_keepalive"),
     path("logout/everywhere/", logout_everywhere, name="logout_everywhere"),
+    # OAuth2 for core systems (DESIGN §6: when madoguchi is their authorization server).
+    path("oauth/token", oauth.token, name="oauth_token"),
+    path("oauth/introspect", oauth.introspect, name="oauth_introspect"),
+    path("oauth/revoke", oauth.revoke, name="oauth_revoke"),
     path("healthz", operations.healthz, name="healthz"),
     path("readyz", operations.readyz, name="readyz"),
     path("status/", operations.status, name="status"),

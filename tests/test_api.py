@@ -92,7 +92,7 @@ def test_the_committed_description_is_the_one_generated_from_the_code(client):
     assert committed == dumped(schema())
     assert client.get("/api/v1/openapi.json").json() == json.loads(committed)
     operations = [op for paths in json.loads(committed)["paths"].values() for op in paths.values()]
-    assert len(operations) == 9 and all(op["responses"] for op in operations)
+    assert len(operations) == 10 and all(op["responses"] for op in operations)
 
 
 def test_a_request_is_checked_against_its_schema_before_its_handler(client, reviewer):

@@ -36,6 +36,7 @@ EXEMPT_PREFIXES = (
     "/logout/",
     "/static/",
     "/api/",
+    "/oauth/",
     "/healthz",
     "/readyz",
 )

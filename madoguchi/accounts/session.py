@@ -57,6 +57,7 @@ OPEN_PREFIXES = (
     "/logout/",
     "/static/",
     "/api/",
+    "/oauth/",
     "/session/status/",
     "/healthz",
     "/readyz",

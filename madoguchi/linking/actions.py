@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,12 +17,13 @@ from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.procedures.models import Procedure
+from madoguchi.residents import crypto
 from madoguchi.vocabulary import Status
 
 from .constants import MARKED_BY_STAFF, DeliveryState, HandoffMethod
 from .deliveries import mark_sent
 from .gaiji import parse_entry
-from .models import BatchFile, Delivery, GaijiEntry
+from .models import BatchFile, Delivery, GaijiEntry, OAuthClient
 
 
 @transaction.atomic
@@ -144,6 +146,29 @@ def record_fetched(delivery_id: int, my_number_items: Sequence[str] = ()) -> Del
         | ({"my_number_items": list(my_number_items)} if my_number_items else {}),
     )
     return delivery
+
+
+def register_oauth_client(
+    core_system: str, business_id: str, *, actor: User | None
+) -> tuple[str, str]:
+    """A core system's OAuth2 client (共通機能標準仕様書 §2.2.5): (client_id, client_secret),
+    the secret shown once and kept only encrypted; audited like a token issued."""
+    client_id = f"{core_system}-{secrets.token_hex(4)}"
+    secret = secrets.token_urlsafe(32)
+    OAuthClient.objects.create(
+        client_id=client_id,
+        secret=crypto.encrypt(secret),
+        core_system=core_system,
+        business_id=business_id,
+    )
+    record(
+        AuditAction.CORE_SYSTEM_TOKEN_ISSUED,
+        actor=actor,
+        target_type="core_system",
+        target_id=core_system,
+        extra={"client_id": client_id, "business_id": business_id},
+    )
+    return client_id, secret
 
 
 def package_fetched(delivery: Delivery, sha256: str) -> None:

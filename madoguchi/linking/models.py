@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.applications.models import Application
 from madoguchi.procedures.models import Procedure
+from madoguchi.residents.crypto import SealedField
 
 from .constants import BatchFormat, DeliveryState, HandoffMethod
 
@@ -150,3 +154,49 @@ class GaijiEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["core_system", "character"], name="gaiji_once")
         ]
+
+
+class OAuthClient(models.Model):
+    """A core system (a 業務 of the 標準準拠システム) that takes tokens by OAuth2 client
+    credentials (共通機能標準仕様書 §2.2.5): client_secret_jwt or client_secret_basic. Its
+    secret is kept encrypted under the 個人番号 keys (client_secret_jwt needs it to check the
+    assertion's HMAC), shown once when registered."""
+
+    client_id = models.CharField(max_length=64, unique=True)
+    secret = SealedField()
+    core_system = models.CharField(_("基幹システム"), max_length=40)
+    business_id = models.CharField(_("業務ID"), max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.client_id
+
+
+class OAuthToken(models.Model):
+    """An access token issued here (no refresh token): kept by its SHA-256, never in clear."""
+
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="tokens")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    scope = models.TextField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    # As Authlib's introspection and revocation ask a token.
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def check_client(self, client: Any) -> bool:
+        """Issued to this client (linking.oauth.Client, wrapping an OAuthClient)?"""
+        return bool(self.client_id == client.row.pk)
+
+
+class OAuthAssertion(models.Model):
+    """A client_secret_jwt assertion's jti, kept until it expires: each is used once."""
+
+    jti = models.CharField(max_length=300, unique=True)
+    expires_at = models.DateTimeField(db_index=True)

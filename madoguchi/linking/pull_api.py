@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -24,31 +25,47 @@ from .actions import acknowledge, package_fetched, record_fetched
 from .constants import DeliveryState, HandoffMethod
 from .deliveries import hold_back
 from .models import Delivery
+from .oauth import OPERATIONS, access_of
 from .plugins import core_system
 from .records import HeldBack, RecordSource
 
 PAGE_SIZE = 100
+# The static tokens' prefix (accounts.ApiToken.issue_for_core_system).
+STATIC_PREFIX = "mdgc_"
 KEY = (
     "基幹システム(カタログの core_system、例: kaigo_hoken)。トークンの基幹システムと同じであること"
 )
 
 
 def core_system_of(request: HttpRequest, path: dict[str, Any]) -> str:
-    """Bearer token of the core system named in the path."""
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
+    """The core system named in the path, for a bearer token that may act for it: an OAuth2
+    access token whose scopes name its 業務ID and this operation (linking/oauth.py), or, as a
+    transitional option, its static token."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
         raise ApiError(401, "unauthenticated", _("基幹システム用トークンが必要です"))
-    token = ApiToken.from_request(request)
-    if token is None or not token.core_system:
-        raise ApiError(401, "unauthenticated", _("基幹システム用トークンが無効です"))
-    if token.core_system != path["key"]:
-        raise ApiError(404, "not_found", _("この基幹システムの連携はありません"))
-    return token.core_system
+    if header[7:].startswith(STATIC_PREFIX):
+        token = ApiToken.from_request(request) if settings.STATIC_CORE_TOKENS else None
+        if token is None or not token.core_system:
+            raise ApiError(401, "unauthenticated", _("基幹システム用トークンが無効です"))
+        if token.core_system != path["key"]:
+            raise ApiError(404, "not_found", _("この基幹システムの連携はありません"))
+        return token.core_system
+    access = access_of(header[7:].strip())
+    if access is None:
+        raise ApiError(401, "unauthenticated", _("トークンが無効か、有効期限が切れています"))
+    wanted = f"{core_system(path['key']).config.business_id}:records:"
+    if wanted + OPERATIONS.get(request.method or "GET", "read") not in access.scopes:
+        raise ApiError(403, "forbidden", _("このトークンはこの業務・操作のものではありません"))
+    return str(path["key"])
 
 
 router = Router(
     Security(
         "coreSystemBearer",
-        "基幹システム用トークン(madoguchi linking token KEY)",
+        "OAuth2 のアクセストークン(client credentials、client_secret_jwt または "
+        "client_secret_basic で /oauth/token から取得。スコープ ${業務ID}:records:read / "
+        "${業務ID}:records:acknowledge)。移行期間は madoguchi linking token の静的トークンも可",
         core_system_of,
     ),
     not_found=_("この基幹システムの連携はありません"),

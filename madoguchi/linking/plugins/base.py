@@ -51,6 +51,8 @@ class Config:
     # CP932 files: "windows" writes the 388 doubled characters at their IBM extension codes
     # as Windows and Java do (lib/windows31j.py); "nec" at the NEC-selected codes.
     cp932: str = "windows"
+    # 業務ID of the 標準準拠システム (scopes "${業務ID}:records:read"); the key by default.
+    business_id: str = ""
     gaiji_table: Path | None = None
     max_attempts: int = 5
     retry_seconds: int = 60

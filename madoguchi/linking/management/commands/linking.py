@@ -10,7 +10,9 @@ from django.utils import timezone
 from madoguchi.accounts.actions import issue_core_system_token
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
+from madoguchi.linking.actions import register_oauth_client
 from madoguchi.linking.models import Delivery
+from madoguchi.linking.oauth import scopes_for
 from madoguchi.linking.plugins import all_core_systems
 from madoguchi.linking.tasks import failures
 
@@ -27,6 +29,12 @@ class Command(MadoguchiCommand):
         token = sub.add_parser("token", help="基幹システム用の取得APIトークンを発行する")
         token.add_argument("core_system", help="カタログの core_system (例: kaigo_hoken)")
         token.add_argument("--name", default="pull-api", help="用途")
+        client = sub.add_parser(
+            "client", help="基幹システム(業務)の OAuth2 クライアントを登録する(秘密は一度だけ表示)"
+        )
+        client.add_argument("core_system", help="カタログの core_system (例: kaigo_hoken)")
+        client.add_argument("--business-id", required=True, help="業務ID (スコープの先頭)")
+        client.add_argument("--json", action="store_true", help="結果を JSON で出力する")
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, "_" + options["subcommand"])(options)
@@ -80,6 +88,25 @@ class Command(MadoguchiCommand):
                 f"{r['receipt_number']} {r['core_system']} {r['state']} "
                 f"(送付{r['attempts']}回) {r['last_error'] or '取込結果なし'}"
             )
+
+    def _client(self, options: dict[str, Any]) -> None:
+        key = options["core_system"]
+        if key not in {plugin.key for plugin in all_core_systems()}:
+            raise CommandError(f"基幹システム {key!r} はカタログにも設定にもありません")
+        business_id = options["business_id"].strip()
+        if not business_id or ":" in business_id or not business_id.isascii():
+            raise CommandError("業務ID は半角英数字で、: を含みません")
+        client_id, secret = register_oauth_client(key, business_id, actor=None)
+        scopes = scopes_for(business_id)
+        if options["json"]:
+            print_json({"client_id": client_id, "client_secret": secret, "scopes": scopes})
+            return
+        self.stdout.write(f"client_id: {client_id}")
+        self.stdout.write(f"client_secret: {secret}")
+        self.stdout.write(f"scopes: {' '.join(scopes)}")
+        self.stdout.write(
+            "client_secret はこの一度だけ表示します。安全な方法で基幹システムに渡してください"
+        )
 
     def _token(self, options: dict[str, Any]) -> None:
         key = options["core_system"]
