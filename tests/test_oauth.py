@@ -127,3 +127,72 @@ def test_a_core_system_takes_a_token_by_client_secret_jwt_and_pulls_its_records(
     assert get(records, headers=static).status_code == 200
     settings.STATIC_CORE_TOKENS = False
     assert get(records, headers=static).status_code == 401
+
+
+AUTHORIZATION_SERVER = r"""
+import base64, json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs
+
+TOKENS = {"good": "KAIGO:records:read KAIGO:records:acknowledge", "other": "JIDOU:records:read"}
+EXPECTED = "Basic " + base64.b64encode(b"madoguchi:rs-secret").decode()
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        if self.headers.get("Authorization") != EXPECTED:
+            self.send_response(401)
+            self.end_headers()
+            return
+        token = body.get("token", [""])[0]
+        answer = {"active": True, "scope": TOKENS[token]} if token in TOKENS else {"active": False}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+server = HTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+def test_with_the_municipalitys_authorization_server_each_token_is_introspected(
+    client, configure, trusted, kaigo_reviewer, settings
+):
+    """MADOGUCHI_OAUTH_MODE=introspect: an authorization server in a process of its own issues
+    the tokens; madoguchi asks its introspection endpoint (RFC 7662) about each and reads the
+    scopes; its own /oauth/token is closed."""
+    import subprocess
+    import sys
+
+    configure('[kaigo_hoken]\nmethod = "pull_api"\nbusiness_id = "KAIGO"\n')
+    kaigo_application(trusted, kaigo_reviewer)
+    server = subprocess.Popen(
+        [sys.executable, "-c", AUTHORIZATION_SERVER], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(server.stdout.readline())
+        settings.OAUTH_MODE = "introspect"
+        settings.OAUTH_INTROSPECTION_URL = f"http://127.0.0.1:{port}/introspect"
+        settings.OAUTH_INTROSPECTION_CLIENT_ID = "madoguchi"
+        settings.OAUTH_INTROSPECTION_SECRET = "rs-secret"
+        records = "/api/v1/core-systems/kaigo_hoken/records"
+
+        def status(bearer: str) -> int:
+            return client.get(records, HTTP_AUTHORIZATION=f"Bearer {bearer}").status_code
+
+        assert status("good") == 200
+        assert status("other") == 403  # another 業務's
+        assert status("unknown") == 401
+        assert client.post("/oauth/token", {"grant_type": "client_credentials"}).status_code == 404
+        settings.OAUTH_INTROSPECTION_SECRET = "wrong"
+        assert status("good") == 401  # the server refuses madoguchi: no token is taken
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -142,7 +142,7 @@ def _delivery(key: str, receipt_number: str) -> Delivery:
     summary="方式3: この基幹システムへの連携の一覧(古い順、100件ずつ)",
     query=RecordQuery,
     response=RecordPage,
-    answers=(400, 404),
+    answers=(400, 403, 404),
     parameters={"key": KEY},
     invalid=Invalid(
         "invalid_query",
@@ -188,7 +188,7 @@ def record_list(
     description="改行・制御文字・文字の向きを変える記号を含む値や、= + - @ で"
     "始まる値がある申請は渡さず 409 held_back を返す(職員が確認して対応する)",
     response=Record,
-    answers=(404, 409),
+    answers=(403, 404, 409),
     parameters={"key": KEY},
 )
 def record_detail(
@@ -231,7 +231,7 @@ def record_detail(
     "窓口・郵送の申請には申請ZIPがなく 404 no_package",
     response=None,
     media_type="application/zip",
-    answers=(404,),
+    answers=(403, 404),
     parameters={"key": KEY},
 )
 def record_package(
@@ -256,7 +256,7 @@ def record_package(
     summary="方式3: 取込結果を返す(ok で取込済・基幹連携済、failed で失敗)",
     body=AcknowledgementIn,
     response=Acknowledgement,
-    answers=(400, 404, 409),
+    answers=(400, 403, 404, 409),
     parameters={"key": KEY},
     invalid=Invalid("invalid_body", _("result は ok か failed です")),
 )
