@@ -394,6 +394,10 @@ OAUTH_INTROSPECTION_SECRET = envsecret("MADOGUCHI_OAUTH_INTROSPECTION_SECRET") o
 # The static per-core-system tokens of `madoguchi linking token`: a transitional option,
 # off in the installation's environment file (deploy/madoguchi.env) for new installations.
 STATIC_CORE_TOKENS = envbool("MADOGUCHI_STATIC_CORE_TOKENS", True)
+# 方式4 to an S3-compatible bucket (a core system's `bucket`): its credentials and region.
+S3_ACCESS_KEY_ID = os.environ.get("MADOGUCHI_S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = envsecret("MADOGUCHI_S3_SECRET_ACCESS_KEY") or ""
+S3_REGION = os.environ.get("MADOGUCHI_S3_REGION", "ap-northeast-1")
 # CRLs fetched by the worker on a schedule (comma-separated URLs or paths).
 CRL_SOURCES = [u for u in os.environ.get("MADOGUCHI_CRL_SOURCES", "").split(",") if u.strip()]
 CRL_REFRESH_SECONDS = envint("MADOGUCHI_CRL_REFRESH_SECONDS", 3600)

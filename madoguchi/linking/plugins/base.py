@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from django.conf import settings
+
 from madoguchi.applications.models import Application
 from madoguchi.procedures.models import Procedure
 
@@ -45,6 +47,10 @@ class Config:
     procedures: dict[str, HandoffMethod] = field(default_factory=dict)
     batch_format: BatchFormat = BatchFormat.CSV_CP932
     drop_dir: Path | None = None
+    # 方式4 to object storage (共通機能標準仕様書 §2.2.2 ②): "s3://bucket/prefix", and the
+    # S3-compatible endpoint's URL when it is not AWS (docs/core-systems.md).
+    bucket: str = ""
+    s3_endpoint: str = ""
     result_dir: Path | None = None
     batch_every_minutes: int | None = None
     era_dates: bool = False
@@ -111,9 +117,11 @@ class CoreSystem:
 
         The manifest goes last: a core system that waits for it never reads half a file.
         """
+        manifest = path.with_name(path.name + ".manifest.json")
+        if self.config.bucket:
+            self._upload(path, manifest)
         if self.config.drop_dir is None:
             return
-        manifest = path.with_name(path.name + ".manifest.json")
         try:
             self.config.drop_dir.mkdir(parents=True, exist_ok=True)
             for source in (path, manifest):
@@ -123,6 +131,36 @@ class CoreSystem:
         except OSError as exc:
             raise DeliveryError(
                 f"取込フォルダ {self.config.drop_dir} に置けませんでした: {exc.strerror or exc}"
+            ) from exc
+
+    def _upload(self, path: Path, manifest: Path) -> None:
+        """The file, then its manifest, as objects of the bucket: each appears whole (an S3
+        PUT is atomic), the manifest last, so a reader that waits for it reads a whole file.
+        Credentials: MADOGUCHI_S3_ACCESS_KEY_ID and _SECRET_ACCESS_KEY, else boto3's own."""
+        import boto3  # type: ignore[import-untyped]  # the s3 extra: madoguchi[s3]
+        from botocore.exceptions import (  # type: ignore[import-untyped]
+            BotoCoreError,
+            ClientError,
+        )
+
+        bucket, _, prefix = self.config.bucket.removeprefix("s3://").partition("/")
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.config.s3_endpoint or None,
+            aws_access_key_id=settings.S3_ACCESS_KEY_ID or None,
+            aws_secret_access_key=settings.S3_SECRET_ACCESS_KEY or None,
+            region_name=settings.S3_REGION,
+        )
+        try:
+            for source in (path, manifest):
+                client.put_object(
+                    Bucket=bucket,
+                    Key=f"{prefix.rstrip('/')}/{source.name}".lstrip("/"),
+                    Body=source.read_bytes(),
+                )
+        except (BotoCoreError, ClientError, OSError) as exc:
+            raise DeliveryError(
+                f"オブジェクトストレージ {self.config.bucket} に置けませんでした: {exc}"
             ) from exc
 
     def read_result(self, data: bytes) -> list[ResultLine]:

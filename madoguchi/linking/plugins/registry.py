@@ -39,6 +39,12 @@ def _path(value: Any) -> Path | None:
 CP932_VARIANTS = ("windows", "nec")
 
 
+def _bucket(key: str, value: Any) -> str:
+    if value and not (isinstance(value, str) and value.startswith("s3://") and len(value) > 5):
+        raise ConfigurationError(f"[{key}] bucket = {value!r} は s3://バケット名/接頭辞 の形です")
+    return str(value or "")
+
+
 def _one_of(key: str, what: str, value: Any, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ConfigurationError(
@@ -69,6 +75,8 @@ def _config(key: str, name: str, entry: dict[str, Any]) -> Config:
         },
         batch_format=choice(BatchFormat, entry.pop("batch_format", "csv-cp932"), "batch_format"),
         drop_dir=_path(entry.pop("drop_dir", None)),
+        bucket=_bucket(key, entry.pop("bucket", "")),
+        s3_endpoint=str(entry.pop("s3_endpoint", "")),
         result_dir=_path(entry.pop("result_dir", None)),
         batch_every_minutes=entry.pop("batch_every_minutes", None),
         era_dates=bool(entry.pop("era_dates", False)),

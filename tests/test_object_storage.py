@@ -1,0 +1,79 @@
+"""方式4 to object storage (共通機能標準仕様書 §2.2.2 ②): the batch file and its manifest put
+into an S3-compatible bucket — here moto's S3 server, a separate HTTP server from PyPI (no
+S3-compatible server binary ships in Debian 12 or on PyPI for this machine)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from madoguchi.linking.constants import DeliveryState, HandoffMethod
+from madoguchi.linking.models import Delivery
+from madoguchi.linking.plugins import DeliveryError, core_system
+from madoguchi.linking.plugins.registry import ConfigurationError
+from madoguchi.linking.tasks import hand_over
+from tests.test_linking import nintei  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def s3_server():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def test_a_batch_goes_into_the_bucket_file_then_manifest(
+    configure,
+    nintei,  # noqa: F811 (the fixture imported above)
+    s3_server,
+    settings,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    settings.S3_ACCESS_KEY_ID, settings.S3_SECRET_ACCESS_KEY = "madoguchi", "secret-key"
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        aws_access_key_id="madoguchi",
+        aws_secret_access_key="secret-key",
+        region_name="ap-northeast-1",
+    )
+    s3.create_bucket(
+        Bucket="handoff", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
+    )
+    configure(
+        '[jidou_teate]\nmethod = "batch"\nbatch_every_minutes = 1\n'
+        f'bucket = "s3://handoff/jidou/in"\ns3_endpoint = "{s3_server}"\n'
+    )
+    Delivery.objects.update(method=HandoffMethod.BATCH)
+    with django_capture_on_commit_callbacks(execute=True):
+        hand_over()
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="handoff")["Contents"])
+    assert len(keys) == 2 and all(k.startswith("jidou/in/") for k in keys)
+    data_key = next(k for k in keys if not k.endswith(".manifest.json"))
+    manifest = json.loads(
+        s3.get_object(Bucket="handoff", Key=data_key + ".manifest.json")["Body"].read()
+    )
+    body = s3.get_object(Bucket="handoff", Key=data_key)["Body"].read()
+    assert manifest["sha256"] == hashlib.sha256(body).hexdigest()
+    assert manifest["records"] == len(nintei)
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+    # A bucket that is not there: the delivery fails with the reason (and is retried).
+    configure(f'[jidou_teate]\nbucket = "s3://missing"\ns3_endpoint = "{s3_server}"\n')
+    placed = tmp_path / "x.csv"
+    placed.write_bytes(body)
+    placed.with_name("x.csv.manifest.json").write_text("{}")
+    with pytest.raises(DeliveryError, match="s3://missing"):
+        core_system("jidou_teate").send(placed)
+    configure('[jidou_teate]\nbucket = "handoff"\n')
+    with pytest.raises(ConfigurationError, match="s3://"):
+        core_system("jidou_teate")
