@@ -78,26 +78,36 @@ def test_the_deadline_runs_from_arrival_not_from_import(trusted):
     assert application.due_date == D(2027, 1, 8)
 
 
-@pytest.mark.django_db
-def test_the_clock_stops_while_the_applicant_corrects(trusted, reviewer, monkeypatch):
+def corrected(
+    trusted, reviewer, monkeypatch, receipt: str, asked: dt.datetime, answered: dt.datetime
+) -> Application:
+    """Arrived Friday 11/20 (due 1/8), returned for 補正 at ``asked``, answered at
+    ``answered``."""
     arrived = dt.datetime(2026, 11, 20, 16, 30, tzinfo=JST)
-    import_package(
-        build(trusted.ca, spec("2026112000000002", submitted_at=arrived)),
-        "a.zip",
-        fetched_at=arrived,
-    )
-    application = Application.objects.get()
+    package = build(trusted.ca, spec(receipt, submitted_at=arrived))
+    import_package(package, "a.zip", fetched_at=arrived)
+    application = Application.objects.get(receipt_number=receipt)
     change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
     change_status(application.pk, Status.CORRECTION_REQUESTED, actor=reviewer, reason="印鑑")
-    # Returned on Friday 11/27, answered on Tuesday 12/1: 11/30 and 12/1 are the applicant's
-    # time, so the deadline 1/8 moves two office days (1/11 is 成人の日): 1/13.
-    Application.objects.filter(pk=application.pk).update(
-        status_changed_at=dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)
-    )
-    answered = dt.datetime(2026, 12, 1, 9, 0, tzinfo=JST)
+    Application.objects.filter(pk=application.pk).update(status_changed_at=asked)
     monkeypatch.setattr(workflow.timezone, "now", lambda: answered)
     change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
     application.refresh_from_db()
+    return application
+
+
+@pytest.mark.django_db
+def test_the_clock_stops_while_the_applicant_corrects(trusted, reviewer, monkeypatch):
+    # Returned on Friday 11/27, answered on Tuesday 12/1: 11/30 and 12/1 are the applicant's
+    # time, so the deadline 1/8 moves two office days (1/11 is 成人の日): 1/13.
+    application = corrected(
+        trusted,
+        reviewer,
+        monkeypatch,
+        "2026112000000002",
+        asked=dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST),
+        answered=dt.datetime(2026, 12, 1, 9, 0, tzinfo=JST),
+    )
     assert application.due_date == D(2027, 1, 13)
 
 
@@ -106,22 +116,14 @@ def test_a_correction_asked_for_after_the_deadline_leaves_it_overdue(
     trusted, reviewer, monkeypatch
 ):
     """Due 1/8; the 補正 is asked for on 1/12, answered on 1/19: still due 1/8, overdue."""
-    arrived = dt.datetime(2026, 11, 20, 16, 30, tzinfo=JST)
-    import_package(
-        build(trusted.ca, spec("2026112000000003", submitted_at=arrived)),
-        "a.zip",
-        fetched_at=arrived,
+    application = corrected(
+        trusted,
+        reviewer,
+        monkeypatch,
+        "2026112000000003",
+        asked=dt.datetime(2027, 1, 12, 10, 0, tzinfo=JST),
+        answered=dt.datetime(2027, 1, 19, 9, 0, tzinfo=JST),
     )
-    application = Application.objects.get()
-    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
-    change_status(application.pk, Status.CORRECTION_REQUESTED, actor=reviewer, reason="印鑑")
-    Application.objects.filter(pk=application.pk).update(
-        status_changed_at=dt.datetime(2027, 1, 12, 10, 0, tzinfo=JST)
-    )
-    answered = dt.datetime(2027, 1, 19, 9, 0, tzinfo=JST)
-    monkeypatch.setattr(workflow.timezone, "now", lambda: answered)
-    change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
-    application.refresh_from_db()
     assert application.due_date == D(2027, 1, 8)
     # Asked for on the last day itself: the clock stops, the deadline moves.
     Application.objects.filter(pk=application.pk).update(
