@@ -106,6 +106,8 @@ DETAIL_LABELS = {
     "steps": _("段"),
     "suspicion": _("重複の可能性"),
     "withdrawn": _("取り下げた申請"),
+    "business_id": _("業務ID"),
+    "client_id": _("クライアントID"),
 }
 
 
