@@ -95,6 +95,8 @@ def logging_config(level: str, form: str, anchor_syslog: str = "") -> dict[str, 
             # The document engine reports each step of every PDF at INFO: only its problems.
             "weasyprint": {"level": "WARNING"},
             "fontTools": {"level": "WARNING"},
+            # Speech to text names each audio's length at INFO: only its problems.
+            "faster_whisper": {"level": "WARNING"},
             # At DEBUG signxml writes out the whole signed form, 個人番号 in clear: never.
             "signxml": {"level": "WARNING"},
             # SQL with its parameters (names, addresses), even at LOG_LEVEL=DEBUG: never.

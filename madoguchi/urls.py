@@ -62,6 +62,7 @@ urlpatterns = [
     path("residents/", include("madoguchi.residents.urls")),
     path("notices/", include("madoguchi.notices.urls")),
     path("insights/", include("madoguchi.insights.urls")),
+    path("minutes/", include("madoguchi.minutes.urls")),
     path("api/v1/", include("madoguchi.api.urls")),
 ]
 

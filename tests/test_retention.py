@@ -39,6 +39,8 @@ def test_a_dry_run_lists_and_changes_nothing(old_and_open, capsys):
     assert json.loads(capsys.readouterr().out) == {
         "applied": False,
         "applications": [old.receipt_number],
+        "meetings": [],
+        "meeting_audio": [],
     }
     old.refresh_from_db()
     assert old.purged_at is None and old.form

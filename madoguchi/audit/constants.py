@@ -79,6 +79,14 @@ class AuditAction(IntEnum):
     DOCUMENT_SETTINGS_CHANGED = 801
     APPROVAL_ROUTE_CHANGED = 802
     CARD_ISSUANCE_LOADED = 900
+    MEETING_CREATED = 1000
+    MEETING_AUDIO_ADDED = 1001
+    MEETING_SEGMENT_EDITED = 1002
+    MEETING_FIXED = 1003
+    MEETING_AUDIO_DELETED = 1004
+    MEETING_PURGED = 1005
+    MEETING_EXPORTED = 1006
+    MEETING_TRANSLATION_ASKED = 1007
 
     @property
     def label(self) -> str:
@@ -159,4 +167,12 @@ AUDIT_LABELS = {
     AuditAction.DOCUMENT_SETTINGS_CHANGED: _("帳票設定の変更"),
     AuditAction.APPROVAL_ROUTE_CHANGED: _("決裁ルートの設定"),
     AuditAction.CARD_ISSUANCE_LOADED: _("マイナンバーカード交付状況の読込"),
+    AuditAction.MEETING_CREATED: _("会議の登録"),
+    AuditAction.MEETING_AUDIO_ADDED: _("会議の音声の追加"),
+    AuditAction.MEETING_SEGMENT_EDITED: _("会議録の修正"),
+    AuditAction.MEETING_FIXED: _("会議録の確定"),
+    AuditAction.MEETING_AUDIO_DELETED: _("会議の音声の削除"),
+    AuditAction.MEETING_PURGED: _("会議録の削除 (保存期間経過)"),
+    AuditAction.MEETING_EXPORTED: _("会議録の出力"),
+    AuditAction.MEETING_TRANSLATION_ASKED: _("会議録の英訳の依頼"),
 }

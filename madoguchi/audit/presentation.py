@@ -21,6 +21,7 @@ TARGET_LABELS = {
     "file": _("ファイル"),
     "audit": _("監査ログ"),
     "application_list": _("申請一覧"),
+    "meeting": _("会議"),
 }
 
 DETAIL_LABELS = {
@@ -108,6 +109,11 @@ DETAIL_LABELS = {
     "withdrawn": _("取り下げた申請"),
     "business_id": _("業務ID"),
     "client_id": _("クライアントID"),
+    "pieces": _("音声の数"),
+    "segments": _("発言の数"),
+    "seconds": _("秒数"),
+    "held_on": _("開催日"),
+    "segment": _("発言"),
 }
 
 

