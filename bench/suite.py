@@ -43,6 +43,7 @@ BENCHMARKS = [
     ("worker_memory.py", ["--count", "2000"], ["--count", "30"]),
     ("workers.py", ["--count", "400"], ["--count", "20"]),
     ("letters.py", ["--count", "1900"], ["--count", "50"]),
+    ("minutes.py", ["--seconds", "60"], ["--seconds", "5"]),
 ]
 LOAD = (
     "load.py",

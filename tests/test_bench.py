@@ -30,12 +30,12 @@ def test_every_benchmark_runs_quick_and_reports_a_ratio_to_its_floor(tmp_path):
     report = json.loads(done.stdout)
     assert "cores" in report["machine"]
     figures = {f["benchmark"]: f for f in report["figures"]}
-    expected = {"intake", "pages", "export", "worker", "workers", "letters"} | (
+    expected = {"intake", "pages", "export", "worker", "workers", "letters", "minutes"} | (
         set() if database_url.startswith("postgres") else {"load"}
     )
     assert set(figures) == expected
     for figure in report["figures"]:
         assert figure["madoguchi"] > 0, figure
-        if figure["benchmark"] in ("intake", "pages", "export", "letters"):
+        if figure["benchmark"] in ("intake", "pages", "export", "letters", "minutes"):
             assert figure["floor"] and figure["floor"] > 0, figure
     assert "0 errors" in figures.get("load", {"note": "0 errors"})["note"]
