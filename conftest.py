@@ -76,6 +76,20 @@ def client() -> SchemaCheckedClient:
 os.environ.setdefault("MADOGUCHI_MUNICIPALITY_CODE", "131016")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """On SQLite, the test database is a file, as in production, not Django's default of
+    memory. In memory, Django's live server shares the test's one connection with its own
+    thread: a browser's request and the test's query at the same moment met in one
+    transaction ("cannot start a transaction within a transaction", "database table is
+    locked"). In a file each thread has its own connection, and WAL with IMMEDIATE
+    transactions orders them."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def test_settings(settings, tmp_path: Path) -> None:
     """The test municipality, as pittari-sim generates it (東京都千代田区), however pytest

@@ -20,7 +20,7 @@ import hashlib
 import io
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -140,6 +140,20 @@ def cut(samples: np.ndarray, start: float, end: float) -> np.ndarray:
     return samples[max(0, int(start * SAMPLE_RATE)) : max(0, int(end * SAMPLE_RATE))]
 
 
+def quiet_point(samples: np.ndarray, start: float, end: float) -> float:
+    """The quietest tenth of a second between two times (seconds): where a long recording is
+    cut into windows, between words rather than through one."""
+    import numpy as np
+
+    frame = SAMPLE_RATE // 10
+    part = cut(samples, start, end)
+    frames = len(part) // frame
+    if frames < 2:
+        return end
+    energy = np.square(part[: frames * frame].reshape(frames, frame)).mean(axis=1)
+    return start + (int(np.argmin(energy)) + 0.5) / 10
+
+
 @functools.cache
 def _model(folder: str, threads: int) -> Any:
     if not (Path(folder) / "model.bin").is_file():
@@ -161,10 +175,12 @@ def transcribe(
     translate: bool = False,
     language: str | None = None,
     threads: int = 0,
+    on_segment: Callable[[Spoken], object] | None = None,
 ) -> Transcript:
     """What was said (or, with ``translate``, its English), with the meeting's own words
     (proper nouns, terms) given as the prompt: the model then writes 青森県 where it heard
-    あおもりけん. ``language`` None detects it."""
+    あおもりけん. ``language`` None detects it; ``on_segment`` hears of each segment as the
+    model finishes it (a long window renews its job's lease there)."""
     model = _model(str(model_dir), threads)
     words = [w.strip() for w in vocabulary if w.strip()]
     segments, info = model.transcribe(
@@ -180,12 +196,17 @@ def transcribe(
         language=info.language,
         language_probability=float(info.language_probability),
         duration=float(info.duration),
-        segments=list(_spoken(segments)),
+        segments=list(_spoken(segments, on_segment)),
     )
 
 
-def _spoken(segments: Iterable[Any]) -> Iterable[Spoken]:
+def _spoken(
+    segments: Iterable[Any], on_segment: Callable[[Spoken], object] | None
+) -> Iterable[Spoken]:
     for segment in segments:
         text = segment.text.strip()
         if text:
-            yield Spoken(round(float(segment.start), 2), round(float(segment.end), 2), text)
+            spoken = Spoken(round(float(segment.start), 2), round(float(segment.end), 2), text)
+            if on_segment is not None:
+                on_segment(spoken)
+            yield spoken

@@ -77,6 +77,9 @@ class AudioPiece(LeasedJob):
     # Seconds from the start of the meeting's recording to the start of this piece.
     offset = models.FloatField(default=0)
     duration = models.FloatField(null=True, blank=True)
+    # How far the transcript has got: a long recording goes a window at a time, and a worker
+    # that stops mid-recording leaves the rest for the next from here, not from the start.
+    done_seconds = models.FloatField(default=0)
     file_name = models.CharField(max_length=100, blank=True)  # "" once the audio is deleted
     live = models.BooleanField(default=False)
     added_by = models.ForeignKey(
@@ -97,11 +100,28 @@ class AudioPiece(LeasedJob):
         return self.meeting.folder / self.file_name
 
     @property
+    def pcm_path(self) -> Path:
+        """The audio decoded once (16 kHz, 16-bit) while its windows are transcribed."""
+        return self.meeting.folder / f".piece-{self.pk}.pcm"
+
+    @property
+    def progress(self) -> str:
+        """「12:30 / 60:00」 of a long recording under way ("" before it is decoded)."""
+        if not self.duration or self.done_seconds <= 0:
+            return ""
+        return f"{_clock(self.done_seconds)} / {_clock(self.duration)}"
+
+    @property
     def delay(self) -> float | None:
         """Seconds from the piece's arrival to its text (shown while recording)."""
         if self.transcribed_at is None:
             return None
         return (self.transcribed_at - self.added_at).total_seconds()
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 class Segment(models.Model):

@@ -166,6 +166,7 @@ def chunk(request: HttpRequest, pk: int) -> HttpResponse:
 def segment_edit(request: HttpRequest, pk: int, segment_pk: int) -> HttpResponse:
     user, meeting = meeting_of(request, pk)
     segment = get_object_or_404(Segment, pk=segment_pk, meeting=meeting)
+    error = ""
     try:
         segment = actions.edit_segment(
             segment,
@@ -174,12 +175,15 @@ def segment_edit(request: HttpRequest, pk: int, segment_pk: int) -> HttpResponse
             speaker=request.POST.get("speaker", ""),
         )
     except actions.MinutesError as exc:
-        return bad_request(request, str(exc))
+        if not request.headers.get("HX-Request"):
+            return bad_request(request, str(exc))
+        error = str(exc)  # said beside the segment, the typed text kept in its field
+        segment.text = request.POST.get("text", "")
     if request.headers.get("HX-Request"):
         return render(
             request,
             "minutes/_segment.html",
-            {"segment": segment, "meeting": meeting, "speakers": meeting.attendees},
+            {"segment": segment, "meeting": meeting, "error": error},
         )
     return redirect("minutes:detail", pk=meeting.pk)
 

@@ -7,7 +7,9 @@
 
   const refreshTranscript = () => {
     const transcript = document.getElementById("transcript");
-    if (transcript && window.htmx) {
+    const typing = transcript && transcript.contains(document.activeElement)
+      && document.activeElement.matches("input, textarea");
+    if (transcript && window.htmx && !typing) {
       window.htmx.ajax("GET", `${location.pathname}transcript/`, { target: "#transcript", swap: "outerHTML" });
     }
   };
@@ -85,6 +87,16 @@
     if (player.src !== src) player.src = src;
     const go = () => { player.currentTime = at; player.play(); };
     if (player.readyState >= 1) go(); else player.addEventListener("loadedmetadata", go, { once: true });
+  });
+
+  // The transcript is refreshed while audio is transcribed: never under a correction being
+  // typed (the refresh waits until the field is left).
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.id === "transcript" && target.contains(document.activeElement)
+        && document.activeElement.matches("input, textarea")) {
+      event.detail.shouldSwap = false;
+    }
   });
 
   document.addEventListener("submit", (event) => {
