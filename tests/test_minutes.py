@@ -172,6 +172,16 @@ def test_english_on_request_stands_beside_each_segment(client, counter_clerk, me
     assert translate_waiting() >= 1
     for segment in Segment.objects.filter(meeting=meeting):
         assert re.search(r"[A-Za-z]{3}", segment.english), segment.english
+    # One segment again, from its own button: the others keep theirs.
+    segment = Segment.objects.filter(meeting=meeting).first()
+    assert segment is not None
+    url = f"/minutes/{meeting.pk}/segments/{segment.pk}/translate/"
+    assert client.post(url).status_code == 302
+    segment.refresh_from_db()
+    assert segment.english == "" and segment.english_wanted
+    assert translate_waiting() == 1
+    segment.refresh_from_db()
+    assert re.search(r"[A-Za-z]{3}", segment.english)
 
 
 def test_without_a_model_the_audio_waits_with_the_reason(

@@ -108,15 +108,19 @@ def edit_segment(segment: Segment, actor: User, *, text: str, speaker: str) -> S
     return current
 
 
-def ask_translation(meeting: Meeting, actor: User) -> int:
-    """英訳: every segment not yet in English, for the worker. Returns how many."""
+def ask_translation(meeting: Meeting, actor: User, segment: Segment | None = None) -> int:
+    """英訳: every segment not yet in English (or the one given, again if it has one), for
+    the worker; a whole meeting's later segments too. Returns how many."""
     with transaction.atomic():
         if meeting.audio_deleted_at is not None:
             raise MinutesError("音声を削除した会議録は英訳できません")
-        count = meeting.segments.filter(english="", english_wanted=False).update(
-            english_wanted=True
-        )
-        Meeting.objects.filter(pk=meeting.pk).update(translate=True)
+        if segment is not None:
+            count = meeting.segments.filter(pk=segment.pk).update(english="", english_wanted=True)
+        else:
+            count = meeting.segments.filter(english="", english_wanted=False).update(
+                english_wanted=True
+            )
+            Meeting.objects.filter(pk=meeting.pk).update(translate=True)
         record(
             AuditAction.MEETING_TRANSLATION_ASKED,
             actor=actor,

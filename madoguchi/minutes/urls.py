@@ -19,6 +19,11 @@ urlpatterns = [
         name="segment_versions",
     ),
     path("<int:pk>/translate/", views.translate, name="translate"),
+    path(
+        "<int:pk>/segments/<int:segment_pk>/translate/",
+        views.translate,
+        name="segment_translate",
+    ),
     path("<int:pk>/fix/", views.fix, name="fix"),
     path("<int:pk>/audio/<int:seq>/", views.audio, name="audio"),
     path("<int:pk>/minutes.pdf", exports.minutes_pdf, name="pdf"),

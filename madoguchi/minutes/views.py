@@ -201,10 +201,14 @@ def segment_versions(request: HttpRequest, pk: int, segment_pk: int) -> HttpResp
 
 @login_required
 @require_POST
-def translate(request: HttpRequest, pk: int) -> HttpResponse:
+def translate(request: HttpRequest, pk: int, segment_pk: int | None = None) -> HttpResponse:
+    """英訳: the whole meeting, or one segment (its button beside it)."""
     user, meeting = meeting_of(request, pk)
+    segment = None
+    if segment_pk is not None:
+        segment = get_object_or_404(Segment, pk=segment_pk, meeting=meeting)
     try:
-        actions.ask_translation(meeting, user)
+        actions.ask_translation(meeting, user, segment)
     except actions.MinutesError as exc:
         return bad_request(request, str(exc))
     return redirect("minutes:detail", pk=meeting.pk)
