@@ -5,18 +5,17 @@ saved beside its segment."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from madoguchi.lib import speech
 from madoguchi.minutes.models import AudioPiece, Meeting, Segment
 from madoguchi.minutes.tasks import transcribe_waiting
-from tests.browser import BROWSER_MARKS, CHROMIUM, login
+from tests.browser import BROWSER_MARKS, chromium, login
+from tests.test_minutes import AOMORI, speak
 
 pytestmark = BROWSER_MARKS
 
@@ -24,31 +23,14 @@ pytestmark = BROWSER_MARKS
 @pytest.fixture(scope="module")
 def speaking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     """Chromium whose microphone says 「青森県の会議です」 over and over."""
-    folder = tmp_path_factory.mktemp("voice")
-    wav = folder / "voice.wav"
-    subprocess.run(
-        ["espeak-ng", "-v", "ja", "-s", "140", "-w", str(wav), "あおもりけんの かいぎです"],
-        check=True,
+    wav = speak(AOMORI, tmp_path_factory.mktemp("voice") / "voice.wav")
+    fake_microphone = (
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
     )
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # as tests/browser.py: the ORM in this thread
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}",
-            ],
-        )
+    with chromium(*fake_microphone) as browser:
         yield browser
-        browser.close()
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
