@@ -73,6 +73,42 @@ def test_translate_gives_english(tmp_path, capsys):
     assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", english)
 
 
+def encoded(wav: Path, container: str, codec: str, out: Path) -> Path:
+    """The WAV as a phone or a recorder would hand it over (MP3, M4A), encoded by PyAV."""
+    import av
+
+    with av.open(str(wav)) as source, av.open(str(out), "w", format=container) as target:
+        stream = target.add_stream(codec, rate=22050 if codec == "mp3" else 44100)
+        for frame in source.decode(audio=0):
+            frame.pts = None
+            for packet in stream.encode(frame):
+                target.mux(packet)
+        for packet in stream.encode(None):
+            target.mux(packet)
+    return out
+
+
+def test_mp3_and_m4a_recordings_are_transcribed_like_the_wav(
+    client, counter_clerk, meeting, tmp_path
+):
+    wav = speak(AOMORI, tmp_path / "aomori.wav")
+    sign_in(client, counter_clerk)
+    for recording in (
+        encoded(wav, "mp3", "mp3", tmp_path / "aomori.mp3"),
+        encoded(wav, "ipod", "aac", tmp_path / "aomori.m4a"),
+    ):
+        with recording.open("rb") as audio:
+            assert (
+                client.post(f"/minutes/{meeting.pk}/upload/", {"audio": audio}).status_code == 302
+            )
+    assert transcribe_waiting() == 2
+    pieces = list(AudioPiece.objects.order_by("seq"))
+    assert [p.file_name[-4:] for p in pieces] == [".mp3", ".m4a"]
+    assert all(p.state == JobState.DONE and 2.0 < (p.duration or 0) < 2.4 for p in pieces)
+    for piece in pieces:
+        assert "青森県" in "".join(s.text for s in piece.segments.all())
+
+
 def test_a_file_that_is_not_audio_is_refused_in_japanese(tmp_path):
     not_audio = tmp_path / "memo.wav"
     not_audio.write_bytes(b"RIFF but not really a wave file")
