@@ -51,6 +51,12 @@ class Security:
     scheme: str
     description: str
     authenticate: Callable[[HttpRequest, dict[str, Any]], Any]
+    # The OpenAPI security scheme, when it is not a plain bearer token (OAuth2, say).
+    openapi_scheme: dict[str, Any] | None = None
+    # The scopes an operation needs, by HTTP method (OAuth2).
+    scopes: Callable[[str], list[str]] | None = None
+    # Other schemes any operation also accepts (a transitional static token), by name.
+    alternatives: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -266,16 +272,21 @@ def openapi(info: dict[str, Any], server: str, *routers: Router) -> dict[str, An
     paths: dict[str, dict[str, Any]] = {}
     schemes: dict[str, Any] = {}
     for router in routers:
-        schemes[router.security.scheme] = {
+        security = router.security
+        schemes[security.scheme] = security.openapi_scheme or {
             "type": "http",
             "scheme": "bearer",
-            "description": router.security.description,
+            "description": security.description,
         }
+        schemes.update(security.alternatives)
         for op in router.operations:
             entry: dict[str, Any] = {"operationId": op.name, "summary": op.summary}
             if op.description:
                 entry["description"] = op.description
-            entry["security"] = [{op.security.scheme: []}]
+            scopes = op.security.scopes(op.method.upper()) if op.security.scopes else []
+            entry["security"] = [{op.security.scheme: scopes}] + [
+                {name: []} for name in op.security.alternatives
+            ]
             parameters = [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 | ({"description": op.parameters[name]} if op.parameters.get(name) else {})

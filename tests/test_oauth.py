@@ -196,3 +196,22 @@ def test_with_the_municipalitys_authorization_server_each_token_is_introspected(
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_openapi_names_the_oauth2_flow_and_each_operations_scope():
+    """A vendor's generator reads how to get a token and which scope each call needs."""
+    from madoguchi.api.openapi import schema
+
+    described = schema()
+    flow = described["components"]["securitySchemes"]["coreSystemOAuth2"]["flows"]
+    assert flow["clientCredentials"]["tokenUrl"] == "/oauth/token"
+    scopes = {
+        (path, method): entry["security"][0]["coreSystemOAuth2"]
+        for path, methods in described["paths"].items()
+        if path.startswith("/core-systems/")
+        for method, entry in methods.items()
+    }
+    assert scopes and all(
+        s in (["{業務ID}:records:read"], ["{業務ID}:records:acknowledge"]) for s in scopes.values()
+    )
+    assert {m for (_p, m), s in scopes.items() if s == ["{業務ID}:records:acknowledge"]} == {"post"}

@@ -60,13 +60,40 @@ def core_system_of(request: HttpRequest, path: dict[str, Any]) -> str:
     return str(path["key"])
 
 
+DESCRIPTION = (
+    "OAuth2 のアクセストークン(client credentials、client_secret_jwt または "
+    "client_secret_basic で /oauth/token から取得。スコープ ${業務ID}:records:read / "
+    "${業務ID}:records:acknowledge)。移行期間は madoguchi linking token の静的トークンも可"
+)
 router = Router(
     Security(
-        "coreSystemBearer",
-        "OAuth2 のアクセストークン(client credentials、client_secret_jwt または "
-        "client_secret_basic で /oauth/token から取得。スコープ ${業務ID}:records:read / "
-        "${業務ID}:records:acknowledge)。移行期間は madoguchi linking token の静的トークンも可",
+        "coreSystemOAuth2",
+        DESCRIPTION,
         core_system_of,
+        # 共通機能標準仕様書 §2.2.5: OAuth2 client credentials. The scopes carry the core
+        # system's 業務ID in front ("0101:records:read"), which no static list can name.
+        openapi_scheme={
+            "type": "oauth2",
+            "description": DESCRIPTION,
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": "/oauth/token",
+                    "scopes": {
+                        "{業務ID}:records:read": "連携データの一覧と取得",
+                        "{業務ID}:records:acknowledge": "取込済・取込失敗の報告",
+                    },
+                }
+            },
+        },
+        scopes=lambda method: [f"{{業務ID}}:records:{OPERATIONS.get(method, 'read')}"],
+        alternatives={
+            "coreSystemStaticToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "移行期間の静的トークン (madoguchi linking token、"
+                "MADOGUCHI_STATIC_CORE_TOKENS で無効にできる)",
+            }
+        },
     ),
     not_found=_("この基幹システムの連携はありません"),
 )
