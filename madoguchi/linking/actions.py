@@ -219,7 +219,13 @@ def record_batch(
             "sha256": sha256,
             "core_system": core_system,
         }
-        | ({"my_number_columns": list(my_number_columns)} if my_number_columns else {}),
+        | ({"my_number_columns": list(my_number_columns)} if my_number_columns else {})
+        # The signed packages went with it (they carry 個人番号 as signed, if the form does).
+        | (
+            {"package_sha256": manifest["packages"]["sha256"]}
+            if manifest and "packages" in manifest
+            else {}
+        ),
     )
     return batch
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
+from madoguchi.applications.models import Evidence
 from madoguchi.applications.sealing import unseal
 from madoguchi.lib import fixedwidth, windows31j
 from madoguchi.lib.cells import line_writer
@@ -238,7 +240,50 @@ def _manifest(
     }
 
 
+def _packages_part(target: Path) -> Path:
+    return target.with_name(f".{target.name}.packages.zip.part")
+
+
+def _write_packages(ids: list[int], target: Path) -> dict[str, Any]:
+    """Every exported record's 申請ZIP exactly as received, stored (not compressed again) as
+    <受付番号>.zip in one archive beside the batch file; what the manifest says of it. An
+    application filed at the counter or by mail has none: its 受付番号 is listed as such."""
+    part = _packages_part(target)
+    numbers = dict(
+        Delivery.objects.filter(pk__in=ids).values_list(
+            "application_id", "application__receipt_number"
+        )
+    )
+    entries, without = [], set(numbers.values())
+    with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED) as archive:
+        for evidence in (
+            Evidence.objects.filter(application_id__in=numbers)
+            .order_by("application__receipt_number")
+            .iterator(chunk_size=100)
+        ):
+            number = numbers[evidence.application_id]
+            data = evidence.package_bytes
+            archive.writestr(zipfile.ZipInfo(f"{number}.zip", (1980, 1, 1, 0, 0, 0)), data)
+            entries.append({"receipt_number": number, "sha256": evidence.package_sha256})
+            without.discard(number)
+    with open(part, "rb+") as written:
+        os.fsync(written.fileno())
+        digest = hashlib.sha256()
+        while chunk := written.read(1 << 20):
+            digest.update(chunk)
+    return {
+        "file": f"{target.name}.packages.zip",
+        "bytes": part.stat().st_size,
+        "sha256": digest.hexdigest(),
+        "entries": entries,
+        "without_package": sorted(without),
+    }
+
+
 def _publish(tmp: Path, target: Path, manifest: dict[str, Any]) -> None:
+    """The names, the manifest last: a reader that waits for it finds the rest whole."""
+    if _packages_part(target).exists():
+        os.replace(_packages_part(target), target.with_name(f"{target.name}.packages.zip"))
     os.replace(tmp, target)
     manifest_path = target.with_name(target.name + ".manifest.json")
     part = manifest_path.with_name(f".{manifest_path.name}.part")
@@ -274,10 +319,12 @@ def export_version(
                 ids, sha256, size = _write_file(builder, writer, out, report, method)
                 out.flush()
                 os.fsync(out.fileno())
+            packages = _write_packages(ids, target) if ids and plugin.config.packages else None
         except OSError as exc:
             # Nothing of it stays (a half file would hold the space a retry needs); the
             # deliveries stay waiting and go out with the next file.
             tmp.unlink(missing_ok=True)
+            _packages_part(target).unlink(missing_ok=True)
             if exc.errno == errno.ENOSPC:
                 raise DiskFull(out_dir) from exc
             raise
@@ -295,6 +342,8 @@ def export_version(
             size,
             len(report.held_back) - held_before,
         )
+        if packages is not None:
+            manifest["packages"] = packages
         batch = record_batch(
             plugin.key,
             procedure,

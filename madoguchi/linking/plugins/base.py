@@ -51,6 +51,9 @@ class Config:
     # S3-compatible endpoint's URL when it is not AWS (docs/core-systems.md).
     bucket: str = ""
     s3_endpoint: str = ""
+    # 方式4 with the 申請ZIP: each batch file also has "<file>.packages.zip", holding every
+    # record's signed package as received (<受付番号>.zip), listed in the manifest.
+    packages: bool = False
     result_dir: Path | None = None
     batch_every_minutes: int | None = None
     era_dates: bool = False
@@ -113,18 +116,21 @@ class CoreSystem:
         return self.records(application.procedure).items(record)
 
     def send(self, path: Path) -> None:
-        """Place a finished batch file and its manifest where the core system takes them.
+        """Place a finished batch file (its 申請ZIP archive first, where there is one) and its
+        manifest where the core system takes them.
 
         The manifest goes last: a core system that waits for it never reads half a file.
         """
         manifest = path.with_name(path.name + ".manifest.json")
+        packages = path.with_name(path.name + ".packages.zip")
+        files = [*([packages] if packages.exists() else []), path, manifest]
         if self.config.bucket:
-            self._upload(path, manifest)
+            self._upload(files)
         if self.config.drop_dir is None:
             return
         try:
             self.config.drop_dir.mkdir(parents=True, exist_ok=True)
-            for source in (path, manifest):
+            for source in files:
                 tmp = self.config.drop_dir / f".{source.name}.part"
                 shutil.copyfile(source, tmp)
                 os.replace(tmp, self.config.drop_dir / source.name)
@@ -133,8 +139,8 @@ class CoreSystem:
                 f"取込フォルダ {self.config.drop_dir} に置けませんでした: {exc.strerror or exc}"
             ) from exc
 
-    def _upload(self, path: Path, manifest: Path) -> None:
-        """The file, then its manifest, as objects of the bucket: each appears whole (an S3
+    def _upload(self, files: list[Path]) -> None:
+        """The files, the manifest last, as objects of the bucket: each appears whole (an S3
         PUT is atomic), the manifest last, so a reader that waits for it reads a whole file.
         Credentials: MADOGUCHI_S3_ACCESS_KEY_ID and _SECRET_ACCESS_KEY, else boto3's own."""
         import boto3  # type: ignore[import-untyped]  # the s3 extra: madoguchi[s3]
@@ -152,7 +158,7 @@ class CoreSystem:
             region_name=settings.S3_REGION,
         )
         try:
-            for source in (path, manifest):
+            for source in files:
                 client.put_object(
                     Bucket=bucket,
                     Key=f"{prefix.rstrip('/')}/{source.name}".lstrip("/"),

@@ -77,6 +77,7 @@ def _config(key: str, name: str, entry: dict[str, Any]) -> Config:
         drop_dir=_path(entry.pop("drop_dir", None)),
         bucket=_bucket(key, entry.pop("bucket", "")),
         s3_endpoint=str(entry.pop("s3_endpoint", "")),
+        packages=bool(entry.pop("packages", False)),
         result_dir=_path(entry.pop("result_dir", None)),
         batch_every_minutes=entry.pop("batch_every_minutes", None),
         era_dates=bool(entry.pop("era_dates", False)),
