@@ -251,6 +251,11 @@ def test_a_broken_file_fails_with_its_reason_and_a_wrong_kind_is_refused(
     with text.open("rb") as upload:
         response = client.post(f"/minutes/{meeting.pk}/upload/", {"audio": upload})
     assert response.status_code == 400 and "音声ファイル" in response.content.decode()
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with empty.open("rb") as upload:
+        response = client.post(f"/minutes/{meeting.pk}/upload/", {"audio": upload})
+    assert response.status_code == 400 and "ファイルが空です" in response.content.decode()
 
 
 def test_another_departments_meeting_is_not_there(client, kaigo_clerk, meeting):

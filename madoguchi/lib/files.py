@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -21,12 +22,14 @@ class DiskFull(OSError):
         return str(self.strerror)
 
 
-def write_whole(path: Path, data: bytes) -> Path:
-    """``data`` at ``path``, whole."""
+def write_whole(path: Path, data: bytes | Iterable[bytes]) -> Path:
+    """``data`` (or its chunks: an upload of hundreds of MB, never all in memory) at
+    ``path``, whole."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         with open(partial, "wb") as f:
-            f.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(partial, path)

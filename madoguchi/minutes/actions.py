@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -42,18 +43,19 @@ def create_meeting(actor: User, **fields: object) -> Meeting:
 def add_audio(
     meeting: Meeting,
     actor: User,
-    data: bytes,
+    data: bytes | Iterable[bytes],
     suffix: str,
     *,
     offset: float = 0,
     live: bool = False,
+    size: int | None = None,
 ) -> AudioPiece:
-    """A recording (or a few seconds of one) for the worker to transcribe; kept in the data
-    folder until the minutes are 確定."""
+    """A recording (or a few seconds of one; its bytes, or an upload's chunks and ``size``)
+    for the worker to transcribe; kept in the data folder until the minutes are 確定."""
     suffix = suffix.lower()
     if suffix not in AUDIO_SUFFIXES:
         raise MinutesError("音声ファイル (WAV, MP3, M4A, WebM, Ogg) を選んでください")
-    if not data:
+    if not (len(data) if isinstance(data, bytes) else size):
         raise MinutesError("ファイルが空です")
     if offset < 0:
         raise MinutesError("録音の開始からの時間が正しくありません")

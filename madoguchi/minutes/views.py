@@ -23,7 +23,8 @@ from madoguchi.web import bad_request
 from . import actions
 from .models import AudioPiece, Meeting, MeetingState, Segment
 
-# The longest upload taken in one request (a two-hour meeting in MP3 is about 120 MB).
+# The longest upload taken in one request (a two-hour meeting in MP3 is about 120 MB); it
+# goes from Django's temporary file to the meeting's folder a chunk at a time.
 MAX_AUDIO_BYTES = 512 * 1024 * 1024
 # The recording page may use the microphone (every other page may not: middleware.py).
 MICROPHONE_POLICY = "camera=(), microphone=(self), geolocation=()"
@@ -135,7 +136,9 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     if audio.size is not None and audio.size > MAX_AUDIO_BYTES:
         return bad_request(request, _("音声ファイルが大きすぎます (512 MB まで)"))
     try:
-        actions.add_audio(meeting, user, audio.read(), Path(audio.name or "").suffix)
+        actions.add_audio(
+            meeting, user, audio.chunks(), Path(audio.name or "").suffix, size=audio.size
+        )
     except actions.MinutesError as exc:
         return bad_request(request, str(exc))
     return redirect("minutes:detail", pk=meeting.pk)
