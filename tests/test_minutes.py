@@ -309,6 +309,8 @@ def test_a_fixed_meeting_takes_no_more_audio_or_corrections(
         response = client.post(f"/minutes/{meeting.pk}/upload/", {"audio": audio})
     assert response.status_code == 400 and "確定した会議録" in response.content.decode()
     assert not AudioPiece.objects.exists()
+    response = client.post(f"/minutes/{meeting.pk}/translate/")
+    assert response.status_code == 400 and "確定した会議録" in response.content.decode()
 
 
 def test_a_long_recording_goes_a_window_at_a_time_and_resumes_where_it_got_to(

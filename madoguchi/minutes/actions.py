@@ -114,8 +114,8 @@ def ask_translation(meeting: Meeting, actor: User, segment: Segment | None = Non
     """英訳: every segment not yet in English (or the one given, again if it has one), for
     the worker; a whole meeting's later segments too. Returns how many."""
     with transaction.atomic():
-        if meeting.audio_deleted_at is not None:
-            raise MinutesError("音声を削除した会議録は英訳できません")
+        if meeting.state != MeetingState.OPEN or meeting.audio_deleted_at is not None:
+            raise MinutesError("確定した会議録には英訳を付けられません")
         if segment is not None:
             count = meeting.segments.filter(pk=segment.pk).update(english="", english_wanted=True)
         else:
