@@ -84,6 +84,9 @@ def main() -> None:
                     submitter=source.submitter,
                     municipality_code=source.municipality_code,
                     form=source.form,
+                    # The 個人番号 sealed apart: without it the copies carried only the mask,
+                    # which the fixed-length layout refused for every record.
+                    form_secrets=source.form_secrets,
                     applicant_name=source.applicant_name,
                     applicant_kana=source.applicant_kana,
                     resident=source.resident,
@@ -112,6 +115,9 @@ def main() -> None:
         target, "--procedure-pk", str(procedure_pk), "--out", str(work / "floor.csv"),
     ]  # fmt: skip
     measured: dict[str, list[tuple[float, float]]] = {"csv-cp932": [], "fixed": [], "floor": []}
+    # Records madoguchi held back for a clerk (a value the layout cannot carry), which the
+    # floor writes anyway: said beside the figure, not hidden in it.
+    held: dict[str, int] = {}
     for _round in range(args.rounds):
         for file_format in ("csv-cp932", "fixed", "floor"):
             if file_format == "floor":
@@ -119,6 +125,7 @@ def main() -> None:
             else:
                 out = work / "out" / f"{file_format}-{_round}"
                 measured[file_format].append(run_export(file_format, out))
+                held[file_format] = Delivery.objects.filter(state=DeliveryState.PENDING).count()
             # Waiting again, for the next run.
             Delivery.objects.update(state=DeliveryState.PENDING, batch=None)
     floor_us = median([s for s, _ in measured["floor"]]) / args.count * 1e6
@@ -133,7 +140,11 @@ def main() -> None:
             floor=floor_us,
             target="≤ ×1.3",
             peak_mib=max(m for _, m in measured[file_format]),
-            note=f"{1e6 / per_record:,.0f} records/s, start-up included",
+            note=(
+                f"{1e6 / per_record:,.0f} records/s, start-up included; "
+                f"{held[file_format]:,} held back ({held[file_format] / args.count:.1%}), "
+                "which the floor writes"
+            ),
         ).emit()
 
 
