@@ -111,8 +111,13 @@ def test_check_deploy_is_quiet_for_a_production_configuration(tmp_path):
         MADOGUCHI_SITE_URL="https://madoguchi.city.example.jp",
         ALLOWED_HOSTS="madoguchi.city.example.jp",
         MADOGUCHI_AUDIT_ANCHOR_FILE=str(tmp_path / "anchors" / "audit-anchors.jsonl"),
+        MADOGUCHI_WHISPER_MODEL=str(tmp_path / "whisper"),
         **files,
     )
+    without_model = madoguchi(env, "check", "--deploy")
+    assert "madoguchi.W016" in without_model.stderr and "install-model" in without_model.stderr
+    (tmp_path / "whisper").mkdir()
+    (tmp_path / "whisper" / "model.bin").write_bytes(b"a model folder as install-model leaves")
     done = madoguchi(env, "check", "--deploy")
     assert done.returncode == 0, done.stderr
     assert "madoguchi." not in done.stderr + done.stdout

@@ -3,6 +3,7 @@ does (docs/deployment.md). Django's own deploy checks (HSTS, secure cookies …)
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -94,4 +95,16 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
         )
     if settings.DEBUG:
         found.append(Error("DEBUG が有効です", id="madoguchi.E011"))
+    # 会議録 installed (the minutes extra) but nothing to transcribe with: the audio of every
+    # meeting would wait.
+    model = settings.WHISPER_MODEL_DIR / "model.bin"
+    if importlib.util.find_spec("faster_whisper") is not None and not model.is_file():
+        found.append(
+            Warning(
+                f"会議録の音声認識モデルがありません ({settings.WHISPER_MODEL_DIR})",
+                hint="madoguchi minutes install-model を実行するか、MADOGUCHI_WHISPER_MODEL に"
+                "モデルのフォルダを指定してください (docs/minutes.md)",
+                id="madoguchi.W016",
+            )
+        )
     return found
