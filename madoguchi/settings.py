@@ -415,6 +415,9 @@ WHISPER_THREADS = envint("MADOGUCHI_WHISPER_THREADS", 0)
 MINUTES_RETENTION_DAYS = envint("MADOGUCHI_MINUTES_RETENTION_DAYS", 365)
 # Seconds of speech-to-text work a worker pass may spend before its other steps (intake).
 MINUTES_PASS_SECONDS = envint("MADOGUCHI_MINUTES_PASS_SECONDS", 20)
+# What `madoguchi worker` does of 会議録: with the rest (with), nothing — the
+# madoguchi-minutes unit's worker does it (without) — or only that (only).
+WORKER_MINUTES = os.environ.get("MADOGUCHI_WORKER_MINUTES", "with")
 # Extra catalog entries a municipality keeps in its own folder (added or overriding ours).
 PROCEDURES_EXTRA_DIR = os.environ.get("MADOGUCHI_PROCEDURES_DIR")
 

@@ -340,3 +340,30 @@ def test_a_long_recording_goes_a_window_at_a_time_and_resumes_where_it_got_to(
     starts = list(Segment.objects.values_list("start", flat=True))
     assert starts[: len(first)] == first and len(starts) > len(first)
     assert starts == sorted(starts) and max(starts) >= 2.5
+
+
+def test_a_worker_of_its_own_takes_the_minutes_and_the_main_one_leaves_them(
+    trusted, counter_clerk, meeting, tmp_path
+):
+    """madoguchi-minutes.service runs `worker --minutes only`; the main worker, with
+    MADOGUCHI_WORKER_MINUTES=without, imports applications and leaves the audio to it."""
+    from conftest import worker_spool
+    from madoguchi.applications.models import Application
+    from madoguchi.minutes.actions import add_audio
+    from madoguchi.operations.worker import Worker
+
+    spool = worker_spool(tmp_path / "spool")
+    package = trusted.packages[0]
+    spool.put(package.stem, package.read_bytes())
+    add_audio(meeting, counter_clerk, speak(AOMORI, tmp_path / "m.wav").read_bytes(), ".wav")
+
+    Worker(spool, minutes="only").one_pass()
+    assert AudioPiece.objects.get().state == JobState.DONE
+    assert not Application.objects.exists() and spool.pending()
+
+    add_audio(meeting, counter_clerk, speak(AOMORI, tmp_path / "n.wav").read_bytes(), ".wav")
+    Worker(spool, minutes="without").one_pass()
+    assert Application.objects.count() == 1 and not spool.pending()
+    assert AudioPiece.objects.get(seq=2).state == JobState.WAITING
+    with pytest.raises(ValueError):
+        Worker(spool, minutes="sometimes")
