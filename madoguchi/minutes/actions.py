@@ -16,6 +16,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
+from madoguchi.jobs import JobState
 from madoguchi.lib.files import write_whole
 
 from .models import AudioPiece, Meeting, MeetingState, Segment, SegmentVersion
@@ -139,7 +140,7 @@ def fix(meeting: Meeting, actor: User) -> Meeting:
         locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if locked.state != MeetingState.OPEN:
             raise MinutesError("この会議録はすでに確定しています")
-        if locked.pieces.exclude(state="done").exclude(state="failed").exists():
+        if locked.pieces.filter(state__in=[JobState.WAITING, JobState.RUNNING]).exists():
             raise MinutesError(
                 "文字起こしの終わっていない音声があります。終わってから確定してください"
             )

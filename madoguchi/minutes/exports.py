@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -50,7 +51,14 @@ def turns(meeting: Meeting) -> list[Turn]:
     return result
 
 
-def _document(meeting: Meeting) -> dict[str, object]:
+class Document(TypedDict):
+    meeting: Meeting
+    held_on: str
+    draft: bool
+    turns: list[Turn]
+
+
+def _document(meeting: Meeting) -> Document:
     return {
         "meeting": meeting,
         "held_on": to_wareki(meeting.held_on),
@@ -83,7 +91,7 @@ def plain_text(meeting: Meeting) -> str:
     if doc["draft"]:
         lines.append(_("(案: 確定していません)"))
     lines.append("")
-    for turn in turns(meeting):
+    for turn in doc["turns"]:
         lines.append(f"[{turn.clock}] {turn.speaker}: {turn.text}")
         if turn.english:
             lines.append(f"    (English) {' '.join(turn.english)}")
@@ -111,7 +119,7 @@ def minutes_docx(request: HttpRequest, pk: int) -> HttpResponse:
         word.add_paragraph(_("出席者: %s") % "、".join(meeting.attendees))
     if doc["draft"]:
         word.add_paragraph(_("(案: 確定していません)"))
-    for turn in turns(meeting):
+    for turn in doc["turns"]:
         paragraph = word.add_paragraph()
         paragraph.add_run(f"{turn.speaker}: ").bold = True
         paragraph.add_run(turn.text)

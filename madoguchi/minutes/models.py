@@ -94,6 +94,14 @@ class AudioPiece(LeasedJob):
         constraints = [
             models.UniqueConstraint(fields=["meeting", "seq"], name="minutes_piece_seq_unique")
         ]
+        indexes = [
+            # What a worker may claim, on every pass: not a walk past every piece done.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(state__in=["waiting", "running"]),
+                name="minutes_piece_claimable",
+            )
+        ]
 
     @property
     def path(self) -> Path:
@@ -140,6 +148,14 @@ class Segment(models.Model):
 
     class Meta:
         ordering = ["start", "id"]
+        indexes = [
+            # The segments waiting for English, looked for on every worker pass.
+            models.Index(
+                fields=["meeting", "start"],
+                condition=models.Q(english_wanted=True),
+                name="minutes_segment_english_wanted",
+            )
+        ]
 
     @property
     def playable(self) -> bool:

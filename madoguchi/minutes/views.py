@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.access import staff_user
 from madoguchi.accounts.models import Department, User
+from madoguchi.jobs import JobState
 from madoguchi.web import bad_request
 
 from . import actions
@@ -86,13 +87,14 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 
 def _transcript_context(meeting: Meeting) -> dict[str, object]:
     pieces = list(meeting.pieces.all())
-    waiting = [p for p in pieces if p.state in ("waiting", "running")]
+    waiting = [p for p in pieces if p.state in (JobState.WAITING, JobState.RUNNING)]
     done = [p for p in pieces if p.delay is not None]
     return {
         "meeting": meeting,
+        "speakers": meeting.attendees,
         "segments": meeting.segments.select_related("piece"),
         "waiting": waiting,
-        "failed": [p for p in pieces if p.state == "failed"],
+        "failed": [p for p in pieces if p.state == JobState.FAILED],
         "held": [p for p in waiting if p.error],
         "delay": round(done[-1].delay or 0) if done else None,
         "pending_english": meeting.segments.filter(english_wanted=True, english="").count(),
@@ -102,9 +104,7 @@ def _transcript_context(meeting: Meeting) -> dict[str, object]:
 @login_required
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _user, meeting = meeting_of(request, pk)
-    context = _transcript_context(meeting)
-    context["speakers"] = meeting.attendees
-    response = render(request, "minutes/detail.html", context)
+    response = render(request, "minutes/detail.html", _transcript_context(meeting))
     response["Permissions-Policy"] = MICROPHONE_POLICY
     return response
 
@@ -114,9 +114,7 @@ def transcript(request: HttpRequest, pk: int) -> HttpResponse:
     """The transcript as it stands (polled while audio waits or the meeting is recorded)."""
     _user, meeting = meeting_of(request, pk)
     template = "minutes/_display.html" if request.GET.get("view") == "display" else None
-    context = _transcript_context(meeting)
-    context["speakers"] = meeting.attendees
-    return render(request, template or "minutes/_transcript.html", context)
+    return render(request, template or "minutes/_transcript.html", _transcript_context(meeting))
 
 
 @login_required

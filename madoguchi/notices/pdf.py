@@ -11,6 +11,7 @@ be made to reach the network or read a file of the server.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpRequest
@@ -59,7 +60,7 @@ def _engine() -> tuple[Any, Any, Any]:
 
 
 def render_pdf(
-    template_name: str, context: dict[str, Any], request: HttpRequest | None = None
+    template_name: str, context: Mapping[str, Any], request: HttpRequest | None = None
 ) -> bytes:
     html_class, page_css, no_fetch = _engine()
     html = render_to_string(template_name, context, request=request)
