@@ -57,22 +57,33 @@ def s3(s3_server, settings):
     return client
 
 
+@pytest.fixture
+def batch_into_bucket(configure, s3_server, s3, django_capture_on_commit_callbacks):
+    """The 児童手当 core system by 方式4 into s3://handoff/jidou/in (with ``extra`` settings),
+    one hand-over pass; the bucket's keys after it."""
+
+    def hand_over_once(extra: str) -> list[str]:
+        configure(
+            '[jidou_teate]\nmethod = "batch"\nbatch_every_minutes = 1\n'
+            f'bucket = "s3://handoff/jidou/in"\ns3_endpoint = "{s3_server}"\n{extra}'
+        )
+        Delivery.objects.update(method=HandoffMethod.BATCH)
+        with django_capture_on_commit_callbacks(execute=True):
+            hand_over()
+        return sorted(o["Key"] for o in s3.list_objects_v2(Bucket="handoff")["Contents"])
+
+    return hand_over_once
+
+
 def test_a_batch_goes_into_the_bucket_file_then_manifest(
     configure,
     nintei,  # noqa: F811 (the fixture imported above)
     s3_server,
     s3,
     tmp_path,
-    django_capture_on_commit_callbacks,
+    batch_into_bucket,
 ):
-    configure(
-        '[jidou_teate]\nmethod = "batch"\nbatch_every_minutes = 1\n'
-        f'bucket = "s3://handoff/jidou/in"\ns3_endpoint = "{s3_server}"\n'
-    )
-    Delivery.objects.update(method=HandoffMethod.BATCH)
-    with django_capture_on_commit_callbacks(execute=True):
-        hand_over()
-    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="handoff")["Contents"])
+    keys = batch_into_bucket("")
     assert len(keys) == 2 and all(k.startswith("jidou/in/") for k in keys)
     data_key = next(k for k in keys if not k.endswith(".manifest.json"))
     manifest = json.loads(
@@ -96,22 +107,13 @@ def test_a_batch_goes_into_the_bucket_file_then_manifest(
 
 
 def test_the_signed_packages_go_with_the_batch(
-    configure,
     nintei,  # noqa: F811 (the fixture imported above)
-    s3_server,
     s3,
-    django_capture_on_commit_callbacks,
+    batch_into_bucket,
 ):
     """packages = true: beside the batch file, every record's 申請ZIP exactly as received
     (<受付番号>.zip in one archive), its hash and entries in the manifest and the audit log."""
-    configure(
-        '[jidou_teate]\nmethod = "batch"\nbatch_every_minutes = 1\npackages = true\n'
-        f'bucket = "s3://handoff/jidou/in"\ns3_endpoint = "{s3_server}"\n'
-    )
-    Delivery.objects.update(method=HandoffMethod.BATCH)
-    with django_capture_on_commit_callbacks(execute=True):
-        hand_over()
-    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="handoff")["Contents"])
+    keys = batch_into_bucket("packages = true\n")
     data_key = next(k for k in keys if k.endswith(".csv"))
     assert keys == sorted([data_key, data_key + ".manifest.json", data_key + ".packages.zip"])
     manifest = json.loads(
