@@ -47,8 +47,8 @@ LINK_COLUMNS = [
     "valid_from",
     "valid_to",
     "my_number",
-    # The 世帯 as the 住基 side exports it beside the links (DESIGN: the registry's
-    # optional columns): 世帯番号, 続柄, 郵便番号.
+    # The 世帯 as the 住基 side exports it beside the links, in the optional columns of
+    # the published file format (docs/registry-links.md): 世帯番号, 続柄, 郵便番号.
     "household_number",
     "relationship",
     "postal_code",
