@@ -64,3 +64,12 @@ def test_a_restore_by_a_role_that_does_not_own_the_tables_names_the_role_to_use(
             cursor.execute("DROP ROLE madoguchi_app")
     assert problem is not None
     assert f"「{config['USER']}」で行ってください" in problem and "「madoguchi_app」" in problem
+
+
+def test_a_backup_of_an_installation_with_no_audit_events_yet_restores_and_verifies(tmp_path):
+    # A municipality just added to a joint service, moved before its first event.
+    assert AuditEvent.objects.count() == 0
+    backup = tmp_path / "empty.backup"
+    call_command("backup", "create", str(backup))
+    call_command("backup", "restore", str(backup))  # its restore line is at seq 0
+    assert verify_chain() == []

@@ -117,7 +117,7 @@ def verify_chain(anchor_path: Path | None = None) -> list[str]:
     problems: list[str] = []
     prev_hash = GENESIS_HASH
     expected_seq = 1
-    hashes: dict[int, str] = {}
+    hashes: dict[int, str] = {0: GENESIS_HASH}  # the head of an empty chain (a restore of one)
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             problems.append(f"seq {expected_seq}: 記録が欠落しています (次は seq {event.seq})")
