@@ -418,6 +418,12 @@ MINUTES_PASS_SECONDS = envint("MADOGUCHI_MINUTES_PASS_SECONDS", 20)
 # What `madoguchi worker` does of 会議録: with the rest (with), nothing — the
 # madoguchi-minutes unit's worker does it (without) — or only that (only).
 WORKER_MINUTES = os.environ.get("MADOGUCHI_WORKER_MINUTES", "with")
+# 共同利用 (`madoguchi fleet`, docs/joint-use.md): the fleet's records, environment files and
+# keys; its municipalities' data folders; and the PostgreSQL URL with which it makes each
+# municipality's database and role (without one, each municipality is an SQLite file).
+FLEET_DIR = Path(os.environ.get("MADOGUCHI_FLEET_DIR", DATA_DIR / "fleet")).resolve()
+FLEET_DATA_DIR = Path(os.environ.get("MADOGUCHI_FLEET_DATA_DIR", FLEET_DIR / "data")).resolve()
+FLEET_ADMIN_DATABASE_URL = envsecret("MADOGUCHI_FLEET_ADMIN_DATABASE_URL") or ""
 # Extra catalog entries a municipality keeps in its own folder (added or overriding ours).
 PROCEDURES_EXTRA_DIR = os.environ.get("MADOGUCHI_PROCEDURES_DIR")
 
