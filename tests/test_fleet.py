@@ -283,6 +283,17 @@ def test_a_fleet_in_sqlite_files_refuses_bad_input_and_writes_its_units(tmp_path
             )
             assert (unit, done.returncode, done.stderr.strip()) == (unit, 0, "")
 
+    # The prefecture's 県内の状況 gathers each municipality's counts, never its database.
+    gathered = as_json(
+        fleet(env, "counts", "--out", str(tmp_path / "counts"), "--into", "250007", "--json")
+    )
+    assert (gathered["loaded_into"], [r["code"] for r in gathered["exports"]]) == (
+        "250007",
+        [CHIYODA],
+    )
+    shown = as_json(fleet(env, "run", "250007", "--", "insights", "prefecture", "--json"))
+    assert [(m["code"], m["name"]) for m in shown["municipalities"]] == [(CHIYODA, "千代田区")]
+
     # The journal: a line changed is found.
     journal = tmp_path / "fleet" / "journal.jsonl"
     journal.write_text(journal.read_text().replace("千代田区", "千代田市", 1))

@@ -17,8 +17,9 @@ from conftest import sign_in
 from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import Application
 from madoguchi.insights import queries
-from madoguchi.insights.aggregate import count_day, refresh
+from madoguchi.insights.aggregate import count_day, recount_all, refresh
 from madoguchi.insights.models import CardIssuance, DailyCount
+from madoguchi.insights.municipal import export_counts, prefecture_view
 from madoguchi.lib.card_issuance import TableError, decode, parse_date, read_table
 from madoguchi.lib.kpi import percentile_of_histogram
 from madoguchi.lib.method_costs import Method, break_even, choose
@@ -311,3 +312,70 @@ def test_the_card_rates_show_the_municipality_against_prefecture_and_nation(
     page = client.get("/insights/").content.decode()
     assert 'data-testid="chart-cards"' in page
     assert "39.1%" in page and "28.5%" in page and "30.0%" in page
+
+
+def test_the_prefecture_view_is_the_sum_of_the_municipalities_files(
+    history, settings, administrator, counter_clerk, client, tmp_path
+) -> None:
+    """共同利用: each municipality's installation exports its counts; the prefecture loads
+    the files and its view adds them up — per municipality what the file said, in total the
+    sum."""
+    today = history["today"]
+    settings.MUNICIPALITY_CODE, settings.MUNICIPALITY_NAME = "131016", "千代田区"
+    chiyoda = export_counts()
+    chiyoda_count = Application.objects.count()
+    # 中央区's installation, with a history of its own (here: this one and three more).
+    make_application("jidou-teate-nintei", received_at=at(today), channel=Channel.COUNTER)
+    for waited in (5, 9):
+        done = make_application("kaigo-nintei", received_at=at(today - dt.timedelta(days=waited)))
+        Application.objects.filter(pk=done.pk).update(
+            status=Status.COMPLETED, status_changed_at=at(today, 9)
+        )
+    recount_all()
+    settings.MUNICIPALITY_CODE, settings.MUNICIPALITY_NAME = "131024", "中央区"
+    chuo = export_counts()
+    files = []
+    for name, document in (("chiyoda", chiyoda), ("chuo", chuo)):
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "cards.csv").write_text(CARD_TABLE, encoding="utf-8")
+    call_command(
+        "insights", "load-card-issuance", str(tmp_path / "cards.csv"), stdout=io.StringIO()
+    )
+    call_command("insights", "load-counts", *map(str, files), stdout=io.StringIO())
+
+    start = today - dt.timedelta(days=30)
+    view = prefecture_view(start, today)
+    assert [(m.code, m.name) for m in view.municipalities] == [
+        ("131016", "千代田区"),
+        ("131024", "中央区"),
+    ]
+    for document, line in zip((chiyoda, chuo), view.municipalities, strict=True):
+        days = document["days"]
+        assert line.received == sum(r["received"] for r in days)
+        assert line.online == sum(r["received"] for r in days if r["channel"] == "online")
+        assert line.completed == sum(r["completed"] for r in days)
+    assert view.municipalities[0].received == chiyoda_count  # what its own database held
+    assert view.municipalities[0].card_rate == 30.0  # 千代田区's row of the card table
+    assert view.total.received == chiyoda_count + Application.objects.count()
+    assert view.total.completed == 1 + 3
+    took = {20: 2, 5: 1, 9: 1}  # 千代田区's one, and 中央区's three
+    assert view.total.median_days == percentile_of_histogram(took, 0.5) == 9
+
+    sign_in(client, counter_clerk)
+    assert client.get("/insights/prefecture/").status_code == 403
+    sign_in(client, administrator)
+    page = client.get(
+        "/insights/prefecture/", {"start": start.isoformat(), "end": today.isoformat()}
+    ).content.decode()
+    total = page.split('data-code="total"')[1]
+    assert f'data-field="received">{view.total.received}<' in total
+    assert f'data-field="completed">{view.total.completed}<' in total
+    assert "要介護・要支援認定申請" in page
+
+    # A file that says something impossible changes nothing of what was loaded.
+    chuo["days"][0]["received"] = -1
+    files[1].write_text(json.dumps(chuo, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CommandError, match="days 1 行目: 件数が正しくありません"):
+        call_command("insights", "load-counts", str(files[1]), stdout=io.StringIO())
+    assert prefecture_view(start, today).total.received == view.total.received

@@ -112,3 +112,54 @@ class CardIssuance(models.Model):
                 name="card_issuance_row_once",
             )
         ]
+
+
+class MunicipalityCounts(models.Model):
+    """共同利用: one municipality's daily counts as its own installation exported them
+    (`madoguchi insights export-counts`, gathered by `madoguchi fleet counts`). The
+    prefecture's view is built from these files, never by a query across databases."""
+
+    code = models.CharField(_("団体コード"), max_length=6, unique=True)
+    name = models.CharField(_("団体名"), max_length=40)
+    counted_through = models.DateField(_("集計済みの日"), null=True)
+    exported_at = models.DateTimeField(_("書き出し日時"))
+    loaded_at = models.DateTimeField(_("読込日時"), auto_now=True)
+    sha256 = models.CharField(max_length=64)
+    procedure_names = models.JSONField(default=dict)  # as the municipality names them
+
+    class Meta:
+        ordering = ["code"]
+
+
+class MunicipalityDay(models.Model):
+    """One day of one procedure and channel in one municipality (its DailyCount, summed
+    over its departments, which the prefecture does not know)."""
+
+    municipality = models.ForeignKey(MunicipalityCounts, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    procedure_id = models.SlugField(max_length=80)
+    channel = models.CharField(max_length=10)
+    received = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "day", "procedure_id", "channel"],
+                name="municipality_day_once",
+            )
+        ]
+
+
+class MunicipalityCompletion(models.Model):
+    """Of one municipality's applications completed that day, how many took each number of
+    days from 到達 (its DailyCompletion)."""
+
+    municipality = models.ForeignKey(MunicipalityCounts, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    procedure_id = models.SlugField(max_length=80)
+    days = models.PositiveIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["municipality", "day"], name="municipality_completion_day")]

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import prefecture, views
 
 app_name = "insights"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("methods/", views.methods, name="methods"),
+    path("prefecture/", prefecture.prefecture, name="prefecture"),
 ]

@@ -185,3 +185,32 @@ def backup(fleet: Fleet, out: Path, codes: list[str] | None, parallel: int) -> l
         }
 
     return list(each(fleet.chosen(codes), one, parallel, "バックアップ"))
+
+
+def counts(
+    fleet: Fleet, out: Path, into: str | None, parallel: int
+) -> tuple[list[dict[str, Any]], Outcome | None]:
+    """Each municipality's daily counts (`insights export-counts`) into ``out``; with
+    ``into``, loaded into that member's installation (the prefecture's) for its 県内の状況."""
+    target = fleet.get(into) if into else None
+    out = out.resolve()
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def one(member: Member) -> dict[str, Any]:
+        path = out / f"{member.code}.json"
+        done = run(fleet, member, ["insights", "export-counts", "--out", str(path)])
+        return {
+            "code": member.code,
+            "name": member.name,
+            "ok": done.ok,
+            "file": str(path) if done.ok else None,
+            "error": None if done.ok else done.reason(),
+        }
+
+    sources = [m for m in fleet.members() if target is None or m.code != target.code]
+    rows = list(each(sources, one, parallel, "集計の書き出し"))
+    loaded = None
+    files = [row["file"] for row in rows if row["ok"]]
+    if target is not None and files:
+        loaded = run(fleet, target, ["insights", "load-counts", *files, "--json"])
+    return rows, loaded

@@ -1,19 +1,23 @@
 """`madoguchi insights load-card-issuance FILE [--date D] [--json]`,
 `madoguchi insights method-costs FILE [--json]` (DESIGN.md §6) and
-`madoguchi insights recount [--all]` (the daily counts the dashboard reads)."""
+`madoguchi insights recount [--all]` (the daily counts the dashboard reads);
+for 共同利用, `export-counts`, `load-counts` and `prefecture` (insights/municipal.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 
 from madoguchi.command import MadoguchiCommand
 from madoguchi.insights.actions import load_card_issuance
 from madoguchi.insights.aggregate import recount_all, refresh
 from madoguchi.insights.methods import cost_all, parse_inputs
+from madoguchi.insights.municipal import CountsError, export_counts, load_counts, prefecture_view
 from madoguchi.lib.card_issuance import TableError
 from madoguchi.lib.cli import iso_date, print_json, progress_bar
 from madoguchi.lib.method_costs import InputError
@@ -42,12 +46,27 @@ class Command(MadoguchiCommand):
         costs.add_argument("--json", action="store_true", help="結果を JSON で出力する")
         recount = sub.add_parser("recount", help="ダッシュボードの日次集計を数え直す")
         recount.add_argument("--all", action="store_true", help="最初の申請の日からすべて")
+        out = sub.add_parser(
+            "export-counts", help="共同利用: この団体の日次集計を書き出す (件数のみ、JSON)"
+        )
+        out.add_argument("--out", type=Path, required=True, help="書き出すファイル")
+        out.add_argument("--from", dest="start", type=iso_date, help="この日から (既定: すべて)")
+        into = sub.add_parser("load-counts", help="共同利用: 市町村の日次集計を読み込む (都道府県)")
+        into.add_argument("files", type=Path, nargs="+", help="export-counts のファイル")
+        into.add_argument("--json", action="store_true", help="結果を JSON で出力する")
+        view = sub.add_parser("prefecture", help="共同利用: 市町村ごとの受付・オンライン率・日数")
+        view.add_argument("--from", dest="start", type=iso_date, help="期間の初日 (既定: 1年前)")
+        view.add_argument("--to", dest="end", type=iso_date, help="期間の末日 (既定: 今日)")
+        view.add_argument("--json", action="store_true", help="結果を JSON で出力する")
 
     def handle(self, *args: Any, **options: Any) -> None:
         {
             "load-card-issuance": self._cards,
             "method-costs": self._costs,
             "recount": self._recount,
+            "export-counts": self._export_counts,
+            "load-counts": self._load_counts,
+            "prefecture": self._prefecture,
         }[options["subcommand"]](options)
 
     def _cards(self, options: dict[str, Any]) -> None:
@@ -141,3 +160,49 @@ class Command(MadoguchiCommand):
 
         counted = recount_all(on_day=follow) if options["all"] else refresh(on_day=follow)
         self.stdout.write(f"{counted} 日分を数えました")
+
+    def _export_counts(self, options: dict[str, Any]) -> None:
+        path: Path = options["out"]
+        document = export_counts(options["start"])
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        self.stdout.write(f"{len(document['days'])} 行を書き出しました: {path}")
+
+    def _load_counts(self, options: dict[str, Any]) -> None:
+        loaded = []
+        for path in options["files"]:
+            try:
+                town = load_counts(_read(path))
+            except CountsError as exc:
+                raise CommandError(f"{path}: {exc}") from None
+            loaded.append({"file": str(path), "code": town.code, "name": town.name})
+        if options["json"]:
+            print_json({"loaded": loaded})
+        else:
+            for row in loaded:
+                self.stdout.write(f"{row['code']} {row['name']}: {row['file']}")
+
+    def _prefecture(self, options: dict[str, Any]) -> None:
+        end = options["end"] or timezone.localdate()
+        start = options["start"] or end - dt.timedelta(days=365)
+        view = prefecture_view(start, end)
+        if options["json"]:
+            print_json(
+                {
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "municipalities": [line.as_json() for line in view.municipalities],
+                    "total": view.total.as_json(),
+                    "procedures": {
+                        name: [line.as_json() for line in lines]
+                        for name, lines in view.procedures.items()
+                    },
+                }
+            )
+            return
+        for line in [*view.municipalities, view.total]:
+            rate = "—" if line.online_share is None else f"{line.online_share:.1f}%"
+            days = "—" if line.median_days is None else line.median_days
+            self.stdout.write(
+                f"{line.code or '':6}\t{line.name}\t受付 {line.received}\tオンライン {rate}"
+                f"\t完了 {line.completed}\t日数(中央値) {days}"
+            )

@@ -70,6 +70,15 @@ class Command(MadoguchiCommand):
         remove = sub.add_parser("remove", help="団体を削除する (エクスポートの後だけ)")
         remove.add_argument("code", help="地方公共団体コード")
         _json(remove)
+        counts = sub.add_parser(
+            "counts", help="各団体の日次集計 (件数のみ) を集める。--into で都道府県の画面へ"
+        )
+        counts.add_argument("--out", type=Path, required=True, help="集計ファイルを置くフォルダ")
+        counts.add_argument(
+            "--into", metavar="CODE", help="集計を読み込む団体 (県内の状況を見る都道府県)"
+        )
+        _parallel(counts)
+        _json(counts)
         made = sub.add_parser(
             "units", help="systemd のテンプレートユニットと nginx のサイト設定を書き出す"
         )
@@ -199,6 +208,19 @@ class Command(MadoguchiCommand):
             result,
             f"{result['code']} {result['name']} を削除しました (エクスポート {result['export']})",
         )
+
+    def do_counts(self, fleet: Fleet, admin_url: str, options: dict[str, Any]) -> None:
+        rows, loaded = actions.counts(fleet, options["out"], options["into"], options["parallel"])
+        self.answer(
+            options,
+            {"exports": rows, "loaded_into": options["into"] if loaded and loaded.ok else None},
+            "\n".join(f"{r['code']}\t{r['file'] or '失敗: ' + r['error']}" for r in rows),
+        )
+        if loaded is not None and not loaded.ok:
+            raise CommandError(f"{options['into']} に読み込めませんでした: {loaded.reason()}")
+        failing = [r["code"] for r in rows if not r["ok"]]
+        if failing:
+            raise CommandError(f"集計を書き出せなかった団体: {' '.join(failing)}")
 
     def do_units(self, fleet: Fleet, admin_url: str, options: dict[str, Any]) -> None:
         for path in units.write(fleet, options["out"], options["program"]):
