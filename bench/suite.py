@@ -45,6 +45,9 @@ BENCHMARKS = [
     ("letters.py", ["--count", "1900"], ["--count", "50"]),
     ("minutes.py", ["--seconds", "60"], ["--seconds", "5"]),
 ]
+# What many municipalities cost on one machine (共同利用): processes' memory and start-up,
+# which do not depend on the database engine; run with SQLite only.
+FLEET = ("fleet.py", ["--sizes", "1,5,20"], ["--sizes", "1,2"])
 LOAD = (
     "load.py",
     ["--seconds", "300", "--clerks", "50"],
@@ -92,7 +95,8 @@ def main() -> int:
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--json", action="store_true", help="the figures as one JSON document")
     args = parser.parse_args()
-    chosen = list(BENCHMARKS) + ([] if args.skip_load or args.database_url else [LOAD])
+    chosen = list(BENCHMARKS) + ([] if args.database_url else [FLEET])
+    chosen += [] if args.skip_load or args.database_url else [LOAD]
     figures: list[Figure] = []
     for script, full, quick in chosen:
         database = []

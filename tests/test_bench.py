@@ -31,7 +31,7 @@ def test_every_benchmark_runs_quick_and_reports_a_ratio_to_its_floor(tmp_path):
     assert "cores" in report["machine"]
     figures = {f["benchmark"]: f for f in report["figures"]}
     expected = {"intake", "pages", "export", "worker", "workers", "letters", "minutes"} | (
-        set() if database_url.startswith("postgres") else {"load"}
+        set() if database_url.startswith("postgres") else {"load", "fleet"}
     )
     assert set(figures) == expected
     for figure in report["figures"]:
