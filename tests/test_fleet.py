@@ -15,14 +15,16 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from madoguchi.operations.fleet.provision import drop_database
 from pittari_sim.generate import generate
 from tests.processes import free_port, pg_conninfo
-from tests.test_behind_proxy import wait_for
+from tests.test_behind_proxy import NGINX, make_certificate, wait_for
 
 CHIYODA, CHUO, MINATO = "131016", "131024", "131032"
 SERVER = os.environ.get("DATABASE_URL", "")
@@ -56,10 +58,18 @@ def as_json(done: subprocess.CompletedProcess[str]) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.fixture
+def admin() -> Iterator[str]:
+    """The server's administrative URL; the fleet's databases and roles gone afterwards."""
+    url = urllib.parse.urlsplit(SERVER)._replace(path="/postgres").geturl()
+    yield url
+    for code in (CHIYODA, CHUO, MINATO):
+        drop_database(url, code)
+
+
 @pytest.mark.one_pass("postgresql")
 @pytest.mark.skipif(not SERVER.startswith("postgres"), reason="needs the PostgreSQL server")
-def test_three_municipalities_on_one_postgresql_server(tmp_path):
-    admin = urllib.parse.urlsplit(SERVER)._replace(path="/postgres").geturl()
+def test_three_municipalities_on_one_postgresql_server(tmp_path, admin):
     env = fleet_env(tmp_path, admin)
     # Whatever the administrator's shell says of a database never reaches a municipality.
     env["DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/nothing"
@@ -259,6 +269,21 @@ def test_a_fleet_in_sqlite_files_refuses_bad_input_and_writes_its_units(tmp_path
     assert "server_name chiyoda.example.lg.jp;" in site
     assert "proxy_pass http://127.0.0.1:8101;" in site
     assert "proxy_pass http://127.0.0.1:8102;" in site
+    if os.path.exists(NGINX):  # the site as nginx reads it, with this test's files
+        cert, key = make_certificate(tmp_path)
+        for host in ("chiyoda.example.lg.jp", "shiga.example.lg.jp"):
+            site = site.replace(f"/etc/ssl/madoguchi/{host}/fullchain.pem", str(cert))
+            site = site.replace(f"/etc/ssl/madoguchi/{host}/privkey.pem", str(key))
+        site = site.replace("/etc/nginx/snippets/", f"{out}/nginx/").replace("listen 80;", "")
+        (tmp_path / "nginx.conf").write_text(
+            f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+            "events { worker_connections 64; }\n"
+            f"http {{ access_log off; {site} }}\n"
+        )
+        checked = subprocess.run(
+            [NGINX, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stderr
     web = (out / "systemd" / "madoguchi-web@.service").read_text()
     assert f"EnvironmentFile={tmp_path / 'fleet'}/%i/madoguchi.env" in web
     if ANALYZE:

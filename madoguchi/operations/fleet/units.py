@@ -119,6 +119,7 @@ server {{
 
     location / {{
         proxy_pass http://127.0.0.1:{port};
+        proxy_read_timeout 120s;
         include /etc/nginx/snippets/madoguchi-proxy.conf;
     }}
 
@@ -139,7 +140,6 @@ proxy_set_header X-Forwarded-Proto $scheme;
 proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
 proxy_set_header X-Forwarded-Host $host;
 proxy_set_header X-Request-ID $request_id;
-proxy_read_timeout 120s;
 """
 
 
