@@ -80,7 +80,7 @@ def test_hostile_values_are_received_flagged_and_never_split_a_record(hostile):
     assert hostile["crlf"].form["applicant_address"] == CRLF_ADDRESS
 
 
-@pytest.mark.parametrize("file_format", ["fixed", "csv-cp932", "csv-utf8"])
+@pytest.mark.parametrize("file_format", ["fixed", "csv-cp932", "csv-utf8", "csv-standard"])
 def test_no_file_for_a_core_system_carries_them(
     hostile, tmp_path, capsys, django_capture_on_commit_callbacks, file_format
 ):

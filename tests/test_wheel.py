@@ -82,6 +82,8 @@ def test_the_built_wheel_serves_a_page_and_the_favicon(tmp_path: Path):
         check=True,
     ).stdout
     assert where.startswith(site), where  # the wheel's copy, not the checkout
+    # Data files the code reads travel with it (the 文字要件 repertoire, the catalog).
+    assert Path(site, "madoguchi", "lib", "mj-repertoire.txt").is_file()
     madoguchi = venv / "bin" / "madoguchi"
     subprocess.run(
         [str(madoguchi), "migrate", "--noinput", "-v", "0"], cwd=tmp_path, env=env, check=True

@@ -25,7 +25,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.applications.models import Evidence
 from madoguchi.applications.sealing import unseal
-from madoguchi.lib import fixedwidth, windows31j
+from madoguchi.lib import fixedwidth, repertoire, windows31j
 from madoguchi.lib.cells import line_writer
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.lib.files import DiskFull
@@ -44,10 +44,16 @@ from .records import HeldBack, RecordBuilder, RecordSource
 
 ENCODINGS = {
     BatchFormat.CSV_UTF8: "utf-8",
+    BatchFormat.CSV_STANDARD: "utf-8",
     BatchFormat.CSV_CP932: "cp932",
     BatchFormat.FIXED: "cp932",
 }
-EXTENSIONS = {BatchFormat.CSV_UTF8: "csv", BatchFormat.CSV_CP932: "csv", BatchFormat.FIXED: "dat"}
+EXTENSIONS = {
+    BatchFormat.CSV_UTF8: "csv",
+    BatchFormat.CSV_STANDARD: "csv",
+    BatchFormat.CSV_CP932: "csv",
+    BatchFormat.FIXED: "dat",
+}
 # Fixed-length widths in CP932 bytes for what is not a form field.
 FIXED_WIDTHS = {
     "application.receipt_number": RECEIPT_NUMBER_MAX_LENGTH,
@@ -91,6 +97,7 @@ class RecordWriter:
     ) -> None:
         self.columns = columns
         self.fixed = file_format == BatchFormat.FIXED
+        self.standard = file_format == BatchFormat.CSV_STANDARD
         self.encoding = ENCODINGS[file_format]
         self.gaiji = gaiji if self.encoding == "cp932" else GaijiMap()
         if self.encoding == "cp932" and cp932 == "windows":
@@ -111,7 +118,11 @@ class RecordWriter:
         """One record's values (checked by the RecordBuilder), mapped and encoded at once
         (values never hold NUL, and no CP932 byte sequence contains 0x00), cell by cell only
         to name a problem."""
-        cells = self.gaiji.apply("\x00".join(values)).split("\x00")
+        joined = self.gaiji.apply("\x00".join(values))
+        # Cells apart by a line break (allowed), so that no sequence spans two of them.
+        if self.standard and repertoire.outside(joined.replace("\x00", "\n")):
+            return self._problem(receipt_number, values, joined.split("\x00"))
+        cells = joined.split("\x00")
         try:
             if not self.fixed:
                 return self._line(cells)
@@ -124,6 +135,14 @@ class RecordWriter:
 
     def _problem(self, receipt_number: str, values: list[str], cells: list[str]) -> HeldBack:
         for column, width, raw, value in zip(self.columns, self.widths, values, cells, strict=True):
+            beyond = repertoire.outside(value) if self.standard else []
+            if beyond:
+                return HeldBack(
+                    receipt_number,
+                    column["header"],
+                    raw,
+                    f"{repertoire.named(beyond[0])}は行政事務標準文字(文字要件)にありません",
+                )
             try:
                 data = value.encode(self.encoding)
             except UnicodeEncodeError as exc:

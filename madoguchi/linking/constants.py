@@ -24,5 +24,8 @@ class DeliveryState(models.TextChoices):
 
 class BatchFormat(models.TextChoices):
     CSV_UTF8 = "csv-utf8", _("CSV (UTF-8)")
+    # 文字要件: UTF-8 within the MJ文字 repertoire (lib/repertoire.py); a record with a
+    # character outside is held back, as CP932's are.
+    CSV_STANDARD = "csv-standard", _("CSV (UTF-8・文字要件)")
     CSV_CP932 = "csv-cp932", _("CSV (Shift_JIS/CP932)")
     FIXED = "fixed", _("固定長 (CP932)")
