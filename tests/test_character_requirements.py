@@ -87,3 +87,24 @@ def test_a_standard_file_carries_mj_names_exactly_and_holds_back_the_rest(
         delivery = Delivery.objects.get(application__receipt_number=receipt)
         assert (delivery.state, delivery.held_back) == ("pending", True)
         assert delivery.last_error.startswith("保留: 「請求者氏名」の")
+
+
+def test_a_core_system_under_the_standard_gets_no_record_outside_it_by_any_method(
+    configure, client, trusted, reviewer, capsys
+):
+    configure('[jidou_teate]\nmethod = "pull_api"\ncharacters = "standard"\n')
+    kept, emoji = "2026112600000901", "2026112600000904"
+    for receipt in (kept, emoji):
+        form = {"applicant_name": NAMES[receipt], "applicant_address": "千代田区1番"}
+        import_package(build(trusted.ca, spec(receipt, form=form)), f"{receipt}.zip")
+    make_ready(Application.objects.all(), reviewer)
+    call_command("linking", "token", "jidou_teate")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {capsys.readouterr().out.strip()}"}
+    base = "/api/v1/core-systems/jidou_teate/records"
+    record = client.get(f"{base}/{kept}", **bearer).json()
+    assert NAMES[kept] in [i["value"] for i in record["items"]]
+    refused = client.get(f"{base}/{emoji}", **bearer)
+    assert (refused.status_code, refused.json()["error"]) == (409, "held_back")
+    assert "「😀」(U+1F600)は行政事務標準文字(文字要件)にありません" in refused.json()["message"]
+    delivery = Delivery.objects.get(application__receipt_number=emoji)
+    assert (delivery.state, delivery.held_back) == ("pending", True)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import User
 from madoguchi.applications.models import Evidence
 from madoguchi.applications.sealing import unseal
-from madoguchi.lib import fixedwidth, repertoire, windows31j
+from madoguchi.lib import fixedwidth, windows31j
 from madoguchi.lib.cells import line_writer
 from madoguchi.lib.codes import ATENA_NUMBER_MAX_LENGTH, RECEIPT_NUMBER_MAX_LENGTH
 from madoguchi.lib.files import DiskFull
@@ -97,7 +97,6 @@ class RecordWriter:
     ) -> None:
         self.columns = columns
         self.fixed = file_format == BatchFormat.FIXED
-        self.standard = file_format == BatchFormat.CSV_STANDARD
         self.encoding = ENCODINGS[file_format]
         self.gaiji = gaiji if self.encoding == "cp932" else GaijiMap()
         if self.encoding == "cp932" and cp932 == "windows":
@@ -118,11 +117,7 @@ class RecordWriter:
         """One record's values (checked by the RecordBuilder), mapped and encoded at once
         (values never hold NUL, and no CP932 byte sequence contains 0x00), cell by cell only
         to name a problem."""
-        joined = self.gaiji.apply("\x00".join(values))
-        # Cells apart by a line break (allowed), so that no sequence spans two of them.
-        if self.standard and repertoire.outside(joined.replace("\x00", "\n")):
-            return self._problem(receipt_number, values, joined.split("\x00"))
-        cells = joined.split("\x00")
+        cells = self.gaiji.apply("\x00".join(values)).split("\x00")
         try:
             if not self.fixed:
                 return self._line(cells)
@@ -135,14 +130,6 @@ class RecordWriter:
 
     def _problem(self, receipt_number: str, values: list[str], cells: list[str]) -> HeldBack:
         for column, width, raw, value in zip(self.columns, self.widths, values, cells, strict=True):
-            beyond = repertoire.outside(value) if self.standard else []
-            if beyond:
-                return HeldBack(
-                    receipt_number,
-                    column["header"],
-                    raw,
-                    f"{repertoire.named(beyond[0])}は行政事務標準文字(文字要件)にありません",
-                )
             try:
                 data = value.encode(self.encoding)
             except UnicodeEncodeError as exc:
@@ -328,6 +315,7 @@ def export_version(
     target = out_dir / f"{name}.{EXTENSIONS[file_format]}"
     tmp = out_dir / f".{target.name}.part"
     builder = plugin.records(procedure)
+    builder.standard_characters |= file_format == BatchFormat.CSV_STANDARD
     writer = RecordWriter(
         procedure, builder.columns, file_format, plugin.gaiji, plugin.config.cp932
     )

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from madoguchi.applications.models import Application
+from madoguchi.lib import repertoire
 from madoguchi.lib.cells import row_problem
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.procedures.fields import Date, FieldType, field_type
@@ -105,12 +106,32 @@ def column_getter(source: str) -> Callable[[RecordSource], str]:
     raise ValueError(source)
 
 
+def _outside_repertoire(values: list[str]) -> tuple[int, str] | None:
+    """The first value with a character outside the 文字要件 repertoire, and why. One pass
+    over the whole row (apart by line breaks, which the set allows) before naming a cell."""
+    if not repertoire.outside("\n".join(values)):
+        return None
+    for index, value in enumerate(values):
+        beyond = repertoire.outside(value)
+        if beyond:
+            return index, f"{repertoire.named(beyond[0])}は行政事務標準文字(文字要件)にありません"
+    return None
+
+
 class RecordBuilder:
     """The records of one procedure version in one layout (a plugin's: plugin.records)."""
 
-    def __init__(self, procedure: Procedure, columns: list[dict[str, str]]) -> None:
+    def __init__(
+        self,
+        procedure: Procedure,
+        columns: list[dict[str, str]],
+        *,
+        standard_characters: bool = False,
+    ) -> None:
         self.procedure = procedure
         self.columns = columns
+        # 文字要件: every value within the MJ文字 repertoire (lib/repertoire.py), or held back.
+        self.standard_characters = standard_characters
         self._getters = [column_getter(c["source"]) for c in columns]
         self._types = [source_type(procedure, c["source"]) for c in columns]
         self._limits = slot_limits(procedure.fields, columns)
@@ -124,6 +145,8 @@ class RecordBuilder:
             return HeldBack(record.receipt_number, overflow[0], "", overflow[1])
         values = [get(record) for get in self._getters]
         found = row_problem(values)
+        if found is None and self.standard_characters:
+            found = _outside_repertoire(values)
         if found is not None:
             index, problem = found
             return HeldBack(

@@ -60,6 +60,9 @@ class Config:
     # CP932 files: "windows" writes the 388 doubled characters at their IBM extension codes
     # as Windows and Java do (lib/windows31j.py); "nec" at the NEC-selected codes.
     cp932: str = "windows"
+    # 文字要件: "standard" holds back, from the pull API and every batch file, a record with a
+    # character outside the MJ文字 repertoire (a csv-standard file always does); "any" does not.
+    characters: str = "any"
     # 業務ID of the 標準準拠システム (scopes "${業務ID}:records:read"); the key by default.
     business_id: str = ""
     gaiji_table: Path | None = None
@@ -107,7 +110,8 @@ class CoreSystem:
 
     def records(self, procedure: Procedure) -> RecordBuilder:
         """The records of a procedure version in this core system's layout."""
-        return RecordBuilder(procedure, self.layout(procedure))
+        standard = self.config.characters == "standard"
+        return RecordBuilder(procedure, self.layout(procedure), standard_characters=standard)
 
     def items(self, application: Application, form: dict[str, Any] | None = None) -> list[Item]:
         """The record's items; 個人番号 masked unless the form with them is given (for the

@@ -82,6 +82,7 @@ def _config(key: str, name: str, entry: dict[str, Any]) -> Config:
         batch_every_minutes=entry.pop("batch_every_minutes", None),
         era_dates=bool(entry.pop("era_dates", False)),
         cp932=_one_of(key, "cp932", entry.pop("cp932", "windows"), CP932_VARIANTS),
+        characters=_one_of(key, "characters", entry.pop("characters", "any"), ("any", "standard")),
         business_id=str(entry.pop("business_id", key)),
         gaiji_table=_path(entry.pop("gaiji_table", None)),
         max_attempts=int(entry.pop("max_attempts", 5)),
