@@ -12,12 +12,15 @@ client in process: middleware, session, queries, template), REPEAT times each:
 - first page of the inbox of a 子育て支援課 reviewer;
 - a page deep in the list (the cursor of the row half-way down);
 - the same with the 期限超過 filter;
-- a search by surname, and by full name (kanji and kana).
+- a search by surname, and by full name (kanji and kana);
+- a rare name: three applications of 鬼瓦　権三 among them, found by its surname and by its
+  given name (two characters inside a name: the bigram index, migration 0026).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -56,6 +59,9 @@ def main() -> None:
     today = dt.date(2026, 11, 26)
     people = [make_person(rng, age_range=(20, 90), today=today) for _ in range(5000)]
     procedures = list(Procedure.objects.filter(version="2026.2"))
+    rare = dataclasses.replace(
+        people[1], surname="鬼瓦", surname_kana="オニガワラ", given="権三", given_kana="ゴンゾウ"
+    )
     weights = [WEIGHTS.get(p.procedure_id, 1) for p in procedures]
     now = timezone.now()
 
@@ -84,7 +90,11 @@ def main() -> None:
         with cursor.copy(f"COPY applications_application ({columns}) FROM STDIN") as copy:
             for n in range(args.count):
                 procedure = rng.choices(procedures, weights)[0]
-                person = people[rng.randrange(len(people))]
+                person = (
+                    rare
+                    if n in (7, args.count // 2, args.count - 7)
+                    else people[rng.randrange(len(people))]
+                )
                 received = now - dt.timedelta(seconds=rng.randrange(3 * 365 * 86400))
                 age = (now - received).days
                 if age > 60:
@@ -125,6 +135,8 @@ def main() -> None:
         f"name search '{someone.surname}' (surname)": {"q": someone.surname},
         f"name search '{someone.name}' (full name)": {"q": someone.name},
         f"kana search '{someone.kana}'": {"q": someone.kana},
+        "rare surname '鬼瓦' (3 of them)": {"q": "鬼瓦"},
+        "rare given name '権三' (2 characters inside)": {"q": "権三"},
     }
     print(
         f"{args.count:,} applications, {total:,} in the reviewer's department; "
@@ -139,6 +151,22 @@ def main() -> None:
     for label, params in cases.items():
         p50, p95 = timed(functools.partial(inbox, params), args.repeat)
         print(f"  {label:<44} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
+
+    # What the same two-character search read before migration 0026: the pattern over
+    # every row (a two-character pattern has no trigram for pg_trgm to use).
+    def scanned() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM applications_application"
+                " WHERE name_key LIKE %s OR kana_key LIKE %s LIMIT 51",
+                ["%権三%", "%権三%"],
+            )
+            assert len(cursor.fetchall()) == 3
+
+    p50, p95 = timed(scanned, max(3, args.repeat // 10))
+    print(
+        f"  {'(before: the pattern over the table, SQL)':<44} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms"
+    )
     number = connection.cursor().connection.info.server_version
     print(f"PostgreSQL {number // 10000}.{number % 100}; machine: {describe()}")
 

@@ -59,6 +59,8 @@ def people(catalog):
         ("はなこ", {"yamada"}),  # two or more: anywhere in the name or kana
         ("一郎", {"takahashi"}),
         ("田太", {"yoshida"}),
+        ("ロウ", {"takahashi", "yoshida"}),  # two characters inside the kana
+        ("鬼瓦", set()),  # two characters nowhere: the bigram index says so at once
         ("山", {"yamada"}),  # a range on SQLite: 山 up to (not including) the next character
         ("山田花子", {"yamada"}),  # the whole name is its own start
         ("山田花子さん", set()),  # longer than the name
@@ -69,6 +71,22 @@ def test_name_search_folds_width_kana_and_old_forms(client, people, counter_cler
     sign_in(client, counter_clerk)
     found = set(listed(client.get("/applications/", {"q": text})))
     assert found == {people[k].receipt_number for k in expected}
+
+
+def test_two_characters_inside_a_name_follow_the_name_as_it_changes(
+    client, people, counter_clerk
+):
+    """The bigram index (a GIN index on PostgreSQL, a table kept by triggers on SQLite)
+    follows a name that changes and an application that goes."""
+    sign_in(client, counter_clerk)
+    yamada = people["yamada"]
+    yamada.applicant_name, yamada.applicant_kana = "山田　権三", "ヤマダ　ゴンゾウ"
+    yamada.set_search_keys()
+    yamada.save()
+    assert listed(client.get("/applications/", {"q": "権三"})) == [yamada.receipt_number]
+    assert listed(client.get("/applications/", {"q": "花子"})) == []
+    Application.objects.filter(pk=people["takahashi"].pk).delete()
+    assert listed(client.get("/applications/", {"q": "一郎"})) == []
 
 
 def test_search_by_receipt_and_atena_number(client, trusted, counter_clerk):
