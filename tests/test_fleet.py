@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -150,6 +151,9 @@ def test_three_municipalities_on_one_postgresql_server(tmp_path, admin):
         for process in servers.values():
             process.terminate()
             process.wait(timeout=30)
+    for port in ports.values():  # `fleet run` became the server: stopped, nothing is left
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
     # A canary whose migration fails stops the upgrade before the others.
     with psycopg.connect(**pg_conninfo(admin, f"madoguchi_{CHUO}"), autocommit=True) as db:  # type: ignore[arg-type]

@@ -78,6 +78,14 @@ def run(fleet: Fleet, member: Member, args: list[str], timeout: float | None = N
     return Outcome(member.code, done.returncode, done.stdout, done.stderr)
 
 
+def replace_with(fleet: Fleet, member: Member, args: list[str]) -> None:
+    """This process becomes madoguchi as the municipality (`fleet run`): its output as it
+    comes, signals straight to it (a stopped `fleet run … serve` leaves no server behind)."""
+    os.chdir(fleet.data_dir(member.code))
+    command = [sys.executable, "-m", "madoguchi", *args]
+    os.execve(sys.executable, command, environment(fleet, member))  # noqa: S606 (no shell)
+
+
 def each(
     members: list[Member],
     work: Callable[[Member], T],

@@ -12,7 +12,7 @@ from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
 from madoguchi.operations.fleet import actions, portability, units
 from madoguchi.operations.fleet.registry import Fleet, FleetError
-from madoguchi.operations.fleet.runner import run
+from madoguchi.operations.fleet.runner import replace_with
 
 
 def _json(parser: argparse.ArgumentParser) -> None:
@@ -233,8 +233,5 @@ class Command(MadoguchiCommand):
             raise CommandError(
                 "実行するコマンドを指定してください (例: fleet run 131016 -- status)"
             )
-        done = run(fleet, fleet.get(options["code"]), command)
-        self.stdout.write(done.stdout, ending="")
-        sys.stderr.write(done.stderr)
-        if not done.ok:
-            sys.exit(done.returncode)
+        self.stdout.flush()
+        replace_with(fleet, fleet.get(options["code"]), command)
