@@ -1,5 +1,6 @@
-"""Staff pages against their floors (bench/floors/pages.py), in process with Django's test
-client (middleware, session, second factor, queries, template), interleaved with the floor.
+"""Staff pages against their floors (bench/floors/pages.py: outside Django's stack, a WSGI
+callable doing one session lookup, the page's query by the best plan and plain HTML), each in
+process: madoguchi through Django's test client, the floor with a WSGI environ.
 
     python bench/pages.py [--applications 2000] [--repeat 40] [--views 3000] [--database-url URL]
 
@@ -12,10 +13,12 @@ recorded and its detail page is timed again (it should not grow with its history
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,8 +53,27 @@ def seed(work: Path, count: int) -> None:
     )
 
 
-def p50(call: Callable[[], object], repeat: int) -> float:
-    return timed(call, repeat)[0]
+def p50(work: Callable[[], object], repeat: int) -> float:
+    return timed(work, repeat)[0]
+
+
+def own_connection(connection: Any) -> Any:
+    """A DB-API connection of the floor's own to the database Django uses."""
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return sqlite3.connect(config["NAME"])
+    import psycopg
+
+    options = config.get("OPTIONS", {})
+    return psycopg.connect(
+        dbname=config["NAME"],
+        host=config["HOST"] or options.get("host"),
+        port=config["PORT"] or options.get("port"),
+        user=config["USER"] or None,
+        password=config["PASSWORD"] or None,
+    )
 
 
 def main() -> None:
@@ -63,9 +85,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["ALLOWED_HOSTS"] = "testserver"
     work = start_django(args.database_url)
-    from django.conf import settings
+    from django.db import connection
 
-    settings.ROOT_URLCONF = "bench.floors.pages"
+    from bench.floors.pages import BareSite, call
     from madoguchi.applications.actions.reads import record_view
     from madoguchi.applications.models import Application
     from madoguchi.lib.text import normalize_for_match
@@ -90,18 +112,24 @@ def main() -> None:
 
         return get
 
+    site = BareSite(connection.vendor, functools.partial(own_connection, connection))
+    session_key = client.cookies["sessionid"].value
+
+    def floor(path: str, params: dict[str, str] | None = None) -> Callable[[], object]:
+        return functools.partial(call, site, path, params or {}, session_key)
+
     detail_path = f"/applications/{sample.receipt_number}/"
-    floor_detail = page(f"/floor/detail/{sample.receipt_number}/")
+    floor_detail = floor(f"/detail/{sample.receipt_number}")
     cases = [
         (
             "inbox first page",
             page("/applications/"),
-            page("/floor/inbox/", {"procedures": procedures}),
+            floor("/inbox", {"procedures": procedures}),
         ),
         (
             f"name search '{surname}'",
             page("/applications/", {"q": surname}),
-            page("/floor/inbox/", {"procedures": procedures, **name_range}),
+            floor("/inbox", {"procedures": procedures, **name_range}),
         ),
         ("detail page", page(detail_path), floor_detail),
     ]
