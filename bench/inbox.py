@@ -71,13 +71,14 @@ def main() -> None:
     with raw.cursor() as cursor:
         with cursor.copy(
             "COPY residents_resident (resident_code, atena_number, name, name_kana, birth_date,"
-            " sex, address, previous_name, previous_address, updated_at) FROM STDIN"
+            " sex, address, previous_name, previous_address, household_number, relationship,"
+            " postal_code, updated_at) FROM STDIN"
         ) as copy:
             for n in range(200_000):
                 person = people[n % len(people)]
                 copy.write_row(
                     (f"{n:011d}", f"{n:010d}", person.name, person.kana, person.birth_date,
-                     person.sex, person.address, "", "", now)
+                     person.sex, person.address, "", "", f"{n:010d}", "世帯主", "", now)
                 )  # fmt: skip
         cursor.execute("SELECT min(id) FROM residents_resident")
         first_resident = cursor.fetchone()[0]

@@ -36,7 +36,7 @@ from madoguchi.vocabulary import Status
 
 from .actions import record_batch
 from .constants import BatchFormat, DeliveryState, HandoffMethod
-from .deliveries import hold_back, record_send_failure
+from .deliveries import hold_back_many, record_send_failure
 from .gaiji import GaijiMap
 from .models import BatchFile, Delivery
 from .plugins import CoreSystem, DeliveryError, core_system
@@ -179,6 +179,7 @@ def _write_file(
     digest = hashlib.sha256()
     size = 0
     ids: list[int] = []
+    held: list[tuple[int, str, str]] = []
 
     def put(data: bytes) -> None:
         nonlocal size
@@ -198,12 +199,13 @@ def _write_file(
         )
         if isinstance(data, HeldBack):
             report.held_back.append(data)
-            # Shown to the department's staff as needing attention (the record stays 待ち).
-            hold_back(pk, data.column, data.reason)
+            held.append((pk, data.column, data.reason))
             continue
         put(data)
         ids.append(pk)
         report.exported.append(record.receipt_number)
+    # Shown to the department's staff as needing attention (the records stay 待ち).
+    hold_back_many(held)
     return ids, digest.hexdigest(), size
 
 

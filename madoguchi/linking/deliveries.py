@@ -5,6 +5,7 @@ drives the application's workflow from a delivery (取込済 → 基幹連携済
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
@@ -121,7 +122,18 @@ def retry_due(now: dt.datetime | None = None) -> int:
 def hold_back(delivery_id: int, column: str, reason: str) -> None:
     """保留: a waiting record a hand-over could not carry as it is (a character, a length, a
     control character), kept 待ち with the column and the reason for a clerk."""
-    Delivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(
-        held_back=True,
-        last_error=_("保留: 「%(column)s」の%(reason)s") % {"column": column, "reason": reason},
-    )
+    hold_back_many([(delivery_id, column, reason)])
+
+
+def hold_back_many(records: list[tuple[int, str, str]]) -> None:
+    """保留 for many records (a batch file's): one statement per distinct message, not one
+    per record (a 100,000-record file may hold back thousands, mostly for a few reasons)."""
+    by_message: dict[str, list[int]] = defaultdict(list)
+    for delivery_id, column, reason in records:
+        message = _("保留: 「%(column)s」の%(reason)s") % {"column": column, "reason": reason}
+        by_message[message].append(delivery_id)
+    for message, ids in by_message.items():
+        for start in range(0, len(ids), 5000):
+            Delivery.objects.filter(
+                pk__in=ids[start : start + 5000], state=DeliveryState.PENDING
+            ).update(held_back=True, last_error=message)
