@@ -51,6 +51,15 @@ def seed(work: Path, count: int) -> None:
     copy_applications(
         count, "8", received_at=lambda n: now - dt.timedelta(minutes=n * 37 % (60 * 24 * 60))
     )
+    # The statistics a running installation has: its worker's (SQLite), autovacuum's.
+    from django.db import connection
+
+    from madoguchi.operations.worker import refresh_planner_statistics
+
+    refresh_planner_statistics()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def p50(work: Callable[[], object], repeat: int) -> float:

@@ -99,3 +99,32 @@ def test_the_administrator_sees_the_same_on_screen(catalog, client, administrato
     page = client.get("/status/").content.decode()
     assert "止まっているか失敗している部分があります" in page
     assert "ディスクがいっぱい" in page
+
+
+def test_the_worker_gives_sqlite_the_statistics_to_walk_the_inbox_in_order(catalog):
+    """Without statistics SQLite sorts a department's whole inbox for each page; with them
+    (the worker's ANALYZE) it walks the inbox index and stops at the page's end."""
+    from django.db import connection
+
+    from madoguchi.accounts.models import Department
+    from madoguchi.applications.models import Application
+    from tests.factories import make_application
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum keeps its statistics")
+    start = timezone.now() - dt.timedelta(days=30)
+    for n in range(300):
+        procedure = "jidou-teate-nintei" if n % 3 else "kaigo-nintei"
+        make_application(procedure, received_at=start + dt.timedelta(hours=n))
+    kosodate = Department.objects.get(code="kosodate")
+    page = Application.objects.of_department(kosodate.pk).order_by("-received_at", "-id")[:51]
+    sql, params = page.query.sql_with_params()
+
+    def plan() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return " ".join(str(row[-1]) for row in cursor.fetchall())
+
+    assert "TEMP B-TREE FOR ORDER BY" in plan()  # no statistics: the department sorted
+    assert Worker(relay_spool()).one_pass() == []
+    assert "application_inbox" in plan() and "TEMP B-TREE" not in plan()

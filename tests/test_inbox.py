@@ -73,9 +73,7 @@ def test_name_search_folds_width_kana_and_old_forms(client, people, counter_cler
     assert found == {people[k].receipt_number for k in expected}
 
 
-def test_two_characters_inside_a_name_follow_the_name_as_it_changes(
-    client, people, counter_clerk
-):
+def test_two_characters_inside_a_name_follow_the_name_as_it_changes(client, people, counter_clerk):
     """The bigram index (a GIN index on PostgreSQL, a table kept by triggers on SQLite)
     follows a name that changes and an application that goes."""
     sign_in(client, counter_clerk)

@@ -93,6 +93,18 @@ def refresh_crls() -> None:
         log.info("worker: %d application(s) held for revocation settled", settled)
 
 
+def refresh_planner_statistics() -> None:
+    """SQLite keeps no statistics by itself; without them its planner sorts a department's
+    whole inbox rather than walk the inbox index in order (16 ms against 0.3 ms a page at
+    20,000 applications). ANALYZE, bounded to a sample of each index (analysis_limit), at
+    the worker's start and every six hours. PostgreSQL's autovacuum does this by itself."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit = 1000")
+        cursor.execute("ANALYZE")
+
+
 # The 会議録 steps, which a host may leave to a worker of their own (speech to text keeps the
 # cores busy for seconds at a time): `madoguchi worker --minutes without|only`.
 MINUTES_STEPS = frozenset({"minutes", "minutes english", "minutes retention"})
@@ -113,6 +125,7 @@ class Worker:
         self.arrival_mail = Every(60)
         self.insights = Every(settings.INSIGHTS_REFRESH_SECONDS)
         self.minutes_retention = Every(300)
+        self.statistics = Every(6 * 3600)
 
     def one_pass(self) -> list[str]:
         """Every step, each on its own (one failing does not stop the others); returns what
@@ -134,6 +147,7 @@ class Worker:
             ("daily counts", refresh_insights, self.insights),
             ("CRL refresh", refresh_crls, self.crl_refresh),
             ("audit anchor", anchor, self.audit_anchor),
+            ("planner statistics", refresh_planner_statistics, self.statistics),
         ]
         # A connection the database dropped (a restart, a failover) is replaced before the
         # pass, not reused for ever (never inside a transaction: a test's, say).
