@@ -16,7 +16,6 @@ an older version is still restored as before.
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
 import json
 import os
@@ -25,7 +24,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +37,7 @@ from madoguchi.audit.models import ChainHead
 from madoguchi.intake.models import QuarantinedPackage
 from madoguchi.relay.passes import relay_spool
 
+from .archives import ArchiveError, sha256_of, unpack
 from .database_copy import BackupError, dump, load
 
 FORMAT = "madoguchi-backup/1"
@@ -51,14 +51,6 @@ class RestoreReport:
     refetch: list[str] = field(default_factory=list)
     letters: int = 0
     config_copy: str | None = None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _configuration() -> dict[str, Path]:
@@ -113,7 +105,7 @@ def _create(target: Path) -> dict[str, Any]:
             "vendor": connection.vendor,
             "municipality_code": settings.MUNICIPALITY_CODE,
             "audit_head": {"seq": head.last_seq, "hash": head.last_hash} if head else None,
-            "files": {name: _sha256(path) for name, path in members.items()},
+            "files": {name: sha256_of(path) for name, path in members.items()},
         }
         partial = Path(work) / "archive.part"
         with tarfile.open(partial, "w:gz") as archive:
@@ -129,36 +121,17 @@ def _create(target: Path) -> dict[str, Any]:
     return manifest
 
 
-def _safe(name: str) -> bool:
-    parts = PurePosixPath(name).parts
-    return bool(parts) and not name.startswith("/") and ".." not in parts
-
-
 def _open(source: Path, into: Path) -> dict[str, Any]:
     """The archive unpacked into ``into`` and checked against its manifest, or an error
     saying what is wrong; nothing else is touched before this has passed."""
     try:
-        with tarfile.open(source, "r:*") as archive:
-            names = archive.getnames()
-            if MANIFEST not in names:
-                raise BackupError("バックアップの目録 (manifest.json) がありません")
-            unsafe = [n for n in names if not _safe(n)]
-            if unsafe:
-                raise BackupError(f"バックアップに安全でない名前があります: {unsafe[0]}")
-            archive.extractall(into, filter="data")
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise BackupError(f"バックアップファイルを読めません (壊れています): {exc}") from exc
-    manifest: dict[str, Any] = json.loads((into / MANIFEST).read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"知らない形式のバックアップです: {manifest.get('format')!r}")
+        manifest = unpack(source, into, MANIFEST, FORMAT, "バックアップ")
+    except ArchiveError as exc:
+        raise BackupError(str(exc)) from exc
     if manifest.get("vendor") != connection.vendor:
         raise BackupError(
             f"{manifest.get('vendor')} のバックアップは {connection.vendor} には復元できません"
         )
-    for name, digest in manifest["files"].items():
-        path = into / name
-        if not path.is_file() or _sha256(path) != digest:
-            raise BackupError(f"バックアップの {name} が目録と一致しません (壊れています)")
     return manifest
 
 

@@ -11,17 +11,18 @@ never carried), restores it, and checks the audit chain against its anchors.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import os
 import shutil
 import tarfile
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
+
+from madoguchi.operations.archives import ArchiveError, sha256_of, unpack
 
 from . import provision
 from .actions import prepare
@@ -30,14 +31,6 @@ from .runner import environment, run
 
 FORMAT = "madoguchi-fleet-export/1"
 DESCRIPTION = "export.json"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def anchor_file(fleet: Fleet, member: Member) -> Path:
@@ -78,7 +71,7 @@ def export(fleet: Fleet, code: str, out: Path) -> dict[str, Any]:
             "municipality": {"code": member.code, "name": member.name, "host": member.host},
             "vendor": manifest["vendor"],
             "audit_head": manifest["audit_head"],
-            "files": {name: _sha256(path) for name, path in members.items()},
+            "files": {name: sha256_of(path) for name, path in members.items()},
         }
         partial = Path(work) / "export.part"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -90,7 +83,7 @@ def export(fleet: Fleet, code: str, out: Path) -> dict[str, Any]:
             for name, path in members.items():
                 archive.add(path, arcname=name, recursive=False)
         os.replace(partial, target)
-    digest = _sha256(target)
+    digest = sha256_of(target)
     head = description["audit_head"]
     fleet.journal(
         "export", code, file=str(target), sha256=digest, audit_seq=head["seq"] if head else 0
@@ -100,27 +93,9 @@ def export(fleet: Fleet, code: str, out: Path) -> dict[str, Any]:
 
 def _unpack(archive: Path, into: Path) -> dict[str, Any]:
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            names = tar.getnames()
-            if DESCRIPTION not in names:
-                raise FleetError(
-                    f"{archive} は団体のエクスポートではありません (export.json がありません)"
-                )
-            for name in names:
-                parts = PurePosixPath(name).parts
-                if not parts or name.startswith("/") or ".." in parts:
-                    raise FleetError(f"エクスポートに安全でない名前があります: {name}")
-            tar.extractall(into, filter="data")
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise FleetError(f"エクスポートを読めません (壊れています): {exc}") from exc
-    description: dict[str, Any] = json.loads((into / DESCRIPTION).read_text(encoding="utf-8"))
-    if description.get("format") != FORMAT:
-        raise FleetError(f"知らない形式のエクスポートです: {description.get('format')!r}")
-    for name, digest in description["files"].items():
-        path = into / name
-        if not path.is_file() or _sha256(path) != digest:
-            raise FleetError(f"エクスポートの {name} が目録と一致しません (壊れています)")
-    return description
+        return unpack(archive, into, DESCRIPTION, FORMAT, "エクスポート")
+    except ArchiveError as exc:
+        raise FleetError(str(exc)) from exc
 
 
 def import_(fleet: Fleet, archive: Path, *, admin_url: str, host: str | None) -> dict[str, Any]:
@@ -163,7 +138,7 @@ def import_(fleet: Fleet, archive: Path, *, admin_url: str, host: str | None) ->
             remove_member(fleet, member, admin_url)
             raise
     events, problems = _audit_events(fleet, member)
-    fleet.journal("import", member.code, file=str(archive), sha256=_sha256(archive))
+    fleet.journal("import", member.code, file=str(archive), sha256=sha256_of(archive))
     return {
         "code": member.code,
         "name": member.name,
@@ -188,7 +163,7 @@ def remove(fleet: Fleet, code: str, *, admin_url: str) -> dict[str, Any]:
             f"madoguchi fleet export {code} --out DIR を実行してください"
         )
     archive = Path(exported["file"])
-    if not archive.is_file() or _sha256(archive) != exported["sha256"]:
+    if not archive.is_file() or sha256_of(archive) != exported["sha256"]:
         raise FleetError(
             f"最後のエクスポート {archive} が見つからないか、内容が変わっています。"
             "もう一度エクスポートしてください"
