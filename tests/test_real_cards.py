@@ -292,7 +292,10 @@ def _valid_value(field: dict) -> st.SearchStrategy[str]:
             r"0[0-9]{9,10}|0[0-9]-[0-9]{4}-[0-9]{4}|0[0-9]{2}-[0-9]{3,4}-[0-9]{4}", fullmatch=True
         ),
         "digits": st.text(alphabet="0123456789", min_size=digits or 1, max_size=digits or longest),
-        "choice": st.sampled_from(field.get("choices") or [""]),
+        # A choice the catalog refuses (公務員 → 所属庁: `refused`) is not a valid value.
+        "choice": st.sampled_from(
+            [c for c in field.get("choices") or [""] if c not in field.get("refused", {})]
+        ),
         "corporate_number": st.just("7000012050002"),
         "my_number": st.just("123456789018"),
         "text": st.text(
