@@ -312,6 +312,11 @@ def test_a_fleet_in_sqlite_files_refuses_bad_input_and_writes_its_units(tmp_path
             )
             assert (unit, done.returncode, done.stderr.strip()) == (unit, 0, "")
 
+    # Every municipality's backup, each its own archive.
+    saved = as_json(fleet(env, "backup", "--out", str(tmp_path / "backups"), "--json"))
+    assert [(r["code"], r["ok"]) for r in saved["backups"]] == [(CHIYODA, True), ("250007", True)]
+    assert all(Path(r["file"]).stat().st_size > 0 for r in saved["backups"])
+
     # The prefecture's 県内の状況 gathers each municipality's counts, never its database.
     gathered = as_json(
         fleet(env, "counts", "--out", str(tmp_path / "counts"), "--into", "250007", "--json")

@@ -167,6 +167,17 @@ def status(fleet: Fleet, codes: list[str] | None, parallel: int) -> list[dict[st
     return list(each(members, one, parallel, "稼働状況"))
 
 
+def _written(member: Member, done: Outcome, path: Path) -> dict[str, Any]:
+    """A municipality's file written by a step (a backup, its counts), or why not."""
+    return {
+        "code": member.code,
+        "name": member.name,
+        "ok": done.ok,
+        "file": str(path) if done.ok else None,
+        "error": None if done.ok else done.reason(),
+    }
+
+
 def backup(fleet: Fleet, out: Path, codes: list[str] | None, parallel: int) -> list[dict[str, Any]]:
     """`backup create` for each municipality, into ``out``/<団体コード>-<時刻>.tar.gz."""
     out = out.resolve()
@@ -175,14 +186,9 @@ def backup(fleet: Fleet, out: Path, codes: list[str] | None, parallel: int) -> l
 
     def one(member: Member) -> dict[str, Any]:
         target = out / f"{member.code}-{stamp}.tar.gz"
-        done = run(fleet, member, ["backup", "create", str(target), "--json"])
-        return {
-            "code": member.code,
-            "name": member.name,
-            "ok": done.ok,
-            "file": str(target) if done.ok else None,
-            "error": None if done.ok else done.reason(),
-        }
+        return _written(
+            member, run(fleet, member, ["backup", "create", str(target), "--json"]), target
+        )
 
     return list(each(fleet.chosen(codes), one, parallel, "バックアップ"))
 
@@ -198,14 +204,9 @@ def counts(
 
     def one(member: Member) -> dict[str, Any]:
         path = out / f"{member.code}.json"
-        done = run(fleet, member, ["insights", "export-counts", "--out", str(path)])
-        return {
-            "code": member.code,
-            "name": member.name,
-            "ok": done.ok,
-            "file": str(path) if done.ok else None,
-            "error": None if done.ok else done.reason(),
-        }
+        return _written(
+            member, run(fleet, member, ["insights", "export-counts", "--out", str(path)]), path
+        )
 
     sources = [m for m in fleet.members() if target is None or m.code != target.code]
     rows = list(each(sources, one, parallel, "集計の書き出し"))
