@@ -3,6 +3,8 @@ handed over or told to the applicant until the last step approves; every step au
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -286,3 +288,33 @@ def test_a_comment_with_a_mention_tells_a_colleague_and_never_the_applicant(
     page = client.get("/applications/notices/").content.decode()
     waiting = page[page.index('data-testid="notices-decisions"') :]
     assert received.receipt_number not in waiting[: waiting.index("</section>")]
+
+
+def test_the_header_count_is_the_sum_of_the_groups_and_follows_every_change(
+    received, reviewer, counter_clerk, make_staff
+):
+    """The count runs one kept statement: it must say what the お知らせ page lists, after a
+    read, a new application, a reply and a move to another 課 alike."""
+    from madoguchi.applications.actions.reads import record_view
+    from madoguchi.applications.notifications import count_for, notices_for
+    from madoguchi.vocabulary import Role
+    from tests.factories import make_application
+
+    def listed(user) -> int:
+        return sum(len(rows) for rows in notices_for(user, limit=1000).values())
+
+    clerk = counter_clerk
+    assert count_for(clerk) == listed(clerk) >= 1  # the new application
+    record_view(received, clerk)
+    assert count_for(clerk) == listed(clerk)
+    make_application(received_at=timezone.now() + dt.timedelta(days=-1))
+    due = make_application()
+    Application.objects.filter(pk=due.pk).update(
+        due_date=timezone.localdate() + dt.timedelta(days=1)
+    )
+    assert count_for(clerk) == listed(clerk) >= 2
+    kaigo = make_staff("kaigo2", Role.COUNTER_CLERK, "kaigo")
+    assert count_for(kaigo) == listed(kaigo) == 0  # another 課's applications are not theirs
+    clerk.department = kaigo.department
+    clerk.save()
+    assert count_for(clerk) == listed(clerk) == 0

@@ -23,6 +23,11 @@ NARROW_MATCH = 5000
 FILED_RECEIPT = re.compile(r"[CM][0-9]{12}", re.ASCII)
 
 
+def department_procedure_ids(department_id: int) -> list[int]:
+    """The procedures one department handles (what its staff may see)."""
+    return list(Procedure.objects.filter(department_id=department_id).values_list("id", flat=True))
+
+
 class ApplicationQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> ApplicationQuerySet:
         """The department boundary: staff see their own department's procedures only."""
@@ -38,8 +43,7 @@ class ApplicationQuerySet(models.QuerySet):
         """The applications of one department's procedures. The procedure ids go as a list,
         not a join: the database then filters each row by its own column, whatever index it
         walks."""
-        mine = Procedure.objects.filter(department_id=department_id).values_list("id")
-        return self.filter(procedure_id__in=[pk for (pk,) in mine])
+        return self.filter(procedure_id__in=department_procedure_ids(department_id))
 
     def search(self, text: str) -> ApplicationQuerySet:
         """Digits: 受付番号 or 宛名番号, exactly. Anything else: the start of the applicant's
