@@ -20,7 +20,7 @@ from madoguchi.applications.actions.decisions import (
     set_route,
 )
 from madoguchi.applications.actions.workflow import change_status
-from madoguchi.applications.models import Application, PortalStatusUpdate
+from madoguchi.applications.models import Application, CorrectionReply, PortalStatusUpdate
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
@@ -313,6 +313,26 @@ def test_the_header_count_is_the_sum_of_the_groups_and_follows_every_change(
         due_date=timezone.localdate() + dt.timedelta(days=1)
     )
     assert count_for(clerk) == listed(clerk) >= 2
+    # A 補正回答 not yet read is told (an open application's, of the clerk's procedures)
+    # until the clerk opens the application after it came.
+    notices = notices_for(clerk)
+    assert received.pk not in {a.pk for a in notices["answered"]}
+    CorrectionReply.objects.create(
+        application=received,
+        receipt_number="2026120100000778",
+        submitted_at=timezone.now(),
+        file_name="r.zip",
+        package=b"",
+        package_sha256="0" * 64,
+        signer_serial="1",
+        form={},
+        previous_form={},
+    )
+    assert [a.pk for a in notices_for(clerk)["answered"]] == [received.pk]
+    assert count_for(clerk) == listed(clerk)
+    record_view(Application.objects.get(pk=received.pk), clerk)
+    assert notices_for(clerk)["answered"] == []
+    assert count_for(clerk) == listed(clerk)
     kaigo = make_staff("kaigo2", Role.COUNTER_CLERK, "kaigo")
     assert count_for(kaigo) == listed(kaigo) == 0  # another 課's applications are not theirs
     clerk.department = kaigo.department

@@ -57,7 +57,9 @@ def _queries(user: User) -> dict[str, QuerySet[Any]]:
     """Each group of お知らせ as a query, newest or most urgent first."""
     read = ApplicationRead.objects.filter(user=user, application=OuterRef("pk"))
     open_mine = Application.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
-    unread_reply = CorrectionReply.objects.filter(application=OuterRef("pk")).exclude(
+    # The replies not read since they came (few), then their applications: not a probe of
+    # the replies for every open application of the department.
+    unread_replies = CorrectionReply.objects.exclude(
         Exists(
             ApplicationRead.objects.filter(
                 user=user,
@@ -65,7 +67,7 @@ def _queries(user: User) -> dict[str, QuerySet[Any]]:
                 last_read_at__gte=OuterRef("received_at"),
             )
         )
-    )
+    ).values("application_id")
     unread_mention = ApplicationRead.objects.filter(
         user=user, application=OuterRef("application_id"), last_read_at__gte=OuterRef("created_at")
     )
@@ -76,7 +78,7 @@ def _queries(user: User) -> dict[str, QuerySet[Any]]:
         .exclude(Exists(unread_mention))
         .select_related("application", "author")
         .order_by("-created_at"),
-        "answered": open_mine.filter(Exists(unread_reply))
+        "answered": open_mine.filter(pk__in=unread_replies)
         .select_related("procedure")
         .order_by("-status_changed_at"),
         "new": open_mine.exclude(Exists(read)).select_related("procedure").order_by("-received_at"),
