@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-from madoguchi.lib.codes import is_valid_municipality_code
+from madoguchi.lib.codes import is_prefecture_code, is_valid_municipality_code
 
 
 @register()
@@ -29,8 +29,7 @@ def municipality_code(app_configs: Any, **kwargs: Any) -> list[Warning | Error]:
                 id="madoguchi.E001",
             )
         ]
-    # A prefecture's own code is NN000C (the three digits after the prefecture are 000).
-    prefecture = code[2:5] == "000"
+    prefecture = is_prefecture_code(code)
     if prefecture and not settings.PREFECTURE_MODE:
         return [
             Warning(

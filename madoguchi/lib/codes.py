@@ -29,6 +29,11 @@ def is_valid_municipality_code(value: str) -> bool:
     return is_digits(value, 6) and municipality_check_digit(value[:5]) == int(value[5])
 
 
+def is_prefecture_code(value: str) -> bool:
+    """A prefecture's own code is NN000C (the three digits after the prefecture are 000)."""
+    return value[2:5] == "000"
+
+
 def corporate_check_digit(base: str) -> int:
     """法人番号 (財務省令第70号 §2): the first digit is 9 − (Σ Pn×Qn mod 9), where Pn is the
     n-th digit from the right of the 12-digit base and Qn is 1 for odd n, 2 for even n."""

@@ -140,9 +140,8 @@ def migrate(fleet: Fleet, canary: str | None, parallel: int) -> MigrateReport:
     return report
 
 
-def status(fleet: Fleet, codes: list[str] | None, parallel: int) -> list[dict[str, Any]]:
+def status(fleet: Fleet, parallel: int) -> list[dict[str, Any]]:
     """Each municipality's `madoguchi status`: its parts, and whether all are well."""
-    members = fleet.chosen(codes)
 
     def one(member: Member) -> dict[str, Any]:
         done = run(fleet, member, ["status", "--json"], timeout=120)
@@ -164,7 +163,7 @@ def status(fleet: Fleet, codes: list[str] | None, parallel: int) -> list[dict[st
             "error": None if done.ok else ("、".join(failing) or done.reason()),
         }
 
-    return list(each(members, one, parallel, "稼働状況"))
+    return list(each(fleet.members(), one, parallel, "稼働状況"))
 
 
 def _written(member: Member, done: Outcome, path: Path) -> dict[str, Any]:
@@ -178,7 +177,7 @@ def _written(member: Member, done: Outcome, path: Path) -> dict[str, Any]:
     }
 
 
-def backup(fleet: Fleet, out: Path, codes: list[str] | None, parallel: int) -> list[dict[str, Any]]:
+def backup(fleet: Fleet, out: Path, parallel: int) -> list[dict[str, Any]]:
     """`backup create` for each municipality, into ``out``/<団体コード>-<時刻>.tar.gz."""
     out = out.resolve()
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -190,7 +189,7 @@ def backup(fleet: Fleet, out: Path, codes: list[str] | None, parallel: int) -> l
             member, run(fleet, member, ["backup", "create", str(target), "--json"]), target
         )
 
-    return list(each(fleet.chosen(codes), one, parallel, "バックアップ"))
+    return list(each(fleet.members(), one, parallel, "バックアップ"))
 
 
 def counts(

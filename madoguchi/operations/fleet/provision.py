@@ -133,11 +133,6 @@ def write_keys(fleet: Fleet, code: str, given: dict[str, str] | None = None) -> 
         _private_file(folder / name, (given or {}).get(name) or make())
 
 
-def read_keys(fleet: Fleet, code: str) -> dict[str, str]:
-    folder = fleet.secrets_dir(code)
-    return {name: (folder / name).read_text(encoding="utf-8").strip() for name in KEYS}
-
-
 def write_database_url(fleet: Fleet, code: str, url: str) -> None:
     fleet.secrets_dir(code).mkdir(mode=0o700, parents=True, exist_ok=True)
     _private_file(fleet.secrets_dir(code) / "database_url", url)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from madoguchi.lib.codes import is_valid_municipality_code
+from madoguchi.lib.codes import is_prefecture_code, is_valid_municipality_code
 
 FORMAT = "madoguchi-fleet/1"
 FIRST_PORT = 8101
@@ -45,8 +45,8 @@ class Member:
 
     @property
     def is_prefecture(self) -> bool:
-        """A prefecture's own code is NN000C (都道府県 mode: no 番号紐付情報)."""
-        return self.code[2:5] == "000"
+        """都道府県 mode: a prefecture has no 番号紐付情報."""
+        return is_prefecture_code(self.code)
 
 
 def check_code(code: str) -> str:
@@ -102,10 +102,6 @@ class Fleet:
         raise FleetError(
             f"団体コード {code} はこのフリートにありません (madoguchi fleet list で確認できます)"
         )
-
-    def chosen(self, codes: list[str] | None) -> list[Member]:
-        """The members named (in that order), or every one."""
-        return [self.get(code) for code in codes] if codes else self.members()
 
     def next_port(self) -> int:
         used = {m.port for m in self.members()}

@@ -173,11 +173,8 @@ def nginx_site(members: list[Member]) -> str:
         "server {\n    listen 443 ssl default_server;\n    server_name _;\n"
         "    ssl_reject_handshake on;\n}\n"
     )
-    return head + "".join("\n" + SERVER.format(**vars_of(m)) for m in members)
-
-
-def vars_of(member: Member) -> dict[str, object]:
-    return {"host": member.host, "name": member.name, "code": member.code, "port": member.port}
+    servers = (SERVER.format(host=m.host, name=m.name, code=m.code, port=m.port) for m in members)
+    return head + "".join("\n" + server for server in servers)
 
 
 def write(fleet: Fleet, out: Path, program: str) -> list[Path]:

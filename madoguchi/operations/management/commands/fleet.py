@@ -152,7 +152,7 @@ class Command(MadoguchiCommand):
             )
 
     def do_status(self, fleet: Fleet, admin_url: str, options: dict[str, Any]) -> None:
-        rows = actions.status(fleet, None, options["parallel"])
+        rows = actions.status(fleet, options["parallel"])
         self.answer(
             options,
             {"municipalities": rows},
@@ -166,7 +166,7 @@ class Command(MadoguchiCommand):
             raise CommandError(f"異常のある団体: {' '.join(failing)}")
 
     def do_backup(self, fleet: Fleet, admin_url: str, options: dict[str, Any]) -> None:
-        rows = actions.backup(fleet, options["out"], None, options["parallel"])
+        rows = actions.backup(fleet, options["out"], options["parallel"])
         self.answer(
             options,
             {"backups": rows},
