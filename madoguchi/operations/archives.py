@@ -1,11 +1,14 @@
 """The archives madoguchi writes and reads back (a backup, a municipality's export): a tar
-with a manifest naming every member's SHA-256, unpacked only whole and only when every
-member matches — nothing is touched before that has passed."""
+with a manifest naming every member's SHA-256, written whole (mode 0600, on disk before it
+is named) and unpacked only whole and only when every member matches — nothing is touched
+before that has passed."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import tarfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -21,6 +24,24 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def write(
+    partial: Path, manifest: str, document: dict[str, Any], members: dict[str, Path], gzip: bool
+) -> None:
+    """The manifest and the members into ``partial`` (a new file only its owner reads),
+    synced to disk; the caller renames it to its name."""
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as raw:
+        with tarfile.open(fileobj=raw, mode="w:gz" if gzip else "w") as archive:
+            data = json.dumps(document, ensure_ascii=False, indent=2).encode()
+            info = tarfile.TarInfo(manifest)
+            info.size, info.mode = len(data), 0o600
+            archive.addfile(info, io.BytesIO(data))
+            for name, path in members.items():
+                archive.add(path, arcname=name, recursive=False)
+        raw.flush()
+        os.fsync(raw.fileno())
 
 
 def _safe(name: str) -> bool:

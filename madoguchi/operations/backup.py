@@ -16,8 +16,6 @@ an older version is still restored as before.
 from __future__ import annotations
 
 import errno
-import io
-import json
 import os
 import shutil
 import tarfile
@@ -37,7 +35,7 @@ from madoguchi.audit.models import ChainHead
 from madoguchi.intake.models import QuarantinedPackage
 from madoguchi.relay.passes import relay_spool
 
-from .archives import ArchiveError, sha256_of, unpack
+from .archives import ArchiveError, sha256_of, unpack, write
 from .database_copy import BackupError, dump, load
 
 FORMAT = "madoguchi-backup/1"
@@ -108,15 +106,7 @@ def _create(target: Path) -> dict[str, Any]:
             "files": {name: sha256_of(path) for name, path in members.items()},
         }
         partial = Path(work) / "archive.part"
-        with tarfile.open(partial, "w:gz") as archive:
-            data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mode = len(data), 0o600
-            archive.addfile(info, io.BytesIO(data))
-            for name, path in members.items():
-                archive.add(path, arcname=name, recursive=False)
-        with open(partial, "rb") as f:
-            os.fsync(f.fileno())
+        write(partial, MANIFEST, manifest, members, gzip=True)
         os.replace(partial, target)
     return manifest
 

@@ -11,18 +11,16 @@ never carried), restores it, and checks the audit chain against its anchors.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
 
-from madoguchi.operations.archives import ArchiveError, sha256_of, unpack
+from madoguchi.operations.archives import ArchiveError, sha256_of, unpack, write
 
 from . import provision
 from .actions import prepare
@@ -74,14 +72,7 @@ def export(fleet: Fleet, code: str, out: Path) -> dict[str, Any]:
             "files": {name: sha256_of(path) for name, path in members.items()},
         }
         partial = Path(work) / "export.part"
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as archive:
-            data = json.dumps(description, ensure_ascii=False, indent=2).encode()
-            info = tarfile.TarInfo(DESCRIPTION)
-            info.size, info.mode = len(data), 0o600
-            archive.addfile(info, io.BytesIO(data))
-            for name, path in members.items():
-                archive.add(path, arcname=name, recursive=False)
+        write(partial, DESCRIPTION, description, members, gzip=False)
         os.replace(partial, target)
     digest = sha256_of(target)
     head = description["audit_head"]
