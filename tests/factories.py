@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from madoguchi.applications.models import Application
+from madoguchi.applications.models import Application, CorrectionReply
 from madoguchi.procedures.models import Procedure
 from madoguchi.vocabulary import Identification, Status
 
@@ -51,3 +51,18 @@ def make_application(
     Application.objects.filter(pk=application.pk).update(received_at=received_at)
     application.received_at = received_at
     return application
+
+
+def make_reply(application: Application, receipt_number: str) -> CorrectionReply:
+    """A 補正回答 to ``application`` received now, its package not the point."""
+    return CorrectionReply.objects.create(
+        application=application,
+        receipt_number=receipt_number,
+        submitted_at=timezone.now(),
+        file_name="r.zip",
+        package=b"",
+        package_sha256="0" * 64,
+        signer_serial="1",
+        form={},
+        previous_form={},
+    )

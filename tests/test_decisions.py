@@ -20,7 +20,7 @@ from madoguchi.applications.actions.decisions import (
     set_route,
 )
 from madoguchi.applications.actions.workflow import change_status
-from madoguchi.applications.models import Application, CorrectionReply, PortalStatusUpdate
+from madoguchi.applications.models import Application, PortalStatusUpdate
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.intake.actions import import_package
@@ -298,7 +298,7 @@ def test_the_header_count_is_the_sum_of_the_groups_and_follows_every_change(
     from madoguchi.applications.actions.reads import record_view
     from madoguchi.applications.notifications import count_for, notices_for
     from madoguchi.vocabulary import Role
-    from tests.factories import make_application
+    from tests.factories import make_application, make_reply
 
     def listed(user) -> int:
         return sum(len(rows) for rows in notices_for(user, limit=1000).values())
@@ -317,17 +317,7 @@ def test_the_header_count_is_the_sum_of_the_groups_and_follows_every_change(
     # until the clerk opens the application after it came.
     notices = notices_for(clerk)
     assert received.pk not in {a.pk for a in notices["answered"]}
-    CorrectionReply.objects.create(
-        application=received,
-        receipt_number="2026120100000778",
-        submitted_at=timezone.now(),
-        file_name="r.zip",
-        package=b"",
-        package_sha256="0" * 64,
-        signer_serial="1",
-        form={},
-        previous_form={},
-    )
+    make_reply(received, "2026120100000778")
     assert [a.pk for a in notices_for(clerk)["answered"]] == [received.pk]
     assert count_for(clerk) == listed(clerk)
     record_view(Application.objects.get(pk=received.pk), clerk)

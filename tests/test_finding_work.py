@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from conftest import sign_in
 from madoguchi.applications.forms import period_start
-from madoguchi.applications.models import Application, CorrectionReply
+from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
 from madoguchi.lib.wareki import to_wareki_short
 from madoguchi.vocabulary import Status
-from tests.factories import make_application
+from tests.factories import make_application, make_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -63,17 +63,7 @@ def test_an_answered_correction_is_marked_and_found_by_its_own_number(
 ):
     answered = make_application(status=Status.IN_REVIEW)
     make_application(name="佐藤　一郎", status=Status.IN_REVIEW)
-    CorrectionReply.objects.create(
-        application=answered,
-        receipt_number="2026120100000777",
-        submitted_at=timezone.now(),
-        file_name="r.zip",
-        package=b"",
-        package_sha256="0" * 64,
-        signer_serial="1",
-        form={},
-        previous_form={},
-    )
+    make_reply(answered, "2026120100000777")
     sign_in(client, counter_clerk)
     page = client.get("/applications/", {"answered": "on"})
     assert listed(page) == {answered.receipt_number}
