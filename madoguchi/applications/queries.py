@@ -124,9 +124,7 @@ BIGRAMS = {
 
 
 def _bigram_match(ids: models.QuerySet[Any, int], key: str) -> models.QuerySet[Any, int]:
-    where = BIGRAMS.get(connection.vendor)
-    if where is None:
-        return ids.filter(Q(name_key__contains=key) | Q(kana_key__contains=key))
+    where = BIGRAMS[connection.vendor]  # the two databases madoguchi runs on (DESIGN §5)
     return ids.extra(where=[where], params=[key])  # noqa: S610 (a parameter, not text)
 
 
