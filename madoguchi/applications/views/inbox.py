@@ -61,6 +61,7 @@ from ..models import (
 )
 from ..queries import ORDERS, ApplicationQuerySet, InvalidCursor, keyset_page
 from .columns import COLUMNS, choices_of, columns_of
+from .rows import rows_html
 
 PAGE_SIZE = 50
 # The session's key for the list a clerk works through (detail pages' 前へ/次へ).
@@ -124,21 +125,22 @@ def _inbox(request: HttpRequest, applications: ApplicationQuerySet, title: str) 
     for key in ("after", "before"):
         query.pop(key, None)
     shown = columns_of(user)
+    rows = inbox_rows(page.items, user)
+    labels = {
+        "form_errors": _("不備あり"),
+        "overdue": _("期限超過"),
+        "unread": _("新着"),
+        "answered": _("補正回答あり"),
+        "duplicate": _("重複の可能性"),
+    }
     context = {
         "form": form,
         "options": form.options(),
         "page": page,
-        "rows": inbox_rows(page.items, user),
-        "labels": {
-            "form_errors": _("不備あり"),
-            "overdue": _("期限超過"),
-            "unread": _("新着"),
-            "answered": _("補正回答あり"),
-            "duplicate": _("重複の可能性"),
-        },
+        "rows": rows,
+        "rows_html": rows_html(rows, shown, labels),
         "title": title,
         "columns": [(key, COLUMNS[key]) for key in shown],
-        "shows_name": "applicant_name" in shown,
         "column_choices": choices_of(user),
         # The conditions behind 「その他の条件」 in use: the panel opens on them.
         "more_filters": sum(1 for name in MORE_FILTERS if request.GET.get(name)),
