@@ -128,3 +128,38 @@ def test_the_worker_gives_sqlite_the_statistics_to_walk_the_inbox_in_order(catal
     assert "TEMP B-TREE FOR ORDER BY" in plan()  # no statistics: the department sorted
     assert Worker(relay_spool()).one_pass() == []
     assert "application_inbox" in plan() and "TEMP B-TREE" not in plan()
+
+
+def test_sqlite_finds_open_applications_by_deadline_through_the_partial_index(reviewer):
+    """期限超過 and the お知らせ's 「明日が期限」 ask for the open applications by due date:
+    SQLite uses the partial index only when the statement holds its condition's codes as
+    written, so the open statuses go into the statement, not as parameters."""
+    from django.db import connection
+
+    from madoguchi.applications.models import Application
+    from madoguchi.applications.notifications import _queries
+    from madoguchi.operations.worker import refresh_planner_statistics
+    from madoguchi.vocabulary import Status
+    from tests.factories import make_application
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL proves the index's condition from parameters too")
+    today = timezone.localdate()
+    late = make_application("jidou-teate-nintei")
+    Application.objects.filter(pk=late.pk).update(due_date=today - dt.timedelta(days=2))
+    done = make_application("jidou-teate-nintei")
+    Application.objects.filter(pk=done.pk).update(
+        due_date=today - dt.timedelta(days=2), status=Status.COMPLETED
+    )
+    for _ in range(50):
+        make_application("jidou-teate-nintei")
+    overdue = Application.objects.overdue(today)
+    assert list(overdue) == [late]
+    refresh_planner_statistics()  # as the worker does
+    # The 期限超過 list most overdue first; the count of those due tomorrow, unordered.
+    due_tomorrow = _queries(reviewer)["due_tomorrow"].order_by()
+    for query in (overdue.order_by("due_date", "id"), due_tomorrow):
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            assert "application_open_due" in " ".join(str(row[-1]) for row in cursor.fetchall())

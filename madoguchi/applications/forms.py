@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.models import Department, User
 from madoguchi.procedures.models import Procedure
-from madoguchi.vocabulary import CLOSED_STATUSES, OPEN_STATUSES, Channel, Identification, Status
+from madoguchi.vocabulary import CLOSED_STATUSES, Channel, Identification, Status
 
 from .models import ApplicationRead, CorrectionReply, DuplicateSuspicion
 from .queries import ApplicationQuerySet
@@ -216,8 +216,7 @@ class InboxFilterForm(ApplicationFilterForm):
                 id__in=ApplicationRead.objects.filter(user=self.user).values("application_id")
             )
         if data["answered"]:
-            applications = applications.filter(
-                status__in=OPEN_STATUSES,
+            applications = applications.open_only().filter(
                 id__in=CorrectionReply.objects.values("application_id"),
             )
         return applications

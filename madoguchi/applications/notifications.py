@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from madoguchi.accounts.models import User
-from madoguchi.vocabulary import OPEN_STATUSES, DecisionState, StepState
+from madoguchi.vocabulary import DecisionState, StepState
 
 from .models import (
     Application,
@@ -56,7 +56,7 @@ def decisions_waiting_for(user: User) -> QuerySet[Decision]:
 def _queries(user: User) -> dict[str, QuerySet[Any]]:
     """Each group of お知らせ as a query, newest or most urgent first."""
     read = ApplicationRead.objects.filter(user=user, application=OuterRef("pk"))
-    open_mine = Application.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
+    open_mine = Application.objects.visible_to(user).open_only()
     # The replies not read since they came (few), then their applications: not a probe of
     # the replies for every open application of the department.
     unread_replies = CorrectionReply.objects.exclude(
@@ -121,7 +121,8 @@ def _count_statement(
     parts: list[str] = []
     params: list[Any] = []
     for number, query in enumerate(_queries(user).values()):
-        sql, values = query.values_list("pk")[:CAP].query.sql_with_params()
+        # Unordered: a count needs no order, and an order would walk the inbox index.
+        sql, values = query.order_by().values_list("pk")[:CAP].query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) notice_{number})")  # noqa: S608 (Django's SQL; values stay parameters)
         params.extend(values)
     return "SELECT " + ", ".join(parts), tuple(params)
