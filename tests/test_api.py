@@ -49,6 +49,30 @@ def test_a_token_is_needed(client, received):
     assert bad.json()["error"] == "unauthenticated"
 
 
+def test_a_token_is_noted_as_used_at_most_once_a_minute(client, received, counter_clerk):
+    """When a token was last used is kept, but a vendor polling every second does not write
+    a row each time."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    token, value = ApiToken.issue(counter_clerk, "test")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {value}"}
+    assert token.last_used_at is None
+    assert client.get("/api/v1/applications", **headers).status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+    client.get("/api/v1/applications", **headers)
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - dt.timedelta(minutes=2))
+    client.get("/api/v1/applications", **headers)
+    token.refresh_from_db()
+    assert token.last_used_at > first - dt.timedelta(seconds=1)
+    assert token.last_used_at <= timezone.now()
+
+
 def test_the_list_keeps_to_the_department(client, received, counter_clerk, kaigo_clerk):
     mine = call(client, counter_clerk, "get", "applications").json()
     assert (

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -249,7 +250,8 @@ class ApiToken(models.Model):
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> ApiToken | None:
-        """The live token of an ``Authorization: Bearer`` header, noted as used; else None."""
+        """The live token of an ``Authorization: Bearer`` header, noted as used (at most
+        once a minute: a write on every call serialised a vendor's polling); else None."""
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
@@ -258,6 +260,9 @@ class ApiToken(models.Model):
             .filter(token_sha256=hash_token(header[7:].strip()), revoked_at__isnull=True)
             .first()
         )
-        if token is not None:
-            cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        if token is not None and (
+            token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1)
+        ):
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token
