@@ -95,3 +95,27 @@ def test_windows_31j_writes_every_character_as_the_c_library_s_cp932_does():
         assert (error.start, error.end) == (2, 3)  # the place in the whole text
     else:
         raise AssertionError("𠮷 is not in CP932")
+
+
+def test_a_record_is_held_back_for_exactly_the_value_a_value_by_value_check_names():
+    """The export checks a whole record in two searches; whatever the values, it names the
+    same first value and reason as checking each value on its own would."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from madoguchi.lib.cells import file_problem, row_problem
+
+    pieces = st.sampled_from(
+        ["山田", "1", "-5", "=", "+", "@", "－", "＝", " ", "\u3000", "\ufeff", "\u200b",
+         "\u00ad", "\n", "\t", "\r", "\x1e", "\u202e", ".", "a"]
+    )  # fmt: skip
+    value = st.lists(pieces, max_size=4).map("".join)
+
+    @given(st.lists(value, max_size=6))
+    def agrees(values: list[str]) -> None:
+        expected = next(
+            ((i, p) for i, v in enumerate(values) if (p := file_problem(v)) is not None), None
+        )
+        assert row_problem(values) == expected
+
+    agrees()
