@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import PurePosixPath
 from typing import Any
@@ -20,7 +21,9 @@ from .fields import FIELD_TYPES, field_type, sealed
 # The value types themselves live in procedures/fields/, one class each.
 GROUP = "group"
 GROUP_LABEL = gettext_lazy("繰り返し(表)")
-GROUP_KEY = re.compile(r"^([a-z][a-z0-9_]*)\.([1-9][0-9]{0,2})\.([a-z][a-z0-9_]*)$")
+# An entry of a group, after the group's id: ".<n>.<field>".
+_ENTRY = r"\.([1-9][0-9]{0,2})\.([a-z][a-z0-9_]*)"
+GROUP_KEY = re.compile(rf"^([a-z][a-z0-9_]*){_ENTRY}$")
 SOURCE_RE = re.compile(
     r"^(form\.[a-z0-9_]+(\.[1-9][0-9]{0,2}\.[a-z0-9_]+)?"
     r"|application\.(receipt_number|submitted_date)|resident\.atena_number)$"
@@ -338,6 +341,13 @@ def slot_limits(
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _entry_keys(groups: tuple[str, ...]) -> re.Pattern[str]:
+    """GROUP_KEY for these groups only, a key per line."""
+    names = "|".join(re.escape(group) for group in groups)
+    return re.compile(f"^({names}){_ENTRY}$", re.MULTILINE)
+
+
 def slot_overflow(
     limits: dict[str, tuple[str, int]], form: dict[str, Any]
 ) -> tuple[str, str] | None:
@@ -346,11 +356,12 @@ def slot_overflow(
     a clerk, never cut."""
     if not limits:
         return None
-    entries: dict[str, set[int]] = {}
-    for key in form:
-        found = GROUP_KEY.match(key)
-        if found and found.group(1) in limits:
-            entries.setdefault(found.group(1), set()).add(int(found.group(2)))
+    # One search over all the keys, a line each (an export asks this of every record). A
+    # key with a line break of its own can only add a line that counts too many, never hide
+    # a real entry: at worst a record is held back for a clerk.
+    entries: dict[str, set[str]] = {}
+    for group_id, number, _field in _entry_keys(tuple(limits)).findall("\n".join(form)):
+        entries.setdefault(group_id, set()).add(number)  # no leading zeros: one text a number
     for group_id, (label, most) in limits.items():  # in the form's order of groups
         numbers = entries.get(group_id, set())
         if len(numbers) > most:

@@ -7,13 +7,21 @@ the apps that declare them."""
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.db import models
 
 
 def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key.encode()) for key in settings.MY_NUMBER_KEYS])
+    return _fernet_of(tuple(settings.MY_NUMBER_KEYS))
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_of(keys: tuple[str, ...]) -> MultiFernet:
+    """Built once for a set of keys, not for every value (an export unseals each record)."""
+    return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
 def encrypt_bytes(data: bytes) -> bytes:
