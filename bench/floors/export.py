@@ -1,9 +1,11 @@
 """The floor of a 方式4 export: a process that reads the waiting records of one procedure
-(the application's columns, its 宛名番号 and its form), writes them as a CP932 CSV with the
-catalog's columns, and marks them sent, in one transaction. Start-up included, as for
-`madoguchi export batch`; no framework.
+(the application's columns, its 宛名番号, its form and the form's sealed 個人番号, opened
+with the keys in FLOOR_MY_NUMBER_KEYS — the bytes a core system needs carry the number, not
+its mask), writes them as a CP932 CSV with the catalog's columns, and marks them sent, in
+one transaction. Start-up included, as for `madoguchi export batch`; no framework.
 
-    python bench/floors/export.py --database PATH|URL --procedure-pk N --out FILE
+    FLOOR_MY_NUMBER_KEYS=k1,k2 python bench/floors/export.py --database PATH|URL \
+        --procedure-pk N --out FILE
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sqlite3
 from typing import Any
+
+from cryptography.fernet import Fernet, MultiFernet
 
 
 def connect(database: str) -> tuple[Any, str]:
@@ -36,8 +41,10 @@ def main() -> None:
     (definition,) = cursor.fetchone()
     definition = json.loads(definition) if isinstance(definition, str) else definition
     columns = [c["source"] for c in definition["export"]["columns"]]
+    keys = MultiFernet([Fernet(k) for k in os.environ["FLOOR_MY_NUMBER_KEYS"].split(",")])
     cursor.execute(
-        "SELECT d.id, a.receipt_number, a.submitted_at, r.atena_number, a.form"  # noqa: S608
+        "SELECT d.id, a.receipt_number, a.submitted_at, r.atena_number, a.form,"  # noqa: S608
+        " a.form_secrets"
         " FROM linking_delivery d JOIN applications_application a ON a.id = d.application_id"
         " LEFT JOIN residents_resident r ON r.id = a.resident_id"
         # What madoguchi held back for a clerk is not written by it either.
@@ -49,8 +56,10 @@ def main() -> None:
         writer = csv.writer(f)
         writer.writerow([c["header"] for c in definition["export"]["columns"]])
         while rows := cursor.fetchmany(2000):
-            for pk, receipt_number, submitted_at, atena_number, form in rows:
+            for pk, receipt_number, submitted_at, atena_number, form, secrets in rows:
                 form = json.loads(form) if isinstance(form, str) else form
+                if secrets is not None:
+                    form = form | json.loads(keys.decrypt(bytes(secrets)))
                 values = {
                     "application.receipt_number": receipt_number,
                     "application.submitted_date": str(submitted_at)[:10],
