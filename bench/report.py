@@ -65,7 +65,9 @@ def database_name() -> str:
     return f"PostgreSQL {number // 10000}.{number % 100}"
 
 
-def table(figures: list[Figure]) -> str:
+def table(figures: list[Figure], *, ratios: bool = True) -> str:
+    """The figures as a table; ``ratios=False`` (``--quick``) leaves the ratio out, as its
+    sizes are too small for one to mean anything (start-up and a few rows)."""
     header = ("benchmark", "figure", "database", "madoguchi", "floor", "ratio", "target", "peak")
     rows = [header]
     for f in figures:
@@ -76,7 +78,7 @@ def table(figures: list[Figure]) -> str:
                 f.database,
                 f"{f.madoguchi:,.2f} {f.unit}",
                 f"{f.floor:,.2f}" if f.floor else "—",
-                f"×{f.ratio:.2f}" if f.ratio else "—",
+                f"×{f.ratio:.2f}" if f.ratio and ratios else "—",
                 f.target,
                 f"{f.peak_mib:.0f} MiB" if f.peak_mib else "—",
             )

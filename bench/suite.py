@@ -108,7 +108,9 @@ def main() -> int:
     if args.json:
         print(json.dumps({"machine": describe(), "figures": [f.__dict__ for f in figures]}))
     else:
-        print(table(figures))
+        print(table(figures, ratios=not args.quick))
+        if args.quick:
+            print("\n--quick: small sizes, to see that each benchmark runs; no ratio is printed")
         print(f"\nmachine: {describe()}")
     return 0 if len(figures) >= len(chosen) else 1
 
