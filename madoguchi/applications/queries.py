@@ -158,7 +158,7 @@ class _InCodes(Lookup):
         codes = [str(code) for code in self.rhs.value]
         if not codes or not all(_CODE.fullmatch(code) for code in codes):
             raise ValueError(f"not vocabulary codes: {codes!r}")
-        return f"{lhs} IN ({', '.join(repr(code) for code in codes)})", lhs_params
+        return f"{lhs} IN ({', '.join(repr(code) for code in codes)})", list(lhs_params)
 
 
 class _EqualsAny(Lookup):
