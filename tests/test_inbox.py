@@ -372,3 +372,20 @@ def test_a_latin_name_and_a_variant_kanji_are_found_however_typed(client, catalo
     sign_in(client, counter_clerk)
     for text, found in (("smith", smith), ("Smith John", smith), ("森鴎外", ogai)):
         assert listed(client.get("/applications/", {"q": text})) == [found.receipt_number], text
+
+
+def test_an_applicants_markup_is_shown_as_text_in_every_column(client, catalog, counter_clerk):
+    """The rows are written by views/rows.py, not the template: every value an applicant
+    signed is escaped there, in the cells and in the title attributes, and a bidi control
+    is shown by its code."""
+    hostile = make_application(
+        name='<b onmouseover="x()">山田</b>\u202e', kana="ヤマダ\"'><script>alert(1)</script>"
+    )
+    sign_in(client, counter_clerk)
+    page = client.get("/applications/").content.decode()
+    row = re.search(rf'<tr data-receipt-number="{hostile.receipt_number}".*?</tr>', page, re.S)
+    assert row is not None
+    cells = row.group()
+    assert "<b " not in cells and "<script>" not in cells
+    assert "&lt;b onmouseover=&quot;x()&quot;&gt;山田&lt;/b&gt;[U+202E]" in cells
+    assert 'title="ヤマダ&quot;&#x27;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in cells
