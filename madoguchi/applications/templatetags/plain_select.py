@@ -1,6 +1,6 @@
 """``{% select name choices %}``: a plain ``<select>`` from a form's ``options()`` (value,
 label, selected). The included template it replaces cost four template nodes per option —
-about 2 ms of the inbox's nine lists on every page (bench/README.md, 2026-12-04)."""
+about 2 ms of the inbox's nine lists on every page (bench/README.md, "2026-12-03, evening")."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 A row is about fifty template nodes (a loop over the clerk's chosen columns, a test per
 column, the badges); at fifty rows that was 7–8 ms of a 27 ms page (bench/README.md,
-2026-12-04). The same markup from plain string formatting costs well under a millisecond.
+"2026-12-03, evening"). The same markup from plain string formatting costs well under a
+millisecond.
 Every value is escaped here, as the template's autoescape did; only the markup is trusted.
 """
 
