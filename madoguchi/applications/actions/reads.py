@@ -24,14 +24,16 @@ from ..sealing import my_number_keys
 def record_view(application: Application, viewer: User) -> None:
     """Reading an application's personal data is itself an audited event; the first read by
     this member of staff also ends its 新着 for them, and each notes when they last saw it.
-    One transaction for both: one commit (a disk flush) per view, not two."""
-    record_read(application, viewer, AuditAction.APPLICATION_VIEWED)
+    One transaction for both: one commit (a disk flush) per view, not two. The audit
+    event goes last: it locks the chain's head, which every audited action of every clerk
+    waits for, so the lock is held for the append and the commit only."""
     ApplicationRead.objects.bulk_create(
         [ApplicationRead(application=application, user=viewer, last_read_at=timezone.now())],
         update_conflicts=True,
         unique_fields=["user", "application"],
         update_fields=["last_read_at"],
     )
+    record_read(application, viewer, AuditAction.APPLICATION_VIEWED)
 
 
 def record_list_export(reader: User, query: str, count: int) -> None:
