@@ -84,12 +84,14 @@ def _entry(event: AuditEvent) -> Entry:
 
 
 def timeline(application: Application) -> Timeline:
-    """Three index range reads over (target, action, seq), whatever the history's length."""
+    """Index range reads over (target, action, seq), whatever the history's length: the
+    changes, the latest reads, and the reads counted only when there are more than shown."""
     kind, key = application.audit_target
     events = AuditEvent.objects.filter(target_type=kind, target_id=key).select_related("actor")
     reads = events.filter(action__in=FOLDED)
+    latest = list(reads.order_by("-seq")[: LATEST_READS + 1])
     return Timeline(
         entries=[_entry(e) for e in events.filter(action__in=SHOWN).order_by("seq")],
-        reads=reads.count(),
-        latest_reads=[_entry(e) for e in reads.order_by("-seq")[:LATEST_READS]],
+        reads=len(latest) if len(latest) <= LATEST_READS else reads.count(),
+        latest_reads=[_entry(e) for e in latest[:LATEST_READS]],
     )
