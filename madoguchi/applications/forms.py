@@ -65,8 +65,16 @@ def colleagues(user: User) -> Any:
     return staff.filter(department_id=user.department_id)
 
 
+def colleague_choices(user: User) -> list[tuple[str, str]]:
+    """(id, name) of each colleague for a 担当者 list: the two columns a name needs, not
+    whole rows of staff (passwords included) on every page that lists them."""
+    people = colleagues(user).only("id", "username", "display_name")
+    return [(str(u.pk), str(u)) for u in people]
+
+
 class PlainOptions(forms.Form):
-    """A form whose choices a template renders as a plain loop (applications/_select.html)."""
+    """A form whose choices a template writes as a plain list ({% select %},
+    templatetags/plain_select.py)."""
 
     def options(self) -> dict[str, list[tuple[str, str, bool]]]:
         """Each choice field's (value, label, selected), for plain <option> loops: the
@@ -171,7 +179,7 @@ class InboxFilterForm(ApplicationFilterForm):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         # Read once: the filter's list and the bulk assignment's list show the same staff.
-        self.colleague_choices = [(str(u.pk), str(u)) for u in colleagues(user)]
+        self.colleague_choices = colleague_choices(user)
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("すべて")),
             ("me", _("自分")),
@@ -247,7 +255,7 @@ class BulkForm(forms.Form):
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", "—"),
             ("none", _("未割当にする")),
-            *((str(u.pk), str(u)) for u in colleagues(user)),
+            *colleague_choices(user),
         ]
 
 
@@ -258,7 +266,7 @@ class AssignForm(PlainOptions):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("担当なし")),
-            *((str(u.pk), str(u)) for u in colleagues(user)),
+            *colleague_choices(user),
         ]
 
 
