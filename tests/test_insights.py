@@ -379,3 +379,8 @@ def test_the_prefecture_view_is_the_sum_of_the_municipalities_files(
     with pytest.raises(CommandError, match="days 1 行目: 件数が正しくありません"):
         call_command("insights", "load-counts", str(files[1]), stdout=io.StringIO())
     assert prefecture_view(start, today).total.received == view.total.received
+    chuo["days"][0]["received"], chuo["exported_at"] = 1, "昨日"
+    files[1].write_text(json.dumps(chuo, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CommandError, match="exported_at: 日時が正しくありません"):
+        call_command("insights", "load-counts", str(files[1]), stdout=io.StringIO())
+    assert prefecture_view(start, today).total.received == view.total.received

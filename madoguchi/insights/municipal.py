@@ -126,14 +126,21 @@ def load_counts(data: bytes) -> MunicipalityCounts:
             )
         )
     through = document.get("counted_through")
+    counted_through = _date(through, "counted_through") if through else None
+    try:
+        exported_at = dt.datetime.fromisoformat(str(document.get("exported_at")))
+    except ValueError:
+        raise CountsError(
+            f"exported_at: 日時が正しくありません ({document.get('exported_at')!r})"
+        ) from None
     names = document.get("procedures") or {}
     with transaction.atomic():
         MunicipalityCounts.objects.filter(code=code).delete()
         municipality = MunicipalityCounts.objects.create(
             code=code,
             name=name,
-            counted_through=_date(through, "counted_through") if through else None,
-            exported_at=dt.datetime.fromisoformat(str(document.get("exported_at"))),
+            counted_through=counted_through,
+            exported_at=exported_at,
             sha256=hashlib.sha256(data).hexdigest(),
             procedure_names={str(k): str(v) for k, v in names.items()},
         )
