@@ -181,8 +181,7 @@ def main() -> None:
             "serve",
             "--port",
             str(port),
-            "--threads",
-            "16",
+            # As madoguchi-web.service runs it: the default threads, a process per core.
             "--processes",
             str(args.processes),
         ],  # fmt: skip
