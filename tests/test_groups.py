@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from conftest import sign_in
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import import_package
 from madoguchi.lib.wareki import iso_to_wareki
 from madoguchi.linking.models import Delivery
+from madoguchi.linking.plugins import core_system
+from madoguchi.linking.records import HeldBack, RecordSource
 from madoguchi.procedures.catalog import BUILTIN_DIR, load_catalog
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import CatalogError, validate_form
@@ -182,6 +185,25 @@ def test_more_children_than_the_layout_has_slots_are_held_back_not_cut(
 
     answer = pull_record(client, configure, capsys, application.receipt_number)
     assert answer.status_code == 409 and answer.json()["error"] == "held_back"
+
+
+def test_every_form_of_an_overflowing_shape_is_held_back_whatever_came_before(catalog) -> None:
+    """The slot count is remembered per set of form keys: a form of five children is held
+    back after a form of three was not, and again after it, each with its own receipt number."""
+    procedure = Procedure.objects.get(procedure_id="jidou-teate-nintei", version="2026.3")
+    builder = core_system(procedure.core_system).records(procedure)
+    five = children_form(CHILDREN + [CHILDREN[2], CHILDREN[2]])
+    three = children_form(CHILDREN)
+    now = timezone.now()
+    answers = [
+        builder.values(RecordSource(f"20261201000004{n:02d}", now, form, ""))
+        for n, form in enumerate([three, five, three, five | {"applicant_name": "別人"}])
+    ]
+    assert [type(a) for a in answers] == [list, HeldBack, list, HeldBack]
+    assert [a.receipt_number for a in answers if isinstance(a, HeldBack)] == [
+        "2026120100000401",
+        "2026120100000403",
+    ]
 
 
 def test_the_print_view_of_three_children_fits_a4_and_reads_back_whole(

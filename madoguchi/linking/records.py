@@ -118,6 +118,10 @@ def _outside_repertoire(values: list[str]) -> tuple[int, str] | None:
     return None
 
 
+# How many different sets of form keys a RecordBuilder remembers the slot count of.
+_SHAPES = 1024
+
+
 class RecordBuilder:
     """The records of one procedure version in one layout (a plugin's: plugin.records)."""
 
@@ -135,12 +139,21 @@ class RecordBuilder:
         self._getters = [column_getter(c["source"]) for c in columns]
         self._types = [source_type(procedure, c["source"]) for c in columns]
         self._limits = slot_limits(procedure.fields, columns)
+        # Whether a group overflows depends on the form's keys only, and most forms of a
+        # file share a few sets of keys: each set is counted once (up to _SHAPES of them).
+        self._overflow: dict[tuple[str, ...], tuple[str, str] | None] = {}
 
     def values(self, record: RecordSource) -> list[str] | HeldBack:
         """The record's values, column by column; or why it is held back. A group with more
         entries than the layout has slots, or a value with a control character, a bidi
         control or a formula start (lib/cells.py), is carried exactly or not at all."""
-        overflow = slot_overflow(self._limits, record.form)
+        shape = tuple(record.form)
+        try:
+            overflow = self._overflow[shape]
+        except KeyError:
+            overflow = slot_overflow(self._limits, record.form)
+            if len(self._overflow) < _SHAPES:
+                self._overflow[shape] = overflow
         if overflow:
             return HeldBack(record.receipt_number, overflow[0], "", overflow[1])
         values = [get(record) for get in self._getters]
