@@ -117,16 +117,13 @@ class RecordWriter:
         """One record's values (checked by the RecordBuilder), mapped and encoded at once
         (values never hold NUL, and no CP932 byte sequence contains 0x00), cell by cell only
         to name a problem."""
-        cells = self.gaiji.apply("\x00".join(values)).split("\x00")
+        mapped = self.gaiji.apply("\x00".join(values))
         try:
             if not self.fixed:
-                return self._line(cells)
-            data = "\x00".join(cells).encode(self.encoding).split(b"\x00")
-        except UnicodeEncodeError:
-            return self._problem(receipt_number, values, cells)
-        if any(len(d) > w for d, w in zip(data, self.widths, strict=True)):
-            return self._problem(receipt_number, values, cells)
-        return fixedwidth.record(data, self.widths)
+                return self._line(mapped.split("\x00"))
+            return fixedwidth.record(mapped.encode(self.encoding).split(b"\x00"), self.widths)
+        except (UnicodeEncodeError, ValueError):  # a character, or a field too long
+            return self._problem(receipt_number, values, mapped.split("\x00"))
 
     def _problem(self, receipt_number: str, values: list[str], cells: list[str]) -> HeldBack:
         for column, width, raw, value in zip(self.columns, self.widths, values, cells, strict=True):
