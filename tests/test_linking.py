@@ -549,6 +549,32 @@ def test_names_are_exported_exactly_or_held_back_with_their_field(
     assert Application.objects.get(receipt_number="2026112600000703").status == "handed_off"
 
 
+def test_a_value_longer_than_its_fixed_width_is_held_back_not_cut(
+    trusted, reviewer, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    """A fixed-length file holds a value whole or not at all: a name longer than its field
+    (a form error the clerk let through) is held back naming the field and both lengths,
+    and the record beside it goes out; the CSV, without widths, carries it."""
+    from madoguchi.linking.batch import fixed_width
+    from madoguchi.procedures.models import Procedure
+
+    procedure = Procedure.objects.get(procedure_id="jidou-teate-nintei", version="2026.1")
+    width = fixed_width(procedure, "form.applicant_name")
+    long_name = "山" * (width // 2 + 1)
+    for receipt, name in (("2026112600000801", long_name), ("2026112600000802", "山田　花子")):
+        form = {"applicant_name": name, "applicant_address": "東京都千代田区1-1"}
+        import_package(build(trusted.ca, spec(receipt, form=form)), f"{receipt}.zip")
+    make_ready(Application.objects.all(), reviewer)
+    report = export("fixed", tmp_path / "a", capsys, django_capture_on_commit_callbacks)
+    [held] = report["held_back"]
+    assert (held["receipt_number"], held["column"]) == ("2026112600000801", "請求者氏名")
+    assert held["reason"] == f"{2 * len(long_name)}バイトで、項目の長さ{width}バイトを超えます"
+    assert set(records(report, "fixed")) == {"2026112600000802"}
+    report = export("csv-cp932", tmp_path / "b", capsys, django_capture_on_commit_callbacks)
+    assert report["held_back"] == []
+    assert records(report, "csv-cp932")["2026112600000801"][3] == long_name.encode("cp932")
+
+
 def test_a_character_a_core_system_cannot_take_is_flagged_at_intake_not_at_hand_over(
     named, trusted, client, reviewer
 ):
