@@ -13,6 +13,10 @@ from madoguchi.linking.reconcile import ResultFileError, import_results
 
 
 class Command(MadoguchiCommand):
+    # A command a timer runs every night: the installation's checks are `madoguchi check`'s
+    # (docs/deployment.md); run here they import every screen's module to check the URLs,
+    # a third of a second a run that writes no screen.
+    requires_system_checks: list[str] = []
     help = "基幹システム連携 (方式4: 一括取込ファイルの出力と取込結果の読込)"
 
     def add_arguments(self, parser: CommandParser) -> None:
