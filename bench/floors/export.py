@@ -1,11 +1,12 @@
 """The floor of a 方式4 export: a process that reads the waiting records of one procedure
 (the application's columns, its 宛名番号, its form and the form's sealed 個人番号, opened
 with the keys in FLOOR_MY_NUMBER_KEYS — the bytes a core system needs carry the number, not
-its mask), writes them as a CP932 CSV with the catalog's columns, and marks them sent, in
-one transaction. Start-up included, as for `madoguchi export batch`; no framework.
+its mask), writes them in the catalog's columns as a CP932 CSV or, given the layout's byte
+widths, as CP932 fixed-length records (each field padded with spaces, CRLF), and marks them
+sent, in one transaction. Start-up included, as for `madoguchi export batch`; no framework.
 
     FLOOR_MY_NUMBER_KEYS=k1,k2 python bench/floors/export.py --database PATH|URL \
-        --procedure-pk N --out FILE
+        --procedure-pk N --out FILE [--widths W1,W2,…]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import csv
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -33,7 +35,9 @@ def main() -> None:
     parser.add_argument("--database", required=True)
     parser.add_argument("--procedure-pk", type=int, required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--widths", default="", help="fixed-length: each column's bytes")
     args = parser.parse_args()
+    widths = [int(w) for w in args.widths.split(",")] if args.widths else None
     db, p = connect(args.database)
     cursor = db.cursor()
     query = f"SELECT definition FROM procedures_procedure WHERE id = {p}"  # noqa: S608
@@ -52,9 +56,20 @@ def main() -> None:
         [args.procedure_pk],
     )
     sent = []
-    with open(args.out, "w", encoding="cp932", errors="replace", newline="") as f:
-        writer = csv.writer(f)
+    if widths is None:
+        out: Any = open(args.out, "w", encoding="cp932", errors="replace", newline="")  # noqa: SIM115
+        writer = csv.writer(out)
         writer.writerow([c["header"] for c in definition["export"]["columns"]])
+        write: Callable[[list[Any]], object] = writer.writerow
+    else:
+        out = open(args.out, "wb")  # noqa: SIM115
+
+        def write(values: list[Any]) -> object:
+            # One encoding of the whole record (no value holds NUL), then each field padded.
+            cells = "\x00".join(map(str, values)).encode("cp932", "replace").split(b"\x00")
+            return out.write(b"".join(map(bytes.ljust, cells, widths)) + b"\r\n")
+
+    with out:
         while rows := cursor.fetchmany(2000):
             for pk, receipt_number, submitted_at, atena_number, form, secrets in rows:
                 form = json.loads(form) if isinstance(form, str) else form
@@ -65,9 +80,7 @@ def main() -> None:
                     "application.submitted_date": str(submitted_at)[:10],
                     "resident.atena_number": atena_number or "",
                 }
-                writer.writerow(
-                    [values.get(c, form.get(c.removeprefix("form."), "")) for c in columns]
-                )
+                write([values.get(c, form.get(c.removeprefix("form."), "")) for c in columns])
                 sent.append(pk)
     update = db.cursor()
     for start in range(0, len(sent), 2000):
