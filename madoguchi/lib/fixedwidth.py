@@ -34,7 +34,7 @@ def decode_field(cell: bytes, encoding: str = "cp932", padding: str = " ") -> st
 
 def record(cells: Sequence[bytes], widths: Sequence[int]) -> bytes:
     """Fields padded to their widths, then CRLF; a field longer than its width is a
-    ValueError (callers check first and hold the record back, naming the field)."""
+    ValueError (the batch writer holds such a record back for a clerk, naming the field)."""
     if len(cells) != len(widths):
         raise ValueError("as many fields as widths")
     # map over the pairs rather than a generator: a batch file writes a record a few µs.
