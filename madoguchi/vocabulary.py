@@ -8,6 +8,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def labels_of(vocabulary: type[models.TextChoices]) -> dict[str, str]:
+    """Each code's label in the active language, translated once: for a page that names
+    many rows' codes (Django's get_FOO_display translates every choice for each row)."""
+    return {code: str(label) for code, label in vocabulary.choices}
+
+
 class Role(models.TextChoices):
     COUNTER_CLERK = "counter_clerk", _("窓口担当")
     REVIEWER = "reviewer", _("審査担当")

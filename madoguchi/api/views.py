@@ -23,7 +23,7 @@ from madoguchi.endpoints import ApiError, Invalid, Router, Security
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.actions import reveal_my_number
 from madoguchi.residents.models import Resident
-from madoguchi.vocabulary import Channel, Status
+from madoguchi.vocabulary import Channel, Status, labels_of
 
 from .schemas import (
     CounterApplicationIn,
@@ -49,10 +49,6 @@ def staff_member(request: HttpRequest, _path: dict[str, Any]) -> User:
     return token.user
 
 
-def status_labels() -> dict[str, str]:
-    return {code: str(label) for code, label in Status.choices}
-
-
 router = Router(
     Security("bearer", "職員の API トークン", staff_member), not_found=_("申請が見つかりません")
 )
@@ -70,7 +66,7 @@ def summary(application: Application, labels: dict[str, str] | None = None) -> d
             "name": application.procedure.name,
         },
         "status": application.status,
-        "status_label": (labels or status_labels()).get(application.status, application.status),
+        "status_label": (labels or labels_of(Status)).get(application.status, application.status),
         "identification": application.identification,
         "applicant_name": application.applicant_name,
         "submitted_at": application.submitted_at,
@@ -107,7 +103,7 @@ def application_list(request: HttpRequest, user: User, *, query: ListQuery) -> d
         )
     except InvalidCursor:
         raise ApiError(400, "invalid_cursor", _("after が不正です")) from None
-    labels = status_labels()
+    labels = labels_of(Status)
     return {
         "count": page.count,
         "count_is_capped": page.count_is_capped,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.vocabulary import Identification, Status
+from madoguchi.vocabulary import Identification, Status, labels_of
 
 from .models import Application
 
@@ -52,9 +52,9 @@ def _value(action: int, value: object) -> str:
         return _("未割当") if action == AuditAction.APPLICATION_ASSIGNED else "—"
     labels: dict[str, str] = {}
     if action in (AuditAction.APPLICATION_STATUS_CHANGED, AuditAction.DECISION_DRAFTED):
-        labels = {code: str(label) for code, label in Status.choices}
+        labels = labels_of(Status)
     elif action == AuditAction.IDENTIFICATION_CHANGED:
-        labels = {code: str(label) for code, label in Identification.choices}
+        labels = labels_of(Identification)
     return labels.get(str(value), str(value))
 
 

@@ -24,7 +24,7 @@ from madoguchi.lib.card_issuance import prefecture_of_code
 from madoguchi.lib.cells import spreadsheet_csv
 from madoguchi.lib.method_costs import Choice, InputError, Method, choose
 from madoguchi.procedures.models import Procedure
-from madoguchi.vocabulary import Channel, Identification, Status
+from madoguchi.vocabulary import Channel, Identification, Status, labels_of
 
 from . import queries
 from .methods import measured_volume
@@ -190,16 +190,16 @@ def _charts(
         )
     )
     backlog, taken = queries.backlog(scope)
-    status_labels = dict(Status.choices)
+    status_labels = labels_of(Status)
     charts += [
         Chart(
             id="backlog",
             title=_("処理中の申請(ステータス別)"),
             kind="bar",
-            labels=[str(status_labels[s]) for s in backlog.by_status],
+            labels=[status_labels[s] for s in backlog.by_status],
             series=[{"label": _("件数"), "data": list(backlog.by_status.values())}],
             columns=[_("ステータス"), _("件数")],
-            rows=[[str(status_labels[s]), n] for s, n in backlog.by_status.items()],
+            rows=[[status_labels[s], n] for s, n in backlog.by_status.items()],
             extra={"overdue": backlog.overdue, "total": backlog.total, "taken": taken},
         ),
         Chart(

@@ -43,6 +43,7 @@ from madoguchi.vocabulary import (
     Channel,
     Identification,
     Status,
+    labels_of,
 )
 from madoguchi.web import bad_request
 
@@ -256,7 +257,7 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
         Q(first_id__in=ids) | Q(second_id__in=ids), settled_at__isnull=True
     ).values_list("first_id", "second_id"):
         doubtful.update(pair)
-    channel_labels = {code: str(label) for code, label in Channel.choices}
+    channel_labels = labels_of(Channel)
     # 開庁日 or 暦日 of each procedure on the page, read out of the definitions by the
     # database (Procedure.processing_unit without parsing whole catalog entries).
     units = {
@@ -266,8 +267,8 @@ def inbox_rows(applications: list[Application], user: User) -> list[dict[str, An
         ).values_list("pk", "definition__processing_days_unit")
     }
     closed = closed_days()
-    status_labels = {code: str(label) for code, label in Status.choices}
-    identification_labels = {code: str(label) for code, label in Identification.choices}
+    status_labels = labels_of(Status)
+    identification_labels = labels_of(Identification)
     link = reverse("applications:detail", args=["0"])[: -len("0/")]
     today = timezone.localdate()
     day = to_wareki_short if user.era_dates else dt.date.isoformat
