@@ -30,12 +30,16 @@ _NUMBER = re.compile(r"[+\-][0-9 .\-]*", re.ASCII)
 _FIRST = itemgetter(slice(0, 1))  # a value's first character, "" for an empty one
 
 
+def _invisible(character: str) -> bool:
+    """Whitespace (a line feed, the full-width space) or a format character (U+FEFF,
+    U+200B, U+200E …): what a spreadsheet may skip before it sees the ``=``."""
+    return character.isspace() or unicodedata.category(character) == "Cf"
+
+
 def _after_invisible(value: str) -> str:
-    """The value from its first visible character: leading whitespace (a line feed, the
-    full-width space) and format characters (U+FEFF, U+200B, U+200E …) skipped, as a
-    spreadsheet may skip them before it sees the ``=``."""
+    """The value from its first visible character."""
     for index, character in enumerate(value):
-        if not (character.isspace() or unicodedata.category(character) == "Cf"):
+        if not _invisible(character):
             return value[index:]
     return ""
 
@@ -81,12 +85,8 @@ def file_problem(value: str) -> str | None:
 @functools.cache
 def _may_start_formula() -> frozenset[str]:
     """The first characters of a value that may start a formula: a formula start itself, or
-    whitespace or a format character that _after_invisible skips. Built on first use:
-    finding the format characters reads the whole Unicode table."""
-    skipped = (
-        c for c in map(chr, range(0x110000)) if c.isspace() or unicodedata.category(c) == "Cf"
-    )
-    return frozenset(FORMULA_START).union(skipped)
+    a character _after_invisible skips. Built on first use: it reads the whole Unicode table."""
+    return frozenset(FORMULA_START).union(filter(_invisible, map(chr, range(0x110000))))
 
 
 def row_problem(values: list[str]) -> tuple[int, str] | None:
