@@ -314,6 +314,43 @@ def test_the_card_rates_show_the_municipality_against_prefecture_and_nation(
     assert "39.1%" in page and "28.5%" in page and "30.0%" in page
 
 
+# 府中市 is a city of 東京都 and of 広島県; the country's table lists both.
+FUCHU_ROWS = """特別区・市,東京都,府中市,"260,274","100,000",38.4%
+特別区・市,広島県,府中市,"38,000","19,000",50.0%
+"""
+
+
+def test_the_card_rates_tell_apart_municipalities_of_the_same_name(
+    db: None, settings, administrator, client, tmp_path
+) -> None:
+    """The card table names municipalities, not codes: a row is the municipality's when its
+    prefecture is the one the municipality code names and its name is the configured one —
+    also when that is configured with its prefecture (広島県府中市)."""
+    (tmp_path / "cards.csv").write_text(CARD_TABLE + FUCHU_ROWS, encoding="utf-8")
+    call_command(
+        "insights", "load-card-issuance", str(tmp_path / "cards.csv"), stdout=io.StringIO()
+    )
+    files = []
+    for code, name in (("132063", "府中市"), ("342084", "広島県府中市")):
+        settings.MUNICIPALITY_CODE, settings.MUNICIPALITY_NAME = code, name
+        files.append(tmp_path / f"{code}.json")
+        files[-1].write_text(json.dumps(export_counts(), ensure_ascii=False), encoding="utf-8")
+    call_command("insights", "load-counts", *map(str, files), stdout=io.StringIO())
+
+    today = timezone.localdate()
+    view = prefecture_view(today - dt.timedelta(days=30), today)
+    assert [(m.code, m.card_rate) for m in view.municipalities] == [
+        ("132063", 38.4),
+        ("342084", 50.0),
+    ]
+    # The municipality's own chart: itself, its prefecture and the nation.
+    settings.MUNICIPALITY_CODE, settings.MUNICIPALITY_NAME = "132063", "府中市"
+    sign_in(client, administrator)
+    page = client.get("/insights/").content.decode()
+    assert "38.4%" in page and "28.5%" in page and "39.1%" in page
+    assert "50.0%" not in page
+
+
 def test_the_prefecture_view_is_the_sum_of_the_municipalities_files(
     history, settings, administrator, counter_clerk, client, tmp_path
 ) -> None:

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from madoguchi.lib.card_issuance import place_of
 from madoguchi.lib.codes import is_valid_municipality_code
 from madoguchi.lib.kpi import percentile_of_histogram, share
 from madoguchi.procedures.models import Procedure
@@ -245,15 +246,19 @@ def prefecture_view(start: dt.date, end: dt.date) -> PrefectureView:
 
 def _card_rates(lines: list[Line]) -> dt.date | None:
     """The マイナンバーカード交付率 of each municipality at the newest 基準日 loaded, matched
-    by name (the table names municipalities, not codes)."""
+    by prefecture and name (the table names municipalities, not codes); a table without a
+    prefecture column (one prefecture's own) by name."""
     newest = CardIssuance.objects.order_by("-base_date").values_list("base_date", flat=True)
     base_date = newest.first()
     if base_date is None:
         return None
     rates = {
-        row.municipality: float(row.computed_rate)
-        for row in CardIssuance.objects.filter(base_date=base_date).exclude(municipality="")
+        (prefecture, municipality): float(rate)
+        for prefecture, municipality, rate in CardIssuance.objects.filter(base_date=base_date)
+        .exclude(municipality="")
+        .values_list("prefecture", "municipality", "computed_rate")
     }
     for line in lines:
-        line.card_rate = rates.get(line.name)
+        prefecture, name = place_of(line.code, line.name)
+        line.card_rate = rates.get((prefecture, name), rates.get(("", name)))
     return base_date

@@ -58,6 +58,14 @@ def prefecture_of_code(municipality_code: str) -> str:
     return PREFECTURES[number - 1] if 1 <= number <= len(PREFECTURES) else ""
 
 
+def place_of(municipality_code: str, name: str) -> tuple[str, str]:
+    """(都道府県, 市区町村) as the table names a municipality: its prefecture from its code —
+    a name alone is not enough (府中市 is in 東京都 and in 広島県, 森町 in 北海道 and in 静岡県) —
+    and its name without the prefecture, should it be configured as 東京都府中市."""
+    prefecture = prefecture_of_code(municipality_code)
+    return prefecture, name.strip().removeprefix(prefecture)
+
+
 def parse_date(text: str) -> dt.date | None:
     """YYYY-MM-DD, YYYY/MM/DD or 和暦 (令和3年12月1日), else None."""
     text = unicodedata.normalize("NFKC", text).strip()
