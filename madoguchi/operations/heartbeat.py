@@ -13,7 +13,9 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from madoguchi.jobs import JobState
 from madoguchi.linking.models import Delivery
+from madoguchi.minutes.models import AudioPiece
 from madoguchi.notices.models import LetterRun
 from madoguchi.relay.spool import Spool
 
@@ -67,7 +69,12 @@ def _age(at: dt.datetime) -> float:
 
 
 # The parts, as the command and the 稼働状況 screen name them.
-PART_LABELS = {"database": "データベース", "worker": "ワーカー", "relay": "連携サーバ"}
+PART_LABELS = {
+    "database": "データベース",
+    "worker": "ワーカー",
+    "relay": "連携サーバ",
+    "minutes": "会議録の文字起こし",
+}
 
 
 def database_problem() -> str | None:
@@ -128,7 +135,24 @@ def report(spool: Spool) -> list[PartStatus]:
                 dict(relay.get("backlog") or {}),  # type: ignore[call-overload]
             )
         )
+    stuck = _minutes_waiting_for_speech()
+    if stuck is not None:
+        parts.append(stuck)
     return parts
+
+
+def _minutes_waiting_for_speech() -> PartStatus | None:
+    """会議録 audio a worker put back for want of speech to text (the model or the package
+    missing on its host): the audio waits, the clerk sees why on the meeting's page, and
+    monitoring sees a failing part until an administrator installs it. None when no audio
+    waits so (most installations never report this part)."""
+    waiting = AudioPiece.objects.filter(state=JobState.WAITING).exclude(error="")
+    reason = waiting.order_by("id").values_list("error", flat=True).first()
+    if reason is None:
+        return None
+    return PartStatus(
+        "minutes", "", False, "エラー", detail=reason, backlog={"audio": waiting.count()}
+    )
 
 
 def healthy(parts: list[PartStatus]) -> bool:
