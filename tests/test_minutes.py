@@ -9,10 +9,9 @@ import re
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 
 from conftest import sign_in
@@ -25,6 +24,7 @@ from madoguchi.minutes.models import AudioPiece, Meeting, Segment, SegmentVersio
 from madoguchi.minutes.tasks import transcribe_waiting, translate_waiting
 from madoguchi.operations.heartbeat import record_worker_beat
 from madoguchi.relay.passes import record_beat, relay_spool
+from tests.test_health import status
 from tests.test_letters import pdftotext, squeezed
 
 # Speech to text keeps both cores busy for seconds: it runs in the SQLite pass only, not
@@ -224,16 +224,6 @@ def test_english_on_request_stands_beside_each_segment(client, counter_clerk, me
     assert re.search(r"[A-Za-z]{3}", segment.english)
 
 
-def status(capsys: pytest.CaptureFixture[str]) -> tuple[bool, dict[str, dict[str, Any]]]:
-    """`madoguchi status --json`: whether it exited 0, and its parts by name."""
-    try:
-        call_command("status", "--json")
-        ok = True
-    except CommandError:
-        ok = False
-    return ok, {p["part"]: p for p in json.loads(capsys.readouterr().out)["parts"]}
-
-
 def test_without_a_model_the_audio_waits_with_the_reason(
     client, counter_clerk, meeting, settings, tmp_path, capsys
 ):
@@ -251,15 +241,16 @@ def test_without_a_model_the_audio_waits_with_the_reason(
     spool = relay_spool()
     record_worker_beat(spool, timezone.now(), [])
     record_beat(spool, started_at=time.time(), error=None, fetched=0)
-    ok, parts = status(capsys)
+    ok, report = status(capsys)
+    parts = {p["part"]: p for p in report["parts"]}
     assert not ok
     assert parts["minutes"]["state"] == "エラー" and parts["minutes"]["backlog"] == {"audio": 1}
     assert "音声認識のモデルがありません" in parts["minutes"]["detail"]
     # The model installed, the next pass transcribes the audio and the part is gone.
     settings.WHISPER_MODEL_DIR = model_dir
     assert transcribe_waiting() == 1
-    ok, parts = status(capsys)
-    assert ok and "minutes" not in parts
+    ok, report = status(capsys)
+    assert ok and "minutes" not in {p["part"] for p in report["parts"]}
 
 
 def test_a_broken_file_fails_with_its_reason_and_a_wrong_kind_is_refused(
