@@ -12,3 +12,18 @@
     });
   });
 })();
+
+// The search box asks as the clerk types (the form's "input changed delay:400ms"). Leaving the
+// box — by pressing the mouse on a result — also fires "change", which asked the same question
+// again; its answer replaced the list while the button was still down, the press and the
+// release then fell on two different links, and the click was lost: the clerk stayed on the
+// list. The box's "change" therefore stops before the form's trigger.
+(function () {
+  "use strict";
+  var search = document.getElementById("id_q");
+  if (search) {
+    search.addEventListener("change", function (event) {
+      event.stopPropagation();
+    });
+  }
+})();
