@@ -351,6 +351,28 @@ def test_the_card_rates_tell_apart_municipalities_of_the_same_name(
     assert "50.0%" not in page
 
 
+def test_a_prefectures_own_card_table_gives_the_municipalitys_line(
+    db: None, settings, administrator, client, tmp_path
+) -> None:
+    """A prefecture publishes its municipalities without a prefecture column: the chart then
+    finds the municipality by its name, as the prefecture's view does."""
+    (tmp_path / "tokyo.csv").write_text(
+        """東京都 マイナンバーカード交付状況(令和3年1月1日現在)
+区分,市区町村名,総数(人口),交付枚数,人口に対する交付枚数率
+都道府県,東京都,"13,834,925","3,945,964",28.5%
+特別区・市,府中市,"260,274","100,000",38.4%
+""",
+        encoding="utf-8",
+    )
+    call_command(
+        "insights", "load-card-issuance", str(tmp_path / "tokyo.csv"), stdout=io.StringIO()
+    )
+    settings.MUNICIPALITY_CODE, settings.MUNICIPALITY_NAME = "132063", "府中市"
+    sign_in(client, administrator)
+    page = client.get("/insights/").content.decode()
+    assert "38.4%" in page and "28.5%" in page
+
+
 def test_the_prefecture_view_is_the_sum_of_the_municipalities_files(
     history, settings, administrator, counter_clerk, client, tmp_path
 ) -> None:

@@ -270,15 +270,16 @@ def _card_chart() -> Chart | None:
         (prefecture or _("都道府県"), lambda r: r.prefecture == prefecture and not r.municipality),
         (
             town or _("市区町村"),
-            lambda r: bool(town) and r.prefecture == prefecture and r.municipality == town,
+            # A prefecture's own table has no prefecture column: its rows name the town only.
+            lambda r: bool(town) and r.prefecture in (prefecture, "") and r.municipality == town,
         ),
     ]
     found: dict[tuple[dt.date, int], float] = {}
     for row in CardIssuance.objects.filter(
         Q(kind__startswith="全国")
         | Q(municipality="", prefecture__in=("", prefecture))
-        | Q(prefecture=prefecture, municipality=town)
-    ).order_by("base_date", "id"):
+        | Q(prefecture__in=(prefecture, ""), municipality=town)
+    ).order_by("base_date", "-prefecture", "id"):  # a row naming the prefecture first
         for index, (_label, want) in enumerate(wanted):
             if want(row):
                 found.setdefault((row.base_date, index), float(row.computed_rate))
