@@ -66,3 +66,50 @@ def make_reply(application: Application, receipt_number: str) -> CorrectionReply
         form={},
         previous_form={},
     )
+
+
+# A counter form of 要介護認定 for the resident of the `resident` fixture (tests/conftest.py).
+KAIGO_NINTEI = {
+    "insured_number": "0000123456",
+    "applicant_name": "介護　太郎",
+    "applicant_kana": "カイゴ　タロウ",
+    "applicant_birth_date": "1945-04-01",
+    "applicant_postal_code": "100-0001",
+    "applicant_address": "東京都千代田区千代田1-1",
+    "applicant_phone": "03-1234-5678",
+}
+
+
+def procedure(procedure_id: str) -> Procedure:
+    return Procedure.current([procedure_id])[procedure_id]
+
+
+def complete_form(procedure_id: str, **given: str) -> dict[str, str]:
+    """A valid form of the catalog entry: every required item with a value of its type."""
+    samples = {
+        "text": "テスト",
+        "kana": "テスト",
+        "date": "2026-11-01",
+        "postal_code": "100-0001",
+        "phone": "03-1234-5678",
+        "corporate_number": "1234567890123",
+        "my_number": "123456789018",
+    }
+    form = {}
+    for field in procedure(procedure_id).fields:
+        if field["type"] == "group":  # one entry of the group
+            for sub in field["fields"]:
+                form[f"{field['id']}.1.{sub['id']}"] = sample(sub, samples)
+            continue
+        form[field["id"]] = sample(field, samples)
+    return form | given
+
+
+def sample(field: dict, samples: dict[str, str]) -> str:
+    """A valid value of the field's type."""
+    kind = field["type"]
+    if kind == "choice":
+        return str(field["choices"][0])
+    if kind == "digits":
+        return "1" * int(field.get("length") or min(6, field.get("max_length", 6)))
+    return samples[kind]

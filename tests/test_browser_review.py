@@ -233,7 +233,7 @@ def test_mail_is_keyed_in_beside_its_scan_and_needs_no_second_signature(
     受領した」 (what came by post is the signed original)."""
     from madoguchi.residents.models import Resident
     from pittari_sim.generate import tiny_png
-    from tests.test_channels import KAIGO_NINTEI, complete_form
+    from tests.factories import KAIGO_NINTEI, complete_form
 
     resident = Resident.objects.create(
         resident_code="98765432100",
@@ -276,7 +276,7 @@ def test_a_one_stop_counter_files_a_move_in_for_three_departments_in_one_visit(
     typed into one form survives filing the others; each application lands in its own 課."""
     from madoguchi.accounts.models import Department
     from madoguchi.residents.models import Resident
-    from tests.test_channels import complete_form
+    from tests.factories import complete_form
 
     counter_clerk.files_for.set(Department.objects.filter(code__in=["hoiku", "kaigo"]))
     parent = Resident.objects.create(

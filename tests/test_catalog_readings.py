@@ -7,7 +7,7 @@ import pytest
 
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.schema import validate_form
-from tests.test_channels import complete_form
+from tests.factories import complete_form
 from tests.test_my_number_fields import APPLICANT, CHILD, SPOUSE
 
 pytestmark = pytest.mark.django_db

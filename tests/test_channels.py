@@ -1,4 +1,5 @@
-"""Every channel, one workflow: the counter (書かない窓口), the mail, and 重複の可能性."""
+"""Every channel, one workflow: the counter (書かない窓口) and the mail (重複の可能性:
+test_channels_duplicates.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from django.utils import timezone
 
 from conftest import sign_in
 from madoguchi.accounts.models import ApiToken
-from madoguchi.applications.actions.duplicates import settle_duplicate
 from madoguchi.applications.actions.filing import (
     PaperFile,
     file_application,
@@ -21,79 +21,18 @@ from madoguchi.applications.actions.filing import (
 from madoguchi.applications.actions.workflow import change_status
 from madoguchi.applications.models import (
     Application,
-    DuplicateSuspicion,
     PortalStatusUpdate,
 )
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.intake.actions import import_package
 from madoguchi.lib.mynumber import MASKED
 from madoguchi.lib.office_calendar import deadline
 from madoguchi.procedures.life_events import life_events
 from madoguchi.procedures.models import Procedure
-from madoguchi.residents.models import Resident
-from madoguchi.vocabulary import Channel, Identification, Role, Settlement, Status
-from tests.factories import make_application
+from madoguchi.vocabulary import Channel, Identification, Role, Status
+from tests.factories import KAIGO_NINTEI, complete_form, procedure
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-KAIGO_NINTEI = {
-    "insured_number": "0000123456",
-    "applicant_name": "介護　太郎",
-    "applicant_kana": "カイゴ　タロウ",
-    "applicant_birth_date": "1945-04-01",
-    "applicant_postal_code": "100-0001",
-    "applicant_address": "東京都千代田区千代田1-1",
-    "applicant_phone": "03-1234-5678",
-}
-
-
-@pytest.fixture
-def resident(db: None) -> Resident:
-    return Resident.objects.create(
-        resident_code="12345678901",
-        atena_number="900001",
-        name="介護　太郎",
-        name_kana="カイゴ　タロウ",
-        birth_date=dt.date(1945, 4, 1),
-        sex="1",
-        address="東京都千代田区千代田1-1",
-    )
-
-
-def procedure(procedure_id: str) -> Procedure:
-    return Procedure.current([procedure_id])[procedure_id]
-
-
-def complete_form(procedure_id: str, **given: str) -> dict[str, str]:
-    """A valid form of the catalog entry: every required item with a value of its type."""
-    samples = {
-        "text": "テスト",
-        "kana": "テスト",
-        "date": "2026-11-01",
-        "postal_code": "100-0001",
-        "phone": "03-1234-5678",
-        "corporate_number": "1234567890123",
-        "my_number": "123456789018",
-    }
-    form = {}
-    for field in procedure(procedure_id).fields:
-        if field["type"] == "group":  # one entry of the group
-            for sub in field["fields"]:
-                form[f"{field['id']}.1.{sub['id']}"] = sample(sub, samples)
-            continue
-        form[field["id"]] = sample(field, samples)
-    return form | given
-
-
-def sample(field: dict, samples: dict[str, str]) -> str:
-    """A valid value of the field's type."""
-    kind = field["type"]
-    if kind == "choice":
-        return str(field["choices"][0])
-    if kind == "digits":
-        return "1" * int(field.get("length") or min(6, field.get("max_length", 6)))
-    return samples[kind]
 
 
 def test_a_counter_application_is_identified_numbered_and_filed_by_the_clerk(
@@ -244,180 +183,6 @@ def test_the_signed_paper_form_is_recorded_once_with_its_scan(
     document = pdfium.PdfDocument(pdf.content)
     text = "".join(page.get_textpage().get_text_range() for page in document)
     assert "申請者署名" in text and "窓口" in text
-
-
-def test_an_online_and_a_counter_application_of_one_resident_are_possible_duplicates(
-    trusted, reviewer
-) -> None:
-    """The same registry link, whatever the channel: approval waits until a clerk settles."""
-    first = next(g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
-    import_package(first.path.read_bytes(), first.path.name)
-    online = Application.objects.get(receipt_number=first.receipt_number)
-    assert online.identification == Identification.IDENTIFIED
-    counter = file_application(
-        online.procedure,
-        online.resident,
-        online.form_with_my_numbers(),
-        actor=reviewer,
-        channel=Channel.COUNTER,
-    )
-    suspicion = DuplicateSuspicion.objects.get()
-    assert {suspicion.first, suspicion.second} == {online, counter}
-    for application in (online, counter):
-        assert AuditEvent.objects.filter(
-            action=AuditAction.DUPLICATE_SUSPECTED, target_id=application.receipt_number
-        ).exists()
-        change_status(application.pk, Status.IN_REVIEW, actor=reviewer)
-        with pytest.raises(ValidationError, match="重複の可能性"):
-            change_status(application.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
-
-    with pytest.raises(ValidationError):
-        settle_duplicate(suspicion.pk, actor=reviewer, withdraw=counter, reason="  ")
-    settle_duplicate(
-        suspicion.pk, actor=reviewer, withdraw=counter, reason="オンラインで申請済みのため"
-    )
-    counter.refresh_from_db()
-    suspicion.refresh_from_db()
-    assert counter.status == Status.WITHDRAWN
-    assert suspicion.settlement == Settlement.WITHDRAWN and suspicion.settled_by == reviewer
-    settled = AuditEvent.objects.filter(action=AuditAction.DUPLICATE_SETTLED)
-    assert {e.target_id for e in settled} == {online.receipt_number, counter.receipt_number}
-    assert all(e.actor == reviewer and e.extra["reason"] for e in settled)
-    change_status(online.pk, Status.READY_FOR_HANDOFF, actor=reviewer)  # now it may
-    with pytest.raises(ValidationError, match="確認済み"):
-        settle_duplicate(suspicion.pk, actor=reviewer, withdraw=None, reason="再度")
-
-
-def test_a_package_arriving_after_a_counter_filing_is_marked_too(trusted, reviewer) -> None:
-    generated = [g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei"][1]
-    resident = Resident.objects.get(
-        name=generated.form["applicant_name"],
-        birth_date=dt.date.fromisoformat(generated.form["applicant_birth_date"]),
-    )
-    counter = file_application(
-        procedure("jidou-teate-nintei"),
-        resident,
-        complete_form("jidou-teate-nintei"),
-        actor=reviewer,
-        channel=Channel.COUNTER,
-    )
-    import_package(generated.path.read_bytes(), generated.path.name)
-    online = Application.objects.get(receipt_number=generated.receipt_number)
-    assert DuplicateSuspicion.objects.filter(first=counter, second=online).exists()
-    # Both valid (e.g. two different children): settled, and each may be approved.
-    suspicion = DuplicateSuspicion.objects.get()
-    with pytest.raises(ValidationError, match="審査担当または所属長"):
-        settle_duplicate(
-            suspicion.pk,
-            actor=type(reviewer).objects.create_user(
-                "madoka2", role=Role.COUNTER_CLERK, department=reviewer.department
-            ),
-            withdraw=None,
-            reason="別の児童",
-        )
-    settle_duplicate(suspicion.pk, actor=reviewer, withdraw=None, reason="別の児童の請求")
-    change_status(counter.pk, Status.IN_REVIEW, actor=reviewer)
-    change_status(counter.pk, Status.READY_FOR_HANDOFF, actor=reviewer)
-
-
-def test_other_procedures_and_closed_applications_are_not_duplicates(
-    catalog: None, kaigo_clerk, resident
-) -> None:
-    form = complete_form("kaigo-nintei", **KAIGO_NINTEI)
-    make_application(
-        "kaigo-nintei",
-        resident=resident,
-        identification=Identification.IDENTIFIED,
-        status=Status.COMPLETED,
-    )
-    make_application("kaigo-koshin", resident=resident, identification=Identification.IDENTIFIED)
-    file_application(
-        procedure("kaigo-nintei"), resident, form, actor=kaigo_clerk, channel=Channel.COUNTER
-    )
-    assert not DuplicateSuspicion.objects.exists()
-
-
-def test_a_catalog_window_and_key_decide_what_counts_as_the_same_application(
-    catalog: None, kaigo_clerk, resident
-) -> None:
-    """``duplicate_window_days``: completed ones count for that long; ``duplicate_key``:
-    the items that must be equal too (one 認定請求 per child)."""
-    kaigo = procedure("kaigo-nintei")
-    Procedure.objects.filter(pk=kaigo.pk).update(
-        definition=kaigo.definition
-        | {"duplicate_window_days": 365, "duplicate_key": ["insured_number"]}
-    )
-    kaigo.refresh_from_db()
-    done = make_application(
-        "kaigo-nintei",
-        resident=resident,
-        identification=Identification.IDENTIFIED,
-        status=Status.COMPLETED,
-    )
-    done.form = dict(KAIGO_NINTEI)
-    done.save()
-    other_number = complete_form("kaigo-nintei", **KAIGO_NINTEI) | {"insured_number": "0000999999"}
-    file_application(kaigo, resident, other_number, actor=kaigo_clerk, channel=Channel.COUNTER)
-    assert not DuplicateSuspicion.objects.exists()
-    same = complete_form("kaigo-nintei", **KAIGO_NINTEI)
-    filed = file_application(kaigo, resident, same, actor=kaigo_clerk, channel=Channel.COUNTER)
-    assert DuplicateSuspicion.objects.get().second == filed
-
-
-def test_the_inbox_filters_by_channel_and_by_unsettled_duplicates(
-    catalog: None, kaigo_clerk, resident, client
-) -> None:
-    online = make_application(
-        "kaigo-nintei", resident=resident, identification=Identification.IDENTIFIED
-    )
-    counter = file_application(
-        procedure("kaigo-nintei"),
-        resident,
-        complete_form("kaigo-nintei", **KAIGO_NINTEI),
-        actor=kaigo_clerk,
-        channel=Channel.COUNTER,
-    )
-    sign_in(client, kaigo_clerk)
-    page = client.get("/applications/", {"channel": "counter"}).content.decode()
-    assert counter.receipt_number in page and online.receipt_number not in page
-    assert 'data-testid="channel">窓口' in page
-    page = client.get("/applications/", {"duplicates": "on"}).content.decode()
-    assert counter.receipt_number in page and online.receipt_number in page
-    assert page.count('data-testid="duplicate"') == 2
-    counts = Application.objects.channel_counts()
-    assert counts == {"online": 1, "counter": 1, "mail": 0}
-
-
-def test_the_duplicate_screen_shows_both_side_by_side_and_settles(
-    catalog: None, kaigo_clerk, kaigo_reviewer, resident, client
-) -> None:
-    online = make_application(
-        "kaigo-nintei",
-        resident=resident,
-        identification=Identification.IDENTIFIED,
-    )
-    online.form = dict(KAIGO_NINTEI) | {"applicant_phone": "03-0000-0000"}
-    online.save()
-    counter = file_application(
-        procedure("kaigo-nintei"),
-        resident,
-        complete_form("kaigo-nintei", **KAIGO_NINTEI),
-        actor=kaigo_clerk,
-        channel=Channel.COUNTER,
-    )
-    suspicion = DuplicateSuspicion.objects.get()
-    sign_in(client, kaigo_reviewer)
-    url = f"/applications/{counter.receipt_number}/duplicates/{suspicion.pk}/"
-    page = client.get(url).content.decode()
-    assert online.receipt_number in page and "data-differs" in page
-    assert AuditEvent.objects.filter(
-        action=AuditAction.APPLICATION_VIEWED, target_id=online.receipt_number
-    ).exists()
-    assert client.post(url, {"withdraw": "someone-else", "reason": "x"}).status_code == 400
-    response = client.post(url, {"withdraw": online.receipt_number, "reason": "窓口で再申請"})
-    assert response.status_code == 302
-    online.refresh_from_db()
-    assert online.status == Status.WITHDRAWN
 
 
 def test_every_life_event_names_procedures_of_the_catalog(catalog: None) -> None:

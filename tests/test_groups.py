@@ -270,7 +270,7 @@ def test_the_catalog_page_shows_conditions_groups_and_what_the_version_changed(
 def test_the_care_forms_ask_the_second_insured_and_the_proxy_only_when_they_apply(
     catalog: None,
 ) -> None:
-    from tests.test_channels import complete_form
+    from tests.factories import complete_form
 
     fields = Procedure.current(["kaigo-nintei"])["kaigo-nintei"].fields
     first = complete_form("kaigo-nintei") | {

@@ -42,7 +42,7 @@ from madoguchi.vocabulary import Identification, Status
 from pittari_sim.generate import tiny_png
 from tests.builders import build, make_ready, spec
 from tests.test_identification import ROW, write_csv
-from tests.test_linking import export
+from tests.test_linking_characters import export
 
 pytestmark = pytest.mark.django_db
 

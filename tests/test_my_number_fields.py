@@ -247,7 +247,7 @@ def test_at_the_counter_it_is_checked_and_sealed_like_an_online_one(
         sex="2",
         address="東京都千代田区千代田1-1",
     )
-    from tests.test_channels import complete_form
+    from tests.factories import complete_form
 
     procedure = Procedure.current(["kaigo-nintei"])["kaigo-nintei"]
     with pytest.raises(ValidationError) as refused:
