@@ -274,6 +274,10 @@ def test_every_staff_page_reflows_at_640_px_and_passes_axe(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
     header = page.evaluate("document.querySelector('header.site').getBoundingClientRect().height")
     assert header <= 800 * 0.2, f"the header takes {header} of 800 pixels"
+    # The tab and a screen reader name the page by what it is (WCAG 2.4.2), in words.
+    title = page.title()
+    assert title.endswith(" | madoguchi") and "<" not in title, title
+    assert title != "申請管理 | madoguchi", "the page keeps the default title"
     assert accessibility_violations(page) == []
 
 
