@@ -69,6 +69,23 @@ def test_recording_in_the_browser_grows_the_transcript_as_it_goes(
     # On the page without reloading it (the transcript follows the pieces as they are sent).
     expect(room.get_by_test_id("segment")).to_have_count(len(written), timeout=10000)
     expect(room.get_by_test_id("segment-text").first).to_have_value(written[0])
+    # The transcript goes on following the recording under a correction begun, and the
+    # correction survives its refresh (the poll's swap, done here at once): the typed words
+    # and the focus stay, also after the clerk left the field to press 再生.
+    typing = room.get_by_test_id("segment-text").first
+    refresh = """url => {
+        document.querySelector('#transcript').dataset.before = 'refresh';
+        return htmx.ajax('GET', url, {target: '#transcript', swap: 'outerHTML'});
+    }"""
+    typing.fill("青森県の")
+    room.evaluate(refresh, f"/minutes/{meeting.pk}/transcript/")
+    expect(room.locator("#transcript[data-before]")).to_have_count(0)  # refreshed
+    expect(typing).to_have_value("青森県の")
+    expect(typing).to_be_focused()
+    typing.blur()
+    room.evaluate(refresh, f"/minutes/{meeting.pk}/transcript/")
+    expect(room.locator("#transcript[data-before]")).to_have_count(0)
+    expect(typing).to_have_value("青森県の")
     room.get_by_test_id("record-stop").click()
 
     # A correction, saved beside its segment without leaving the page.

@@ -89,16 +89,6 @@
     if (player.readyState >= 1) go(); else player.addEventListener("loadedmetadata", go, { once: true });
   });
 
-  // The transcript is refreshed while audio is transcribed: never under a correction being
-  // typed (the refresh waits until the field is left).
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    const target = event.detail.target;
-    if (target && target.id === "transcript" && target.contains(document.activeElement)
-        && document.activeElement.matches("input, textarea")) {
-      event.detail.shouldSwap = false;
-    }
-  });
-
   document.addEventListener("submit", (event) => {
     const message = event.target.dataset?.confirm;
     if (message && !window.confirm(message)) event.preventDefault();
