@@ -340,3 +340,31 @@ def test_a_one_stop_counter_files_a_move_in_for_three_departments_in_one_visit(
             if a in Application.objects.visible_to(member)
         }
         assert mine == {code}
+
+
+def test_a_row_pressed_while_the_search_answers_still_opens(live_server, page, catalog, reviewer):
+    """The list narrows 400 ms after the last key; on a busy server its answer may land while
+    the clerk's button is down on a row. Replaced under the press, the row lost the click; the
+    answer now waits for the release, and the row pressed opens. A press that opens nothing
+    (on the count above the rows) gets the narrowed list once released."""
+    make_application(name="山田　花子", kana="ヤマダ　ハナコ")
+    pressed = make_application(name="髙橋　一郎", kana="タカハシ　イチロウ")
+    login(page, live_server.url, reviewer.username)
+    search = page.get_by_role("searchbox", name="検索")
+    rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
+
+    def press_while_answered(place) -> None:
+        place.hover()
+        with page.expect_response(lambda r: "q=" in r.url and r.request.headers.get("hx-request")):
+            search.fill("ヤマダ")
+            page.mouse.down()
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))")
+        expect(rows).to_have_count(2)  # not replaced under the press
+        page.mouse.up()
+
+    press_while_answered(page.locator("#results p.count"))
+    expect(rows).to_have_count(1)
+    search.fill("")
+    expect(rows).to_have_count(2)
+    press_while_answered(page.get_by_role("link", name=pressed.receipt_number))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(pressed.receipt_number)
