@@ -11,9 +11,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from madoguchi.applications.actions.filing import file_application
 from madoguchi.applications.models import Application, CorrectionReply
 from madoguchi.procedures.models import Procedure
-from madoguchi.vocabulary import Identification, Status
+from madoguchi.vocabulary import Channel, Identification, Status
 
 _numbers = itertools.count(1)
 
@@ -113,3 +114,11 @@ def sample(field: dict, samples: dict[str, str]) -> str:
     if kind == "digits":
         return "1" * int(field.get("length") or min(6, field.get("max_length", 6)))
     return samples[kind]
+
+
+def file_kaigo_at_counter(resident: Any, clerk: Any, **given: str) -> Application:
+    """A 要介護認定 filed at the counter for ``resident`` (KAIGO_NINTEI, with ``given``)."""
+    form = complete_form("kaigo-nintei", **KAIGO_NINTEI) | given
+    return file_application(
+        procedure("kaigo-nintei"), resident, form, actor=clerk, channel=Channel.COUNTER
+    )

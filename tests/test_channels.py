@@ -30,7 +30,7 @@ from madoguchi.lib.office_calendar import deadline
 from madoguchi.procedures.life_events import life_events
 from madoguchi.procedures.models import Procedure
 from madoguchi.vocabulary import Channel, Identification, Role, Status
-from tests.factories import KAIGO_NINTEI, complete_form, procedure
+from tests.factories import KAIGO_NINTEI, complete_form, file_kaigo_at_counter, procedure
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -155,13 +155,7 @@ def test_mail_counts_from_the_day_stamped_on_arrival_and_keeps_the_scan(
 def test_the_signed_paper_form_is_recorded_once_with_its_scan(
     catalog: None, kaigo_clerk, resident, client
 ) -> None:
-    application = file_application(
-        procedure("kaigo-nintei"),
-        resident,
-        complete_form("kaigo-nintei", **KAIGO_NINTEI),
-        actor=kaigo_clerk,
-        channel=Channel.COUNTER,
-    )
+    application = file_kaigo_at_counter(resident, kaigo_clerk)
     sign_in(client, kaigo_clerk)
     page = client.get(f"/applications/{application.receipt_number}/")
     assert "署名済の申請書を受領した" in page.content.decode()

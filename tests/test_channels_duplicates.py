@@ -19,7 +19,13 @@ from madoguchi.intake.actions import import_package
 from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
 from madoguchi.vocabulary import Channel, Identification, Role, Settlement, Status
-from tests.factories import KAIGO_NINTEI, complete_form, make_application, procedure
+from tests.factories import (
+    KAIGO_NINTEI,
+    complete_form,
+    file_kaigo_at_counter,
+    make_application,
+    procedure,
+)
 
 
 def test_an_online_and_a_counter_application_of_one_resident_are_possible_duplicates(
@@ -146,13 +152,7 @@ def test_the_inbox_filters_by_channel_and_by_unsettled_duplicates(
     online = make_application(
         "kaigo-nintei", resident=resident, identification=Identification.IDENTIFIED
     )
-    counter = file_application(
-        procedure("kaigo-nintei"),
-        resident,
-        complete_form("kaigo-nintei", **KAIGO_NINTEI),
-        actor=kaigo_clerk,
-        channel=Channel.COUNTER,
-    )
+    counter = file_kaigo_at_counter(resident, kaigo_clerk)
     sign_in(client, kaigo_clerk)
     page = client.get("/applications/", {"channel": "counter"}).content.decode()
     assert counter.receipt_number in page and online.receipt_number not in page
@@ -174,13 +174,7 @@ def test_the_duplicate_screen_shows_both_side_by_side_and_settles(
     )
     online.form = dict(KAIGO_NINTEI) | {"applicant_phone": "03-0000-0000"}
     online.save()
-    counter = file_application(
-        procedure("kaigo-nintei"),
-        resident,
-        complete_form("kaigo-nintei", **KAIGO_NINTEI),
-        actor=kaigo_clerk,
-        channel=Channel.COUNTER,
-    )
+    counter = file_kaigo_at_counter(resident, kaigo_clerk)
     suspicion = DuplicateSuspicion.objects.get()
     sign_in(client, kaigo_reviewer)
     url = f"/applications/{counter.receipt_number}/duplicates/{suspicion.pk}/"
