@@ -368,3 +368,24 @@ def test_a_row_pressed_while_the_search_answers_still_opens(live_server, page, c
     expect(rows).to_have_count(2)
     press_while_answered(page.get_by_role("link", name=pressed.receipt_number))
     expect(page.get_by_role("heading", level=1)).to_contain_text(pressed.receipt_number)
+
+
+def test_the_list_waits_while_the_ime_composes_and_asks_once_for_the_kanji(
+    live_server, page, catalog, reviewer
+):
+    """A name is typed in kana and converted; a clerk choosing the kanji pauses longer than
+    the search's 400 ms. The list is asked once, for the name chosen, not for each kana."""
+    make_application(name="山田　花子", kana="ヤマダ　ハナコ")
+    make_application(name="髙橋　一郎", kana="タカハシ　イチロウ")
+    login(page, live_server.url, reviewer.username)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.headers.get("hx-request") else None)
+    page.get_by_role("searchbox", name="検索").focus()
+    ime = page.context.new_cdp_session(page)
+    for kana in ("や", "やま", "やまだ"):
+        ime.send("Input.imeSetComposition", {"text": kana, "selectionStart": 0, "selectionEnd": 0})
+        page.wait_for_timeout(500)  # the candidates are looked at
+    ime.send("Input.insertText", {"text": "山田"})
+    rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
+    expect(rows).to_have_count(1)
+    assert [re.search(r"q=([^&]*)", url).group(1) for url in asked] == ["%E5%B1%B1%E7%94%B0"]

@@ -18,14 +18,31 @@
 // again; its answer replaced the list while the button was still down, the press and the
 // release then fell on two different links, and the click was lost: the clerk stayed on the
 // list. The box's "change" therefore stops before the form's trigger.
+//
+// While an IME composes (a name typed in kana, its kanji being chosen) the list waits, and is
+// asked once for what was chosen: Chromium marks every input of a composition, the last one
+// included, and ends it with "compositionend", which asks.
 (function () {
   "use strict";
   var search = document.getElementById("id_q");
-  if (search) {
-    search.addEventListener("change", function (event) {
-      event.stopPropagation();
-    });
+  if (!search) {
+    return;
   }
+  search.addEventListener("change", function (event) {
+    event.stopPropagation();
+  });
+  document.addEventListener(
+    "input",
+    function (event) {
+      if (event.target === search && event.isComposing) {
+        event.stopPropagation();
+      }
+    },
+    true
+  );
+  search.addEventListener("compositionend", function () {
+    search.dispatchEvent(new Event("input", { bubbles: true }));
+  });
 })();
 
 // The same loss by the clock: the list narrows 400 ms after the last key, and on a busy server
