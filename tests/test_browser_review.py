@@ -389,3 +389,24 @@ def test_the_list_waits_while_the_ime_composes_and_asks_once_for_the_kanji(
     rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
     expect(rows).to_have_count(1)
     assert [re.search(r"q=([^&]*)", url).group(1) for url in asked] == ["%E5%B1%B1%E7%94%B0"]
+
+
+def test_back_after_two_searches_shows_the_first_whole(live_server, page, catalog, reviewer):
+    """戻る within the inbox goes back to the earlier search: the whole page with its filters,
+    not the rows alone (htmx keeps no copy of pages holding personal data, so it asks the
+    server for the page again)."""
+    make_application(name="山田　花子", kana="ヤマダ　ハナコ")
+    make_application(name="髙橋　一郎", kana="タカハシ　イチロウ")
+    login(page, live_server.url, reviewer.username)
+    search = page.get_by_role("searchbox", name="検索")
+    rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
+    search.fill("ヤマダ")
+    expect(rows).to_have_count(1)
+    search.fill("タカハシ")
+    expect(page).to_have_url(re.compile(r"q=%E3%82%BF"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=%E3%83%A4"))
+    expect(search).to_have_value("ヤマダ")  # the page as it was then
+    expect(page.get_by_role("heading", level=1)).to_have_text("申請一覧")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("山田")
