@@ -352,6 +352,8 @@ def test_a_row_pressed_while_the_search_answers_still_opens(live_server, page, c
     login(page, live_server.url, reviewer.username)
     search = page.get_by_role("searchbox", name="検索")
     rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.headers.get("hx-request") else None)
 
     def press_while_answered(place) -> None:
         place.hover()
@@ -368,6 +370,8 @@ def test_a_row_pressed_while_the_search_answers_still_opens(live_server, page, c
     expect(rows).to_have_count(2)
     press_while_answered(page.get_by_role("link", name=pressed.receipt_number))
     expect(page.get_by_role("heading", level=1)).to_contain_text(pressed.receipt_number)
+    # Asked again after the first press, not after the one that opened a row.
+    assert sum("q=%E3%83%A4" in url for url in asked) == 3, asked
 
 
 def test_the_list_waits_while_the_ime_composes_and_asks_once_for_the_kanji(

@@ -47,8 +47,9 @@
 
 // The same loss by the clock: the list narrows 400 ms after the last key, and on a busy server
 // its answer may land while the button is down on a row. An answer for the list waits for the
-// release; it is asked again then, so the list the clerk typed for still comes if the press
-// opened nothing.
+// release; it is asked again then if the press opened nothing, so the list the clerk typed for
+// still comes (a press that opened a row asks nothing more of a busy server). The row opened
+// from the earlier list shows no 前へ/次へ when the held answer's list does not hold it.
 (function () {
   "use strict";
   var results = document.getElementById("results");
@@ -58,15 +59,22 @@
   }
   var pressed = false;
   var waiting = false;
+  var leaving = false;
   results.addEventListener("pointerdown", function () {
     pressed = true;
+    leaving = false;
+  });
+  window.addEventListener("beforeunload", function () {
+    leaving = true;
   });
   function released() {
     pressed = false;
     if (waiting) {
       waiting = false;
       window.setTimeout(function () {
-        window.htmx.trigger(form, "submit");
+        if (!leaving) {
+          window.htmx.trigger(form, "submit");
+        }
       }, 0);
     }
   }
