@@ -14,7 +14,7 @@ from conftest import sign_in
 from madoguchi.audit.actions import record
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.audit.presentation import DETAIL_LABELS
+from madoguchi.audit.presentation import DETAIL_LABELS, details
 from madoguchi.operations.audit_search import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,8 @@ def test_filters_labels_and_paging(client, administrator, reviewer):
     page = client.get("/audit/", {"action": int(AuditAction.APPLICATION_STATUS_CHANGED)})
     text = page.content.decode()
     assert text.count('data-action="300"') == PAGE_SIZE and 'data-action="501"' not in text
-    assert "審査 花子" in text and "申請 2026112600" in text and "変更前: received" in text
+    assert "審査 花子" in text and "申請 2026112600" in text
+    assert "変更前: 受付 / 変更後: 審査中" in text  # the statuses as a person reads them
     later = page.context["next_before"]
     rest = client.get(
         "/audit/", {"action": int(AuditAction.APPLICATION_STATUS_CHANGED), "before": later}
@@ -48,6 +49,34 @@ def test_filters_labels_and_paging(client, administrator, reviewer):
     assert 'data-action="501"' not in by_name and 'data-action="300"' in by_name
     none_then = client.get("/audit/", {"date_to": "2000-01-01"}).content.decode()
     assert "該当する記録はありません" in none_then
+
+
+@pytest.mark.parametrize(
+    ("action", "extra", "shown"),
+    [
+        (
+            AuditAction.APPLICATION_RECEIVED,
+            {"identification": "identified", "procedure": "jidou-teate-nintei"},
+            "本人特定: 特定済 / 手続: jidou-teate-nintei",
+        ),
+        (
+            AuditAction.RESIDENTS_LOADED,
+            {"rows": 22, "delta": False, "forced": True},
+            "行数: 22 / 差分: いいえ / 強制: はい",
+        ),
+        (
+            AuditAction.IDENTIFICATION_CHANGED,
+            {"from": "revocation_pending", "to": "certificate_revoked", "reason": "crl"},
+            "変更前: 確認待ち / 変更後: 証明書失効 / 理由: crl",
+        ),
+        # "from" and "to" of a 課 stay as written, whatever they look like.
+        (AuditAction.DEPARTMENT_RENAMED, {"from": "received", "to": "受付課"}, "変更前: received"),
+    ],
+)
+def test_codes_are_shown_as_their_labels_where_they_are_codes(action, extra, shown):
+    event = AuditEvent(action=action, extra=extra)
+    assert details(event).startswith(shown)
+    assert details(event, whole=True).startswith(shown)  # the CSV reads the same
 
 
 def test_the_csv_is_spreadsheet_safe_and_its_download_is_audited(client, administrator):

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.vocabulary import Channel, Identification, Role, Settlement, Status
+
+from .constants import AuditAction
 from .models import AuditEvent
 
 TARGET_LABELS = {
@@ -117,9 +121,36 @@ DETAIL_LABELS = {
 }
 
 
+# Codes read as their labels (受付, not received): by key where a key means one thing in every
+# event, by (action, key) where it does not — "from" and "to" are a status in one event, a 課
+# or a 外字 in others, and those stay as written.
+CODES_BY_KEY: dict[str, type[models.TextChoices]] = {
+    "identification": Identification,
+    "channel": Channel,
+    "settlement": Settlement,
+    "role": Role,
+    "decision": Status,  # the decision a 決裁 route is for
+}
+CODES_BY_ACTION: dict[tuple[int, str], type[models.TextChoices]] = {
+    (AuditAction.APPLICATION_STATUS_CHANGED, "from"): Status,
+    (AuditAction.APPLICATION_STATUS_CHANGED, "to"): Status,
+    (AuditAction.IDENTIFICATION_CHANGED, "from"): Identification,
+    (AuditAction.IDENTIFICATION_CHANGED, "to"): Identification,
+}
+
+
 def target_label(event: AuditEvent) -> str:
     kind = TARGET_LABELS.get(event.target_type, event.target_type)
     return f"{kind} {event.target_id}".strip()
+
+
+def _readable(event: AuditEvent, key: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return _("はい") if value else _("いいえ")
+    codes = CODES_BY_ACTION.get((event.action, key)) or CODES_BY_KEY.get(key)
+    if codes is not None and value in codes.values:
+        return codes(value).label
+    return value
 
 
 def _short(value: Any) -> str:
@@ -138,5 +169,6 @@ def details(event: AuditEvent, *, whole: bool = False) -> str:
         if value in (None, "", [], {}):
             continue
         label = DETAIL_LABELS.get(key, key)
+        value = _readable(event, key, value)
         shown.append(f"{label}: {value if whole else _short(value)}")
     return " / ".join(shown)
