@@ -79,6 +79,29 @@ def test_codes_are_shown_as_their_labels_where_they_are_codes(action, extra, sho
     assert details(event, whole=True).startswith(shown)  # the CSV reads the same
 
 
+def test_the_screen_reads_the_codes_of_intake_and_hand_over_too(client, administrator):
+    """Quarantine reasons and a resent record's earlier state belong to apps above the log;
+    the screen, above them all, reads them as their labels."""
+    record(
+        AuditAction.APPLICATION_QUARANTINED,
+        actor=None,
+        target_type="package",
+        target_id="0" * 64,
+        extra={"file": "a.zip", "reason": "not_a_zip", "receipt_number": ""},
+    )
+    record(
+        AuditAction.HANDOFF_RESENT,
+        actor=administrator,
+        target_type="application",
+        target_id="2026112600000001",
+        extra={"core_system": "jidou_teate", "from": "failed"},
+    )
+    sign_in(client, administrator)
+    text = client.get("/audit/").content.decode()
+    assert "理由: ZIP形式のファイルではありません" in text
+    assert "変更前: 失敗" in text
+
+
 def test_the_csv_is_spreadsheet_safe_and_its_download_is_audited(client, administrator):
     administrator.display_name = "=1+1"  # a cell a spreadsheet would run as a formula
     administrator.save()

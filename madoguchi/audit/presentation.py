@@ -3,6 +3,7 @@ and details as short sentences rather than raw key=value codes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
@@ -144,10 +145,14 @@ def target_label(event: AuditEvent) -> str:
     return f"{kind} {event.target_id}".strip()
 
 
-def _readable(event: AuditEvent, key: str, value: Any) -> Any:
+Codes = Mapping[tuple[int, str], type[models.TextChoices]]
+
+
+def _readable(event: AuditEvent, key: str, value: Any, more: Codes) -> Any:
     if isinstance(value, bool):
         return _("はい") if value else _("いいえ")
-    codes = CODES_BY_ACTION.get((event.action, key)) or CODES_BY_KEY.get(key)
+    at = (event.action, key)
+    codes = more.get(at) or CODES_BY_ACTION.get(at) or CODES_BY_KEY.get(key)
     if codes is not None and value in codes.values:
         return codes(value).label
     return value
@@ -161,14 +166,15 @@ def _short(value: Any) -> str:
     return text
 
 
-def details(event: AuditEvent, *, whole: bool = False) -> str:
-    """「変更前: 受付 / 変更後: 審査中 / 理由: …」; every key labelled, none hidden."""
+def details(event: AuditEvent, *, whole: bool = False, more: Codes | None = None) -> str:
+    """「変更前: 受付 / 変更後: 審査中 / 理由: …」; every key labelled, none hidden. ``more``:
+    codes of the apps above the log, by (action, key), which the log itself may not import."""
     extra = event.extra if isinstance(event.extra, dict) else {"": event.extra}
     shown = []
     for key, value in extra.items():
         if value in (None, "", [], {}):
             continue
         label = DETAIL_LABELS.get(key, key)
-        value = _readable(event, key, value)
+        value = _readable(event, key, value, more or {})
         shown.append(f"{label}: {value if whole else _short(value)}")
     return " / ".join(shown)

@@ -19,12 +19,22 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.accounts.access import staff_user
 from madoguchi.applications.models import Application
 from madoguchi.audit.actions import record_log_export
-from madoguchi.audit.constants import AUDIT_LABELS
+from madoguchi.audit.constants import AUDIT_LABELS, AuditAction
 from madoguchi.audit.models import AuditEvent
-from madoguchi.audit.presentation import details, target_label
+from madoguchi.audit.presentation import Codes, details, target_label
+from madoguchi.intake.constants import Outcome, Reason
 from madoguchi.lib.cells import line_writer, spreadsheet_safe
+from madoguchi.linking.constants import DeliveryState
 from madoguchi.residents.models import Resident
 
+# Codes of the apps above the log, read as their labels (the log may not import them).
+UPPER_CODES: Codes = {
+    (AuditAction.APPLICATION_QUARANTINED, "reason"): Reason,
+    (AuditAction.QUARANTINE_REPROCESSED, "outcome"): Outcome,
+    (AuditAction.QUARANTINE_REPROCESSED, "reason"): Reason,
+    (AuditAction.QUARANTINE_REPROCESSED, "was"): Reason,
+    (AuditAction.HANDOFF_RESENT, "from"): DeliveryState,
+}
 PAGE_SIZE = 100
 # A download holds at most this many events; narrow the period for more.
 EXPORT_LIMIT = 100_000
@@ -85,7 +95,7 @@ def _row(event: AuditEvent, *, whole: bool) -> dict[str, Any]:
         "action": event.action,
         "action_label": event.action_label,
         "target": target_label(event),
-        "details": details(event, whole=whole),
+        "details": details(event, whole=whole, more=UPPER_CODES),
     }
 
 
