@@ -57,7 +57,7 @@ def test_filters_labels_and_paging(client, administrator, reviewer):
         (
             AuditAction.APPLICATION_RECEIVED,
             {"identification": "identified", "procedure": "jidou-teate-nintei"},
-            "本人特定: 特定済 / 手続: jidou-teate-nintei",
+            "手続: jidou-teate-nintei / 本人特定: 特定済",
         ),
         (
             AuditAction.RESIDENTS_LOADED,

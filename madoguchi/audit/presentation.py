@@ -140,6 +140,11 @@ CODES_BY_ACTION: dict[tuple[int, str], type[models.TextChoices]] = {
 }
 
 
+# Details in one order whatever the database: PostgreSQL's jsonb keeps its keys shortest first
+# (変更後 before 変更前), SQLite as written. The order of DETAIL_LABELS, the others after.
+DETAIL_ORDER = {key: position for position, key in enumerate(DETAIL_LABELS)}
+
+
 def target_label(event: AuditEvent) -> str:
     kind = TARGET_LABELS.get(event.target_type, event.target_type)
     return f"{kind} {event.target_id}".strip()
@@ -167,11 +172,12 @@ def _short(value: Any) -> str:
 
 
 def details(event: AuditEvent, *, whole: bool = False, more: Codes | None = None) -> str:
-    """「変更前: 受付 / 変更後: 審査中 / 理由: …」; every key labelled, none hidden. ``more``:
-    codes of the apps above the log, by (action, key), which the log itself may not import."""
+    """「変更前: 受付 / 変更後: 審査中 / 理由: …」; every key labelled, none hidden, in one order.
+    ``more``: codes of the apps above the log, by (action, key), which it may not import."""
     extra = event.extra if isinstance(event.extra, dict) else {"": event.extra}
     shown = []
-    for key, value in extra.items():
+    last = len(DETAIL_ORDER)
+    for key, value in sorted(extra.items(), key=lambda item: DETAIL_ORDER.get(item[0], last)):
         if value in (None, "", [], {}):
             continue
         label = DETAIL_LABELS.get(key, key)
