@@ -99,6 +99,7 @@ def test_the_administrator_sees_the_same_on_screen(catalog, client, administrato
     page = client.get("/status/").content.decode()
     assert "止まっているか失敗している部分があります" in page
     assert "ディスクがいっぱい" in page
+    assert "取込待ちの申請データ: 0" in page and "spool" not in page  # named, not keyed
 
 
 def test_the_worker_gives_sqlite_the_statistics_to_walk_the_inbox_in_order(catalog):

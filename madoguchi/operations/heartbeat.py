@@ -75,6 +75,14 @@ PART_LABELS = {
     "relay": "連携サーバ",
     "minutes": "会議録の文字起こし",
 }
+# What waits, as the 稼働状況 screen names it (the command line and its JSON keep the keys).
+BACKLOG_LABELS = {
+    "spool": "取込待ちの申請データ",
+    "deliveries": "基幹連携の送付待ち",
+    "letter_runs": "通知書の作成待ち",
+    "outbox": "ポータルへの送信待ち",
+    "audio": "文字起こし待ちの音声",
+}
 
 
 def database_problem() -> str | None:
