@@ -43,6 +43,8 @@ def test_the_administrator_sees_the_reason_and_reprocesses_after_adding_the_anch
     assert (quarantined.resolution, quarantined.resolved_at is not None) == ("accepted", True)
     listing = client.get("/intake/quarantine/").content.decode()
     assert 'data-receipt-number="2026112600000801"' not in listing
+    resolved = client.get("/intake/quarantine/", {"resolved": "1"}).content.decode()
+    assert "解決済 (受付)" in resolved  # the outcome by its name, not its code
 
 
 def test_reprocessing_before_the_cause_is_fixed_keeps_it_quarantined(
@@ -75,3 +77,15 @@ def test_clerks_cannot_open_the_quarantine(client, untrusted, persona, request):
     assert client.get(f"/intake/quarantine/{quarantined.pk}/download/").status_code == 403
     assert client.post(f"/intake/quarantine/{quarantined.pk}/reprocess/").status_code == 403
     assert not Application.objects.filter(receipt_number="2026112600000801").exists()
+
+
+@pytest.mark.parametrize(
+    ("resolution", "label"),
+    [
+        ("accepted", "受付"),
+        ("duplicate", "重複"),
+        ("quarantined:not_a_zip", "別の理由で隔離: ZIP形式のファイルではありません"),
+    ],
+)
+def test_a_resolution_reads_as_words(resolution, label):
+    assert QuarantinedPackage(resolution=resolution).resolution_label == label

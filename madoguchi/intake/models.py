@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from cryptography import x509
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.applications.sealing import package_bytes
 from madoguchi.residents.crypto import SealedField
 
-from .constants import Reason
+from .constants import Outcome, Reason
 
 
 class TrustAnchor(models.Model):
@@ -80,3 +81,12 @@ class QuarantinedPackage(models.Model):
     @property
     def package_bytes(self) -> bytes:
         return package_bytes(self.content, self.content_sealed)
+
+    @property
+    def resolution_label(self) -> str:
+        """解決内容 as a person reads it: 受付 or 重複, or the other reason it is kept for."""
+        outcome, _colon, reason = self.resolution.partition(":")
+        if reason:
+            label = Reason(reason).label if reason in Reason.values else reason
+            return gettext("別の理由で隔離: %(reason)s") % {"reason": label}
+        return str(Outcome(outcome).label) if outcome in Outcome.values else self.resolution
