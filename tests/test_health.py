@@ -91,6 +91,14 @@ def test_a_forged_relay_heartbeat_is_not_believed(catalog, capsys):
     assert next(p for p in report["parts"] if p["part"] == "relay")["state"] == "記録なし"
 
 
+def test_the_command_names_what_waits_in_japanese(catalog, capsys):
+    record_worker_beat(relay_spool(), timezone.now(), [])
+    with pytest.raises(CommandError):  # no relay has beaten here; the worker's line is the point
+        call_command("status")
+    worker = next(line for line in capsys.readouterr().out.splitlines() if "ワーカー" in line)
+    assert "滞留: 取込待ちの申請データ=0 基幹連携の送付待ち=0 通知書の作成待ち=0" in worker
+
+
 def test_the_administrator_sees_the_same_on_screen(catalog, client, administrator, counter_clerk):
     record_worker_beat(relay_spool(), timezone.now(), ["hand-over: OSError: ディスクがいっぱい"])
     sign_in(client, counter_clerk)

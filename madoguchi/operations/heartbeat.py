@@ -75,7 +75,7 @@ PART_LABELS = {
     "relay": "連携サーバ",
     "minutes": "会議録の文字起こし",
 }
-# What waits, as the 稼働状況 screen names it (the command line and its JSON keep the keys).
+# What waits, as the 稼働状況 screen and `madoguchi status` name it (its JSON keeps the keys).
 BACKLOG_LABELS = {
     "spool": "取込待ちの申請データ",
     "deliveries": "基幹連携の送付待ち",

@@ -6,7 +6,13 @@ from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
-from madoguchi.operations.heartbeat import PART_LABELS, as_json, healthy, report
+from madoguchi.operations.heartbeat import (
+    BACKLOG_LABELS,
+    PART_LABELS,
+    as_json,
+    healthy,
+    report,
+)
 from madoguchi.relay.passes import relay_spool
 
 
@@ -22,7 +28,8 @@ class Command(MadoguchiCommand):
             print_json(as_json(parts))
         else:
             for part in parts:
-                backlog = " ".join(f"{k}={v}" for k, v in part.backlog.items())
+                waiting = part.backlog.items()
+                backlog = " ".join(f"{BACKLOG_LABELS.get(k, k)}={n}" for k, n in waiting)
                 self.stdout.write(
                     "\t".join(
                         x
