@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from madoguchi.applications.actions.filing import file_application
 from madoguchi.applications.models import Application, CorrectionReply
+from madoguchi.intake.actions import import_package
 from madoguchi.procedures.models import Procedure
 from madoguchi.vocabulary import Channel, Identification, Status
 
@@ -122,3 +123,19 @@ def file_kaigo_at_counter(resident: Any, clerk: Any, **given: str) -> Applicatio
     return file_application(
         procedure("kaigo-nintei"), resident, form, actor=clerk, channel=Channel.COUNTER
     )
+
+
+def online_and_counter_twin(trusted: Any, clerk: Any) -> tuple[Application, Application]:
+    """A 児童手当 認定請求 received online (identified), and the same form filed again at the
+    counter for its resident: a 重複の可能性."""
+    generated = next(g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
+    import_package(generated.path.read_bytes(), generated.path.name)
+    online = Application.objects.get(receipt_number=generated.receipt_number)
+    counter = file_application(
+        online.procedure,
+        online.resident,
+        online.form_with_my_numbers(),
+        actor=clerk,
+        channel=Channel.COUNTER,
+    )
+    return online, counter

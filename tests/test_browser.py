@@ -9,7 +9,6 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from madoguchi.applications.actions.filing import file_application
 from madoguchi.applications.models import Application
 from madoguchi.audit.constants import AuditAction
 from madoguchi.audit.models import AuditEvent
@@ -17,9 +16,9 @@ from madoguchi.insights.aggregate import refresh as refresh_insights
 from madoguchi.intake.actions import import_package
 from madoguchi.notices.actions import make_waiting_letters
 from madoguchi.residents.models import Resident
-from madoguchi.vocabulary import Channel, Status
+from madoguchi.vocabulary import Status
 from tests.browser import BROWSER_MARKS, login
-from tests.factories import make_application
+from tests.factories import make_application, online_and_counter_twin
 
 pytestmark = BROWSER_MARKS
 
@@ -447,16 +446,7 @@ def test_a_reviewer_compares_possible_duplicates_side_by_side_and_settles(
 ):
     """An online application and a counter one of the same resident: marked, compared at
     640 px without sideways scrolling, settled with a reason; then approval is possible."""
-    generated = next(g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
-    import_package(generated.path.read_bytes(), generated.path.name)
-    online = Application.objects.get(receipt_number=generated.receipt_number)
-    counter = file_application(
-        online.procedure,
-        online.resident,
-        online.form_with_my_numbers(),
-        actor=reviewer,
-        channel=Channel.COUNTER,
-    )
+    online, counter = online_and_counter_twin(trusted, reviewer)
     page.set_viewport_size({"width": 640, "height": 800})
     login(page, live_server.url, reviewer.username)
     page.goto(f"{live_server.url}/applications/{online.receipt_number}/")

@@ -24,6 +24,7 @@ from tests.factories import (
     complete_form,
     file_kaigo_at_counter,
     make_application,
+    online_and_counter_twin,
     procedure,
 )
 
@@ -32,17 +33,8 @@ def test_an_online_and_a_counter_application_of_one_resident_are_possible_duplic
     trusted, reviewer
 ) -> None:
     """The same registry link, whatever the channel: approval waits until a clerk settles."""
-    first = next(g for g in trusted.generated if g.procedure_id == "jidou-teate-nintei")
-    import_package(first.path.read_bytes(), first.path.name)
-    online = Application.objects.get(receipt_number=first.receipt_number)
+    online, counter = online_and_counter_twin(trusted, reviewer)
     assert online.identification == Identification.IDENTIFIED
-    counter = file_application(
-        online.procedure,
-        online.resident,
-        online.form_with_my_numbers(),
-        actor=reviewer,
-        channel=Channel.COUNTER,
-    )
     suspicion = DuplicateSuspicion.objects.get()
     assert {suspicion.first, suspicion.second} == {online, counter}
     for application in (online, counter):
