@@ -79,7 +79,7 @@ def test_codes_are_shown_as_their_labels_where_they_are_codes(action, extra, sho
     assert details(event, whole=True).startswith(shown)  # the CSV reads the same
 
 
-def test_the_screen_reads_the_codes_of_intake_and_hand_over_too(client, administrator):
+def test_the_screen_reads_the_codes_of_intake_and_hand_over_too(client, catalog, administrator):
     """Quarantine reasons and a resent record's earlier state belong to apps above the log;
     the screen, above them all, reads them as their labels."""
     record(
@@ -96,10 +96,18 @@ def test_the_screen_reads_the_codes_of_intake_and_hand_over_too(client, administ
         target_id="2026112600000001",
         extra={"core_system": "jidou_teate", "from": "failed"},
     )
+    record(
+        AuditAction.APPLICATION_RECEIVED,
+        actor=None,
+        target_type="application",
+        target_id="2026112600000002",
+        extra={"identification": "identified", "procedure": "jidou-teate-nintei"},
+    )
     sign_in(client, administrator)
     text = client.get("/audit/").content.decode()
     assert "理由: ZIP形式のファイルではありません" in text
     assert "変更前: 失敗" in text
+    assert "手続: 児童手当 認定請求 (jidou-teate-nintei)" in text  # its name, then its id
 
 
 def test_the_csv_is_spreadsheet_safe_and_its_download_is_audited(client, administrator):

@@ -171,9 +171,16 @@ def _short(value: Any) -> str:
     return text
 
 
-def details(event: AuditEvent, *, whole: bool = False, more: Codes | None = None) -> str:
+def details(
+    event: AuditEvent,
+    *,
+    whole: bool = False,
+    more: Codes | None = None,
+    procedures: Mapping[str, str] | None = None,
+) -> str:
     """「変更前: 受付 / 変更後: 審査中 / 理由: …」; every key labelled, none hidden, in one order.
-    ``more``: codes of the apps above the log, by (action, key), which it may not import."""
+    ``more``: codes of the apps above the log, by (action, key), which it may not import;
+    ``procedures``: 手続 names by their id (「手続: 児童手当 認定請求 (jidou-teate-nintei)」)."""
     extra = event.extra if isinstance(event.extra, dict) else {"": event.extra}
     shown = []
     last = len(DETAIL_ORDER)
@@ -182,5 +189,7 @@ def details(event: AuditEvent, *, whole: bool = False, more: Codes | None = None
             continue
         label = DETAIL_LABELS.get(key, key)
         value = _readable(event, key, value, more or {})
+        if key == "procedure" and procedures and value in procedures:
+            value = f"{procedures[value]} ({value})"
         shown.append(f"{label}: {value if whole else _short(value)}")
     return " / ".join(shown)

@@ -25,6 +25,7 @@ from madoguchi.audit.presentation import Codes, details, target_label
 from madoguchi.intake.constants import Outcome, Reason
 from madoguchi.lib.cells import line_writer, spreadsheet_safe
 from madoguchi.linking.constants import DeliveryState
+from madoguchi.procedures.models import Procedure
 from madoguchi.residents.models import Resident
 
 # Codes of the apps above the log, read as their labels (the log may not import them).
@@ -86,7 +87,12 @@ def filtered(data: dict[str, Any]) -> tuple[QuerySet[AuditEvent], Resident | Non
     return events, resident
 
 
-def _row(event: AuditEvent, *, whole: bool) -> dict[str, Any]:
+def _procedure_names() -> dict[str, str]:
+    """Each 手続's name by its id, the newest version's."""
+    return {key: procedure.name for key, procedure in Procedure.current().items()}
+
+
+def _row(event: AuditEvent, *, whole: bool, procedures: dict[str, str]) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
@@ -95,7 +101,7 @@ def _row(event: AuditEvent, *, whole: bool) -> dict[str, Any]:
         "action": event.action,
         "action_label": event.action_label,
         "target": target_label(event),
-        "details": details(event, whole=whole, more=UPPER_CODES),
+        "details": details(event, whole=whole, more=UPPER_CODES, procedures=procedures),
     }
 
 
@@ -112,7 +118,8 @@ def audit_search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     before = request.GET.get("before", "")
     if before.isascii() and before.isdigit():
         events = events.filter(seq__lt=int(before))
-    rows = [_row(e, whole=False) for e in events[: PAGE_SIZE + 1]]
+    procedures = _procedure_names()
+    rows = [_row(e, whole=False, procedures=procedures) for e in events[: PAGE_SIZE + 1]]
     query = request.GET.copy()
     query.pop("before", None)
     return render(
@@ -136,12 +143,13 @@ def audit_search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 def _csv(events: QuerySet[AuditEvent]) -> StreamingHttpResponse:
     """UTF-8 with a BOM (Excel reads it as such), every cell spreadsheet-safe."""
     writer = line_writer()
+    procedures = _procedure_names()
 
     def lines() -> Iterator[str]:
         header = [_("連番"), _("日時"), _("職員"), _("ユーザー名"), _("操作"), _("対象"), _("詳細")]
         yield "\ufeff" + writer.writerow([str(h) for h in header])
         for event in events[:EXPORT_LIMIT].iterator(chunk_size=2000):
-            row = _row(event, whole=True)
+            row = _row(event, whole=True, procedures=procedures)
             cells = [
                 str(row["seq"]),
                 row["at"],
