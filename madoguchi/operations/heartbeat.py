@@ -63,6 +63,16 @@ class PartStatus:
     detail: str = ""
     backlog: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def label(self) -> str:
+        """The part as the command and the 稼働状況 screen name it."""
+        return PART_LABELS.get(self.part, self.part)
+
+    @property
+    def waiting(self) -> list[tuple[str, int]]:
+        """The backlog by name (BACKLOG_LABELS), in its order."""
+        return [(BACKLOG_LABELS.get(key, key), n) for key, n in self.backlog.items()]
+
 
 def _age(at: dt.datetime) -> float:
     return (timezone.now() - at).total_seconds()

@@ -15,7 +15,7 @@ from madoguchi.accounts.access import system_administrator
 from madoguchi.procedures.models import Procedure
 from madoguchi.relay.passes import relay_spool
 
-from .heartbeat import BACKLOG_LABELS, PART_LABELS, database_problem, healthy, report
+from .heartbeat import database_problem, healthy, report
 
 
 def _database_answers() -> str | None:
@@ -52,15 +52,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 def status(request: HttpRequest) -> HttpResponse:
     system_administrator(request)
     parts = report(relay_spool())
-    rows = [
-        (
-            PART_LABELS.get(p.part, p.part),
-            p,
-            [(BACKLOG_LABELS.get(key, key), n) for key, n in p.backlog.items()],
-        )
-        for p in parts
-    ]
-    return render(request, "operations/status.html", {"rows": rows, "healthy": healthy(parts)})
+    return render(request, "operations/status.html", {"parts": parts, "healthy": healthy(parts)})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

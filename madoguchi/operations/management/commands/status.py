@@ -6,13 +6,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from madoguchi.command import MadoguchiCommand
 from madoguchi.lib.cli import print_json
-from madoguchi.operations.heartbeat import (
-    BACKLOG_LABELS,
-    PART_LABELS,
-    as_json,
-    healthy,
-    report,
-)
+from madoguchi.operations.heartbeat import as_json, healthy, report
 from madoguchi.relay.passes import relay_spool
 
 
@@ -28,13 +22,12 @@ class Command(MadoguchiCommand):
             print_json(as_json(parts))
         else:
             for part in parts:
-                waiting = part.backlog.items()
-                backlog = " ".join(f"{BACKLOG_LABELS.get(k, k)}={n}" for k, n in waiting)
+                backlog = " ".join(f"{what}={n}" for what, n in part.waiting)
                 self.stdout.write(
                     "\t".join(
                         x
                         for x in (
-                            PART_LABELS[part.part],
+                            part.label,
                             part.state,
                             part.beat_at or "—",
                             part.instance,
