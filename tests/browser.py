@@ -88,3 +88,10 @@ def login(page: Page, base: str, username: str, *, on_login_page: bool = False) 
         secret = page.get_by_test_id("totp-secret").inner_text()
         page.get_by_label("確認コード(6桁)").fill(totp.code_at(secret, totp.counter_now()))
         page.get_by_role("button", name="確認").click()
+
+
+def htmx_requests(page: Page) -> list[str]:
+    """The addresses of the requests htmx sends from ``page`` from now on, as they go."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.headers.get("hx-request") else None)
+    return asked

@@ -17,7 +17,7 @@ from madoguchi.intake.actions import import_package
 from madoguchi.notices.actions import make_waiting_letters
 from madoguchi.residents.models import Resident
 from madoguchi.vocabulary import Status
-from tests.browser import BROWSER_MARKS, login
+from tests.browser import BROWSER_MARKS, htmx_requests, login
 from tests.factories import make_application, online_and_counter_twin
 
 pytestmark = BROWSER_MARKS
@@ -115,8 +115,7 @@ def test_a_clerks_day_search_correct_approve_hand_over(live_server, page, town, 
     login(page, live_server.url, reviewer.username)
     expect(page).to_have_title("申請一覧 | madoguchi")  # what the tab and a screen reader say
     assert accessibility_violations(page) == []
-    asked = []  # the list's questions htmx sends
-    page.on("request", lambda r: asked.append(r.url) if r.headers.get("hx-request") else None)
+    asked = htmx_requests(page)  # the list's questions
     page.get_by_role("searchbox", name="検索").fill(
         surname
     )  # htmx narrows the list as the clerk types

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from madoguchi.applications.models import Application
 from madoguchi.intake.actions import import_package
 from madoguchi.procedures.models import Procedure
-from tests.browser import BROWSER_MARKS, login
+from tests.browser import BROWSER_MARKS, htmx_requests, login
 from tests.factories import make_application
 from tests.test_browser import accessibility_violations
 
@@ -352,8 +352,7 @@ def test_a_row_pressed_while_the_search_answers_still_opens(live_server, page, c
     login(page, live_server.url, reviewer.username)
     search = page.get_by_role("searchbox", name="検索")
     rows = page.locator("[data-testid=application-list] tbody tr[data-receipt-number]")
-    asked = []
-    page.on("request", lambda r: asked.append(r.url) if r.headers.get("hx-request") else None)
+    asked = htmx_requests(page)
 
     def press_while_answered(place) -> None:
         place.hover()
@@ -382,8 +381,7 @@ def test_the_list_waits_while_the_ime_composes_and_asks_once_for_the_kanji(
     make_application(name="山田　花子", kana="ヤマダ　ハナコ")
     make_application(name="髙橋　一郎", kana="タカハシ　イチロウ")
     login(page, live_server.url, reviewer.username)
-    asked = []
-    page.on("request", lambda r: asked.append(r.url) if r.headers.get("hx-request") else None)
+    asked = htmx_requests(page)
     page.get_by_role("searchbox", name="検索").focus()
     ime = page.context.new_cdp_session(page)
     for kana in ("や", "やま", "やまだ"):
